@@ -1,0 +1,5 @@
+"""`python -m cofi` runs the command-line interface."""
+
+from cofi.cli import main
+
+main()

@@ -1,0 +1,45 @@
+"""`cofi demo`: build a fresh embedded store from the demo bundle and show what is in it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from cofi.errors import InvalidInput
+from cofi.loader import plan_load
+from cofi.resources import resource_dir
+from cofi.store.embedded import EmbeddedStore
+
+MARKER = ".cofi-demo"
+
+
+def run_demo(directory: Path, echo: Callable[[str], None]) -> None:
+    """Load the demo bundle into a fresh store at `directory` and print its statistics.
+
+    Refuses (InvalidInput) to replace a directory that is not an earlier demo store.
+    """
+    if directory.exists():
+        if not (directory / MARKER).exists():
+            raise InvalidInput(f"{directory} exists and is not a cofi demo store; choose --out")
+        shutil.rmtree(directory)
+    store = EmbeddedStore(directory, create=True)
+    (directory / MARKER).write_text("made by cofi demo; safe to delete\n", encoding="utf-8")
+    try:
+        bundle = resource_dir("fixtures") / "demo"
+        plan = plan_load([bundle], store.kinds_of)
+        report = store.write(plan)
+        echo(
+            f"loaded the demo bundle into {directory}: "
+            f"{report.entities_created} entities, {report.links_created} links"
+        )
+        for warning in plan.warnings:
+            echo(f"warning: {warning}")
+        stats = store.stats(hub_limit=20)
+        echo("entities: " + ", ".join(f"{n} {k}" for k, n in stats.entities.items()))
+        echo("links: " + ", ".join(f"{n} {k}" for k, n in stats.links.items()))
+        for hub in stats.hubs:
+            echo(f"hub {hub.kind}: {hub.value!r} shared by {hub.entities} entities")
+        echo(f"try: cofi --store {directory} search 'Sadykova'")
+    finally:
+        store.close()

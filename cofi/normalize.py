@@ -1,0 +1,96 @@
+"""Normalisation of contact values, national identifiers and names.
+
+Identifier nodes are made by equality after `normalize_contact`; records merge on a valid IIN/BIN
+(`valid_iin_bin`); `search_key` folds case, diacritics and script so Cyrillic and Latin spellings of
+one name meet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from anyascii import anyascii
+
+from cofi.vocab import Kind
+
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+_NON_DIGIT = re.compile(r"\D+")
+
+
+def normalize_text(value: str) -> str:
+    """NFKC, case-fold, every run of non-letters/digits to one space, trimmed."""
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    return _NON_ALNUM.sub(" ", folded).strip()
+
+
+def normalize_phone(value: str) -> str:
+    """Digits only; an 11-digit number starting with 8 (Kazakh trunk prefix) becomes 7…."""
+    digits = _NON_DIGIT.sub("", unicodedata.normalize("NFKC", value))
+    if len(digits) == 11 and digits.startswith("8"):
+        digits = "7" + digits[1:]
+    return digits
+
+
+def normalize_contact(kind: Kind, value: str) -> str:
+    """The key that makes equal contact values one identifier node ('' when nothing is left)."""
+    if kind is Kind.PHONE:
+        return normalize_phone(value)
+    return normalize_text(value)
+
+
+_WEIGHTS_1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+_WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+
+
+def valid_iin_bin(value: str) -> bool:
+    """Whether `value` is 12 digits whose last digit is the Kazakh IIN/BIN check digit.
+
+    The check digit is the weighted sum of the first 11 digits (weights 1..11) mod 11; when that is
+    10 the second weight row (3..11, 1, 2) is used; when that is 10 too, no number is valid.
+    """
+    if len(value) != 12 or not value.isascii() or not value.isdigit():
+        return False
+    return iin_bin_check_digit(value[:11]) == int(value[11])
+
+
+def iin_bin_check_digit(first11: str) -> int | None:
+    """The check digit for 11 leading digits, or None when none exists."""
+    digits = [int(c) for c in first11]
+    for weights in (_WEIGHTS_1, _WEIGHTS_2):
+        check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
+        if check != 10:
+            return check
+    return None
+
+
+# Folds that make common Latin transliterations of one Cyrillic/Kazakh name meet
+# (Sadyqov/Sadykov, Aigerim/Aygerim, Zhanna/Janna, Khan/Han).  Applied after anyascii.
+_FOLDS = (
+    ("shch", "sh"),
+    ("zh", "j"),
+    ("kh", "h"),
+    ("gh", "g"),
+    ("ts", "c"),
+    ("q", "k"),
+    ("w", "v"),
+    ("x", "ks"),
+    ("y", "i"),
+)
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=65536)
+def search_key(name: str) -> str:
+    """A case-, diacritic- and script-insensitive key for `name` (tokens joined by spaces)."""
+    text = anyascii(normalize_text(name)).lower()
+    text = _NON_ALNUM.sub(" ", text)
+    for old, new in _FOLDS:
+        text = text.replace(old, new)
+    text = _DOUBLED.sub(r"\1", text)
+    tokens = []
+    for token in text.split():
+        # A leading Cyrillic "Е" is "Ye" in one transliteration and "E" in another.
+        tokens.append("e" + token[2:] if token.startswith("ie") else token)
+    return " ".join(tokens)

@@ -1,0 +1,283 @@
+"""The embedded store: one SQLite database in a directory, no server.
+
+SQLite in WAL mode with `synchronous=FULL` gives what the design asks of the embedded store: durable
+on disk, and each load (and, later, each sweep) is one transaction, so a process killed at any
+moment leaves the previous committed state intact and readable.  Upserts only touch rows whose
+content changed, so loading the same bundle twice changes nothing (not even the revision counter,
+which the incremental sweep reads to see what changed).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cofi.errors import StoreUnreachable
+from cofi.loader import LoadPlan
+from cofi.merge import canonical_ids
+from cofi.search import query_tokens, rank
+from cofi.store.base import Hub, SearchHit, Stats, WriteReport
+from cofi.vocab import Kind
+
+DB_NAME = "cofi.sqlite"
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entities (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    props TEXT NOT NULL,
+    strong_id TEXT NOT NULL,
+    search_key TEXT NOT NULL,
+    buyer_id TEXT,
+    supplier_id TEXT,
+    signed_on TEXT,
+    value REAL,
+    rev INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entities_kind ON entities (kind);
+CREATE INDEX IF NOT EXISTS entities_rev ON entities (rev);
+CREATE INDEX IF NOT EXISTS entities_signed ON entities (signed_on) WHERE kind = 'contract';
+CREATE INDEX IF NOT EXISTS entities_strong ON entities (kind, strong_id) WHERE strong_id <> '';
+CREATE TABLE IF NOT EXISTS links (
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    type TEXT NOT NULL,
+    role TEXT NOT NULL,
+    since TEXT NOT NULL,
+    share REAL,
+    until TEXT NOT NULL,
+    source_ref TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    PRIMARY KEY (source, target, type, role, since)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_target ON links (target);
+CREATE INDEX IF NOT EXISTS links_rev ON links (rev);
+CREATE TABLE IF NOT EXISTS contacts (
+    entity_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    PRIMARY KEY (entity_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS contacts_key ON contacts (kind, key);
+"""
+
+_UPSERT_ENTITY = """
+INSERT INTO entities (id, kind, name, props, strong_id, search_key,
+                      buyer_id, supplier_id, signed_on, value, rev)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    name = excluded.name, props = excluded.props, strong_id = excluded.strong_id,
+    search_key = excluded.search_key, buyer_id = excluded.buyer_id,
+    supplier_id = excluded.supplier_id, signed_on = excluded.signed_on,
+    value = excluded.value, rev = excluded.rev
+WHERE entities.name IS NOT excluded.name OR entities.props IS NOT excluded.props
+"""
+
+_UPSERT_LINK = """
+INSERT INTO links (source, target, type, role, since, share, until, source_ref, rev)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (source, target, type, role, since) DO UPDATE SET
+    share = excluded.share, until = excluded.until, source_ref = excluded.source_ref,
+    rev = excluded.rev
+WHERE links.share IS NOT excluded.share OR links.until IS NOT excluded.until
+   OR links.source_ref IS NOT excluded.source_ref
+"""
+
+_CHUNK = 5000
+
+
+class EmbeddedStore:
+    """A cofi store in `directory` (created on first write when `create` is true)."""
+
+    def __init__(self, directory: Path, *, create: bool) -> None:
+        self.location = str(directory)
+        db = directory / DB_NAME
+        if not db.exists():
+            if not create:
+                raise StoreUnreachable(
+                    f"no cofi store at {directory} (load a bundle first, or pass --store)"
+                )
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnreachable(f"cannot create store at {directory}: {exc}") from None
+        try:
+            self._db = sqlite3.connect(db, isolation_level=None, timeout=60)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA cache_size = -262144")
+            with self._transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                )
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('rev', '0')")
+        except sqlite3.DatabaseError as exc:
+            raise StoreUnreachable(f"cannot open store at {directory}: {exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @property
+    def rev(self) -> int:
+        """The store's revision: raised by one by every load that changed anything."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'rev'").fetchone()
+        return int(row[0])
+
+    def kinds_of(self, ids: Iterable[str]) -> dict[str, Kind]:
+        out: dict[str, Kind] = {}
+        batch: list[str] = []
+        if self._db.execute("SELECT 1 FROM entities LIMIT 1").fetchone() is None:
+            return out
+        for i in ids:
+            batch.append(i)
+            if len(batch) == _CHUNK:
+                out.update(self._kinds_batch(batch))
+                batch = []
+        if batch:
+            out.update(self._kinds_batch(batch))
+        return out
+
+    def _kinds_batch(self, ids: list[str]) -> dict[str, Kind]:
+        rows = self._db.execute(
+            "SELECT e.id, e.kind FROM json_each(?) AS j JOIN entities AS e ON e.id = j.value",
+            (json.dumps(ids),),
+        )
+        return {i: Kind(k) for i, k in rows}
+
+    def write(self, plan: LoadPlan) -> WriteReport:
+        with self._transaction() as db:
+            rev = self.rev + 1
+            n_entities = _count(db, "entities")
+            n_links = _count(db, "links")
+            before = db.total_changes
+            db.executemany(
+                _UPSERT_ENTITY,
+                (
+                    (
+                        e.id,
+                        e.kind.value,
+                        e.name,
+                        json.dumps(e.props, ensure_ascii=False, sort_keys=True),
+                        e.strong_id,
+                        e.search_key,
+                        e.props.get("buyer_id"),
+                        e.props.get("supplier_id"),
+                        e.props.get("signed_on"),
+                        e.props.get("value"),
+                        rev,
+                    )
+                    for e in plan.entities
+                ),
+            )
+            entities_changed = db.total_changes - before
+            if entities_changed:
+                db.execute(
+                    "DELETE FROM contacts WHERE entity_id IN "
+                    "(SELECT id FROM entities WHERE rev = ?)",
+                    (rev,),
+                )
+                db.executemany(
+                    "INSERT OR IGNORE INTO contacts VALUES (?, ?, ?, ?)",
+                    (
+                        (e.id, kind.value, key, raw)
+                        for e in plan.entities
+                        for kind, key, raw in e.contacts
+                    ),
+                )
+            before = db.total_changes
+            db.executemany(
+                _UPSERT_LINK,
+                ((*link.key, link.share, link.until, link.source_ref, rev) for link in plan.links),
+            )
+            links_changed = db.total_changes - before
+            entities_created = _count(db, "entities") - n_entities
+            links_created = _count(db, "links") - n_links
+            report = WriteReport(
+                entities_created,
+                entities_changed - entities_created,
+                links_created,
+                links_changed - links_created,
+            )
+            if report.changed:
+                db.execute("UPDATE meta SET value = ? WHERE key = 'rev'", (str(rev),))
+        return report
+
+    def stats(self, hub_limit: int) -> Stats:
+        db = self._db
+        entities = dict(db.execute("SELECT kind, count(*) FROM entities GROUP BY kind ORDER BY 1"))
+        links = dict(db.execute("SELECT type, count(*) FROM links GROUP BY type ORDER BY 1"))
+        identifiers = dict(
+            db.execute(
+                "SELECT kind, count(*) FROM (SELECT DISTINCT kind, key FROM contacts) "
+                "GROUP BY kind ORDER BY 1"
+            )
+        )
+        candidates = db.execute(
+            "SELECT kind, key, min(raw), group_concat(entity_id, char(31)) FROM contacts "
+            "GROUP BY kind, key HAVING count(*) > ?",
+            (hub_limit,),
+        ).fetchall()
+        hubs: list[Hub] = []
+        if candidates:
+            canonical = self.canonical_ids()
+            for kind, key, raw, members in candidates:
+                distinct = {canonical.get(m, m) for m in members.split("\x1f")}
+                if len(distinct) > hub_limit:
+                    hubs.append(Hub(Kind(kind), key, raw, len(distinct)))
+        hubs.sort(key=lambda h: (-h.entities, h.kind, h.key))
+        return Stats(entities, links, identifiers, hubs)
+
+    def canonical_ids(self) -> dict[str, str]:
+        """Merged record id -> canonical entity id (records that merge with nothing are absent)."""
+        same_as = self._db.execute("SELECT source, target FROM links WHERE type = 'SAME_AS'")
+        groups = (
+            members.split("\x1f")
+            for (members,) in self._db.execute(
+                "SELECT group_concat(id, char(31)) FROM entities WHERE strong_id <> '' "
+                "GROUP BY kind, strong_id HAVING count(*) > 1"
+            )
+        )
+        return canonical_ids(same_as.fetchall(), groups)
+
+    def search(self, name: str, limit: int) -> list[SearchHit]:
+        tokens = query_tokens(name)
+        if not tokens:
+            return []
+        where = " AND ".join("instr(search_key, ?) > 0" for _ in tokens)
+        rows = self._db.execute(
+            f"SELECT id, kind, name, props FROM entities WHERE {where}",
+            tokens,
+        )
+        hits = []
+        for id_, kind, ent_name, props in rows:
+            aliases = json.loads(props).get("aliases", [])
+            r = rank(name, [ent_name, *aliases])
+            if r is not None:
+                hits.append(SearchHit(id_, Kind(kind), ent_name, r))
+        hits.sort(key=lambda h: (h.rank, h.name, h.id))
+        return hits[:limit]
+
+
+def _count(db: sqlite3.Connection, table: str) -> int:
+    row = db.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0])

@@ -1,0 +1,230 @@
+"""The one vocabulary of cofi: entity kinds, link types and their allowed endpoints.
+
+The loader, both stores, the Cypher loader and the docs read these tables; adding a link type is one
+edit here.  Neo4j labels and relationship types are taken from this module only, never from input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """Every kind of node in the graph."""
+
+    PERSON = "person"
+    AGENCY = "agency"
+    COMPANY = "company"
+    CONTRACT = "contract"
+    ADDRESS = "address"
+    PHONE = "phone"
+    EMAIL = "email"
+
+    @property
+    def label(self) -> str:
+        """The Neo4j label of this kind."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    Kind.PERSON: "Person",
+    Kind.AGENCY: "Agency",
+    Kind.COMPANY: "Company",
+    Kind.CONTRACT: "Contract",
+    Kind.ADDRESS: "Address",
+    Kind.PHONE: "Phone",
+    Kind.EMAIL: "Email",
+}
+
+ENTITY_KINDS: tuple[Kind, ...] = (Kind.PERSON, Kind.AGENCY, Kind.COMPANY, Kind.CONTRACT)
+"""Kinds that come from input rows and carry an `id` of their own."""
+
+IDENTIFIER_KINDS: tuple[Kind, ...] = (Kind.ADDRESS, Kind.PHONE, Kind.EMAIL)
+"""Derived kinds: equal normalised contact values of persons and companies become one node."""
+
+IDENTIFIER_HOLDERS: frozenset[Kind] = frozenset({Kind.PERSON, Kind.COMPANY})
+"""Kinds whose contact details become identifier nodes (an agency's never do)."""
+
+STRONG_ID_FIELD: dict[Kind, str] = {Kind.PERSON: "iin", Kind.AGENCY: "bin", Kind.COMPANY: "bin"}
+"""The national identifier (IIN/BIN) per kind; equal valid values merge records of that kind."""
+
+BUNDLE_FILES: dict[str, str] = {
+    "people.csv": Kind.PERSON,
+    "agencies.csv": Kind.AGENCY,
+    "companies.csv": Kind.COMPANY,
+    "contracts.csv": Kind.CONTRACT,
+    "links.csv": "link",
+}
+"""Bundle v1 file names and the row kind each holds."""
+
+
+@dataclass(frozen=True)
+class LinkType:
+    """One relationship type.
+
+    `traverse_into` lists the endpoint kinds through which the link is a related-party edge; a link
+    whose far end is not in it is never walked (EMPLOYED into an agency: co-workers are not related
+    parties).  `derived` links are made by cofi, never read from input.
+    """
+
+    name: str
+    sources: frozenset[Kind]
+    targets: frozenset[Kind]
+    traverse_into: frozenset[Kind]
+    roles: tuple[str, ...] | None = None
+    derived: bool = False
+    same_kind: bool = False
+    meaning: str = ""
+
+    @property
+    def rel_type(self) -> str:
+        """The Neo4j relationship type."""
+        return self.name
+
+    @property
+    def traversable(self) -> bool:
+        return bool(self.traverse_into)
+
+    def allows(self, source: Kind, target: Kind) -> bool:
+        """Whether a link of this type may join a `source` kind to a `target` kind."""
+        if self.same_kind and source != target:
+            return False
+        return source in self.sources and target in self.targets
+
+
+_P, _A, _C, _K = Kind.PERSON, Kind.AGENCY, Kind.COMPANY, Kind.CONTRACT
+_PC = frozenset({_P, _C})
+
+FAMILY_ROLES: tuple[str, ...] = (
+    "spouse",
+    "parent",
+    "child",
+    "sibling",
+    "grandparent",
+    "grandchild",
+    "parent_in_law",
+    "child_in_law",
+    "sibling_in_law",
+    "other",
+)
+
+FAMILY_INVERSE: dict[str, str] = {
+    "spouse": "spouse",
+    "parent": "child",
+    "child": "parent",
+    "sibling": "sibling",
+    "grandparent": "grandchild",
+    "grandchild": "grandparent",
+    "parent_in_law": "child_in_law",
+    "child_in_law": "parent_in_law",
+    "sibling_in_law": "sibling_in_law",
+    "other": "other",
+}
+"""If B is A's `role`, then A is B's `FAMILY_INVERSE[role]`."""
+
+LINK_TYPES: dict[str, LinkType] = {
+    t.name: t
+    for t in (
+        LinkType(
+            "FAMILY",
+            frozenset({_P}),
+            frozenset({_P}),
+            frozenset({_P}),
+            roles=FAMILY_ROLES,
+            meaning="target is source's `role`",
+        ),
+        LinkType(
+            "OWNS",
+            _PC,
+            frozenset({_C}),
+            _PC,
+            meaning="source holds `share` percent of target",
+        ),
+        LinkType(
+            "DIRECTS",
+            frozenset({_P}),
+            frozenset({_C}),
+            _PC,
+            meaning="director / officer / founder",
+        ),
+        LinkType(
+            "EMPLOYED",
+            frozenset({_P}),
+            frozenset({_A, _C}),
+            _PC,
+            meaning="works there; only into a company is it a related-party edge",
+        ),
+        LinkType(
+            "DECIDED",
+            frozenset({_P}),
+            frozenset({_K}),
+            frozenset(),
+            meaning="took part in the award decision",
+        ),
+        LinkType(
+            "ASSOCIATE",
+            frozenset({_P}),
+            frozenset({_P}),
+            frozenset({_P}),
+            meaning="declared or known close associate",
+        ),
+        LinkType(
+            "SAME_AS",
+            frozenset({_P, _A, _C, _K}),
+            frozenset({_P, _A, _C, _K}),
+            frozenset(),
+            same_kind=True,
+            meaning="the two records are one real entity (merged, no hop)",
+        ),
+        LinkType(
+            "HAS_ADDRESS",
+            _PC,
+            frozenset({Kind.ADDRESS}),
+            frozenset({_P, _C, Kind.ADDRESS}),
+            derived=True,
+            meaning="shared address (derived from the `address` column)",
+        ),
+        LinkType(
+            "HAS_PHONE",
+            _PC,
+            frozenset({Kind.PHONE}),
+            frozenset({_P, _C, Kind.PHONE}),
+            derived=True,
+            meaning="shared phone (derived from the `phone` column)",
+        ),
+        LinkType(
+            "HAS_EMAIL",
+            _PC,
+            frozenset({Kind.EMAIL}),
+            frozenset({_P, _C, Kind.EMAIL}),
+            derived=True,
+            meaning="shared email (derived from the `email` column)",
+        ),
+        LinkType(
+            "BUYER",
+            frozenset({_K}),
+            frozenset({_A}),
+            frozenset(),
+            derived=True,
+            meaning="the contract's buyer (from `buyer_id`)",
+        ),
+        LinkType(
+            "SUPPLIER",
+            frozenset({_K}),
+            frozenset({_C}),
+            frozenset(),
+            derived=True,
+            meaning="the contract's winner (from `supplier_id`)",
+        ),
+    )
+}
+
+INPUT_LINK_TYPES: tuple[str, ...] = tuple(n for n, t in LINK_TYPES.items() if not t.derived)
+"""Link types a bundle's `links.csv` may use."""
+
+IDENTIFIER_LINK: dict[Kind, str] = {
+    Kind.ADDRESS: "HAS_ADDRESS",
+    Kind.PHONE: "HAS_PHONE",
+    Kind.EMAIL: "HAS_EMAIL",
+}
