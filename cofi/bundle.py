@@ -124,7 +124,8 @@ def _read_csv(path: Path, kind: str) -> Iterator[RawRow]:
                     )
                     yield RawRow(name, line, kind, {}, problem)
                     continue
-                yield RawRow(name, line, kind, _clean(dict(zip(header, cells, strict=True))))
+                data = {h: v for h, c in zip(header, cells, strict=True) if (v := c.strip())}
+                yield RawRow(name, line, kind, data)
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except csv.Error as exc:

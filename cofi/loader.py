@@ -73,16 +73,13 @@ class LoadPlan:
         return sorted(e for r in self.rejects for e in r.errors)
 
 
-@dataclass
-class _Seen:
-    """Where an id or link key was first read, with its content for conflict checks."""
+@dataclass(slots=True)
+class _Where:
+    """Where a record was first read (its row is rebuilt from the record if it is rejected)."""
 
     file: str
     line: int
-    content: Any
-    data: dict[str, Any]
     record: Any
-    conflicts: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
 
 
 def plan_load(
@@ -101,102 +98,114 @@ def plan_load(
     plan = LoadPlan()
     rejects: dict[tuple[str, int], Reject] = {}
 
-    def reject(raw_file: str, line: int, data: dict[str, Any], *errors: RowError) -> None:
-        prev = rejects.get((raw_file, line))
+    def reject(file: str, line: int, data: dict[str, Any], *errors: RowError) -> None:
+        prev = rejects.get((file, line))
         merged = (prev.errors if prev else ()) + errors
-        rejects[(raw_file, line)] = Reject(raw_file, line, merged, data)
+        rejects[(file, line)] = Reject(file, line, merged, data)
 
-    entities: dict[str, _Seen] = {}
-    contracts: list[_Seen] = []
-    links: dict[tuple[str, ...], _Seen] = {}
+    entities: dict[str, _Where] = {}
+    links: dict[tuple[str, ...], _Where] = {}
+    conflicts: dict[Any, list[tuple[str, int, dict[str, Any]]]] = {}
     bad_ids: set[str] = set()
 
     for raw in _counted(read_rows(paths), plan, progress):
         if raw.problem is not None:
             reject(raw.file, raw.line, raw.data, raw.problem)
             continue
-        model = ROW_MODELS[raw.kind]
         try:
-            row = model.model_validate(raw.data)
+            row = ROW_MODELS[raw.kind].model_validate(raw.data)
         except ValidationError as exc:
             errs = [RowError(raw.file, raw.line, f, r) for f, r in error_reasons(exc)]
             reject(raw.file, raw.line, raw.data, *errs)
             if raw.kind != "link" and isinstance(raw.data.get("id"), str):
                 bad_ids.add(raw.data["id"])
             continue
+        record: EntityRecord | LinkRecord
         if isinstance(row, LinkRow):
-            rec = _link_record(row)
-            seen = links.get(rec.key)
-            if seen is None:
-                links[rec.key] = _Seen(raw.file, raw.line, rec, raw.data, rec)
-            elif seen.content != rec:
-                seen.conflicts.append((raw.file, raw.line, raw.data))
-            continue
-        kind = Kind(raw.kind)
-        content = (kind, row.model_dump(exclude_none=True, exclude_defaults=True))
-        row_id: str = row.id  # type: ignore[attr-defined]
-        seen = entities.get(row_id)
-        if seen is None:
-            record = _entity_record(kind, row)
-            entities[row_id] = _Seen(raw.file, raw.line, content, raw.data, record)
-            if kind is Kind.CONTRACT:
-                contracts.append(entities[row_id])
-            warning = _strong_id_warning(raw, kind, row, record)
-            if warning:
-                plan.warnings.append(warning)
-        elif seen.content != content:
-            seen.conflicts.append((raw.file, raw.line, raw.data))
+            record = _link_record(row)
+            key: Any = record.key
+            table: dict[Any, _Where] = links
+        else:
+            record = _entity_record(Kind(raw.kind), row)
+            key = record.id
+            table = entities
+        first = table.get(key)
+        if first is None:
+            table[key] = _Where(raw.file, raw.line, record)
+            if isinstance(record, EntityRecord):
+                warning = _strong_id_warning(raw, record)
+                if warning:
+                    plan.warnings.append(warning)
+        elif first.record != record:
+            conflicts.setdefault(key, []).append((raw.file, raw.line, raw.data))
 
-    for row_id, seen in entities.items():
-        if seen.conflicts:
-            bad_ids.add(row_id)
-            _reject_conflicts(reject, "id", row_id, seen)
-
-    def missing(ids: Iterable[str]) -> set[str]:
-        return {i for i in ids if i not in entities}
-
-    referenced = {seen.record.props["buyer_id"] for seen in contracts}
-    referenced |= {seen.record.props["supplier_id"] for seen in contracts}
-    referenced |= {k[0] for k in links} | {k[1] for k in links}
-    in_store = store_kinds(sorted(missing(referenced)))
-    store_of_bundle = store_kinds(sorted(entities))
-    for row_id, seen in entities.items():
-        stored = store_of_bundle.get(row_id)
-        if stored is not None and stored != seen.record.kind and row_id not in bad_ids:
-            bad_ids.add(row_id)
-            reason = (
-                f"id is already {_a(stored)} in the store, cannot become {_a(seen.record.kind)}"
+    for key, others in conflicts.items():
+        where = entities.get(key) if isinstance(key, str) else links[key]
+        assert where is not None
+        places = [(where.file, where.line, _row_of(where.record)), *others]
+        what = f"id {key!r}" if isinstance(key, str) else f"link {'/'.join(key)!r}"
+        for file, line, data in places:
+            elsewhere = ", ".join(f"{f}:{n}" for f, n, _ in places if (f, n) != (file, line))
+            reason = f"{what} appears with conflicting fields at {elsewhere}"
+            reject(
+                file,
+                line,
+                data,
+                RowError(file, line, "id" if isinstance(key, str) else "row", reason),
             )
-            reject(seen.file, seen.line, seen.data, RowError(seen.file, seen.line, "id", reason))
+        if isinstance(key, str):
+            bad_ids.add(key)
+
+    contracts = [w for w in entities.values() if w.record.kind is Kind.CONTRACT]
+    referenced = {w.record.props["buyer_id"] for w in contracts}
+    referenced |= {w.record.props["supplier_id"] for w in contracts}
+    referenced |= {k[0] for k in links} | {k[1] for k in links}
+    in_store = store_kinds(sorted(referenced.difference(entities)))
+    for row_id, stored in store_kinds(sorted(entities)).items():
+        where = entities[row_id]
+        if stored != where.record.kind and row_id not in bad_ids:
+            bad_ids.add(row_id)
+            new = _a(where.record.kind)
+            reason = f"id is already {_a(stored)} in the store, cannot become {new}"
+            reject(
+                where.file,
+                where.line,
+                _row_of(where.record),
+                RowError(where.file, where.line, "id", reason),
+            )
 
     def kind_of(ref: str) -> tuple[Kind | None, str]:
         """The kind of a referenced id, or None with the reason it cannot be used."""
         if ref in bad_ids:
             return None, f"refers to {ref!r}, whose row is invalid"
-        seen = entities.get(ref)
-        if seen is not None:
-            return seen.record.kind, ""
+        where = entities.get(ref)
+        if where is not None:
+            return where.record.kind, ""
         if ref in in_store:
             return in_store[ref], ""
         return None, f"unknown id {ref!r} (neither in the bundle nor in the store)"
 
-    for seen in contracts:
-        if seen.record.id in bad_ids:
+    for where in contracts:
+        if where.record.id in bad_ids:
             continue
         for column, wanted in (("buyer_id", Kind.AGENCY), ("supplier_id", Kind.COMPANY)):
-            ref = seen.record.props[column]
+            ref = where.record.props[column]
             ref_kind, why = kind_of(ref)
             if ref_kind is not None and ref_kind is not wanted:
                 why = f"{ref!r} is {_a(ref_kind)}, must be {_a(wanted)}"
             if why:
-                bad_ids.add(seen.record.id)
-                reject(seen.file, seen.line, seen.data, RowError(seen.file, seen.line, column, why))
+                bad_ids.add(where.record.id)
+                reject(
+                    where.file,
+                    where.line,
+                    _row_of(where.record),
+                    RowError(where.file, where.line, column, why),
+                )
 
     good_links: list[LinkRecord] = []
-    for seen in links.values():
-        link: LinkRecord = seen.record
-        if seen.conflicts:
-            _reject_conflicts(reject, "link", "/".join(link.key), seen)
+    for key, where in links.items():
+        link: LinkRecord = where.record
+        if key in conflicts:
             continue
         errs = []
         kinds: list[Kind | None] = []
@@ -204,22 +213,30 @@ def plan_load(
             ref_kind, why = kind_of(ref)
             kinds.append(ref_kind)
             if why:
-                errs.append(RowError(seen.file, seen.line, column, why))
+                errs.append(RowError(where.file, where.line, column, why))
         src, dst = kinds
         if src is not None and dst is not None and not LINK_TYPES[link.type].allows(src, dst):
             why = f"{link.type} cannot join {_a(src)} to {_a(dst)}"
-            errs.append(RowError(seen.file, seen.line, "type", why))
+            errs.append(RowError(where.file, where.line, "type", why))
         if errs:
-            reject(seen.file, seen.line, seen.data, *errs)
+            reject(where.file, where.line, _row_of(link), *errs)
         else:
             good_links.append(link)
 
     plan.rejects = sorted(rejects.values(), key=lambda r: (r.file, r.line))
     if plan.rejects and not skip_invalid:
         raise LoadRejected(plan.errors)
-    plan.entities = [s.record for i, s in entities.items() if i not in bad_ids]
+    plan.entities = [w.record for i, w in entities.items() if i not in bad_ids]
     plan.links = good_links
     return plan
+
+
+def _row_of(record: EntityRecord | LinkRecord) -> dict[str, Any]:
+    """The input fields of a record, for the rejects file."""
+    if isinstance(record, LinkRecord):
+        row = {k: v for k, v in record._asdict().items() if v not in ("", None)}
+        return row
+    return {"kind": record.kind.value, "id": record.id, "name": record.name, **record.props}
 
 
 def _a(kind: Kind) -> str:
@@ -234,15 +251,6 @@ def _counted(
         if progress is not None and n % 10_000 == 0:
             progress(10_000)
         yield raw
-
-
-def _reject_conflicts(reject: Callable[..., None], what: str, name: str, seen: _Seen) -> None:
-    places = [(seen.file, seen.line, seen.data), *seen.conflicts]
-    for file, line, data in places:
-        others = ", ".join(f"{f}:{n}" for f, n, _ in places if (f, n) != (file, line))
-        field_name = "id" if what == "id" else "row"
-        reason = f"{what} {name!r} appears with conflicting fields at {others}"
-        reject(file, line, data, RowError(file, line, field_name, reason))
 
 
 def _link_record(row: LinkRow) -> LinkRecord:
@@ -286,11 +294,9 @@ def _entity_record(kind: Kind, row: BaseModel) -> EntityRecord:
     )
 
 
-def _strong_id_warning(
-    raw: RawRow, kind: Kind, row: BaseModel, record: EntityRecord
-) -> RowError | None:
-    field_name = STRONG_ID_FIELD.get(kind)
-    value = getattr(row, field_name, None) if field_name else None
+def _strong_id_warning(raw: RawRow, record: EntityRecord) -> RowError | None:
+    field_name = STRONG_ID_FIELD.get(record.kind)
+    value = record.props.get(field_name) if field_name else None
     if field_name and value and not record.strong_id:
         reason = f"{value!r} fails the {field_name.upper()} check; kept, not used to match records"
         return RowError(raw.file, raw.line, field_name, reason)

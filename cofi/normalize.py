@@ -66,31 +66,27 @@ def iin_bin_check_digit(first11: str) -> int | None:
 
 
 # Folds that make common Latin transliterations of one Cyrillic/Kazakh name meet
-# (Sadyqov/Sadykov, Aigerim/Aygerim, Zhanna/Janna, Khan/Han).  Applied after anyascii.
-_FOLDS = (
-    ("shch", "sh"),
-    ("zh", "j"),
-    ("kh", "h"),
-    ("gh", "g"),
-    ("ts", "c"),
-    ("q", "k"),
-    ("w", "v"),
-    ("x", "ks"),
-    ("y", "i"),
-)
+# (Sadyqov/Sadykov, Aigerim/Aygerim, Zhanna/Janna, Khan/Han, Asel/Assel).  Applied after anyascii.
+_DIGRAPHS = (("aye", "ae"), ("shch", "sh"), ("zh", "j"), ("kh", "h"), ("gh", "g"), ("ts", "c"))
+_LETTERS = str.maketrans({"q": "k", "w": "v", "x": "ks", "y": "i"})
 _DOUBLED = re.compile(r"(.)\1+")
+_LEADING_YE = re.compile(r"\bie")
+
+
+def _first(match: re.Match[str]) -> str:
+    return match.group(1)
 
 
 @lru_cache(maxsize=65536)
 def search_key(name: str) -> str:
     """A case-, diacritic- and script-insensitive key for `name` (tokens joined by spaces)."""
-    text = anyascii(normalize_text(name)).lower()
-    text = _NON_ALNUM.sub(" ", text)
-    for old, new in _FOLDS:
-        text = text.replace(old, new)
-    text = _DOUBLED.sub(r"\1", text)
-    tokens = []
-    for token in text.split():
-        # A leading Cyrillic "Е" is "Ye" in one transliteration and "E" in another.
-        tokens.append("e" + token[2:] if token.startswith("ie") else token)
-    return " ".join(tokens)
+    text = unicodedata.normalize("NFKC", name).casefold()
+    if not text.isascii():
+        text = anyascii(text).lower()
+    text = _NON_ALNUM.sub(" ", text).strip()
+    for old, new in _DIGRAPHS:
+        if old in text:
+            text = text.replace(old, new)
+    text = _DOUBLED.sub(_first, text.translate(_LETTERS))
+    # A leading Cyrillic "Е" is "Ye" in one transliteration and "E" in another.
+    return _LEADING_YE.sub("e", text) if "ie" in text else text

@@ -94,35 +94,53 @@ _CHUNK = 5000
 
 
 class EmbeddedStore:
-    """A cofi store in `directory` (created on first write when `create` is true)."""
+    """A cofi store in `directory`.
+
+    With `create`, a missing store reads as empty and is made on the first write, so a load that
+    fails validation leaves no trace on disk.
+    """
 
     def __init__(self, directory: Path, *, create: bool) -> None:
         self.location = str(directory)
-        db = directory / DB_NAME
-        if not db.exists():
-            if not create:
-                raise StoreUnreachable(
-                    f"no cofi store at {directory} (load a bundle first, or pass --store)"
-                )
-            try:
-                directory.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreUnreachable(f"cannot create store at {directory}: {exc}") from None
+        self._path = directory / DB_NAME
+        self._db: sqlite3.Connection
+        if self._path.exists():
+            self._db = self._connect(self._path)
+        elif create:
+            self._db = self._connect(None)
+        else:
+            raise StoreUnreachable(
+                f"no cofi store at {directory} (load a bundle first, or pass --store)"
+            )
+
+    def _connect(self, path: Path | None) -> sqlite3.Connection:
+        """Open (or, for None, make an empty in-memory stand-in for) the database."""
         try:
-            self._db = sqlite3.connect(db, isolation_level=None, timeout=60)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA cache_size = -262144")
-            with self._transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-                )
-                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('rev', '0')")
+            db = sqlite3.connect(path or ":memory:", isolation_level=None, timeout=60)
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("PRAGMA cache_size = -262144")
+            db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('rev', '0')")
+            db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            raise StoreUnreachable(f"cannot open store at {directory}: {exc}") from None
+            raise StoreUnreachable(f"cannot open store at {self.location}: {exc}") from None
+        return db
+
+    def _materialise(self) -> None:
+        """Make the on-disk store if this one is still the in-memory stand-in."""
+        if self._path.exists():
+            return
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnreachable(f"cannot create store at {self.location}: {exc}") from None
+        self._db.close()
+        self._db = self._connect(self._path)
 
     def close(self) -> None:
         self._db.close()
@@ -165,6 +183,7 @@ class EmbeddedStore:
         return {i: Kind(k) for i, k in rows}
 
     def write(self, plan: LoadPlan) -> WriteReport:
+        self._materialise()
         with self._transaction() as db:
             rev = self.rev + 1
             n_entities = _count(db, "entities")

@@ -1,0 +1,69 @@
+"""Shared helpers: writing small bundles, snapshotting a store, running the CLI."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cofi.cli import cli
+from cofi.model import COLUMNS
+from cofi.resources import resource_dir
+
+DEMO = resource_dir("fixtures") / "demo"
+FILES = {"person": "people.csv", "agency": "agencies.csv", "company": "companies.csv",
+         "contract": "contracts.csv", "link": "links.csv"}  # fmt: skip
+
+
+def write_bundle(directory: Path, rows: dict[str, list[dict[str, Any]]]) -> Path:
+    """Write `rows` (kind -> list of column dicts) as a CSV bundle in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for kind, items in rows.items():
+        with (directory / FILES[kind]).open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS[kind])
+            writer.writeheader()
+            for item in items:
+                writer.writerow(item)
+    return directory
+
+
+def snapshot(store: Path) -> Any:
+    """Every row of every table of an embedded store, or None when there is no store."""
+    db_path = store / "cofi.sqlite"
+    if not db_path.exists():
+        return None
+    db = sqlite3.connect(db_path)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall()) for t in sorted(tables)}
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run the CLI against a store in the test's temporary directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COFI_STORE", raising=False)
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--store", str(tmp_path / "store"), *args])
+
+    return invoke
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    """A writable copy of the demo bundle."""
+    return Path(shutil.copytree(DEMO, tmp_path / "demo"))

@@ -1,0 +1,54 @@
+from cofi.normalize import (
+    iin_bin_check_digit,
+    normalize_contact,
+    normalize_phone,
+    normalize_text,
+    search_key,
+    valid_iin_bin,
+)
+from cofi.vocab import Kind
+
+
+def test_address_punctuation_and_case_do_not_matter() -> None:
+    assert normalize_text("г. Алматы, д.40") == normalize_text("Г. АЛМАТЫ,  д. 40")
+    assert normalize_text("  ул.Абая—10 ") == "ул абая 10"
+
+
+def test_nfkc_folds_compatibility_forms() -> None:
+    assert normalize_text("ｕｌ． Ａｂａｙａ") == "ul abaya"
+
+
+def test_phone_keeps_digits_and_turns_8_into_7() -> None:
+    assert normalize_phone("8 (701) 555-12-34") == "77015551234"
+    assert normalize_phone("+7 701 555 12 34") == "77015551234"
+    assert normalize_phone("8 123") == "8123"  # not 11 digits: left alone
+
+
+def test_email_uses_text_rule_and_empty_is_empty() -> None:
+    assert normalize_contact(Kind.EMAIL, "Info@Dala.KZ") == "info dala kz"
+    assert normalize_contact(Kind.ADDRESS, " ,.- ") == ""
+
+
+def test_iin_checksum_both_weight_rows() -> None:
+    assert valid_iin_bin("800312400002")
+    assert not valid_iin_bin("800312400003")
+    assert not valid_iin_bin("80031240000")
+    assert not valid_iin_bin("8003124000０2")  # a non-ASCII digit
+    # find an 11-digit prefix whose first-row sum is 10, so the second row decides
+    prefix = next(
+        f"{n:011d}"
+        for n in range(10**6)
+        if sum(int(d) * w for d, w in zip(f"{n:011d}", range(1, 12), strict=True)) % 11 == 10
+    )
+    digit = iin_bin_check_digit(prefix)
+    if digit is not None:
+        assert valid_iin_bin(prefix + str(digit))
+        assert not valid_iin_bin(prefix + str((digit + 1) % 10))
+
+
+def test_search_key_meets_cyrillic_and_latin_spellings() -> None:
+    assert search_key("Әйгерім Садықова") == search_key("Aigerim Sadykova")
+    assert search_key("Ерлан Омаров") == search_key("Yerlan Omarov")
+    assert search_key("Сергей") == search_key("Sergei")
+    assert search_key("Жұмабаев") == search_key("Zhumabayev")
+    assert search_key("Садықов") != search_key("Садықова")
