@@ -295,7 +295,7 @@ def test_jsonl_bundle(run: Callable[..., Result], tmp_path: Path, store_dir: Pat
     result = run("load", str(path))
     assert result.exit_code == 0, result.output
     db = snapshot(store_dir)
-    assert [r[:3] + (r[5],) for r in db["links"]] == [("j1", "jc", "OWNS", 25.0)]
+    assert [(*r[:3], r[5]) for r in db["links"]] == [("j1", "jc", "OWNS", 25.0)]
     assert json.loads(dict((r[0], r[3]) for r in db["entities"])["j1"]) == {
         "aliases": ["J One", "Jay"]
     }

@@ -1,0 +1,84 @@
+"""The command-line contract: exit codes, one-line errors, version, help, docs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cofi import __version__
+from cofi.cli import cli
+from tests.conftest import DEMO
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cofi", "--store", str(tmp_path / "s"), "load", str(DEMO)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "46 entities created" in done.stdout
+
+
+def test_missing_store_is_exit_3_one_line(run: Callable[..., Result]) -> None:
+    result = run("stats")
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("cofi: error: no cofi store at ")
+
+
+def test_store_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COFI_STORE", str(tmp_path / "envstore"))
+    assert CliRunner().invoke(cli, ["load", str(DEMO)]).exit_code == 0
+    assert (tmp_path / "envstore" / "cofi.sqlite").exists()
+    assert not (tmp_path / ".cofi").exists()
+
+
+def test_usage_error_is_exit_2(run: Callable[..., Result]) -> None:
+    assert run("stats", "--hub-limit", "zero").exit_code == 2
+    assert run("no-such-command").exit_code == 2
+
+
+def test_unreadable_store_is_exit_3_and_debug_shows_traceback(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    store.mkdir()
+    (store / "cofi.sqlite").write_bytes(b"this is not a database" * 100)
+    cmd = [sys.executable, "-m", "cofi", "--store", str(store), "stats"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 3
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    debug = subprocess.run([*cmd[:3], "--debug", *cmd[3:]], capture_output=True, text=True)
+    assert "Traceback" in debug.stderr
+
+
+def _commands() -> list[str]:
+    return sorted(cli.commands)
+
+
+@pytest.mark.parametrize("name", _commands())
+def test_every_command_has_help_with_an_example(name: str) -> None:
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output, f"`cofi {name} --help` shows no example"
+
+
+@pytest.mark.parametrize("name", _commands())
+def test_every_command_is_in_the_readme(name: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    assert re.search(rf"cofi( --store \S+)? {name}\b", text), f"README has no example of {name}"

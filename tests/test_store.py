@@ -1,0 +1,127 @@
+"""The embedded store: crash safety, statistics and hubs, name search."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from cofi.bulk import write_bulk_bundle
+from cofi.loader import plan_load
+from cofi.store.embedded import EmbeddedStore
+from tests.conftest import DEMO, snapshot, write_bundle
+
+
+@pytest.mark.slow
+def test_load_killed_mid_write_leaves_previous_state(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    cofi = [sys.executable, "-m", "cofi", "--store", str(store)]
+    subprocess.run([*cofi, "load", str(DEMO)], check=True, capture_output=True)
+    before = snapshot(store)
+    bulk = tmp_path / "bulk"
+    write_bulk_bundle(bulk, 300_000, seed=7)
+    wal = store / "cofi.sqlite-wal"
+    proc = subprocess.Popen([*cofi, "load", str(bulk)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > 4 << 20:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "the load finished before it could be killed mid-write"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    db = sqlite3.connect(store / "cofi.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
+    assert snapshot(store) == before
+    done = subprocess.run([*cofi, "load", str(bulk)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(snapshot(store)["entities"]) > len(before["entities"])
+
+
+def test_stats_counts_and_the_demo_hub(run: Callable[..., Result]) -> None:
+    assert run("load", str(DEMO)).exit_code == 0
+    result = run("stats", "--json")
+    assert result.exit_code == 0
+    import json
+
+    stats = json.loads(result.stdout)
+    assert stats["entities"] == {"agency": 2, "company": 27, "contract": 5, "person": 12}
+    assert stats["links"]["OWNS"] == 5
+    assert [(h["kind"], h["entities"]) for h in stats["hubs"]] == [("address", 23)]
+    assert run("stats", "--hub-limit", "23", "--json").stdout.count('"key"') == 0
+    text = run("stats").stdout
+    assert "hubs (shared by more than 20 entities): 1" in text
+
+
+def test_hub_counts_distinct_entities_not_records(tmp_path: Path) -> None:
+    addr = "г. Алматы, ул. Абая, 1"
+    people = [{"id": f"p{i}", "name": f"P{i}", "address": addr} for i in range(4)]
+    # p0..p2 are one person: p0=p1 by SAME_AS, p1 and p2 share a valid IIN
+    people[1]["iin"] = people[2]["iin"] = "800312400002"
+    links = [{"source": "p0", "target": "p1", "type": "SAME_AS"}]
+    companies = [{"id": "c0", "name": "C", "address": addr}]
+    bundle = write_bundle(tmp_path / "b", {"person": people, "company": companies, "link": links})
+    store = EmbeddedStore(tmp_path / "s", create=True)
+    store.write(plan_load([bundle], store.kinds_of))
+    assert [h.entities for h in store.stats(hub_limit=2).hubs] == [3]  # p0-p2, p3, c0
+    assert store.stats(hub_limit=3).hubs == []
+    store.close()
+
+
+def test_agency_contacts_never_become_identifiers(tmp_path: Path) -> None:
+    rows = {
+        "agency": [{"id": "a", "name": "A", "phone": "+7 701 000 00 00"}],
+        "person": [{"id": "p", "name": "P", "phone": "8 701 000 00 00"}],
+    }
+    store = EmbeddedStore(tmp_path / "s", create=True)
+    store.write(plan_load([write_bundle(tmp_path / "b", rows)], store.kinds_of))
+    assert store.stats(hub_limit=20).identifiers == {"phone": 1}
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("Әйгерім Садықова", "p-aigerim"),
+        ("aigerim sadykova", "p-aigerim"),
+        ("САДЫКОВА", "p-aigerim"),
+        ("Sadykov Nurlan", "p-nurlan"),
+        ("Yerlan", "p-yerlan"),
+        ("dala stroy", "co-dala"),
+        ("Zhumabayeva", "p-dana"),
+    ],
+)
+def test_search_across_scripts(run: Callable[..., Result], query: str, first: str) -> None:
+    assert run("load", str(DEMO)).exit_code == 0
+    result = run("search", query)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].split("\t")[0] == first
+
+
+def test_search_ranks_exact_over_partial(tmp_path: Path) -> None:
+    rows = {"person": [{"id": "a", "name": "Болатбек Алиев"}, {"id": "b", "name": "Болат Алиев"},
+                       {"id": "c", "name": "Алиев Болат"}]}  # fmt: skip
+    store = EmbeddedStore(tmp_path / "s", create=True)
+    store.write(plan_load([write_bundle(tmp_path / "b", rows)], store.kinds_of))
+    hits = store.search("Болат Алиев", 10)
+    assert [(h.id, h.rank) for h in hits] == [("b", 0), ("c", 2), ("a", 3)]
+    assert store.search("Bolat Aliev", 10)[0].id == "b"
+    assert store.search("Нұрсұлтан", 10) == []
+    store.close()
+
+
+def test_search_without_match_exits_1(run: Callable[..., Result]) -> None:
+    assert run("load", str(DEMO)).exit_code == 0
+    result = run("search", "Nobody Atall")
+    assert result.exit_code == 1
+    assert "no match" in result.stderr
