@@ -62,7 +62,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         load = bench_load(args.rows, Path(tmp))
     line = (
-        f"| {date.today()} | {machine()} | load {load['rows']:,} rows into a fresh embedded store | "
+        f"| {date.today()} | {machine()} | load {load['rows']:,} rows, fresh embedded store | "
         f"{load['seconds']:.1f} s | {load['rows_per_s']:,.0f} rows/s | {load['peak_mb']:,.0f} MB |"
     )
     print(line)
