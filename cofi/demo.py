@@ -24,11 +24,11 @@ def run_demo(directory: Path, echo: Callable[[str], None]) -> None:
             raise InvalidInput(f"{directory} exists and is not a cofi demo store; choose --out")
         shutil.rmtree(directory)
     store = EmbeddedStore(directory, create=True)
-    (directory / MARKER).write_text("made by cofi demo; safe to delete\n", encoding="utf-8")
     try:
         bundle = resource_dir("fixtures") / "demo"
         plan = plan_load([bundle], store.kinds_of)
         report = store.write(plan)
+        (directory / MARKER).write_text("made by cofi demo; safe to delete\n", encoding="utf-8")
         echo(
             f"loaded the demo bundle into {directory}: "
             f"{report.entities_created} entities, {report.links_created} links"
