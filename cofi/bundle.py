@@ -11,9 +11,8 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cofi.errors import InvalidInput, RowError
 from cofi.model import COLUMNS, REQUIRED
@@ -22,8 +21,7 @@ from cofi.vocab import BUNDLE_FILES
 csv.field_size_limit(sys.maxsize)
 
 
-@dataclass(frozen=True, slots=True)
-class RawRow:
+class RawRow(NamedTuple):
     """One input row before validation; `problem` is set when the row could not even be read."""
 
     file: str

@@ -7,6 +7,7 @@ does not allow.  A bad IIN/BIN is a warning, not an error.  Nothing here writes 
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -95,6 +96,23 @@ def plan_load(
     every bad row when any row is invalid and `skip_invalid` is false; raises `InvalidInput` for a
     file that cannot be read at all.
     """
+    # The cyclic collector would rescan the ever-growing heap of records again and again; nothing
+    # built here holds a cycle, so it is paused for the load.
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return _plan_load(paths, store_kinds, skip_invalid, progress)
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _plan_load(
+    paths: list[Path],
+    store_kinds: KindLookup,
+    skip_invalid: bool,
+    progress: Callable[[int], None] | None,
+) -> LoadPlan:
     plan = LoadPlan()
     rejects: dict[tuple[str, int], Reject] = {}
 

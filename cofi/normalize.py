@@ -7,6 +7,7 @@ one name meet.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from functools import lru_cache
@@ -57,9 +58,9 @@ def valid_iin_bin(value: str) -> bool:
 
 def iin_bin_check_digit(first11: str) -> int | None:
     """The check digit for 11 leading digits, or None when none exists."""
-    digits = [int(c) for c in first11]
+    digits = list(map(int, first11))
     for weights in (_WEIGHTS_1, _WEIGHTS_2):
-        check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
+        check: int = sum(map(operator.mul, digits, weights)) % 11
         if check != 10:
             return check
     return None

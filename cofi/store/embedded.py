@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from cofi.errors import StoreUnreachable
 from cofi.loader import LoadPlan
@@ -89,6 +90,8 @@ ON CONFLICT (source, target, type, role, since) DO UPDATE SET
 WHERE links.share IS NOT excluded.share OR links.until IS NOT excluded.until
    OR links.source_ref IS NOT excluded.source_ref
 """
+
+_INSERT_CONTACT = "INSERT OR IGNORE INTO contacts VALUES (?, ?, ?, ?)"
 
 _CHUNK = 5000
 
@@ -189,25 +192,24 @@ class EmbeddedStore:
             n_entities = _count(db, "entities")
             n_links = _count(db, "links")
             before = db.total_changes
-            db.executemany(
-                _UPSERT_ENTITY,
+            entity_rows = [
                 (
-                    (
-                        e.id,
-                        e.kind.value,
-                        e.name,
-                        json.dumps(e.props, ensure_ascii=False, sort_keys=True),
-                        e.strong_id,
-                        e.search_key,
-                        e.props.get("buyer_id"),
-                        e.props.get("supplier_id"),
-                        e.props.get("signed_on"),
-                        e.props.get("value"),
-                        rev,
-                    )
-                    for e in plan.entities
-                ),
-            )
+                    e.id,
+                    e.kind.value,
+                    e.name,
+                    json.dumps(e.props, ensure_ascii=False, sort_keys=True),
+                    e.strong_id,
+                    e.search_key,
+                    e.props.get("buyer_id"),
+                    e.props.get("supplier_id"),
+                    e.props.get("signed_on"),
+                    e.props.get("value"),
+                    rev,
+                )
+                for e in plan.entities
+            ]
+            _bulk_upsert(db, "entities", _UPSERT_ENTITY, entity_rows, n_entities == 0)
+            del entity_rows
             entities_changed = db.total_changes - before
             if entities_changed:
                 db.execute(
@@ -215,19 +217,18 @@ class EmbeddedStore:
                     "(SELECT id FROM entities WHERE rev = ?)",
                     (rev,),
                 )
-                db.executemany(
-                    "INSERT OR IGNORE INTO contacts VALUES (?, ?, ?, ?)",
-                    (
-                        (e.id, kind.value, key, raw)
-                        for e in plan.entities
-                        for kind, key, raw in e.contacts
-                    ),
-                )
+                contact_rows = [
+                    (e.id, kind.value, key, raw)
+                    for e in plan.entities
+                    for kind, key, raw in e.contacts
+                ]
+                empty = _count(db, "contacts") == 0
+                _bulk_upsert(db, "contacts", _INSERT_CONTACT, contact_rows, empty)
             before = db.total_changes
-            db.executemany(
-                _UPSERT_LINK,
-                ((*link.key, link.share, link.until, link.source_ref, rev) for link in plan.links),
-            )
+            link_rows = [
+                (*link.key, link.share, link.until, link.source_ref, rev) for link in plan.links
+            ]
+            _bulk_upsert(db, "links", _UPSERT_LINK, link_rows, n_links == 0)
             links_changed = db.total_changes - before
             entities_created = _count(db, "entities") - n_entities
             links_created = _count(db, "links") - n_links
@@ -295,6 +296,34 @@ class EmbeddedStore:
                 hits.append(SearchHit(id_, Kind(kind), ent_name, r))
         hits.sort(key=lambda h: (h.rank, h.name, h.id))
         return hits[:limit]
+
+
+def _bulk_upsert(
+    db: sqlite3.Connection, table: str, statement: str, rows: list[tuple[Any, ...]], empty: bool
+) -> None:
+    """Run `statement` for every row, inside the caller's transaction.
+
+    Into an empty table, rows go in primary-key order and the secondary indexes are dropped and
+    rebuilt afterwards: several times faster for a first load, and just as atomic (SQLite's DDL is
+    transactional).
+    """
+    if not empty:
+        db.executemany(statement, rows)
+        return
+    indexes = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL",
+        (table,),
+    ).fetchall()
+    for name, _ in indexes:
+        db.execute(f'DROP INDEX "{name}"')
+    rows.sort(key=lambda r: r[: _KEY_WIDTH[table]])
+    db.executemany(statement, rows)
+    for _, sql in indexes:
+        db.execute(sql)
+
+
+_KEY_WIDTH = {"entities": 1, "links": 5, "contacts": 2}
 
 
 def _count(db: sqlite3.Connection, table: str) -> int:
