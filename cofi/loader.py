@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,14 +97,22 @@ def plan_load(
     every bad row when any row is invalid and `skip_invalid` is false; raises `InvalidInput` for a
     file that cannot be read at all.
     """
-    # The cyclic collector would rescan the ever-growing heap of records again and again; nothing
-    # built here holds a cycle, so it is paused for the load.
-    gc_was_on = gc.isenabled()
+    with gc_paused():
+        return _plan_load(paths, store_kinds, skip_invalid, progress)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of records are built.
+
+    It would rescan the ever-growing heap again and again; the records hold no cycles.
+    """
+    was_on = gc.isenabled()
     gc.disable()
     try:
-        return _plan_load(paths, store_kinds, skip_invalid, progress)
+        yield
     finally:
-        if gc_was_on:
+        if was_on:
             gc.enable()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cofi.errors import StoreUnreachable
-from cofi.loader import LoadPlan
+from cofi.loader import LoadPlan, gc_paused
 from cofi.merge import canonical_ids
 from cofi.search import query_tokens, rank
 from cofi.store.base import Hub, SearchHit, Stats, WriteReport
@@ -187,7 +187,7 @@ class EmbeddedStore:
 
     def write(self, plan: LoadPlan) -> WriteReport:
         self._materialise()
-        with self._transaction() as db:
+        with gc_paused(), self._transaction() as db:
             rev = self.rev + 1
             n_entities = _count(db, "entities")
             n_links = _count(db, "links")
