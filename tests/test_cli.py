@@ -82,3 +82,32 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
 def test_every_command_is_in_the_readme(name: str) -> None:
     text = README.read_text(encoding="utf-8")
     assert re.search(rf"cofi( --store \S+)? {name}\b", text), f"README has no example of {name}"
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    from cofi.bulk import write_bulk_bundle
+
+    bundle = tmp_path / "bulk"
+    write_bulk_bundle(bundle, 30_000, seed=3)
+    primary, secondary = pty.openpty()
+    cmd = [sys.executable, "-m", "cofi", "--store", str(tmp_path / "s"), "load", str(bundle)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=secondary)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(primary)
+    assert proc.wait() == 0
+    assert b"validating" in seen
+    piped = subprocess.run([*cmd[:4], str(tmp_path / "s2"), *cmd[5:]], capture_output=True)
+    assert piped.returncode == 0
+    assert b"validating" not in piped.stderr
