@@ -132,7 +132,7 @@ def load(obj: Context, paths: tuple[Path, ...], skip_invalid: bool, rejects: Pat
     if rejects is not None and not skip_invalid:
         raise click.UsageError("--rejects goes with --skip-invalid")
     store = obj.store(create=True)
-    plan = _plan_with_progress(list(paths), store)
+    plan = _plan_with_progress(list(paths), store, skip_invalid)
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     if plan.rejects:
@@ -149,16 +149,13 @@ def load(obj: Context, paths: tuple[Path, ...], skip_invalid: bool, rejects: Pat
         click.echo(f"{len(plan.rejects)} invalid row(s) skipped, written to {target}", err=True)
 
 
-def _plan_with_progress(paths: list[Path], store: Store) -> LoadPlan:
+def _plan_with_progress(paths: list[Path], store: Store, skip_invalid: bool) -> LoadPlan:
+    """Validate, with a progress bar when stderr is a terminal."""
     if not sys.stderr.isatty():
-        return plan_load(paths, store.kinds_of, skip_invalid=_skip(), progress=None)
+        return plan_load(paths, store.kinds_of, skip_invalid=skip_invalid)
     total = sum(_count_lines(p) for p, _ in bundle_files(paths))
     with click.progressbar(length=total, label="validating", file=sys.stderr) as bar:
-        return plan_load(paths, store.kinds_of, skip_invalid=_skip(), progress=bar.update)
-
-
-def _skip() -> bool:
-    return bool(click.get_current_context().params.get("skip_invalid"))
+        return plan_load(paths, store.kinds_of, skip_invalid=skip_invalid, progress=bar.update)
 
 
 def _count_lines(path: Path) -> int:
