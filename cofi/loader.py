@@ -261,8 +261,7 @@ def _plan_load(
 def _row_of(record: EntityRecord | LinkRecord) -> dict[str, Any]:
     """The input fields of a record, for the rejects file."""
     if isinstance(record, LinkRecord):
-        row = {k: v for k, v in record._asdict().items() if v not in ("", None)}
-        return row
+        return {k: v for k, v in record._asdict().items() if v not in ("", None)}
     return {"kind": record.kind.value, "id": record.id, "name": record.name, **record.props}
 
 

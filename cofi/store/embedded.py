@@ -222,7 +222,7 @@ class EmbeddedStore:
                     for e in plan.entities
                     for kind, key, raw in e.contacts
                 ]
-                empty = _count(db, "contacts") == 0
+                empty = db.execute("SELECT 1 FROM contacts LIMIT 1").fetchone() is None
                 _bulk_upsert(db, "contacts", _INSERT_CONTACT, contact_rows, empty)
             before = db.total_changes
             link_rows = [
