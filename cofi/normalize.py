@@ -78,12 +78,23 @@ def _first(match: re.Match[str]) -> str:
     return match.group(1)
 
 
+# anyascii's own mapping for the blocks names are written in (Latin-1 and Latin Extended-A/B,
+# Cyrillic with Kazakh letters), taken once so that most names transliterate in one `translate`
+# call; characters outside these blocks still go through anyascii itself.
+_TRANSLIT = {c: anyascii(chr(c)).lower() for c in range(0x80, 0x500)}
+
+
+def _to_ascii(text: str) -> str:
+    text = text.translate(_TRANSLIT)
+    return text if text.isascii() else anyascii(text).lower()
+
+
 @lru_cache(maxsize=65536)
 def search_key(name: str) -> str:
     """A case-, diacritic- and script-insensitive key for `name` (tokens joined by spaces)."""
     text = unicodedata.normalize("NFKC", name).casefold()
     if not text.isascii():
-        text = anyascii(text).lower()
+        text = _to_ascii(text)
     text = _NON_ALNUM.sub(" ", text).strip()
     for old, new in _DIGRAPHS:
         if old in text:
