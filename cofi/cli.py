@@ -7,10 +7,12 @@ at the edge only; `--debug` shows the traceback instead.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,10 +20,24 @@ import click
 
 from cofi import __version__
 from cofi.bundle import bundle_files
-from cofi.errors import EXIT_INVALID, CofiError, LoadRejected
+from cofi.detect import Rules, Search
+from cofi.errors import EXIT_INVALID, CofiError, InvalidInput, LoadRejected, NotFound
+from cofi.findings import (
+    STATUSES,
+    best_path,
+    check_contract,
+    edge_key,
+    explain,
+    path_json,
+    strength,
+)
+from cofi.graph import Graph
 from cofi.loader import LoadPlan, plan_load
+from cofi.output import FORMATS, path_text, write_findings
 from cofi.store import open_store
 from cofi.store.base import Store, WriteReport
+from cofi.sweep import load_graph
+from cofi.sweep import sweep as run_sweep
 
 DEFAULT_HUB_LIMIT = 20
 
@@ -67,6 +83,11 @@ class CofiGroup(click.Group):
                 for error in exc.errors:
                     click.echo(str(error), err=True)
             _fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            # the reader went away (`cofi findings | head`): stop quietly, as Unix tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written by the interrupted step", 130)
         except Exception as exc:
@@ -238,6 +259,313 @@ def search(obj: Context, name: str, limit: int, as_json: bool) -> None:
             click.echo(json.dumps(asdict(hit), ensure_ascii=False))
         else:
             click.echo(f"{hit.id}\t{hit.kind}\t{hit.name}")
+
+
+def rule_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--max-hops, --max-family, --lookback-days, --hub-limit: the limits of a path."""
+    defaults = Rules()
+    for option in reversed(
+        (
+            click.option("--max-hops", type=click.IntRange(1, 12), default=defaults.max_hops,
+                          show_default=True,
+                          help="Most edges on a path (an address, phone or email costs 2)."),
+            click.option("--max-family", type=click.IntRange(0, 12),
+                          default=defaults.max_family, show_default=True,
+                          help="Most FAMILY edges on a path."),
+            click.option("--lookback-days", type=click.IntRange(min=0),
+                          default=defaults.lookback_days, show_default=True,
+                          help="A link that ended this many days before signing still counts."),
+            hub_limit_option,
+        )
+    ):  # fmt: skip
+        f = option(f)
+    return f
+
+
+def _rules(max_hops: int, max_family: int, lookback_days: int, hub_limit: int) -> Rules:
+    return Rules(max_hops, max_family, lookback_days, hub_limit)
+
+
+def format_option(default: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=default,
+        show_default=default is not None,
+        help="jsonl: one JSON object per finding; csv: safe for spreadsheets; text: for people.",
+    )
+
+
+def _iso_date(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@cli.command()
+@click.argument("contract_id")
+@rule_options
+@format_option("text")
+@pass_ctx
+def check(obj: Context, /, contract_id: str, fmt: str, **limits: int) -> None:
+    """Findings for one contract: is anyone who decided it related to its winner?
+
+    Decision-makers are the persons with a DECIDED link to the contract and the buyer's head in
+    post on the signing date.  Nothing is stored; `sweep` stores findings.
+
+    \b
+    Examples:
+      cofi check K-17
+      cofi check K-17 --max-hops 6 --format jsonl
+    """
+    store = obj.store()
+    graph = load_graph(store)
+    if contract_id not in graph.contracts:
+        raise NotFound(f"no contract {contract_id!r} in the store")
+    found = check_contract(Search(graph, _rules(**limits)), contract_id)
+    if not found:
+        click.echo(f"no related-party path for contract {contract_id}", err=True)
+        return
+    write_findings(found, fmt, sys.stdout)
+
+
+@cli.command()
+@click.argument("from_id")
+@click.argument("to_id")
+@click.option(
+    "--at",
+    "at",
+    callback=_iso_date,
+    metavar="DATE",
+    help="Only links in force on DATE (with the lookback). Default: every link.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Most paths to show, shortest first.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of text.")
+@rule_options
+@pass_ctx
+def path(
+    obj: Context, /, from_id: str, to_id: str, at: str | None, limit: int, as_json: bool,
+    **limits: int,
+) -> None:  # fmt: skip
+    """The related-party paths between two people or companies, shortest first.
+
+    Without --at every link counts, whatever its dates (each is shown with them); with --at only
+    the links in force on that date, as a sweep would judge a contract signed then.
+
+    \b
+    Examples:
+      cofi path p-aigerim co-dala
+      cofi path p-bolat co-altyn --at 2025-06-02 --max-hops 5
+    """
+    graph = load_graph(obj.store())
+    source, target = _node(graph, from_id), _node(graph, to_id)
+    search = Search(graph, _rules(**limits))
+    paths = search.all_paths(source, target, search.in_force(at))
+    paths.sort(
+        key=lambda p: (p.hops, -strength(graph, p, at), [edge_key(graph, h) for h in p.halves])
+    )
+    if not paths:
+        click.echo(f"no related-party path from {from_id} to {to_id}", err=True)
+        sys.exit(EXIT_INVALID)
+    for p in paths[:limit]:
+        sentence = explain(graph, p, at, "")
+        steps = path_json(graph, p, from_id, to_id)
+        if as_json:
+            line = {"from": from_id, "to": to_id, "at": at, "hops": p.hops, "path": steps,
+                    "explanation": sentence}  # fmt: skip
+            click.echo(json.dumps(line, ensure_ascii=False))
+        else:
+            click.echo(f"{p.hops} hop{'s' if p.hops != 1 else ''}: {sentence}")
+            click.echo(f"  {path_text(steps)}")
+
+
+def _node(graph: Graph, record_id: str) -> int:
+    node = graph.node_of(record_id)
+    if node is not None:
+        return node
+    if record_id in graph.rec_index:
+        raise InvalidInput(
+            f"{record_id!r} is an agency: an agency is never on a related-party path"
+        )
+    if record_id in graph.contracts:
+        raise InvalidInput(f"{record_id!r} is a contract: use `cofi check {record_id}`")
+    raise NotFound(f"no person or company {record_id!r} in the store")
+
+
+@cli.command()
+@click.argument("entity_id")
+@click.option(
+    "--at",
+    "at",
+    callback=_iso_date,
+    metavar="DATE",
+    help="Only links in force on DATE (with the lookback). Default: every link.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of text.")
+@rule_options
+@pass_ctx
+def links(obj: Context, /, entity_id: str, at: str | None, as_json: bool, **limits: int) -> None:
+    """Every contract winner within --max-hops of a person or company, nearest first.
+
+    For each winner: the shortest related-party path and the contracts it won.
+
+    \b
+    Examples:
+      cofi links p-bolat
+      cofi links p-aigerim --at 2025-03-14 --json
+    """
+    graph = load_graph(obj.store())
+    source = _node(graph, entity_id)
+    search = Search(graph, _rules(**limits))
+    ok = search.in_force(at)
+    reach = search.ball(source, search.rules.max_hops, ok)
+    rows = []
+    for node in sorted(n for n in reach if n in graph.contracts_of):
+        if node == source:
+            paths = []
+        else:
+            paths = search.shortest(source, node, ok)
+            if not paths:
+                continue
+        best = best_path(graph, paths, at, None) if paths else None
+        rows.append((best.hops if best else 0, graph.node_id(node), node, best))
+    if not rows:
+        click.echo(
+            f"no contract winner within {search.rules.max_hops} hops of {entity_id}", err=True
+        )
+        return
+    for hops, winner_id, node, best in sorted(rows, key=lambda r: r[:2]):
+        contracts = sorted(graph.contracts_of[node])
+        total = sum(graph.contracts[c].value or 0 for c in contracts)
+        sentence = explain(graph, best, at, "") if best else f"{entity_id} is the winner itself"
+        if as_json:
+            steps = path_json(graph, best, entity_id, winner_id) if best else []
+            line = {"entity_id": entity_id, "winner_id": winner_id, "hops": hops,
+                    "contracts": contracts, "total_value": total, "explanation": sentence,
+                    "path": steps}  # fmt: skip
+            click.echo(json.dumps(line, ensure_ascii=False))
+        else:
+            click.echo(
+                f"{winner_id}  {graph.node_name(node)}  {hops} hop{'s' if hops != 1 else ''}  "
+                f"won {len(contracts)} contract(s): {', '.join(contracts)} ({total:,.0f})"
+            )
+            click.echo(f"  {sentence}")
+
+
+@cli.command("sweep")
+@click.option(
+    "--all", "everything", is_flag=True, help="Re-check every contract and report every finding."
+)
+@click.option(
+    "--since",
+    "signed_since",
+    callback=_iso_date,
+    metavar="DATE",
+    help="Re-check the contracts signed on or after DATE; report what is new.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the reported findings here instead of to stdout.",
+)
+@rule_options
+@format_option(None)
+@pass_ctx
+def sweep_command(
+    obj: Context, /, everything: bool, signed_since: str | None, out: Path | None, fmt: str | None,
+    **limits: int,
+) -> None:  # fmt: skip
+    """Check contracts and store their findings; report the new ones.
+
+    By default only the contracts not swept yet and those near anything a load changed since the
+    last sweep are checked, and only new findings are reported (a dismissed finding comes back
+    only if its best path changed).  The format defaults to text on stdout, and to the --out
+    file's extension (.csv, .txt, else jsonl).
+
+    \b
+    Examples:
+      cofi sweep
+      cofi sweep --out new-findings.jsonl
+      cofi sweep --all --format csv --out all-findings.csv
+    """
+    if everything and signed_since:
+        raise click.UsageError("--all and --since cannot be combined")
+    store = obj.store()
+    result = run_sweep(store, _rules(**limits), everything=everything, signed_since=signed_since)
+    fmt = fmt or _format_for(out)
+    if out is None:
+        write_findings(result.reported, fmt, sys.stdout)
+    else:
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            write_findings(result.reported, fmt, fh)
+    where = f", written to {out}" if out else ""
+    click.echo(
+        f"swept {result.checked} of {result.contracts} contract(s): {result.found} finding(s), "
+        f"{len(result.reported)} reported{where}"
+        + (f", {result.gone} no longer found" if result.gone else ""),
+        err=True,
+    )
+
+
+def _format_for(out: Path | None) -> str:
+    if out is None:
+        return "text"
+    return {".csv": "csv", ".txt": "text"}.get(out.suffix.lower(), "jsonl")
+
+
+@cli.command()
+@click.option("--status", type=click.Choice(STATUSES), help="Only findings with this status.")
+@click.option("--contract", "contract_id", help="Only this contract's findings.")
+@click.option(
+    "--inactive",
+    is_flag=True,
+    help="Also findings that the last re-check of their contract no longer showed.",
+)
+@format_option("text")
+@pass_ctx
+def findings(
+    obj: Context, status: str | None, contract_id: str | None, inactive: bool, fmt: str
+) -> None:
+    """The stored findings, highest score first.
+
+    \b
+    Examples:
+      cofi findings --status new
+      cofi findings --contract K-17 --format jsonl
+    """
+    found = obj.store().findings(status=status, contract_id=contract_id, active=not inactive)
+    if not found:
+        click.echo("no findings", err=True)
+        return
+    write_findings(found, fmt, sys.stdout)
+
+
+@cli.command()
+@click.argument("finding_id")
+@click.option("--status", type=click.Choice(STATUSES), required=True)
+@click.option("--note", help="Why: kept with the finding.")
+@pass_ctx
+def triage(obj: Context, finding_id: str, status: str, note: str | None) -> None:
+    """Mark a finding confirmed or dismissed (or new again), with a note.
+
+    A dismissed finding is not reported by later sweeps unless its best path changes.
+
+    \b
+    Example:
+      cofi triage F-1a2b3c4d5e6f7a8b --status dismissed --note "declared and approved"
+    """
+    f = obj.store().triage(finding_id, status, note)
+    click.echo(f"{f.finding_id} is now {f.status}" + (f": {f.note}" if f.note else ""))
 
 
 @cli.command()

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from cofi.findings import Finding
+from cofi.graph import GraphRows
 from cofi.loader import LoadPlan
 from cofi.vocab import Kind
 
@@ -57,6 +59,39 @@ class SearchHit:
     """0 exact name or alias, 1 same spelling up to script/diacritics, 2 all words, 3 partial."""
 
 
+@dataclass(frozen=True)
+class SweepState:
+    """What the last full or incremental sweep saw: the store revision and the rules' key."""
+
+    rev: int | None = None
+    rules: str = ""
+
+
+@dataclass(frozen=True)
+class StoredFinding:
+    finding_id: str
+    contract_id: str
+    signature: str
+    status: str
+    note: str
+    active: bool
+
+
+@dataclass
+class SweepCommit:
+    """Everything one sweep writes, in one transaction.
+
+    `findings` are written with their `status` and `note`; `gone` are findings whose contract was
+    re-checked and no longer shows them; `swept` the contracts checked.  `state` is None for a
+    partial sweep (`--since`), which must not move the incremental sweep's mark.
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    swept: list[str] = field(default_factory=list)
+    state: SweepState | None = None
+
+
 class Store(Protocol):
     """A cofi store."""
 
@@ -76,6 +111,43 @@ class Store(Protocol):
 
     def search(self, name: str, limit: int) -> list[SearchHit]:
         """Entities whose name or alias matches `name`, best first."""
+        ...
+
+    @property
+    def rev(self) -> int:
+        """The data revision: raised by every load that changed anything."""
+        ...
+
+    def graph_rows(self) -> GraphRows:
+        """Persons, companies, agencies, contracts, links and contacts, to build the graph."""
+        ...
+
+    def changed_records(self, since_rev: int) -> set[str]:
+        """Ids of records touched by loads after `since_rev`: changed entities, both ends of
+        changed links, and every record now holding an identifier value or IIN/BIN that a changed
+        entity had or has."""
+        ...
+
+    def sweep_state(self) -> SweepState: ...
+
+    def swept_contracts(self) -> set[str]: ...
+
+    def stored_findings(self, contract_ids: Iterable[str]) -> dict[str, StoredFinding]:
+        """The stored findings of these contracts, by finding id."""
+        ...
+
+    def commit_sweep(self, commit: SweepCommit) -> None:
+        """Write a sweep's results atomically: all of it or, on any failure, none."""
+        ...
+
+    def findings(
+        self, *, status: str | None = None, contract_id: str | None = None, active: bool = True
+    ) -> list[Finding]:
+        """Stored findings, highest score first."""
+        ...
+
+    def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
+        """Set a finding's status (and note); `NotFound` if there is no such finding."""
         ...
 
     def close(self) -> None: ...

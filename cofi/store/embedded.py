@@ -16,11 +16,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from cofi.errors import StoreUnreachable
+from cofi.errors import NotFound, StoreUnreachable
+from cofi.findings import Finding
+from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
 from cofi.loader import LoadPlan, gc_paused
 from cofi.merge import canonical_ids
 from cofi.search import query_tokens, rank
-from cofi.store.base import Hub, SearchHit, Stats, WriteReport
+from cofi.store.base import (
+    Hub,
+    SearchHit,
+    Stats,
+    StoredFinding,
+    SweepCommit,
+    SweepState,
+    WriteReport,
+)
 from cofi.vocab import Kind
 
 DB_NAME = "cofi.sqlite"
@@ -67,6 +77,26 @@ CREATE TABLE IF NOT EXISTS contacts (
     PRIMARY KEY (entity_id, kind)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS contacts_key ON contacts (kind, key);
+CREATE TABLE IF NOT EXISTS touched (kind TEXT NOT NULL, key TEXT NOT NULL, rev INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS touched_rev ON touched (rev);
+CREATE TRIGGER IF NOT EXISTS entities_strong_touched AFTER UPDATE OF strong_id ON entities
+WHEN old.strong_id <> '' AND old.strong_id IS NOT new.strong_id
+BEGIN
+    INSERT INTO touched VALUES ('strong', old.kind || ':' || old.strong_id, new.rev);
+END;
+CREATE TABLE IF NOT EXISTS findings (
+    finding_id TEXT PRIMARY KEY,
+    contract_id TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    status TEXT NOT NULL,
+    note TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    score REAL NOT NULL,
+    body TEXT NOT NULL,
+    triaged_at TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS findings_contract ON findings (contract_id);
+CREATE TABLE IF NOT EXISTS swept (contract_id TEXT PRIMARY KEY, rev INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 _UPSERT_ENTITY = """
@@ -92,6 +122,11 @@ WHERE links.share IS NOT excluded.share OR links.until IS NOT excluded.until
 """
 
 _INSERT_CONTACT = "INSERT OR IGNORE INTO contacts VALUES (?, ?, ?, ?)"
+
+_TOUCHED_CONTACTS = """
+INSERT INTO touched SELECT kind, key, ? FROM contacts
+WHERE entity_id IN (SELECT id FROM entities WHERE rev = ?)
+"""
 
 _CHUNK = 5000
 
@@ -123,13 +158,11 @@ class EmbeddedStore:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA cache_size = -262144")
-            db.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('rev', '0')")
-            db.execute("COMMIT")
+            db.executescript(
+                f"BEGIN IMMEDIATE; {_SCHEMA}"
+                f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                "INSERT OR IGNORE INTO meta VALUES ('rev', '0'); COMMIT;"
+            )
         except sqlite3.DatabaseError as exc:
             raise StoreUnreachable(f"cannot open store at {self.location}: {exc}") from None
         return db
@@ -212,6 +245,12 @@ class EmbeddedStore:
             del entity_rows
             entities_changed = db.total_changes - before
             if entities_changed:
+                # The identifier values changed entities had and now have are logged, so that the
+                # incremental sweep re-checks around them (a first load needs no log: every
+                # contract in it is new to the sweep anyway).
+                log_touched = n_entities > 0
+                if log_touched:
+                    db.execute(_TOUCHED_CONTACTS, (rev, rev))
                 db.execute(
                     "DELETE FROM contacts WHERE entity_id IN "
                     "(SELECT id FROM entities WHERE rev = ?)",
@@ -224,6 +263,8 @@ class EmbeddedStore:
                 ]
                 empty = db.execute("SELECT 1 FROM contacts LIMIT 1").fetchone() is None
                 _bulk_upsert(db, "contacts", _INSERT_CONTACT, contact_rows, empty)
+                if log_touched:
+                    db.execute(_TOUCHED_CONTACTS, (rev, rev))
             before = db.total_changes
             link_rows = [
                 (*link.key, link.share, link.until, link.source_ref, rev) for link in plan.links
@@ -296,6 +337,169 @@ class EmbeddedStore:
                 hits.append(SearchHit(id_, Kind(kind), ent_name, r))
         hits.sort(key=lambda h: (h.rank, h.name, h.id))
         return hits[:limit]
+
+    # -- detection ------------------------------------------------------------------------
+
+    def graph_rows(self) -> GraphRows:
+        db = self._db
+        return GraphRows(
+            entities=[
+                EntityRow(*r)
+                for r in db.execute(
+                    "SELECT id, kind, name, strong_id FROM entities WHERE kind <> 'contract'"
+                )
+            ],
+            contracts=[
+                ContractRow(*r)
+                for r in db.execute(
+                    "SELECT id, buyer_id, supplier_id, signed_on, value, "
+                    "coalesce(json_extract(props, '$.currency'), ''), "
+                    "coalesce(json_extract(props, '$.title'), '') "
+                    "FROM entities WHERE kind = 'contract'"
+                )
+            ],
+            links=[
+                LinkRow(*r)
+                for r in db.execute(
+                    "SELECT source, target, type, role, share, since, until FROM links"
+                )
+            ],
+            contacts=[
+                ContactRow(*r) for r in db.execute("SELECT entity_id, kind, key, raw FROM contacts")
+            ],
+        )
+
+    def changed_records(self, since_rev: int) -> set[str]:
+        db = self._db
+        out = {i for (i,) in db.execute("SELECT id FROM entities WHERE rev > ?", (since_rev,))}
+        for source, target in db.execute(
+            "SELECT source, target FROM links WHERE rev > ?", (since_rev,)
+        ):
+            out.add(source)
+            out.add(target)
+        out.update(
+            i
+            for (i,) in db.execute(
+                "SELECT c.entity_id FROM touched AS t JOIN contacts AS c "
+                "ON c.kind = t.kind AND c.key = t.key WHERE t.rev > ?",
+                (since_rev,),
+            )
+        )
+        out.update(
+            i
+            for (i,) in db.execute(
+                "SELECT e.id FROM touched AS t JOIN entities AS e "
+                "ON t.kind = 'strong' AND e.kind || ':' || e.strong_id = t.key WHERE t.rev > ?",
+                (since_rev,),
+            )
+        )
+        return out
+
+    def sweep_state(self) -> SweepState:
+        rows = dict(
+            self._db.execute(
+                "SELECT key, value FROM meta WHERE key IN ('sweep_rev', 'sweep_rules')"
+            )
+        )
+        if "sweep_rev" not in rows:
+            return SweepState()
+        return SweepState(int(rows["sweep_rev"]), rows.get("sweep_rules", ""))
+
+    def swept_contracts(self) -> set[str]:
+        return {c for (c,) in self._db.execute("SELECT contract_id FROM swept")}
+
+    def stored_findings(self, contract_ids: Iterable[str]) -> dict[str, StoredFinding]:
+        out: dict[str, StoredFinding] = {}
+        ids = list(contract_ids)
+        for start in range(0, len(ids), _CHUNK):
+            rows = self._db.execute(
+                "SELECT f.finding_id, f.contract_id, f.signature, f.status, f.note, f.active "
+                "FROM json_each(?) AS j JOIN findings AS f ON f.contract_id = j.value",
+                (json.dumps(ids[start : start + _CHUNK]),),
+            )
+            for fid, cid, sig, status, note, active in rows:
+                out[fid] = StoredFinding(fid, cid, sig, status, note, bool(active))
+        return out
+
+    def commit_sweep(self, commit: SweepCommit) -> None:
+        self._materialise()
+        with self._transaction() as db:
+            rev = self.rev
+            db.executemany(
+                "INSERT INTO findings (finding_id, contract_id, signature, status, note, active, "
+                "score, body) VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
+                "ON CONFLICT (finding_id) DO UPDATE SET contract_id = excluded.contract_id, "
+                "signature = excluded.signature, status = excluded.status, "
+                "note = excluded.note, active = 1, score = excluded.score, body = excluded.body",
+                [
+                    (
+                        f.finding_id,
+                        f.contract_id,
+                        f.signature,
+                        f.status,
+                        f.note,
+                        f.score,
+                        json.dumps(f.as_dict(), ensure_ascii=False),
+                    )
+                    for f in commit.findings
+                ],
+            )
+            db.executemany(
+                "UPDATE findings SET active = 0 WHERE finding_id = ?",
+                [(g,) for g in commit.gone],
+            )
+            db.executemany(
+                "INSERT INTO swept VALUES (?, ?) ON CONFLICT (contract_id) DO UPDATE SET "
+                "rev = excluded.rev",
+                [(c, rev) for c in commit.swept],
+            )
+            if commit.state is not None:
+                db.execute(
+                    "INSERT INTO meta VALUES ('sweep_rev', ?) ON CONFLICT (key) DO UPDATE "
+                    "SET value = excluded.value",
+                    (str(commit.state.rev),),
+                )
+                db.execute(
+                    "INSERT INTO meta VALUES ('sweep_rules', ?) ON CONFLICT (key) DO UPDATE "
+                    "SET value = excluded.value",
+                    (commit.state.rules,),
+                )
+                db.execute("DELETE FROM touched WHERE rev <= ?", (commit.state.rev,))
+
+    def findings(
+        self, *, status: str | None = None, contract_id: str | None = None, active: bool = True
+    ) -> list[Finding]:
+        sql = "SELECT body, signature, status, note FROM findings WHERE active >= ?"
+        args: list[Any] = [1 if active else 0]
+        if status:
+            sql += " AND status = ?"
+            args.append(status)
+        if contract_id:
+            sql += " AND contract_id = ?"
+            args.append(contract_id)
+        sql += " ORDER BY score DESC, finding_id"
+        return [_finding(*row) for row in self._db.execute(sql, args)]
+
+    def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
+        with self._transaction() as db:
+            cur = db.execute(
+                "UPDATE findings SET status = ?, note = coalesce(?, note), "
+                "triaged_at = datetime('now') WHERE finding_id = ?",
+                (status, note, finding_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"no finding {finding_id!r} in the store (run `cofi sweep` first?)")
+            row = db.execute(
+                "SELECT body, signature, status, note FROM findings WHERE finding_id = ?",
+                (finding_id,),
+            ).fetchone()
+        return _finding(*row)
+
+
+def _finding(body: str, signature: str, status: str, note: str) -> Finding:
+    data = json.loads(body)
+    data["status"], data["note"] = status, note
+    return Finding.from_dict(data, signature)
 
 
 def _bulk_upsert(

@@ -1,0 +1,191 @@
+"""Related-party path search on a `Graph`, with every rule applied *during* the search.
+
+A path is valid when it has at most `max_hops` edges (an identifier node costs its two edges), at
+most `max_family` FAMILY edges, every edge is in force on the date (`since` empty or <= the date,
+`until` empty or >= the date minus `lookback_days`), and it enters no identifier node shared by more
+than `hub_limit` entities.  The rules prune while walking, so a shortest path that crosses a hub
+or an expired link never hides a longer valid one.
+
+The search is bidirectional in the bounded sense: a breadth-first ball of radius `max_hops // 2`
+around the target, under the same time and hub rules, gives every node's exact distance to the
+target inside the ball (and a lower bound outside it); a depth-first walk from the source then
+enumerates, for hop counts 1, 2, … in turn, only the steps that can still reach the target in time.
+The first hop count with any valid path is the shortest, and all its paths are returned so that the
+caller can pick the best by score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from cofi.graph import FAMILY, Graph
+
+MAX_PATHS = 1000
+"""Paths of one length kept per pair; beyond it the rest are not enumerated (a dense cluster)."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The limits of a related-party path (DESIGN.md defaults)."""
+
+    max_hops: int = 4
+    max_family: int = 2
+    lookback_days: int = 365
+    hub_limit: int = 20
+
+    def key(self) -> str:
+        """A stable text for the sweep state: a sweep under other rules re-checks everything."""
+        return (
+            f"hops={self.max_hops};family={self.max_family};"
+            f"lookback={self.lookback_days};hub={self.hub_limit}"
+        )
+
+
+class Path(NamedTuple):
+    """A path as node indexes and the half-edges between them (len(halves) == len(nodes) - 1)."""
+
+    nodes: tuple[int, ...]
+    halves: tuple[int, ...]
+
+    @property
+    def hops(self) -> int:
+        return len(self.halves)
+
+
+def cutoff(at: str, lookback_days: int) -> str:
+    """The earliest `until` that keeps a link in force on `at`."""
+    return (date.fromisoformat(at) - timedelta(days=lookback_days)).isoformat()
+
+
+class Search:
+    """Path searches on one graph under one set of rules."""
+
+    def __init__(self, graph: Graph, rules: Rules) -> None:
+        self.g = graph
+        self.rules = rules
+        self.hubs = frozenset(n for n, size in graph.ident_size.items() if size > rules.hub_limit)
+
+    def in_force(self, at: str | None) -> Callable[[int], bool]:
+        """A test of whether edge `e` is in force on `at` (None: every edge is)."""
+        if at is None:
+            return _always
+        since, until = self.g.e_since, self.g.e_until
+        low = cutoff(at, self.rules.lookback_days)
+
+        def ok(e: int) -> bool:
+            s = since[e]
+            if s and s > at:
+                return False
+            u = until[e]
+            return not u or u >= low
+
+        return ok
+
+    def ball(self, start: int, radius: int, ok: Callable[[int], bool]) -> dict[int, int]:
+        """Distance from `start` to every node within `radius` (valid edges, no hubs entered)."""
+        g, hubs = self.g, self.hubs
+        offsets, halves, far = g.offsets, g.halves, g.far
+        dist = {start: 0}
+        frontier = [start]
+        for d in range(1, radius + 1):
+            nxt: list[int] = []
+            for node in frontier:
+                for i in range(offsets[node], offsets[node + 1]):
+                    other = far[i]
+                    if other in dist or other in hubs or not ok(halves[i] >> 1):
+                        continue
+                    dist[other] = d
+                    nxt.append(other)
+            frontier = nxt
+            if not frontier:
+                break
+        return dist
+
+    def target_ball(self, target: int, ok: Callable[[int], bool]) -> tuple[dict[int, int], int]:
+        radius = self.rules.max_hops // 2
+        return self.ball(target, radius, ok), radius
+
+    def shortest(
+        self,
+        source: int,
+        target: int,
+        ok: Callable[[int], bool],
+        ball: tuple[dict[int, int], int] | None = None,
+    ) -> list[Path]:
+        """Every valid path of the fewest hops from `source` to `target` ([] when none)."""
+        if source == target:
+            return []
+        dist, radius = ball or self.target_ball(target, ok)
+        for hops in range(1, self.rules.max_hops + 1):
+            found = self._paths(source, target, hops, ok, dist, radius)
+            if found:
+                return found
+        return []
+
+    def all_paths(self, source: int, target: int, ok: Callable[[int], bool]) -> list[Path]:
+        """Every valid path from `source` to `target`, shortest first (capped per length)."""
+        if source == target:
+            return []
+        dist, radius = self.target_ball(target, ok)
+        out: list[Path] = []
+        for hops in range(1, self.rules.max_hops + 1):
+            out.extend(self._paths(source, target, hops, ok, dist, radius))
+        return out
+
+    def _paths(
+        self,
+        source: int,
+        target: int,
+        hops: int,
+        ok: Callable[[int], bool],
+        dist: dict[int, int],
+        radius: int,
+    ) -> list[Path]:
+        g, hubs = self.g, self.hubs
+        offsets, halves, far, etype = g.offsets, g.halves, g.far, g.e_type
+        max_family = self.rules.max_family
+        beyond = radius + 1
+        found: list[Path] = []
+        nodes = [source]
+        steps: list[int] = []
+        on_path = {source}
+
+        def walk(node: int, left: int, family: int) -> None:
+            for i in range(offsets[node], offsets[node + 1]):
+                other = far[i]
+                if other == target:
+                    if left != 1:
+                        continue
+                elif left == 1 or other in on_path or other in hubs:
+                    continue
+                elif dist.get(other, beyond) >= left:  # noqa: SIM114 - kept apart for reading
+                    continue
+                half = halves[i]
+                e = half >> 1
+                fam = family + (etype[e] == FAMILY)
+                if fam > max_family or not ok(e):
+                    continue
+                if other == target:
+                    found.append(Path((*nodes, target), (*steps, half)))
+                    if len(found) >= MAX_PATHS:
+                        return
+                    continue
+                nodes.append(other)
+                steps.append(half)
+                on_path.add(other)
+                walk(other, left - 1, fam)
+                on_path.discard(other)
+                steps.pop()
+                nodes.pop()
+                if len(found) >= MAX_PATHS:
+                    return
+
+        walk(source, hops, 0)
+        return found
+
+
+def _always(_: int) -> bool:
+    return True

@@ -1,0 +1,443 @@
+"""From paths to findings: decision-makers, the best path, pattern, score, severity, explanation.
+
+One finding per (contract, decision-maker, winner) with a related-party path; of the paths with the
+fewest hops the one with the highest score is kept (ties broken by the path's ids, so the choice is
+deterministic).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from cofi import kinship
+from cofi.detect import Path, Search
+from cofi.graph import EDGE_CODE, EDGE_TYPES, FAMILY, IDENTIFIER_EDGE, ContractRow, Graph
+from cofi.vocab import Kind
+
+STATUSES: tuple[str, ...] = ("new", "confirmed", "dismissed")
+
+PATTERNS: tuple[str, ...] = (
+    "SELF_DEALING",
+    "REVOLVING_DOOR",
+    "FAMILY",
+    "ASSOCIATE",
+    "SHARED_ADDRESS",
+    "SHARED_CONTACT",
+    "OWNERSHIP_CHAIN",
+)
+
+_OWNS, _DIRECTS, _EMPLOYED = EDGE_CODE["OWNS"], EDGE_CODE["DIRECTS"], EDGE_CODE["EMPLOYED"]
+_ASSOCIATE, _ADDRESS = EDGE_CODE["ASSOCIATE"], EDGE_CODE["HAS_ADDRESS"]
+
+# -- score -------------------------------------------------------------------------------------
+# A path's strength is the product of a factor per hop count and one per edge; the contract's value
+# then moves it between 60% and 100% of that.  Each factor is in (0, 1], so the score is too.
+
+HOP_FACTOR = 0.85
+"""Each hop beyond the first keeps 85% of the strength."""
+FAMILY_WEIGHT = {
+    "spouse": 1.0,
+    "parent": 1.0,
+    "child": 1.0,
+    "sibling": 0.9,
+    "grandparent": 0.8,
+    "grandchild": 0.8,
+    "parent_in_law": 0.75,
+    "child_in_law": 0.75,
+    "sibling_in_law": 0.75,
+    "other": 0.6,
+}
+EDGE_WEIGHT = {
+    "ASSOCIATE": 0.8,
+    "DIRECTS": 0.9,
+    "EMPLOYED": 0.8,
+    "HAS_ADDRESS": 0.6,
+    "HAS_PHONE": 0.7,
+    "HAS_EMAIL": 0.7,
+}
+OWNS_UNKNOWN_SHARE = 0.7
+"""An OWNS edge weighs 0.6 + 0.4 × share/100; one with no share 0.7."""
+ENDED_WEIGHT = 0.8
+"""An edge that ended before the signing date (inside the lookback) counts 80%."""
+VALUE_SPAN = 9.0
+"""log10 of the contract value at which the value factor is full (10^9, in contract currency)."""
+SEVERITY = (("high", 0.6), ("medium", 0.35), ("low", 0.0))
+
+
+def severity(score: float) -> str:
+    return next(name for name, floor in SEVERITY if score >= floor)
+
+
+def edge_weight(g: Graph, half: int, at: str | None) -> float:
+    e = half >> 1
+    code = g.e_type[e]
+    name = EDGE_TYPES[code]
+    if code == FAMILY:
+        weight = FAMILY_WEIGHT.get(g.e_role[e], 0.6)
+    elif code == _OWNS:
+        share = g.e_share[e]
+        weight = OWNS_UNKNOWN_SHARE if share < 0 else 0.6 + 0.4 * share / 100
+    elif code in IDENTIFIER_EDGE:
+        # counted once per identifier node: on the edge that enters it
+        weight = EDGE_WEIGHT[name] if half & 1 == 0 else 1.0
+    else:
+        weight = EDGE_WEIGHT[name]
+    until = g.e_until[e]
+    if at is not None and until and until < at:
+        weight *= ENDED_WEIGHT
+    return weight
+
+
+def strength(g: Graph, path: Path, at: str | None) -> float:
+    out = HOP_FACTOR ** (path.hops - 1)
+    for half in path.halves:
+        out *= edge_weight(g, half, at)
+    return out
+
+
+def value_factor(value: float | None) -> float:
+    if not value or value <= 0:
+        return 0.0
+    return min(1.0, math.log10(1 + value) / VALUE_SPAN)
+
+
+def score(g: Graph, path: Path, at: str | None, value: float | None) -> float:
+    return round(strength(g, path, at) * (0.6 + 0.4 * value_factor(value)), 4)
+
+
+def pattern(g: Graph, path: Path, at: str) -> str:
+    """The first pattern of DESIGN.md's precedence that the path shows."""
+    edges = [h >> 1 for h in path.halves]
+    if len(edges) == 1:
+        until = g.e_until[edges[0]]
+        return "SELF_DEALING" if not until or until >= at else "REVOLVING_DOOR"
+    codes = {g.e_type[e] for e in edges}
+    if FAMILY in codes:
+        return "FAMILY"
+    if _ASSOCIATE in codes:
+        return "ASSOCIATE"
+    if _ADDRESS in codes:
+        return "SHARED_ADDRESS"
+    if codes & IDENTIFIER_EDGE:
+        return "SHARED_CONTACT"
+    return "OWNERSHIP_CHAIN"
+
+
+# -- identity ---------------------------------------------------------------------------------
+
+
+def finding_id(contract_id: str, decision_maker_id: str, winner_id: str) -> str:
+    """Deterministic: the same contract, decision-maker and winner always give the same id."""
+    text = f"{contract_id}\x1f{decision_maker_id}\x1f{winner_id}"
+    return "F-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def edge_key(g: Graph, half: int) -> tuple[str, ...]:
+    """The link an edge comes from: (source, target, type, role, since) as the store keys it."""
+    e = half >> 1
+    source = g.rec_id[g.e_ra[e]]
+    rb = g.e_rb[e]
+    target = g.rec_id[rb] if rb >= 0 else g.node_id(g.e_b[e])
+    return (source, target, EDGE_TYPES[g.e_type[e]], g.e_role[e], g.e_since[e])
+
+
+def path_signature(g: Graph, path: Path) -> str:
+    """A hash of the path's nodes and links: it changes when the best path does."""
+    parts = [g.node_id(n) for n in path.nodes]
+    parts += ["/".join(edge_key(g, h)) for h in path.halves]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def _rank_key(g: Graph, path: Path, at: str | None, value: float | None) -> tuple[Any, ...]:
+    return (-score(g, path, at, value), [edge_key(g, h) for h in path.halves])
+
+
+def best_path(g: Graph, paths: list[Path], at: str | None, value: float | None) -> Path:
+    return min(paths, key=lambda p: _rank_key(g, p, at, value))
+
+
+# -- findings ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One related-party finding, with the fields of DESIGN.md "Output: findings"."""
+
+    finding_id: str
+    contract_id: str
+    signed_on: str
+    value: float | None
+    currency: str
+    decision_maker_id: str
+    decision_role: str
+    winner_id: str
+    pattern: str
+    hops: int
+    score: float
+    severity: str
+    path: list[dict[str, Any]]
+    explanation: str
+    signature: str
+    status: str = "new"
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    FIELDS = (
+        "finding_id",
+        "contract_id",
+        "signed_on",
+        "value",
+        "currency",
+        "decision_maker_id",
+        "decision_role",
+        "winner_id",
+        "pattern",
+        "hops",
+        "score",
+        "severity",
+        "status",
+        "note",
+        "explanation",
+        "path",
+    )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], signature: str) -> Finding:
+        return cls(**{k: data[k] for k in cls.FIELDS}, signature=signature)
+
+
+def decision_makers(g: Graph, contract: ContractRow) -> list[tuple[str, str, int]]:
+    """(record id, role, node) of everyone who decided `contract`, one per entity.
+
+    The `DECIDED` persons, then the buyer's `head` in post on the signing date itself.  A person
+    named twice (two roles, or two merged records) is listed once: under the smallest record id
+    among the DECIDED links, else among the head links.
+    """
+    out: dict[int, tuple[str, str, int]] = {}
+    for record, role in sorted(g.decided.get(contract.id, ())):
+        node = g.node_of(record)
+        if node is not None and node not in out:
+            out[node] = (record, role or "decision-maker", node)
+    at = contract.signed_on
+    for head in sorted(g.heads.get(g.canonical_of(contract.buyer_id), ())):
+        if (head.since and head.since > at) or (head.until and head.until < at):
+            continue
+        node = g.node_of(head.record)
+        if node is not None and node not in out:
+            out[node] = (head.record, "head", node)
+    return list(out.values())
+
+
+def check_contract(search: Search, contract_id: str) -> list[Finding]:
+    """Every finding of one contract (decision-makers in the order `decision_makers` gives)."""
+    g = search.g
+    contract = g.contracts[contract_id]
+    winner = g.node_of(contract.supplier_id)
+    deciders = decision_makers(g, contract)
+    if winner is None or not deciders:
+        return []
+    at = contract.signed_on
+    ok = search.in_force(at)
+    ball = search.target_ball(winner, ok)
+    out = []
+    for record, role, node in deciders:
+        paths = search.shortest(node, winner, ok, ball)
+        if paths:
+            out.append(
+                make_finding(g, contract, record, role, best_path(g, paths, at, contract.value))
+            )
+    return out
+
+
+def make_finding(g: Graph, contract: ContractRow, decider: str, role: str, path: Path) -> Finding:
+    at = contract.signed_on
+    s = score(g, path, at, contract.value)
+    return Finding(
+        finding_id=finding_id(contract.id, decider, contract.supplier_id),
+        contract_id=contract.id,
+        signed_on=at,
+        value=contract.value,
+        currency=contract.currency,
+        decision_maker_id=decider,
+        decision_role=role,
+        winner_id=contract.supplier_id,
+        pattern=pattern(g, path, at),
+        hops=path.hops,
+        score=s,
+        severity=severity(s),
+        path=path_json(g, path, decider, contract.supplier_id),
+        explanation=explain(g, path, at, subject_label(g, contract, role), contract),
+        signature=path_signature(g, path),
+    )
+
+
+def path_json(g: Graph, path: Path, first: str, last: str) -> list[dict[str, Any]]:
+    """Node and edge objects alternating, from the decision-maker to the winner."""
+    out: list[dict[str, Any]] = []
+    for i, node in enumerate(path.nodes):
+        if i == 0 or i == len(path.nodes) - 1:
+            record = first if i == 0 else last
+            rec = g.rec_index[record]
+            out.append({"id": record, "kind": g.rec_kind[rec].value, "name": g.rec_name[rec]})
+        else:
+            out.append({"id": g.node_id(node), "kind": g.node_kind[node].value,
+                        "name": g.node_name(node)})  # fmt: skip
+        if i < len(path.halves):
+            out.append(edge_json(g, path.halves[i]))
+    return out
+
+
+def edge_json(g: Graph, half: int) -> dict[str, Any]:
+    e = half >> 1
+    source, target, type_, role, since = edge_key(g, half)
+    share = g.e_share[e]
+    return {
+        "type": type_,
+        "role": role or None,
+        "share": None if share < 0 else share,
+        "since": since or None,
+        "until": g.e_until[e] or None,
+        "source": source,
+        "target": target,
+    }
+
+
+# -- explanation --------------------------------------------------------------------------------
+
+
+def subject_label(g: Graph, contract: ContractRow, role: str) -> str:
+    if role == "head":
+        buyer = g.rec_index.get(contract.buyer_id)
+        agency = g.rec_name[buyer] if buyer is not None else contract.buyer_id
+        return f"Head of {agency}"
+    words = role.replace("_", " ").strip()
+    return (words[:1].upper() + words[1:]) if words else "Decision-maker"
+
+
+def money(value: float | None, currency: str) -> str:
+    if value is None:
+        return ""
+    text = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+    return f"{text} {currency}".strip()
+
+
+def explain(
+    g: Graph, path: Path, at: str | None, label: str, contract: ContractRow | None = None
+) -> str:
+    """One sentence, read aloud from the first node of `path` to the last."""
+    nodes, halves = path.nodes, path.halves
+    text = f"{label} {g.node_name(nodes[0])}".strip()
+    after_object = False  # True when the last name was the object of a verb
+    i = 0
+    while i < len(halves):
+        here, there = nodes[i], nodes[i + 1]
+        e = halves[i] >> 1
+        code = g.e_type[e]
+        if code in (FAMILY, _ASSOCIATE):
+            rel, target, used = _relation(g, path, i)
+            text += (", whose " if after_object else "'s ") + f"{rel} {target}"
+            after_object = False
+            i += used
+            continue
+        lead = _lead(g, here) if after_object else ""
+        if code in IDENTIFIER_EDGE:
+            far_node = nodes[i + 2]
+            what = {"address": "the address", "phone": "the phone number", "email": "the email"}
+            kind = g.node_kind[there].value
+            text += (
+                f"{lead} shares {what[kind]} “{g.node_name(there)}” with {g.node_name(far_node)}"
+            )
+            i += 2
+        else:
+            text += f"{lead} {_verb(g, halves[i], at, g.node_name(there))}"
+            i += 1
+        after_object = True
+    if contract is not None:
+        amount = money(contract.value, contract.currency)
+        amount = f" ({amount})" if amount else ""
+        text += (", which" if after_object else "") + f" won contract {contract.id}{amount}"
+        text += f" signed on {contract.signed_on}"
+    return text
+
+
+def _lead(g: Graph, node: int) -> str:
+    return ", who" if g.node_kind[node] is Kind.PERSON else ", which"
+
+
+def _family_role(g: Graph, half: int) -> str:
+    """The far person's role relative to the near one."""
+    role = g.e_role[half >> 1]
+    return role if half & 1 == 0 else kinship.inverse(role)
+
+
+def _relation(g: Graph, path: Path, i: int) -> tuple[str, str, int]:
+    """(relationship words, the relative's name, edges used) for the person-person edge at i."""
+    half = path.halves[i]
+    there = path.nodes[i + 1]
+    name = g.node_name(there)
+    if g.e_type[half >> 1] == _ASSOCIATE:
+        return "close associate", name, 1
+    first = _family_role(g, half)
+    if i + 1 < len(path.halves) and g.e_type[path.halves[i + 1] >> 1] == FAMILY:
+        second = _family_role(g, path.halves[i + 1])
+        composed = kinship.compose(first, second)
+        if composed:
+            final = g.node_name(path.nodes[i + 2])
+            middle = f"{kinship.word(first, name)} {name}'s {kinship.word(second, final)}"
+            return kinship.word(composed, final), f"{final} ({middle})", 2
+    return kinship.word(first, name), name, 1
+
+
+def _dates(since: str, until: str, ended: bool) -> str:
+    if ended:
+        return f" from {since} until {until}" if since else f" until {until}"
+    if since and until:
+        return f" (since {since}, until {until})"
+    if since:
+        return f" (since {since})"
+    return f" (until {until})" if until else ""
+
+
+def _verb(g: Graph, half: int, at: str | None, there: str) -> str:
+    e = half >> 1
+    code = g.e_type[e]
+    forward = half & 1 == 0
+    until = g.e_until[e]
+    ended = bool(at and until and until < at)
+    role = g.e_role[e].replace("_", " ").strip()
+    share = g.e_share[e]
+    pct = f"{share:g}%" if share >= 0 else ""
+    if code == _OWNS:
+        if forward:
+            phrase = (
+                (f"owned {pct} of {there}" if pct else f"held a stake in {there}")
+                if ended
+                else (f"owns {pct} of {there}" if pct else f"holds a stake in {there}")
+            )
+        else:
+            how = f"{pct} owned" if pct else "partly owned"
+            phrase = f"{'was' if ended else 'is'} {how} by {there}"
+    elif code == _DIRECTS:
+        plain = role.casefold() in ("", "director")
+        if forward:
+            if plain:
+                phrase = f"{'directed' if ended else 'directs'} {there}"
+            else:
+                phrase = f"{'was' if ended else 'is'} {role} of {there}"
+        elif plain:
+            phrase = f"{'was' if ended else 'is'} directed by {there}"
+        else:
+            phrase = f"{'had' if ended else 'has'} {there} as {role}"
+    else:  # EMPLOYED into a company
+        as_role = f" as {role}" if role else ""
+        if forward:
+            phrase = f"{'worked' if ended else 'works'} at {there}{as_role}"
+        else:
+            phrase = f"{'employed' if ended else 'employs'} {there}{as_role}"
+    return phrase + _dates(g.e_since[e], until, ended)

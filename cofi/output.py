@@ -1,0 +1,79 @@
+"""Findings as JSON lines, CSV (safe to open in a spreadsheet) or text for people."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from cofi.findings import Finding
+
+FORMATS = ("jsonl", "csv", "text")
+
+CSV_COLUMNS = (*(name for name in Finding.FIELDS if name != "path"), "path_text")
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell no spreadsheet runs as a formula: text that starts like one gets a `'` first.
+
+    Numbers are left alone (they are never negative here); every string is checked, names too.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def path_text(path: list[dict[str, Any]]) -> str:
+    """`Name [kind] -TYPE role share%- Name …` on one line."""
+    parts = []
+    for i, item in enumerate(path):
+        if i % 2 == 0:
+            parts.append(f"{item['name']} [{item['id']}]")
+        else:
+            words = [item["type"]]
+            if item.get("role"):
+                words.append(item["role"])
+            if item.get("share") is not None:
+                words.append(f"{item['share']:g}%")
+            if item.get("until"):
+                words.append(f"until {item['until']}")
+            parts.append(f"-{' '.join(words)}-")
+    return " ".join(parts)
+
+
+def write_findings(findings: Iterable[Finding], fmt: str, out: TextIO) -> int:
+    """Write `findings` to `out` in `fmt`; return how many were written."""
+    n = 0
+    if fmt == "jsonl":
+        for f in findings:
+            out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
+            n += 1
+    elif fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        for f in findings:
+            row = f.as_dict()
+            row["path_text"] = path_text(f.path)
+            writer.writerow([safe_cell(row[c]) for c in CSV_COLUMNS])
+            n += 1
+    else:
+        for f in findings:
+            if n:
+                out.write("\n")
+            out.write(text_block(f))
+            n += 1
+    return n
+
+
+def text_block(f: Finding) -> str:
+    value = f"{f.value:,.0f} {f.currency}".strip() if f.value is not None else "no value"
+    return (
+        f"{f.severity.upper()} {f.score:.2f}  {f.pattern}  contract {f.contract_id} "
+        f"({f.signed_on}, {value})  {f.finding_id}  [{f.status}]\n"
+        f"  {f.explanation}\n"
+        f"  path ({f.hops} hop{'s' if f.hops != 1 else ''}): {path_text(f.path)}\n"
+        + (f"  note: {f.note}\n" if f.note else "")
+    )

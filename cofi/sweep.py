@@ -1,0 +1,153 @@
+"""Sweeps: check many contracts, remember what was found, report only what is new.
+
+The incremental sweep (the default) checks the contracts never swept, plus every contract whose
+decision-makers or winner are within `max_hops` of something a load changed since the last sweep (a
+link added or changed, an entity changed, an address, phone, email or IIN/BIN an entity took or gave
+up).  Findings are reported when they are new, or when a dismissed finding's best path changed (it
+is reopened as `new`).  A finding whose contract was re-checked and no longer shows it is marked
+inactive, and reported again if it ever comes back.  Everything a sweep writes (findings, the
+contracts it checked, the revision it saw) is committed in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from cofi.detect import Rules, Search
+from cofi.findings import Finding, check_contract
+from cofi.graph import Graph
+from cofi.store.base import Store, SweepCommit, SweepState
+
+
+@dataclass
+class SweepResult:
+    checked: int = 0
+    contracts: int = 0
+    found: int = 0
+    reported: list[Finding] = field(default_factory=list)
+    gone: int = 0
+
+
+def load_graph(store: Store) -> Graph:
+    return Graph.build(store.graph_rows())
+
+
+def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> set[str]:
+    """Contracts whose decision-makers or winner are within `max_hops` of a changed record.
+
+    The walk ignores dates and the family limit (a superset is safe); it enters no hub except
+    from its members, which are themselves seeds when the hub's membership changed.
+    """
+    seeds: set[int] = set()
+    out: set[str] = set()
+    agencies: set[str] = set()
+    for record in records:
+        if record in graph.contracts:
+            out.add(record)
+            continue
+        rec = graph.rec_index.get(record)
+        if rec is None:
+            continue
+        node = graph.rec_node[rec]
+        if node >= 0:
+            seeds.add(node)
+        else:
+            agencies.add(graph.canonical_of(record))
+    reached = _multi_ball(graph, seeds, rules)
+    heads = {agency: {graph.node_of(h.record) for h in hs} for agency, hs in graph.heads.items()}
+    for contract in graph.contracts.values():
+        if contract.id in out:
+            continue
+        buyer = graph.canonical_of(contract.buyer_id)
+        deciders = {graph.node_of(d.record) for d in graph.decided.get(contract.id, ())}
+        deciders |= heads.get(buyer, set())
+        if (
+            buyer in agencies
+            or graph.node_of(contract.supplier_id) in reached
+            or not deciders.isdisjoint(reached)
+        ):
+            out.add(contract.id)
+    return out
+
+
+def _multi_ball(graph: Graph, seeds: set[int], rules: Rules) -> set[int]:
+    radius = rules.max_hops
+    hubs = {n for n, size in graph.ident_size.items() if size > rules.hub_limit}
+    offsets, far = graph.offsets, graph.far
+    seen = set(seeds)
+    frontier = list(seeds)
+    for _ in range(radius):
+        nxt = []
+        for node in frontier:
+            for i in range(offsets[node], offsets[node + 1]):
+                other = far[i]
+                if other not in seen and other not in hubs:
+                    seen.add(other)
+                    nxt.append(other)
+        frontier = nxt
+        if not frontier:
+            break
+    return seen
+
+
+def sweep(
+    store: Store,
+    rules: Rules,
+    *,
+    everything: bool = False,
+    signed_since: str | None = None,
+    graph: Graph | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SweepResult:
+    """Run a sweep (see the module docstring) and commit its results.
+
+    `everything` (`--all`) re-checks every contract and reports every finding; `signed_since`
+    re-checks the contracts signed on or after that date and reports what is new among them.
+    """
+    rev = store.rev
+    state = store.sweep_state()
+    g = graph or load_graph(store)
+    contracts = g.contracts
+    full_state: SweepState | None = SweepState(rev, rules.key())
+    if everything:
+        todo = set(contracts)
+    elif signed_since is not None:
+        todo = {c.id for c in contracts.values() if c.signed_on >= signed_since}
+        full_state = None
+    elif state.rev is None or state.rules != rules.key():
+        todo = set(contracts)
+    else:
+        swept = store.swept_contracts()
+        todo = {c for c in contracts if c not in swept}
+        if rev != state.rev:
+            todo |= affected_contracts(g, store.changed_records(state.rev), rules)
+    order = sorted(todo)
+    search = Search(g, rules)
+    result = SweepResult(checked=len(order), contracts=len(contracts))
+    stored = store.stored_findings(order)
+    commit = SweepCommit(swept=order, state=full_state)
+    seen: set[str] = set()
+    for n, contract_id in enumerate(order, start=1):
+        for f in check_contract(search, contract_id):
+            seen.add(f.finding_id)
+            old = stored.get(f.finding_id)
+            report = everything
+            if old is None:
+                report = True
+            else:
+                reopened = old.status == "dismissed" and old.signature != f.signature
+                status = "new" if reopened else old.status
+                f = replace(f, status=status, note=old.note)
+                report = report or reopened or (not old.active and status != "dismissed")
+            commit.findings.append(f)
+            if report:
+                result.reported.append(f)
+        if progress is not None and n % 1000 == 0:
+            progress(1000)
+    commit.gone = sorted(fid for fid, old in stored.items() if fid not in seen and old.active)
+    result.found = len(commit.findings)
+    result.gone = len(commit.gone)
+    store.commit_sweep(commit)
+    result.reported.sort(key=lambda f: (-f.score, f.contract_id, f.finding_id))
+    return result
