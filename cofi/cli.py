@@ -578,7 +578,7 @@ def triage(obj: Context, finding_id: str, status: str, note: str | None) -> None
     help="The fresh embedded store the demo builds.",
 )
 def demo(directory: Path) -> None:
-    """Load the demo bundle into a fresh embedded store and show what is in it.
+    """Load the demo bundle into a fresh embedded store, sweep it, print the top findings.
 
     \b
     Example:

@@ -1,4 +1,4 @@
-"""`cofi demo`: build a fresh embedded store from the demo bundle and show what is in it."""
+"""`cofi demo`: a fresh embedded store from the demo bundle, swept, with its top findings."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from pathlib import Path
 from cofi.errors import InvalidInput
 from cofi.loader import plan_load
 from cofi.resources import resource_dir
+from cofi.detect import Rules
+from cofi.output import text_block
 from cofi.store.embedded import EmbeddedStore
+from cofi.sweep import sweep
 
 MARKER = ".cofi-demo"
+TOP = 5
 
 
 def run_demo(directory: Path, echo: Callable[[str], None]) -> None:
-    """Load the demo bundle into a fresh store at `directory` and print its statistics.
+    """Load the demo bundle into a fresh store at `directory`, sweep it, print the top findings.
 
     Refuses (InvalidInput) to replace a directory that is not an earlier demo store.
     """
@@ -40,6 +44,13 @@ def run_demo(directory: Path, echo: Callable[[str], None]) -> None:
         echo("links: " + ", ".join(f"{n} {k}" for k, n in stats.links.items()))
         for hub in stats.hubs:
             echo(f"hub {hub.kind}: {hub.value!r} shared by {hub.entities} entities")
-        echo(f"try: cofi --store {directory} search 'Sadykova'")
+        result = sweep(store, Rules())
+        echo(
+            f"\nswept {result.checked} contracts: {len(result.reported)} findings, "
+            f"top {min(TOP, len(result.reported))}:\n"
+        )
+        for finding in result.reported[:TOP]:
+            echo(text_block(finding))
+        echo(f"try: cofi --store {directory} findings   |   cofi --store {directory} check K-17")
     finally:
         store.close()

@@ -159,9 +159,12 @@ class Search:
                 if other == target:
                     if left != 1:
                         continue
-                elif left == 1 or other in on_path or other in hubs:
-                    continue
-                elif dist.get(other, beyond) >= left:  # noqa: SIM114 - kept apart for reading
+                elif (
+                    left == 1
+                    or other in on_path
+                    or other in hubs
+                    or dist.get(other, beyond) >= left
+                ):
                     continue
                 half = halves[i]
                 e = half >> 1

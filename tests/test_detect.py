@@ -223,8 +223,6 @@ def test_path_ignores_dates_unless_at_is_given(scenarios: Callable[..., Result])
 
 def test_links_lists_reachable_winners(scenarios: Callable[..., Result]) -> None:
     lines = jsonl(scenarios("links", "p-s20", "--json"))
-    assert [(x["winner_id"], x["hops"], x["contracts"]) for x in lines] == [
-        ("co-s20", 4, ["S20"])
-    ]
+    assert [(x["winner_id"], x["hops"], x["contracts"]) for x in lines] == [("co-s20", 4, ["S20"])]
     lines = jsonl(scenarios("links", "p-s07", "--json"))
     assert [(x["winner_id"], x["hops"]) for x in lines] == [("co-s07", 2)]

@@ -89,7 +89,12 @@ def test_a_dismissed_finding_stays_quiet_until_its_best_path_changes(
     load_rows(swept, tmp_path, "owns", {"link": [link]})
     (f,) = jsonl(swept("sweep", "--format", "jsonl"))
     assert f["finding_id"] == old["finding_id"]
-    assert (f["pattern"], f["hops"], f["status"], f["note"]) == ("SELF_DEALING", 1, "new", "declared")
+    assert (f["pattern"], f["hops"], f["status"], f["note"]) == (
+        "SELF_DEALING",
+        1,
+        "new",
+        "declared",
+    )
 
 
 def test_a_finding_whose_path_ends_goes_inactive(

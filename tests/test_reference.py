@@ -1,0 +1,231 @@
+"""cofi's findings against a brute-force reference of DESIGN.md's semantics, on random graphs.
+
+The reference below is written from the design text alone: networkx enumerates every simple path
+(edge by edge, so parallel links count separately) up to `max_hops`, and each path is kept or not by
+the rules applied to it whole.  It shares no code with cofi's search, graph or merge logic.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cofi.detect import Rules, Search
+from cofi.findings import check_contract
+from cofi.graph import Graph
+from cofi.loader import plan_load
+from cofi.store.embedded import EmbeddedStore
+from tests.conftest import write_bundle
+
+DATES = ["", "2019-01-01", "2022-06-01", "2024-03-01", "2024-12-01", "2025-06-01", "2026-01-01"]
+SIGNED = ["2023-01-01", "2025-01-15", "2025-06-01"]
+# 12 digits; the first two pass the IIN/BIN checksum, the third does not
+IINS = ["", "", "", "800415300122", "750101400219", "770707300015"]
+ADDRESSES = ["", "", "", "addr one", "addr two", "addr three"]
+FAMILY_ROLES = ["spouse", "child", "sibling", "parent_in_law"]
+
+
+@st.composite
+def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
+    n_people = draw(st.integers(2, 7))
+    n_companies = draw(st.integers(1, 5))
+    people = [{"id": f"p{i}", "name": f"P{i}", "iin": draw(st.sampled_from(IINS)),
+               "address": draw(st.sampled_from(ADDRESSES))} for i in range(n_people)]  # fmt: skip
+    companies = [{"id": f"c{i}", "name": f"C{i}", "address": draw(st.sampled_from(ADDRESSES))}
+                 for i in range(n_companies)]  # fmt: skip
+    agencies = [{"id": "a0", "name": "A0"}, {"id": "a1", "name": "A1"}]
+    contracts = [
+        {"id": f"k{i}", "buyer_id": draw(st.sampled_from(["a0", "a1"])),
+         "supplier_id": f"c{draw(st.integers(0, n_companies - 1))}",
+         "signed_on": draw(st.sampled_from(SIGNED))}
+        for i in range(draw(st.integers(1, 3)))
+    ]  # fmt: skip
+    person = st.sampled_from([p["id"] for p in people])
+    company = st.sampled_from([c["id"] for c in companies])
+    links: dict[tuple[str, ...], dict[str, Any]] = {}
+    for k in contracts:  # every contract has a decider, so most examples can have findings
+        row = {"source": draw(person), "target": k["id"], "type": "DECIDED", "role": "member"}
+        links[(row["source"], row["target"], "DECIDED", "member", "")] = row
+    for _ in range(draw(st.integers(0, 22))):
+        kind = draw(st.sampled_from(["FAMILY", "FAMILY", "FAMILY", "OWNS", "OWNS", "OWNS_CC",
+                                     "DIRECTS", "ASSOCIATE", "EMPLOYED", "EMPLOYED_A", "SAME_AS",
+                                     "DECIDED", "HEAD", "HEAD"]))  # fmt: skip
+        since, until = sorted([draw(st.sampled_from(DATES)), draw(st.sampled_from(DATES))],
+                              key=lambda d: d or "0")  # fmt: skip
+        if draw(st.booleans()):
+            since = ""
+        row: dict[str, Any] = {"since": since, "until": until}
+        if kind == "FAMILY":
+            row |= {"source": draw(person), "target": draw(person), "type": "FAMILY",
+                    "role": draw(st.sampled_from(FAMILY_ROLES))}  # fmt: skip
+        elif kind == "OWNS":
+            row |= {"source": draw(person), "target": draw(company), "type": "OWNS", "share": "50"}
+        elif kind == "OWNS_CC":
+            row |= {"source": draw(company), "target": draw(company), "type": "OWNS"}
+        elif kind in ("DIRECTS", "EMPLOYED"):
+            row |= {"source": draw(person), "target": draw(company), "type": kind}
+        elif kind == "ASSOCIATE":
+            row |= {"source": draw(person), "target": draw(person), "type": "ASSOCIATE"}
+        elif kind == "EMPLOYED_A":
+            row |= {"source": draw(person), "target": "a0", "type": "EMPLOYED",
+                    "role": "specialist"}  # fmt: skip
+        elif kind == "HEAD":
+            row |= {"source": draw(person), "target": draw(st.sampled_from(["a0", "a1"])),
+                    "type": "EMPLOYED", "role": "head"}  # fmt: skip
+        elif kind == "SAME_AS":
+            pool = person if draw(st.booleans()) else company
+            row = {"source": draw(pool), "target": draw(pool), "type": "SAME_AS"}
+        else:
+            row = {"source": draw(person), "target": draw(st.sampled_from(contracts))["id"],
+                   "type": "DECIDED", "role": "member"}  # fmt: skip
+        if row["source"] == row["target"]:
+            continue
+        key = (row["source"], row["target"], row["type"], row.get("role", ""), row.get("since", ""))
+        links[key] = row
+    return {"person": people, "company": companies, "agency": agencies, "contract": contracts,
+            "link": list(links.values())}  # fmt: skip
+
+
+def _valid(iin: str) -> bool:
+    """The IIN/BIN checksum, written out from the published rule."""
+    if len(iin) != 12 or not iin.isdigit():
+        return False
+    d = [int(c) for c in iin]
+    for weights in (range(1, 12), [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]):
+        check = sum(a * b for a, b in zip(d, weights, strict=False)) % 11
+        if check != 10:
+            return check == d[11]
+    return False
+
+
+def reference(bundle: dict[str, list[dict[str, Any]]], rules: Rules) -> dict[tuple[str, ...], Any]:
+    """(contract, canonical decision-maker, winner) -> (hops, patterns of the shortest paths)."""
+    kind = {r["id"]: k for k in ("person", "company", "agency") for r in bundle[k]}
+    same = nx.Graph()
+    same.add_nodes_from(kind)
+    for link in bundle["link"]:
+        if link["type"] == "SAME_AS" and kind[link["source"]] == kind[link["target"]]:
+            same.add_edge(link["source"], link["target"])
+    for k in ("person", "company"):
+        by_iin: dict[str, list[str]] = {}
+        for r in bundle[k]:
+            if _valid(r.get("iin", "")):
+                by_iin.setdefault(r["iin"], []).append(r["id"])
+        for ids in by_iin.values():
+            nx.add_path(same, ids)
+    canon = {m: min(comp) for comp in nx.connected_components(same) for m in comp}
+
+    g = nx.MultiGraph()
+    for link in bundle["link"]:
+        s, t, typ = link["source"], link["target"], link["type"]
+        if typ not in ("FAMILY", "OWNS", "DIRECTS", "ASSOCIATE", "EMPLOYED"):
+            continue
+        if kind[t] == "agency" or canon[s] == canon[t]:
+            continue
+        g.add_edge(canon[s], canon[t], type=typ, since=link.get("since", ""),
+                   until=link.get("until", ""))  # fmt: skip
+    members: dict[str, set[str]] = {}
+    for k in ("person", "company"):
+        for r in bundle[k]:
+            if r.get("address"):
+                members.setdefault("address:" + r["address"], set()).add(canon[r["id"]])
+    for node, ms in members.items():
+        for m in ms:
+            g.add_edge(m, node, type="ADDRESS", since="", until="")
+    hubs = {n for n, ms in members.items() if len(ms) > rules.hub_limit}
+
+    out: dict[tuple[str, ...], Any] = {}
+    for k in bundle["contract"]:
+        at = k["signed_on"]
+        low = (date.fromisoformat(at) - timedelta(days=rules.lookback_days)).isoformat()
+        deciders = {canon[x["source"]] for x in bundle["link"]
+                    if x["type"] == "DECIDED" and x["target"] == k["id"]}  # fmt: skip
+        for x in bundle["link"]:
+            if (x["type"] == "EMPLOYED" and x.get("role") == "head"
+                    and canon[x["target"]] == canon[k["buyer_id"]]
+                    and (not x["since"] or x["since"] <= at)
+                    and (not x["until"] or x["until"] >= at)):  # fmt: skip
+                deciders.add(canon[x["source"]])
+        winner = canon[k["supplier_id"]]
+        for d in deciders:
+            if d not in g or winner not in g:
+                continue
+            best: tuple[int, set[str]] | None = None
+            for path in nx.all_simple_edge_paths(g, d, winner, cutoff=rules.max_hops):
+                data = [g.edges[u, v, key] for u, v, key in path]
+                inner = [v for _, v, _ in path[:-1]]
+                if any(n in hubs for n in inner):
+                    continue
+                if sum(e["type"] == "FAMILY" for e in data) > rules.max_family:
+                    continue
+                if any((e["since"] and e["since"] > at) or (e["until"] and e["until"] < low)
+                       for e in data):  # fmt: skip
+                    continue
+                hops = len(path)
+                pattern = _pattern(data, at)
+                if best is None or hops < best[0]:
+                    best = (hops, {pattern})
+                elif hops == best[0]:
+                    best[1].add(pattern)
+            if best is not None:
+                out[(k["id"], d, k["supplier_id"])] = best
+    return out
+
+
+def _pattern(edges: list[dict[str, str]], at: str) -> str:
+    if len(edges) == 1:
+        return "REVOLVING_DOOR" if edges[0]["until"] and edges[0]["until"] < at else "SELF_DEALING"
+    types = {e["type"] for e in edges}
+    for typ, name in (("FAMILY", "FAMILY"), ("ASSOCIATE", "ASSOCIATE"), ("ADDRESS",
+                                                                            "SHARED_ADDRESS")):  # fmt: skip
+        if typ in types:
+            return name
+    return "OWNERSHIP_CHAIN"
+
+
+def cofi_findings(
+    bundle: dict[str, list[dict[str, Any]]], rules: Rules
+) -> dict[tuple[str, ...], Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = EmbeddedStore(Path(tmp) / "store", create=True)
+        try:
+            store.write(plan_load([write_bundle(Path(tmp) / "b", bundle)], store.kinds_of))
+            graph = Graph.build(store.graph_rows())
+        finally:
+            store.close()
+    search = Search(graph, rules)
+    out = {}
+    for contract_id in graph.contracts:
+        for f in check_contract(search, contract_id):
+            key = (f.contract_id, graph.canonical_of(f.decision_maker_id), f.winner_id)
+            assert key not in out, "two findings for one (contract, decision-maker, winner)"
+            out[key] = (f.hops, f.pattern)
+    return out
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bundle=bundles(),
+    rules=st.builds(
+        Rules,
+        max_hops=st.integers(1, 5),
+        max_family=st.integers(0, 2),
+        lookback_days=st.sampled_from([0, 365, 1000]),
+        hub_limit=st.integers(1, 3),
+    ),
+)
+def test_cofi_agrees_with_the_brute_force_reference(
+    bundle: dict[str, list[dict[str, Any]]], rules: Rules
+) -> None:
+    want = reference(bundle, rules)
+    got = cofi_findings(bundle, rules)
+    assert set(got) == set(want)
+    for key, (hops, pattern) in got.items():
+        assert hops == want[key][0], key
+        assert pattern in want[key][1], key
