@@ -6,11 +6,11 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from cofi.detect import Rules
 from cofi.errors import InvalidInput
 from cofi.loader import plan_load
-from cofi.resources import resource_dir
-from cofi.detect import Rules
 from cofi.output import text_block
+from cofi.resources import resource_dir
 from cofi.store.embedded import EmbeddedStore
 from cofi.sweep import sweep
 

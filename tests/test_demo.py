@@ -16,7 +16,9 @@ def test_demo_builds_a_fresh_store_each_time(
         assert "46 entities, 22 links" in result.output
         assert "hub address" in result.output
         assert "swept 5 contracts: 4 findings" in result.output
-        assert "Commission member Әйгерім Садықова's spouse Нұрлан Садықов owns 60%" in result.output
+        assert (
+            "Commission member Әйгерім Садықова's spouse Нұрлан Садықов owns 60%" in result.output
+        )
     assert (tmp_path / "cofi-demo" / "cofi.sqlite").exists()
 
 
