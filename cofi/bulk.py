@@ -112,3 +112,115 @@ def write_bulk_bundle(out: Path, rows: int, *, seed: int = 1) -> dict[str, int]:
         "contracts.csv": _write(out, "contracts.csv", contracts),
         "links.csv": _write(out, "links.csv", links()),
     }
+
+
+def write_graph_bundle(
+    out: Path,
+    *,
+    entities: int,
+    links: int,
+    contracts: int,
+    seed: int = 1,
+) -> dict[str, int]:
+    """A bundle shaped for detection benchmarks: `entities` people, companies and agencies,
+    `contracts` contracts each with a commission of 3-7 (DECIDED links), and `links` other links:
+    family, ownership (also company to company), directorship, employment, associates.
+
+    Addresses are drawn from a pool so that some are shared, and a few mass-registration addresses
+    are shared by hundreds of companies.  Dates spread over 2005-2025, a fifth of links have ended.
+    """
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    n_agencies = max(2, entities // 1000)
+    n_people = (entities - n_agencies) * 2 // 3
+    n_companies = entities - n_agencies - n_people
+    streets = [f"ул. Абая, {i}" for i in range(max(10, entities // 4))]
+    mass = [f"ул. Регистрационная, {i}" for i in range(max(1, entities // 100_000))]
+
+    def date_(lo: int, hi: int) -> str:
+        return f"{rng.randrange(lo, hi)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+
+    def address(p: float) -> str:
+        if rng.random() < 0.02:
+            return f"г. Алматы, {rng.choice(mass)}"
+        return f"г. Алматы, {rng.choice(streets)}" if rng.random() < p else ""
+
+    agencies = ([f"a{i}", f"Агенттік {i}", _national_id(rng), "", "", ""]
+                for i in range(n_agencies))  # fmt: skip
+    people = (
+        [f"p{i}", f"Адам {i} Сейітов", date_(1950, 2000), _national_id(rng) if rng.random() < 0.5
+         else "", "", address(0.3), f"+7 701 {rng.randrange(10**7):07d}" if rng.random() < 0.2
+         else "", ""]
+        for i in range(n_people)
+    )  # fmt: skip
+    companies = (
+        [f"c{i}", f"ТОО «Компания {i}»", _national_id(rng), date_(2000, 2020), "", address(0.5),
+         "", ""]
+        for i in range(n_companies)
+    )  # fmt: skip
+    contract_rows = (
+        [f"k{i}", f"a{rng.randrange(n_agencies)}", f"c{rng.randrange(n_companies)}",
+         date_(2018, 2026), f"Contract {i}", f"{rng.lognormvariate(15, 1.5):.2f}", "KZT",
+         "open_tender"]
+        for i in range(contracts)
+    )  # fmt: skip
+
+    def link_rows() -> Iterator[list[str]]:
+        seen: set[tuple[str, ...]] = set()
+        made = 0
+        for i in range(n_agencies):  # one head each
+            yield [f"p{rng.randrange(n_people)}", f"a{i}", "EMPLOYED", "head", "",
+                   date_(2010, 2020), "", "bulk"]  # fmt: skip
+            made += 1
+        for k in range(contracts):
+            for _ in range(rng.randrange(3, 8)):
+                row = [f"p{rng.randrange(n_people)}", f"k{k}", "DECIDED", "commission_member",
+                       "", "", ""]  # fmt: skip
+                key: tuple[str, ...] = (row[0], row[1])
+                if key not in seen:
+                    seen.add(key)
+                    made += 1
+                    yield [*row, "bulk"]
+        roles = ("spouse", "child", "parent", "sibling", "sibling_in_law")
+        made = 0
+        while made < links:
+            r = rng.random()
+            person = f"p{rng.randrange(n_people)}"
+            until = date_(2015, 2026) if rng.random() < 0.2 else ""
+            since = date_(2005, 2015)
+            if r < 0.3:
+                other = f"p{rng.randrange(n_people)}"
+                if other == person:
+                    continue
+                row = [person, other, "FAMILY", rng.choice(roles), "", "", ""]
+            elif r < 0.6:
+                row = [person, f"c{rng.randrange(n_companies)}", "OWNS", "",
+                       f"{rng.uniform(1, 100):.1f}", since, until]  # fmt: skip
+            elif r < 0.7:
+                row = [f"c{rng.randrange(n_companies)}", f"c{rng.randrange(n_companies)}", "OWNS",
+                       "", f"{rng.uniform(1, 100):.1f}", since, until]  # fmt: skip
+                if row[0] == row[1]:
+                    continue
+            elif r < 0.85:
+                row = [person, f"c{rng.randrange(n_companies)}", "DIRECTS", "director", "",
+                       since, until]  # fmt: skip
+            elif r < 0.95:
+                row = [person, f"a{rng.randrange(n_agencies)}", "EMPLOYED", "specialist", "",
+                       since, until]  # fmt: skip
+            else:
+                row = [person, f"p{rng.randrange(n_people)}", "ASSOCIATE", "", "", "", ""]
+                if row[0] == row[1]:
+                    continue
+            key = (row[0], row[1], row[2], row[3], row[5])
+            if key not in seen:
+                seen.add(key)
+                made += 1
+                yield [*row, "bulk"]
+
+    return {
+        "agencies.csv": _write(out, "agencies.csv", agencies),
+        "people.csv": _write(out, "people.csv", people),
+        "companies.csv": _write(out, "companies.csv", companies),
+        "contracts.csv": _write(out, "contracts.csv", contract_rows),
+        "links.csv": _write(out, "links.csv", link_rows()),
+    }

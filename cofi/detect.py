@@ -119,7 +119,9 @@ class Search:
         if source == target:
             return []
         dist, radius = ball or self.target_ball(target, ok)
-        for hops in range(1, self.rules.max_hops + 1):
+        # no path can be shorter than the source's distance to the target (radius + 1 outside
+        # the ball), so the first lengths need no walk
+        for hops in range(dist.get(source, radius + 1), self.rules.max_hops + 1):
             found = self._paths(source, target, hops, ok, dist, radius)
             if found:
                 return found

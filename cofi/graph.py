@@ -73,6 +73,7 @@ class GraphRows:
     """What a store hands over to build the graph (persons, companies and agencies as entities)."""
 
     entities: Iterable[EntityRow]
+    same_as: Iterable[tuple[str, str]]
     contracts: Iterable[ContractRow]
     links: Iterable[LinkRow]
     contacts: Iterable[ContactRow]
@@ -141,14 +142,17 @@ class Graph:
     def build(cls, rows: GraphRows) -> Graph:
         g = cls()
         entities = list(rows.entities)
-        links = [link for link in rows.links]
         strong: dict[tuple[str, str], list[str]] = {}
         for e in entities:
             if e.strong_id and Kind(e.kind) in STRONG_ID_FIELD:
                 strong.setdefault((e.kind, e.strong_id), []).append(e.id)
-        same_as = [(lk.source, lk.target) for lk in links if lk.type == "SAME_AS"]
-        g.canonical = canonical_ids(same_as, (ids for ids in strong.values() if len(ids) > 1))
+        groups = (ids for ids in strong.values() if len(ids) > 1)
+        g.canonical = canonical_ids(rows.same_as, groups)
         canon = g.canonical
+        del strong
+        # one string object per distinct role and date: millions of links share a few thousand
+        same: dict[str, str] = {}
+        share_str = same.setdefault
 
         node_of_canon: dict[str, int] = {}
         for e in sorted(entities, key=lambda e: e.id):
@@ -168,13 +172,15 @@ class Graph:
                 g.node_kind.append(kind)
                 g.node_rec.append(index)  # sorted order: the first record seen is the smallest
             g.rec_node.append(node)
+        del entities
 
-        for link in links:
+        for link in rows.links:
             lt = LINK_TYPES.get(link.type)
             if lt is None:
                 continue
             if link.type == "DECIDED":
-                g.decided.setdefault(link.target, []).append(Decider(link.source, link.role))
+                decider = Decider(link.source, share_str(link.role, link.role))
+                g.decided.setdefault(link.target, []).append(decider)
                 continue
             ra, rb = g.rec_index.get(link.source), g.rec_index.get(link.target)
             if ra is None or rb is None:
@@ -193,9 +199,9 @@ class Graph:
             a, b = g.rec_node[ra], g.rec_node[rb]
             if a == b:
                 continue  # both ends are records of one entity
-            g._add_edge(a, b, ra, rb, EDGE_CODE[link.type], link.role, link.share, link.since,
-                        link.until)  # fmt: skip
-        del links
+            g._add_edge(a, b, ra, rb, EDGE_CODE[link.type], share_str(link.role, link.role),
+                        link.share, share_str(link.since, link.since),
+                        share_str(link.until, link.until))  # fmt: skip
 
         ident_node: dict[tuple[str, str], int] = {}
         members: dict[int, set[int]] = {}

@@ -11,7 +11,10 @@ contracts it checked, the revision it saw) is committed in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from cofi.detect import Rules, Search
@@ -91,6 +94,59 @@ def _multi_ball(graph: Graph, seeds: set[int], rules: Rules) -> set[int]:
     return seen
 
 
+PARALLEL_MIN = 5000
+"""Fewer contracts than this are checked in this process: starting workers would cost more."""
+_CHUNK = 2000
+
+_search: Search | None = None  # what forked workers search (inherited, never pickled)
+
+
+def _check_chunk(contract_ids: list[str]) -> list[list[Finding]]:
+    assert _search is not None
+    return [check_contract(_search, c) for c in contract_ids]
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def check_many(
+    search: Search,
+    contract_ids: list[str],
+    workers: int,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[list[Finding]]:
+    """Each contract's findings, in the order given.
+
+    With more than one worker (and fork available), the contracts are split among forked
+    processes that share the graph copy-on-write; results come back in order.
+    """
+    global _search
+    parallel = (
+        workers > 1
+        and len(contract_ids) >= PARALLEL_MIN
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    chunks = [contract_ids[i : i + _CHUNK] for i in range(0, len(contract_ids), _CHUNK)]
+    if not parallel:
+        for chunk in chunks:
+            yield from (check_contract(search, c) for c in chunk)
+            if progress is not None:
+                progress(len(chunk))
+        return
+    _search = search
+    gc.freeze()  # the graph's objects stay where they are, so forked pages stay shared
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for chunk, found in zip(chunks, pool.imap(_check_chunk, chunks), strict=True):
+                yield from found
+                if progress is not None:
+                    progress(len(chunk))
+    finally:
+        _search = None
+        gc.unfreeze()
+
+
 def sweep(
     store: Store,
     rules: Rules,
@@ -98,6 +154,7 @@ def sweep(
     everything: bool = False,
     signed_since: str | None = None,
     graph: Graph | None = None,
+    workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Run a sweep (see the module docstring) and commit its results.
@@ -128,8 +185,9 @@ def sweep(
     stored = store.stored_findings(order)
     commit = SweepCommit(swept=order, state=full_state)
     seen: set[str] = set()
-    for n, contract_id in enumerate(order, start=1):
-        for f in check_contract(search, contract_id):
+    count = default_workers() if workers is None else workers
+    for found in check_many(search, order, count, progress):
+        for f in found:
             seen.add(f.finding_id)
             old = stored.get(f.finding_id)
             report = everything
@@ -143,8 +201,6 @@ def sweep(
             commit.findings.append(f)
             if report:
                 result.reported.append(f)
-        if progress is not None and n % 1000 == 0:
-            progress(1000)
     commit.gone = sorted(fid for fid, old in stored.items() if fid not in seen and old.active)
     result.found = len(commit.findings)
     result.gone = len(commit.gone)

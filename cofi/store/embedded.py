@@ -341,15 +341,18 @@ class EmbeddedStore:
     # -- detection ------------------------------------------------------------------------
 
     def graph_rows(self) -> GraphRows:
+        """The rows to build the graph from, streamed from the database (ids in order)."""
         db = self._db
         return GraphRows(
-            entities=[
+            entities=(
                 EntityRow(*r)
                 for r in db.execute(
-                    "SELECT id, kind, name, strong_id FROM entities WHERE kind <> 'contract'"
+                    "SELECT id, kind, name, strong_id FROM entities WHERE kind <> 'contract' "
+                    "ORDER BY id"
                 )
-            ],
-            contracts=[
+            ),
+            same_as=db.execute("SELECT source, target FROM links WHERE type = 'SAME_AS'"),
+            contracts=(
                 ContractRow(*r)
                 for r in db.execute(
                     "SELECT id, buyer_id, supplier_id, signed_on, value, "
@@ -357,16 +360,19 @@ class EmbeddedStore:
                     "coalesce(json_extract(props, '$.title'), '') "
                     "FROM entities WHERE kind = 'contract'"
                 )
-            ],
-            links=[
+            ),
+            links=(
                 LinkRow(*r)
                 for r in db.execute(
                     "SELECT source, target, type, role, share, since, until FROM links"
                 )
-            ],
-            contacts=[
-                ContactRow(*r) for r in db.execute("SELECT entity_id, kind, key, raw FROM contacts")
-            ],
+            ),
+            contacts=(
+                ContactRow(*r)
+                for r in db.execute(
+                    "SELECT entity_id, kind, key, raw FROM contacts ORDER BY entity_id, kind"
+                )
+            ),
         )
 
     def changed_records(self, since_rev: int) -> set[str]:
