@@ -9,6 +9,7 @@ same rules applied to each path — with the ratio of the two.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -45,10 +46,8 @@ def _pss_kib(pid: int) -> int:
 def _children(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
+        with contextlib.suppress(OSError):
             out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return out
 
 
