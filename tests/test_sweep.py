@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from tests.conftest import write_bundle
+from tests.conftest import snapshot, write_bundle
 from tests.test_detect import SCENARIOS, expected, jsonl, keys
 
 
@@ -134,13 +134,19 @@ def test_all_reports_everything_with_its_status_and_since_re_checks_a_window(
     assert swept("sweep", "--all", "--since", "2025-01-01").exit_code == 2
 
 
-def test_triage_of_an_unknown_finding_is_one_line_and_exit_1(swept: Callable[..., Result]) -> None:
+def test_triage_of_an_unknown_finding_is_one_line_and_exit_1(
+    swept: Callable[..., Result], tmp_path: Path
+) -> None:
+    before = snapshot(tmp_path / "store")
     result = swept("triage", "F-0000000000000000", "--status", "confirmed")
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         "cofi: error: no finding 'F-0000000000000000' in the store (run `cofi sweep` first?)"
     ]
     assert swept("triage", "F-0000000000000000", "--status", "maybe").exit_code == 2
+    assert swept("sweep", "--all", "--since", "2025-01-01").exit_code == 2
+    assert swept("sweep", "--since", "2025-13-01").exit_code == 2
+    assert snapshot(tmp_path / "store") == before  # nothing written by any of them
 
 
 def test_sweep_writes_the_out_file_in_the_format_its_name_says(
