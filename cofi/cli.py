@@ -26,10 +26,9 @@ from cofi.findings import (
     STATUSES,
     best_path,
     check_contract,
-    edge_key,
     explain,
     path_json,
-    strength,
+    rank_key,
 )
 from cofi.graph import Graph
 from cofi.loader import LoadPlan, plan_load
@@ -306,6 +305,16 @@ def _iso_date(_: click.Context, __: click.Parameter, value: str | None) -> str |
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def at_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--at",
+        "at",
+        callback=_iso_date,
+        metavar="DATE",
+        help="Only links in force on DATE (with the lookback). Default: every link.",
+    )(f)
+
+
 @cli.command()
 @click.argument("contract_id")
 @rule_options
@@ -336,13 +345,7 @@ def check(obj: Context, /, contract_id: str, fmt: str, **limits: int) -> None:
 @cli.command()
 @click.argument("from_id")
 @click.argument("to_id")
-@click.option(
-    "--at",
-    "at",
-    callback=_iso_date,
-    metavar="DATE",
-    help="Only links in force on DATE (with the lookback). Default: every link.",
-)
+@at_option
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
@@ -371,9 +374,7 @@ def path(
     source, target = _node(graph, from_id), _node(graph, to_id)
     search = Search(graph, _rules(**limits))
     paths = search.all_paths(source, target, search.in_force(at))
-    paths.sort(
-        key=lambda p: (p.hops, -strength(graph, p, at), [edge_key(graph, h) for h in p.halves])
-    )
+    paths.sort(key=lambda p: (p.hops, rank_key(graph, p, at, None)))
     if not paths:
         click.echo(f"no related-party path from {from_id} to {to_id}", err=True)
         sys.exit(EXIT_INVALID)
@@ -404,13 +405,7 @@ def _node(graph: Graph, record_id: str) -> int:
 
 @cli.command()
 @click.argument("entity_id")
-@click.option(
-    "--at",
-    "at",
-    callback=_iso_date,
-    metavar="DATE",
-    help="Only links in force on DATE (with the lookback). Default: every link.",
-)
+@at_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of text.")
 @rule_options
 @pass_ctx
@@ -428,7 +423,7 @@ def links(obj: Context, /, entity_id: str, at: str | None, as_json: bool, **limi
     source = _node(graph, entity_id)
     search = Search(graph, _rules(**limits))
     ok = search.in_force(at)
-    reach = search.ball(source, search.rules.max_hops, ok)
+    reach = search.ball((source,), search.rules.max_hops, ok)
     rows = []
     for node in sorted(n for n in reach if n in graph.contracts_of):
         if node == source:

@@ -16,7 +16,7 @@ caller can pick the best by score.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -60,6 +60,11 @@ def cutoff(at: str, lookback_days: int) -> str:
     return (date.fromisoformat(at) - timedelta(days=lookback_days)).isoformat()
 
 
+def always(_: int) -> bool:
+    """Every edge is in force (no date given)."""
+    return True
+
+
 class Search:
     """Path searches on one graph under one set of rules."""
 
@@ -71,7 +76,7 @@ class Search:
     def in_force(self, at: str | None) -> Callable[[int], bool]:
         """A test of whether edge `e` is in force on `at` (None: every edge is)."""
         if at is None:
-            return _always
+            return always
         since, until = self.g.e_since, self.g.e_until
         low = cutoff(at, self.rules.lookback_days)
 
@@ -84,12 +89,15 @@ class Search:
 
         return ok
 
-    def ball(self, start: int, radius: int, ok: Callable[[int], bool]) -> dict[int, int]:
-        """Distance from `start` to every node within `radius` (valid edges, no hubs entered)."""
+    def ball(
+        self, starts: Iterable[int], radius: int, ok: Callable[[int], bool] = always
+    ) -> dict[int, int]:
+        """Distance from the nearest of `starts` to every node within `radius` (valid edges, no
+        hubs entered; a start may itself be a hub)."""
         g, hubs = self.g, self.hubs
         offsets, halves, far = g.offsets, g.halves, g.far
-        dist = {start: 0}
-        frontier = [start]
+        dist = dict.fromkeys(starts, 0)
+        frontier = list(dist)
         for d in range(1, radius + 1):
             nxt: list[int] = []
             for node in frontier:
@@ -106,7 +114,7 @@ class Search:
 
     def target_ball(self, target: int, ok: Callable[[int], bool]) -> tuple[dict[int, int], int]:
         radius = self.rules.max_hops // 2
-        return self.ball(target, radius, ok), radius
+        return self.ball((target,), radius, ok), radius
 
     def shortest(
         self,
@@ -190,7 +198,3 @@ class Search:
 
         walk(source, hops, 0)
         return found
-
-
-def _always(_: int) -> bool:
-    return True

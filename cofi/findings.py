@@ -151,12 +151,13 @@ def path_signature(g: Graph, path: Path) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-def _rank_key(g: Graph, path: Path, at: str | None, value: float | None) -> tuple[Any, ...]:
+def rank_key(g: Graph, path: Path, at: str | None, value: float | None) -> tuple[Any, ...]:
+    """Order of paths of equal length: highest score first, then by their links (deterministic)."""
     return (-score(g, path, at, value), [edge_key(g, h) for h in path.halves])
 
 
 def best_path(g: Graph, paths: list[Path], at: str | None, value: float | None) -> Path:
-    return min(paths, key=lambda p: _rank_key(g, p, at, value))
+    return min(paths, key=lambda p: rank_key(g, p, at, value))
 
 
 # -- findings ---------------------------------------------------------------------------------

@@ -39,8 +39,8 @@ def load_graph(store: Store) -> Graph:
 def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> set[str]:
     """Contracts whose decision-makers or winner are within `max_hops` of a changed record.
 
-    The walk ignores dates and the family limit (a superset is safe); it enters no hub except
-    from its members, which are themselves seeds when the hub's membership changed.
+    The walk ignores dates and the family limit (a superset is safe); it enters no hub, but when
+    a hub's membership changed its members are seeds themselves (`Store.changed_records`).
     """
     seeds: set[int] = set()
     out: set[str] = set()
@@ -57,7 +57,8 @@ def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> se
             seeds.add(node)
         else:
             agencies.add(graph.canonical_of(record))
-    reached = _multi_ball(graph, seeds, rules)
+    # walked ignoring dates; hubs are entered only as seeds (their members then are seeds too)
+    reached = set(Search(graph, rules).ball(seeds, rules.max_hops))
     heads = {agency: {graph.node_of(h.record) for h in hs} for agency, hs in graph.heads.items()}
     for contract in graph.contracts.values():
         if contract.id in out:
@@ -72,26 +73,6 @@ def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> se
         ):
             out.add(contract.id)
     return out
-
-
-def _multi_ball(graph: Graph, seeds: set[int], rules: Rules) -> set[int]:
-    radius = rules.max_hops
-    hubs = {n for n, size in graph.ident_size.items() if size > rules.hub_limit}
-    offsets, far = graph.offsets, graph.far
-    seen = set(seeds)
-    frontier = list(seeds)
-    for _ in range(radius):
-        nxt = []
-        for node in frontier:
-            for i in range(offsets[node], offsets[node + 1]):
-                other = far[i]
-                if other not in seen and other not in hubs:
-                    seen.add(other)
-                    nxt.append(other)
-        frontier = nxt
-        if not frontier:
-            break
-    return seen
 
 
 PARALLEL_MIN = 5000
