@@ -9,18 +9,16 @@ same rules applied to each path — with the ratio of the two.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import random
 import sys
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+from memory import PeakMemory
 
 from cofi.detect import Rules, Search
 from cofi.findings import check_contract, decision_makers
@@ -30,49 +28,6 @@ from cofi.sweep import load_graph, sweep
 
 NAIVE_BUDGET_S = 10.0
 """A naive pair still enumerating after this long is stopped and counted at this time."""
-
-
-def _pss_kib(pid: int) -> int:
-    try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return 0
-    for line in text.splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError):
-            out += [int(c) for c in (task / "children").read_text().split()]
-    return out
-
-
-class PeakMemory:
-    """Samples the PSS of this process and its children until stopped."""
-
-    def __init__(self) -> None:
-        self.peak_kib = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = os.getpid()
-        while not self._stop.is_set():
-            total = _pss_kib(me) + sum(_pss_kib(c) for c in _children(me))
-            self.peak_kib = max(self.peak_kib, total)
-            time.sleep(0.1)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def naive_graph(g: Graph) -> nx.MultiGraph:

@@ -2,7 +2,7 @@
 
 Load: a generated bundle of ROWS rows (entities + links) into a fresh embedded store, end to end
 through the real `cofi load` command in a subprocess (validation included); wall time, rows/s and
-the subprocess's peak resident memory.
+peak memory (PSS of the load and its reader processes).
 
 Detect: a graph-shaped bundle (ENTITIES entities, LINKS links besides the commissions' DECIDED
 links, CONTRACTS contracts) is loaded, then `benchmarks/detect.py` times a full `sweep --all`
@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -25,6 +24,8 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from memory import PeakMemory
 
 from cofi.bulk import write_bulk_bundle, write_graph_bundle
 
@@ -52,15 +53,16 @@ def bench_load(rows: int, work: Path) -> dict[str, float]:
     total = sum(counts.values())
     store = work / "store"
     start = time.perf_counter()
-    subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "cofi", "--store", str(store), "load", str(bundle)],
-        check=True,
         stdout=subprocess.DEVNULL,
     )
+    with PeakMemory(proc.pid) as mem:
+        if proc.wait() != 0:
+            raise SystemExit(f"cofi load failed with exit code {proc.returncode}")
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"rows": total, "seconds": seconds, "rows_per_s": total / seconds,
-            "peak_mb": peak_kib / 1024}  # fmt: skip
+            "peak_mb": mem.peak_kib / 1024}  # fmt: skip
 
 
 def bench_detect(entities: int, links: int, contracts: int, work: Path) -> dict[str, Any]:
@@ -104,7 +106,7 @@ def main() -> None:
         record(
             f"{today} load {load['rows']:,} rows, fresh embedded store | "
             f"{load['seconds']:.1f} s | {load['rows_per_s']:,.0f} rows/s | "
-            f"{load['peak_mb']:,.0f} MB |"
+            f"{load['peak_mb']:,.0f} MB (PSS, load + readers) |"
         )
     if args.what in ("detect", "all"):
         with tempfile.TemporaryDirectory() as tmp:

@@ -29,6 +29,25 @@ class RawRow(NamedTuple):
     kind: str
     data: dict[str, Any]
     problem: RowError | None = None
+    seq: int = 0
+    """The row's position among all rows of the bundles read (0-based)."""
+
+
+class Part:
+    """Which rows one of `parts` readers takes: every `parts`-th run of `chunk` rows.
+
+    Each reader parses every file (CSV parsing is cheap) but builds and validates only its share,
+    so rows keep one numbering, `seq`, across readers.
+    """
+
+    def __init__(self, part: int = 0, parts: int = 1, chunk: int = 10_000) -> None:
+        self.part, self.parts, self.chunk = part, parts, chunk
+        self.seq = -1
+
+    def take(self) -> bool:
+        """Count one more row; whether it is this reader's (the CSV reader inlines this)."""
+        self.seq += 1
+        return self.parts == 1 or (self.seq // self.chunk) % self.parts == self.part
 
 
 def bundle_files(paths: list[Path]) -> list[tuple[Path, str | None]]:
@@ -77,13 +96,14 @@ def _is_bundle_jsonl(path: Path) -> bool:
     return False
 
 
-def read_rows(paths: list[Path]) -> Iterator[RawRow]:
-    """Every row of the bundles at `paths`, with `file:line` provenance."""
+def read_rows(paths: list[Path], part: Part | None = None) -> Iterator[RawRow]:
+    """Every row of the bundles at `paths` (or `part`'s share), with `file:line` provenance."""
+    part = part or Part()
     for path, kind in bundle_files(paths):
         if kind is None:
-            yield from _read_jsonl(path)
+            yield from _read_jsonl(path, part)
         else:
-            yield from _read_csv(path, kind)
+            yield from _read_csv(path, kind, part)
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +118,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_csv(path: Path, kind: str) -> Iterator[RawRow]:
+def _read_csv(path: Path, kind: str, part: Part) -> Iterator[RawRow]:
     name = str(path)
     start = 1
     try:
@@ -111,19 +131,24 @@ def _read_csv(path: Path, kind: str) -> Iterator[RawRow]:
             _check_header(name, kind, header)
             width = len(header)
             start = reader.line_num + 1
+            seq, every, chunk, mine = part.seq, part.parts, part.chunk, part.part
             for cells in reader:
                 line = start
                 start = reader.line_num + 1
-                if not any(c.strip() for c in cells):
+                if not "".join(cells).strip():
+                    continue
+                seq += 1
+                if every > 1 and (seq // chunk) % every != mine:
                     continue
                 if len(cells) != width:
                     problem = RowError(
                         name, line, "row", f"has {len(cells)} fields, the header has {width}"
                     )
-                    yield RawRow(name, line, kind, {}, problem)
+                    yield RawRow(name, line, kind, {}, problem, seq)
                     continue
                 data = {h: v for h, c in zip(header, cells, strict=True) if (v := c.strip())}
-                yield RawRow(name, line, kind, data)
+                yield RawRow(name, line, kind, data, None, seq)
+            part.seq = seq
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except csv.Error as exc:
@@ -145,30 +170,30 @@ def _check_header(name: str, kind: str, header: list[str]) -> None:
             raise InvalidInput(f"{name}:1: {column}: required column missing")
 
 
-def _read_jsonl(path: Path) -> Iterator[RawRow]:
+def _read_jsonl(path: Path, part: Part) -> Iterator[RawRow]:
     name = str(path)
     try:
         with path.open(encoding="utf-8-sig") as fh:
             for line, text in enumerate(fh, start=1):
-                if not text.strip():
+                if not text.strip() or not part.take():
                     continue
+                seq = part.seq
                 try:
                     obj = json.loads(text)
                 except ValueError as exc:
-                    yield RawRow(
-                        name, line, "", {}, RowError(name, line, "row", f"not JSON ({exc})")
-                    )
+                    problem = RowError(name, line, "row", f"not JSON ({exc})")
+                    yield RawRow(name, line, "", {}, problem, seq)
                     continue
                 if not isinstance(obj, dict):
                     problem = RowError(name, line, "row", "not a JSON object")
-                    yield RawRow(name, line, "", {}, problem)
+                    yield RawRow(name, line, "", {}, problem, seq)
                     continue
                 kind = obj.pop("kind", None)
                 if kind not in COLUMNS:
                     allowed = ", ".join(COLUMNS)
                     problem = RowError(name, line, "kind", f"must be one of: {allowed}")
-                    yield RawRow(name, line, str(kind), {}, problem)
+                    yield RawRow(name, line, str(kind), {}, problem, seq)
                     continue
-                yield RawRow(name, line, kind, _clean(obj))
+                yield RawRow(name, line, kind, _clean(obj), None, seq)
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None

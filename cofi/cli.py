@@ -152,7 +152,11 @@ def load(obj: Context, paths: tuple[Path, ...], skip_invalid: bool, rejects: Pat
     if rejects is not None and not skip_invalid:
         raise click.UsageError("--rejects goes with --skip-invalid")
     store = obj.store(create=True)
-    plan = _plan_with_progress(list(paths), store, skip_invalid)
+    with _plan_with_progress(list(paths), store, skip_invalid) as plan:
+        _write_plan(store, plan, rejects)
+
+
+def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None) -> None:
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     if plan.rejects:

@@ -30,8 +30,8 @@ def run_demo(directory: Path, echo: Callable[[str], None]) -> None:
     store = EmbeddedStore(directory, create=True)
     try:
         bundle = resource_dir("fixtures") / "demo"
-        plan = plan_load([bundle], store.kinds_of)
-        report = store.write(plan)
+        with plan_load([bundle], store.kinds_of) as plan:
+            report = store.write(plan)
         (directory / MARKER).write_text("made by cofi demo; safe to delete\n", encoding="utf-8")
         echo(
             f"loaded the demo bundle into {directory}: "

@@ -1,133 +1,114 @@
 """Input row models (bundle format v1) and the records a store writes.
 
-Rows are validated by frozen pydantic models with `extra="forbid"`; what passes becomes a compact
-`EntityRecord` or `LinkRecord` (named tuples, so a million of them fit in memory).
+Rows are validated by pydantic (TypedDict shapes with `extra="forbid"`, checked in pydantic-core)
+plus the few checks pydantic cannot express; what passes becomes a row of the load's staging
+database, read back as `EntityRecord` / `LinkRecord` named tuples.
 """
 
-from __future__ import annotations
-
-import re
 from datetime import date
-from typing import Annotated, Any, NamedTuple
+from functools import lru_cache
+from typing import Annotated, Any, NamedTuple, NotRequired, get_args, get_type_hints
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
-    model_validator,
+    with_config,
 )
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from cofi.vocab import FAMILY_ROLES, INPUT_LINK_TYPES, Kind
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_DATE_REASON = "not an ISO date (YYYY-MM-DD)"
+
+Problem = tuple[str, str]
+"""A (field, reason) pair: what is wrong with one field of a row."""
 
 
-def _iso_date(value: str) -> str:
-    if not _DATE.fullmatch(value):
-        raise ValueError("not an ISO date (YYYY-MM-DD)")
+@lru_cache(maxsize=65536)
+def calendar_problem(value: str) -> str:
+    """'' when `value` (already YYYY-MM-DD) is a day of the calendar, else the reason it is not."""
     try:
         date.fromisoformat(value)
     except ValueError as exc:
-        raise ValueError(f"not a calendar date ({exc})") from None
-    return value
-
-
-def _split_aliases(value: Any) -> Any:
-    if isinstance(value, str):
-        return tuple(a.strip() for a in value.split(";") if a.strip())
-    return value
-
-
-def _link_type(value: str) -> str:
-    upper = value.upper()
-    if upper not in INPUT_LINK_TYPES:
-        raise ValueError(f"unknown link type {value!r} (allowed: {', '.join(INPUT_LINK_TYPES)})")
-    return upper
+        return f"not a calendar date ({exc})"
+    return ""
 
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
-IsoDate = Annotated[str, AfterValidator(_iso_date)]
-Aliases = Annotated[tuple[Text, ...], BeforeValidator(_split_aliases)]
+IsoDate = Annotated[str, StringConstraints(pattern=_ISO_DATE)]
+Aliases = str | tuple[Text, ...]
 Share = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
-_CONFIG = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+# The row shapes are TypedDicts checked by pydantic-core (no Python per field); what pydantic
+# cannot say (a calendar day, a link type in the vocabulary, a FAMILY role) `validate_row` adds.
+_CONFIG = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
 
-class PersonRow(BaseModel):
-    model_config = _CONFIG
+@with_config(_CONFIG)
+class PersonRow(TypedDict):
     id: Id
     name: Text
-    birth_date: IsoDate | None = None
-    iin: Text | None = None
-    aliases: Aliases = ()
-    address: Text | None = None
-    phone: Text | None = None
-    email: Text | None = None
+    birth_date: NotRequired[IsoDate]
+    iin: NotRequired[Text]
+    aliases: NotRequired[Aliases]
+    address: NotRequired[Text]
+    phone: NotRequired[Text]
+    email: NotRequired[Text]
 
 
-class AgencyRow(BaseModel):
-    model_config = _CONFIG
+@with_config(_CONFIG)
+class AgencyRow(TypedDict):
     id: Id
     name: Text
-    bin: Text | None = None
-    address: Text | None = None
-    phone: Text | None = None
-    email: Text | None = None
+    bin: NotRequired[Text]
+    address: NotRequired[Text]
+    phone: NotRequired[Text]
+    email: NotRequired[Text]
 
 
-class CompanyRow(BaseModel):
-    model_config = _CONFIG
+@with_config(_CONFIG)
+class CompanyRow(TypedDict):
     id: Id
     name: Text
-    bin: Text | None = None
-    founded: IsoDate | None = None
-    dissolved: IsoDate | None = None
-    address: Text | None = None
-    phone: Text | None = None
-    email: Text | None = None
+    bin: NotRequired[Text]
+    founded: NotRequired[IsoDate]
+    dissolved: NotRequired[IsoDate]
+    address: NotRequired[Text]
+    phone: NotRequired[Text]
+    email: NotRequired[Text]
 
 
-class ContractRow(BaseModel):
-    model_config = _CONFIG
+@with_config(_CONFIG)
+class ContractRow(TypedDict):
     id: Id
     buyer_id: Id
     supplier_id: Id
     signed_on: IsoDate
-    title: Text | None = None
-    value: Money | None = None
-    currency: Text | None = None
-    procedure: Text | None = None
+    title: NotRequired[Text]
+    value: NotRequired[Money]
+    currency: NotRequired[Text]
+    procedure: NotRequired[Text]
 
 
-class LinkRow(BaseModel):
-    model_config = _CONFIG
+@with_config(_CONFIG)
+class LinkRow(TypedDict):
     source: Id
     target: Id
-    type: Annotated[str, AfterValidator(_link_type)]
-    role: Text | None = None
-    share: Share | None = None
-    since: IsoDate | None = None
-    until: IsoDate | None = None
-    source_ref: Text | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> LinkRow:
-        if self.type == "FAMILY" and self.role not in FAMILY_ROLES:
-            raise ValueError(f"FAMILY needs a role, one of: {', '.join(FAMILY_ROLES)}")
-        if self.since and self.until and self.until < self.since:
-            raise ValueError(f"until {self.until} is before since {self.since}")
-        if self.source == self.target:
-            raise ValueError("a link cannot join a record to itself")
-        return self
+    type: Text
+    role: NotRequired[Text]
+    share: NotRequired[Share]
+    since: NotRequired[IsoDate]
+    until: NotRequired[IsoDate]
+    source_ref: NotRequired[Text]
 
 
-ROW_MODELS: dict[str, type[BaseModel]] = {
+ROW_SHAPES: dict[str, Any] = {  # TypedDict classes
     Kind.PERSON: PersonRow,
     Kind.AGENCY: AgencyRow,
     Kind.COMPANY: CompanyRow,
@@ -135,14 +116,83 @@ ROW_MODELS: dict[str, type[BaseModel]] = {
     "link": LinkRow,
 }
 
-COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(m.model_fields) for k, m in ROW_MODELS.items()}
-REQUIRED: dict[str, frozenset[str]] = {
-    k: frozenset(n for n, f in m.model_fields.items() if f.is_required())
-    for k, m in ROW_MODELS.items()
+
+def _args(hint: Any) -> tuple[Any, ...]:
+    """`hint` and, for NotRequired[X], X: what a field's annotation may hold."""
+    return (hint, *get_args(hint))
+
+
+_VALIDATORS = {k: TypeAdapter(shape).validator for k, shape in ROW_SHAPES.items()}
+_DATE_FIELDS = {
+    k: tuple(n for n, t in get_type_hints(s, include_extras=True).items() if IsoDate in _args(t))
+    for k, s in ROW_SHAPES.items()
 }
 
+COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(s.__annotations__) for k, s in ROW_SHAPES.items()}
+REQUIRED: dict[str, frozenset[str]] = {k: s.__required_keys__ for k, s in ROW_SHAPES.items()}
 
-def error_reasons(exc: ValidationError) -> list[tuple[str, str]]:
+
+def validate_row(kind: str, data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """The validated, canonical row of `kind` (None when invalid) and its (field, reason) problems.
+
+    Canonical: a link type in upper case, aliases as a list (absent when there are none).
+    """
+    try:
+        row: dict[str, Any] = _VALIDATORS[kind].validate_python(data)
+    except ValidationError as exc:
+        return None, _more_problems(kind, data, error_reasons(exc))
+    for name in _DATE_FIELDS[kind]:
+        value = row.get(name)
+        if value is not None and calendar_problem(value):
+            return None, _more_problems(kind, data, [])
+    if kind == "link":
+        if row["type"].upper() not in INPUT_LINK_TYPES:
+            return None, _more_problems(kind, data, [])
+        row["type"] = row["type"].upper()
+        problems = _link_problems(row)
+        return (None if problems else row), problems
+    aliases = row.get("aliases")
+    if aliases is not None:
+        if isinstance(aliases, str):
+            aliases = [a.strip() for a in aliases.split(";") if a.strip()]
+        if aliases:
+            row["aliases"] = list(aliases)
+        else:
+            del row["aliases"]
+    return row, []
+
+
+def _more_problems(kind: str, data: dict[str, Any], problems: list[Problem]) -> list[Problem]:
+    """`problems` (pydantic's) plus the calendar-day and link-type checks of fields it passed."""
+    flagged = {f for f, _ in problems}
+    for name in _DATE_FIELDS[kind]:
+        value = data.get(name)
+        if name not in flagged and isinstance(value, str) and (why := calendar_problem(value)):
+            problems.append((name, why))
+    value = data.get("type")
+    if (
+        kind == "link"
+        and "type" not in flagged
+        and isinstance(value, str)
+        and value.upper() not in INPUT_LINK_TYPES
+    ):
+        allowed = ", ".join(INPUT_LINK_TYPES)
+        problems.append(("type", f"unknown link type {value!r} (allowed: {allowed})"))
+    return problems
+
+
+def _link_problems(row: dict[str, Any]) -> list[Problem]:
+    if row["type"] == "FAMILY" and row.get("role") not in FAMILY_ROLES:
+        return [("role", f"FAMILY needs a role, one of: {', '.join(FAMILY_ROLES)}")]
+    since, until = row.get("since"), row.get("until")
+    if since and until and until < since:
+        return [("until", f"until {until} is before since {since}")]
+    if row["source"] == row["target"]:
+        return [("target", "a link cannot join a record to itself")]
+    return []
+
+
+def error_reasons(exc: ValidationError) -> list[Problem]:
     """(field, reason) pairs for a failed row, in the words an investigator reads."""
     out = []
     for err in exc.errors(include_url=False):
@@ -153,14 +203,10 @@ def error_reasons(exc: ValidationError) -> list[tuple[str, str]]:
             reason = "required"
         elif kind == "extra_forbidden":
             reason = "unknown field"
+        elif kind == "string_pattern_mismatch":
+            reason = _DATE_REASON
         else:
             reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            if field == "row" and "FAMILY needs a role" in reason:
-                field = "role"
-            elif field == "row" and "until" in reason:
-                field = "until"
-            elif field == "row" and "itself" in reason:
-                field = "target"
         out.append((field, reason))
     return out
 

@@ -89,10 +89,19 @@ def _to_ascii(text: str) -> str:
     return text if text.isascii() else anyascii(text).lower()
 
 
-@lru_cache(maxsize=65536)
 def search_key(name: str) -> str:
-    """A case-, diacritic- and script-insensitive key for `name` (tokens joined by spaces)."""
-    text = unicodedata.normalize("NFKC", name).casefold()
+    """A case-, diacritic- and script-insensitive key for `name` (tokens joined by spaces).
+
+    Computed word by word (a word's key never reaches across the space around it), so the
+    given names and surnames a population shares are folded once each.
+    """
+    keys = [k for k in map(_word_key, name.split()) if k]
+    return " ".join(keys)
+
+
+@lru_cache(maxsize=1 << 18)
+def _word_key(word: str) -> str:
+    text = unicodedata.normalize("NFKC", word).casefold()
     if not text.isascii():
         text = _to_ascii(text)
     text = _NON_ALNUM.sub(" ", text).strip()

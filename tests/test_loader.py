@@ -116,8 +116,8 @@ def test_conflict_reports_both_places(tmp_path: Path) -> None:
 
 def test_exact_duplicate_rows_are_fine(tmp_path: Path) -> None:
     bundle = write_bundle(tmp_path / "b", good(person=[PEOPLE[0]]))
-    plan = plan_load([bundle], lambda ids: {})
-    assert sorted(e.id for e in plan.entities) == ["x1", "x2", "xa", "xc"]
+    with plan_load([bundle], lambda ids: {}) as plan:
+        assert sorted(e.id for e in plan.entities()) == ["x1", "x2", "xa", "xc"]
 
 
 def test_unknown_column_names_the_header(run: Callable[..., Result], tmp_path: Path,
@@ -272,15 +272,15 @@ def test_bad_iin_is_a_warning_and_never_merges(tmp_path: Path) -> None:
     }
     bundle = write_bundle(tmp_path / "b", rows)
     store = EmbeddedStore(tmp_path / "s", create=True)
-    plan = plan_load([bundle], store.kinds_of)
-    assert [str(w) for w in plan.warnings] == [
-        f"{bundle}/people.csv:{n}: iin: '800312400003' fails the IIN check; kept, not used to "
-        "match records"
-        for n in (2, 3)
-    ]
-    store.write(plan)
+    with plan_load([bundle], store.kinds_of) as plan:
+        assert [str(w) for w in plan.warnings] == [
+            f"{bundle}/people.csv:{n}: iin: '800312400003' fails the IIN check; kept, not used "
+            "to match records"
+            for n in (2, 3)
+        ]
+        store.write(plan)
+        assert {e.id: e.props.get("iin") for e in plan.entities()}["a"] == "800312400003"
     assert store.canonical_ids() == {"c": "c", "d": "c"}
-    assert {e.id: e.props.get("iin") for e in plan.entities}["a"] == "800312400003"
     store.close()
 
 
@@ -315,3 +315,34 @@ def test_missing_path(run: Callable[..., Result]) -> None:
     result = run("load", "nowhere")
     assert result.exit_code == 1
     assert result.stderr.strip() == "cofi: error: nowhere: no such file or directory"
+
+
+def test_parallel_readers_give_the_serial_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked readers taking runs of 4 rows each stage exactly what one reader stages."""
+    rows = good(
+        person=[{"id": "x1", "name": "Someone Else"}, PEOPLE[1],
+                {"id": "x3", "name": "C", "iin": "800312400003"}],
+        link=[{"source": "x2", "target": "ghost", "type": "ASSOCIATE"},
+              {"source": "x2", "target": "x3", "type": "FAMILY", "role": "sibling"},
+              {"source": "x3", "target": "xc", "type": "OWNS", "share": "40"}],
+    )  # fmt: skip
+    bundle = write_bundle(tmp_path / "b", rows)
+    monkeypatch.setattr("cofi.loader._BATCH", 4)
+    plans = []
+    for workers in (0, 2):
+        with plan_load([bundle, DEMO], lambda ids: {}, skip_invalid=True, workers=workers) as p:
+            plans.append((p.rows_read, p.rejects, p.warnings, list(p.entities()), list(p.links())))
+    assert plans[0] == plans[1]
+    rows_read, rejects, warnings, entities, links = plans[0]
+    assert rows_read > 60
+    assert {(Path(r.file).name, r.line) for r in rejects} == {
+        ("people.csv", 2),
+        ("people.csv", 4),
+        ("links.csv", 2),  # x1's spouse link: x1's row is invalid
+        ("links.csv", 3),
+    }
+    assert [Path(w.file).name for w in warnings].count("people.csv") == 2
+    assert ("x2", "x3", "FAMILY") in {(lk.source, lk.target, lk.type) for lk in links}
+    assert "x1" not in {e.id for e in entities}

@@ -66,8 +66,9 @@ def test_loader_never_raises_anything_but_a_clean_error(
         except CofiError as exc:
             assert str(exc)
             return
-        ids = {e.id for e in plan.entities}
-        for link in plan.links:
-            assert link.source in ids and link.target in ids
-        for reject in plan.rejects:
-            assert reject.errors and all(e.reason for e in reject.errors)
+        with plan:
+            ids = {e.id for e in plan.entities()}
+            for link in plan.links():
+                assert link.source in ids and link.target in ids
+            for reject in plan.rejects:
+                assert reject.errors and all(e.reason for e in reject.errors)

@@ -195,7 +195,8 @@ def cofi_findings(
     with tempfile.TemporaryDirectory() as tmp:
         store = EmbeddedStore(Path(tmp) / "store", create=True)
         try:
-            store.write(plan_load([write_bundle(Path(tmp) / "b", bundle)], store.kinds_of))
+            with plan_load([write_bundle(Path(tmp) / "b", bundle)], store.kinds_of) as plan:
+                store.write(plan)
             graph = Graph.build(store.graph_rows())
         finally:
             store.close()

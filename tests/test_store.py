@@ -72,7 +72,8 @@ def test_hub_counts_distinct_entities_not_records(tmp_path: Path) -> None:
     companies = [{"id": "c0", "name": "C", "address": addr}]
     bundle = write_bundle(tmp_path / "b", {"person": people, "company": companies, "link": links})
     store = EmbeddedStore(tmp_path / "s", create=True)
-    store.write(plan_load([bundle], store.kinds_of))
+    with plan_load([bundle], store.kinds_of) as plan:
+        store.write(plan)
     assert [h.entities for h in store.stats(hub_limit=2).hubs] == [3]  # p0-p2, p3, c0
     assert store.stats(hub_limit=3).hubs == []
     store.close()
@@ -84,7 +85,8 @@ def test_agency_contacts_never_become_identifiers(tmp_path: Path) -> None:
         "person": [{"id": "p", "name": "P", "phone": "8 701 000 00 00"}],
     }
     store = EmbeddedStore(tmp_path / "s", create=True)
-    store.write(plan_load([write_bundle(tmp_path / "b", rows)], store.kinds_of))
+    with plan_load([write_bundle(tmp_path / "b", rows)], store.kinds_of) as plan:
+        store.write(plan)
     assert store.stats(hub_limit=20).identifiers == {"phone": 1}
     store.close()
 
@@ -112,7 +114,8 @@ def test_search_ranks_exact_over_partial(tmp_path: Path) -> None:
     rows = {"person": [{"id": "a", "name": "Болатбек Алиев"}, {"id": "b", "name": "Болат Алиев"},
                        {"id": "c", "name": "Алиев Болат"}]}  # fmt: skip
     store = EmbeddedStore(tmp_path / "s", create=True)
-    store.write(plan_load([write_bundle(tmp_path / "b", rows)], store.kinds_of))
+    with plan_load([write_bundle(tmp_path / "b", rows)], store.kinds_of) as plan:
+        store.write(plan)
     hits = store.search("Болат Алиев", 10)
     assert [(h.id, h.rank) for h in hits] == [("b", 0), ("c", 2), ("a", 3)]
     assert store.search("Bolat Aliev", 10)[0].id == "b"

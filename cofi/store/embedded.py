@@ -19,7 +19,7 @@ from typing import Any
 from cofi.errors import NotFound, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
-from cofi.loader import LoadPlan, gc_paused
+from cofi.loader import LoadPlan
 from cofi.merge import canonical_ids
 from cofi.search import query_tokens, rank
 from cofi.store.base import (
@@ -102,7 +102,10 @@ CREATE TABLE IF NOT EXISTS swept (contract_id TEXT PRIMARY KEY, rev INTEGER NOT 
 _UPSERT_ENTITY = """
 INSERT INTO entities (id, kind, name, props, strong_id, search_key,
                       buyer_id, supplier_id, signed_on, value, rev)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+SELECT e.id, e.kind, e.name, e.props, e.strong_id, e.search_key,
+       e.buyer_id, e.supplier_id, e.signed_on, e.value, ?
+FROM stage.ent_ids AS i JOIN stage.ent AS e ON e.seq = i.seq
+WHERE i.ok ORDER BY i.id
 ON CONFLICT (id) DO UPDATE SET
     name = excluded.name, props = excluded.props, strong_id = excluded.strong_id,
     search_key = excluded.search_key, buyer_id = excluded.buyer_id,
@@ -113,7 +116,9 @@ WHERE entities.name IS NOT excluded.name OR entities.props IS NOT excluded.props
 
 _UPSERT_LINK = """
 INSERT INTO links (source, target, type, role, since, share, until, source_ref, rev)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+SELECT l.source, l.target, l.type, l.role, l.since, l.share, l.until, l.source_ref, ?
+FROM stage.link_keys AS k JOIN stage.link AS l ON l.seq = k.seq
+WHERE k.ok ORDER BY k.source, k.target, k.type, k.role, k.since
 ON CONFLICT (source, target, type, role, since) DO UPDATE SET
     share = excluded.share, until = excluded.until, source_ref = excluded.source_ref,
     rev = excluded.rev
@@ -121,7 +126,13 @@ WHERE links.share IS NOT excluded.share OR links.until IS NOT excluded.until
    OR links.source_ref IS NOT excluded.source_ref
 """
 
-_INSERT_CONTACT = "INSERT OR IGNORE INTO contacts VALUES (?, ?, ?, ?)"
+_INSERT_CONTACTS = """
+INSERT OR IGNORE INTO contacts (entity_id, kind, key, raw)
+SELECT c.id, c.kind, c.key, c.raw
+FROM stage.contact AS c JOIN stage.ent_ids AS i ON i.id = c.id AND i.seq = c.seq
+JOIN entities AS e ON e.id = c.id
+WHERE i.ok AND e.rev = ? ORDER BY c.id, c.kind
+"""
 
 _TOUCHED_CONTACTS = """
 INSERT INTO touched SELECT kind, key, ? FROM contacts
@@ -220,29 +231,19 @@ class EmbeddedStore:
 
     def write(self, plan: LoadPlan) -> WriteReport:
         self._materialise()
-        with gc_paused(), self._transaction() as db:
+        self._db.execute("ATTACH DATABASE ? AS stage", (str(plan.stage),))
+        try:
+            return self._write_staged()
+        finally:
+            self._db.execute("DETACH DATABASE stage")
+
+    def _write_staged(self) -> WriteReport:
+        with self._transaction() as db:
             rev = self.rev + 1
             n_entities = _count(db, "entities")
             n_links = _count(db, "links")
             before = db.total_changes
-            entity_rows = [
-                (
-                    e.id,
-                    e.kind.value,
-                    e.name,
-                    json.dumps(e.props, ensure_ascii=False, sort_keys=True),
-                    e.strong_id,
-                    e.search_key,
-                    e.props.get("buyer_id"),
-                    e.props.get("supplier_id"),
-                    e.props.get("signed_on"),
-                    e.props.get("value"),
-                    rev,
-                )
-                for e in plan.entities
-            ]
-            _bulk_upsert(db, "entities", _UPSERT_ENTITY, entity_rows, n_entities == 0)
-            del entity_rows
+            _bulk_upsert(db, "entities", _UPSERT_ENTITY, rev, n_entities == 0)
             entities_changed = db.total_changes - before
             if entities_changed:
                 # The identifier values changed entities had and now have are logged, so that the
@@ -256,20 +257,12 @@ class EmbeddedStore:
                     "(SELECT id FROM entities WHERE rev = ?)",
                     (rev,),
                 )
-                contact_rows = [
-                    (e.id, kind.value, key, raw)
-                    for e in plan.entities
-                    for kind, key, raw in e.contacts
-                ]
                 empty = db.execute("SELECT 1 FROM contacts LIMIT 1").fetchone() is None
-                _bulk_upsert(db, "contacts", _INSERT_CONTACT, contact_rows, empty)
+                _bulk_upsert(db, "contacts", _INSERT_CONTACTS, rev, empty)
                 if log_touched:
                     db.execute(_TOUCHED_CONTACTS, (rev, rev))
             before = db.total_changes
-            link_rows = [
-                (*link.key, link.share, link.until, link.source_ref, rev) for link in plan.links
-            ]
-            _bulk_upsert(db, "links", _UPSERT_LINK, link_rows, n_links == 0)
+            _bulk_upsert(db, "links", _UPSERT_LINK, rev, n_links == 0)
             links_changed = db.total_changes - before
             entities_created = _count(db, "entities") - n_entities
             links_created = _count(db, "links") - n_links
@@ -508,32 +501,25 @@ def _finding(body: str, signature: str, status: str, note: str) -> Finding:
     return Finding.from_dict(data, signature)
 
 
-def _bulk_upsert(
-    db: sqlite3.Connection, table: str, statement: str, rows: list[tuple[Any, ...]], empty: bool
-) -> None:
-    """Run `statement` for every row, inside the caller's transaction.
+def _bulk_upsert(db: sqlite3.Connection, table: str, statement: str, rev: int, empty: bool) -> None:
+    """Run `statement` (an `INSERT … SELECT` from the attached staging database) at `rev`.
 
-    Into an empty table, rows go in primary-key order and the secondary indexes are dropped and
-    rebuilt afterwards: several times faster for a first load, and just as atomic (SQLite's DDL is
-    transactional).
+    Into an empty table, rows go in primary-key order (the statements' ORDER BY) and the secondary
+    indexes are dropped and rebuilt afterwards: several times faster for a first load, and just
+    as atomic (SQLite's DDL is transactional).
     """
-    if not empty:
-        db.executemany(statement, rows)
-        return
-    indexes = db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-        "AND sql IS NOT NULL",
-        (table,),
-    ).fetchall()
+    indexes = []
+    if empty:
+        indexes = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL",
+            (table,),
+        ).fetchall()
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
-    rows.sort(key=lambda r: r[: _KEY_WIDTH[table]])
-    db.executemany(statement, rows)
+    db.execute(statement, (rev,))
     for _, sql in indexes:
         db.execute(sql)
-
-
-_KEY_WIDTH = {"entities": 1, "links": 5, "contacts": 2}
 
 
 def _count(db: sqlite3.Connection, table: str) -> int:
