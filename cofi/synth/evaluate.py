@@ -1,0 +1,266 @@
+"""`cofi synth --evaluate DIR`: sweep a synthetic bundle and measure it against its planted truth.
+
+Per pattern: planted findings found (same contract, decision-maker, winner, pattern and hops) out
+of planted; near misses flagged (any finding for a decoy's contract, decision-maker and winner);
+and every other finding ("extra") checked by the brute-force reference (`cofi.reference`) on its
+neighbourhood: *emergent-valid* when the reference finds the same hops and allows the pattern,
+*wrong* otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cofi.detect import Rules
+from cofi.findings import Finding
+from cofi.loader import plan_load
+from cofi.normalize import normalize_contact, valid_iin_bin
+from cofi.reference import Bundle, canonical, reference
+from cofi.store.embedded import EmbeddedStore
+from cofi.sweep import sweep
+from cofi.vocab import BUNDLE_FILES, Kind
+
+_IDENTS = ("address", "phone", "email")
+_SHOWN = ("finding_id", "contract_id", "decision_maker_id", "winner_id", "pattern", "hops")
+_STRONG = {"person": "iin", "company": "bin", "agency": "bin"}
+
+
+@dataclass
+class Evaluation:
+    """What a sweep of a synthetic bundle found, against what was planted."""
+
+    planted: Counter[str] = field(default_factory=Counter)
+    found: Counter[str] = field(default_factory=Counter)
+    missed: list[dict[str, Any]] = field(default_factory=list)
+    decoys: Counter[str] = field(default_factory=Counter)
+    flagged: list[dict[str, Any]] = field(default_factory=list)
+    findings: int = 0
+    emergent_valid: int = 0
+    wrong: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def perfect(self) -> bool:
+        """100% of planted found, no decoy flagged, no wrong extra."""
+        return not self.missed and not self.flagged and not self.wrong
+
+    def lines(self) -> Iterator[str]:
+        for pattern in sorted(self.planted):
+            yield f"{pattern:<16} planted found {self.found[pattern]} / {self.planted[pattern]}"
+        flagged = Counter(d["near_miss"] for d in self.flagged)
+        for near_miss in sorted(self.decoys):
+            yield f"{near_miss:<26} decoys flagged {flagged[near_miss]} / {self.decoys[near_miss]}"
+        extras = self.emergent_valid + len(self.wrong)
+        yield (
+            f"findings {self.findings}: planted {sum(self.found.values())}, extra {extras} "
+            f"(emergent-valid {self.emergent_valid}, wrong {len(self.wrong)})"
+        )
+        for f in self.missed:
+            yield f"missed: {json.dumps(f, ensure_ascii=False)}"
+        for f in self.flagged:
+            yield f"decoy flagged: {json.dumps(f, ensure_ascii=False)}"
+        for f in self.wrong:
+            yield f"wrong: {json.dumps(f, ensure_ascii=False)}"
+
+
+def evaluate(bundle: Path, rules: Rules | None = None, workers: int | None = None) -> Evaluation:
+    """Load `bundle` into a scratch embedded store, sweep everything, compare with the truth."""
+    rules = rules or Rules()
+    out = Evaluation()
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="cofi-evaluate-") as tmp:
+        store = EmbeddedStore(Path(tmp) / "store", create=True)
+        try:
+            with plan_load([bundle], store.kinds_of) as plan:
+                store.write(plan)
+            out.seconds["load"] = time.perf_counter() - start
+            start = time.perf_counter()
+            findings = sweep(store, rules, everything=True, workers=workers).reported
+            out.seconds["sweep"] = time.perf_counter() - start
+        finally:
+            store.close()
+    start = time.perf_counter()
+    got = {(f.contract_id, f.decision_maker_id, f.winner_id): f for f in findings}
+    out.findings = len(got)
+    truth = list(_jsonl(bundle / "truth.jsonl"))
+    for t in truth:
+        key = (t["contract_id"], t["decision_maker_id"], t["winner_id"])
+        out.planted[t["pattern"]] += 1
+        f = got.get(key)
+        if f is not None and f.pattern == t["pattern"] and f.hops == t["hops"]:
+            out.found[t["pattern"]] += 1
+        else:
+            seen = {"pattern": f.pattern, "hops": f.hops} if f else None
+            out.missed.append({**t, "found": seen})
+    for d in _jsonl(bundle / "decoys.jsonl"):
+        out.decoys[d["near_miss"]] += 1
+        if (d["contract_id"], d["decision_maker_id"], d["winner_id"]) in got:
+            out.flagged.append(d)
+    planted = {(t["contract_id"], t["decision_maker_id"], t["winner_id"]) for t in truth}
+    extras = [f for key, f in got.items() if key not in planted]
+    if extras:
+        world = _World(bundle)
+        for f in extras:
+            if world.confirms(f, rules):
+                out.emergent_valid += 1
+            else:
+                out.wrong.append({k: getattr(f, k) for k in _SHOWN})
+    out.seconds["compare"] = time.perf_counter() - start
+    return out
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+class _World:
+    """The whole bundle in memory, indexed for cutting out one finding's neighbourhood."""
+
+    def __init__(self, bundle: Path) -> None:
+        self.rows: dict[str, tuple[str, dict[str, str]]] = {}
+        self.links: list[dict[str, str]] = []
+        self.adjacent: dict[str, list[int]] = defaultdict(list)
+        self.decided: dict[str, list[int]] = defaultdict(list)
+        self.heads: dict[str, list[int]] = defaultdict(list)
+        self.holders: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.strong: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.same: dict[str, list[str]] = defaultdict(list)
+        for name, kind in BUNDLE_FILES.items():
+            path = bundle / name
+            if not path.exists():
+                continue
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    row = {k: v for k, v in row.items() if v}
+                    if kind == "link":
+                        self._link(row)
+                    else:
+                        self._entity(kind, row)
+
+    def _entity(self, kind: str, row: dict[str, str]) -> None:
+        self.rows[row["id"]] = (kind, row)
+        for ident in _IDENTS:
+            if row.get(ident) and kind != "agency":
+                key = normalize_contact(Kind(ident), row[ident])
+                if key:
+                    self.holders[(ident, key)].append(row["id"])
+        strong = row.get(_STRONG.get(kind, ""), "")
+        if strong and valid_iin_bin(strong):
+            self.strong[(kind, strong)].append(row["id"])
+
+    def _link(self, row: dict[str, str]) -> None:
+        i = len(self.links)
+        self.links.append(row)
+        typ = row["type"]
+        if typ == "DECIDED":
+            self.decided[row["target"]].append(i)
+        elif typ == "SAME_AS":
+            self.same[row["source"]].append(row["target"])
+            self.same[row["target"]].append(row["source"])
+        elif typ == "EMPLOYED" and self.rows.get(row["target"], ("",))[0] == "agency":
+            if row.get("role") == "head":
+                self.heads[row["target"]].append(i)
+        else:
+            self.adjacent[row["source"]].append(i)
+            self.adjacent[row["target"]].append(i)
+
+    def _idents(self, eid: str) -> Iterator[tuple[str, str]]:
+        kind, row = self.rows[eid]
+        if kind == "agency":
+            return
+        for ident in _IDENTS:
+            if row.get(ident):
+                key = normalize_contact(Kind(ident), row[ident])
+                if key:
+                    yield (ident, key)
+
+    def _twins(self, eid: str) -> Iterator[str]:
+        """Records that are one entity with `eid` (no hop cost)."""
+        yield from self.same.get(eid, ())
+        kind, row = self.rows[eid]
+        strong = row.get(_STRONG.get(kind, ""), "")
+        if strong and valid_iin_bin(strong):
+            yield from self.strong[(kind, strong)]
+
+    def ball(self, start: str, radius: int, hub_limit: int) -> set[str]:
+        """Entity ids within `radius` hops of `start` (twins free, identifiers 2 hops)."""
+        dist = {start: 0}
+        todo = deque([start])
+        while todo:
+            eid = todo.popleft()
+            d = dist[eid]
+            for twin in self._twins(eid):
+                if dist.get(twin, radius + 1) > d:
+                    dist[twin] = d
+                    todo.appendleft(twin)
+            if d == radius:
+                continue
+            for i in self.adjacent.get(eid, ()):
+                link = self.links[i]
+                other = link["target"] if link["source"] == eid else link["source"]
+                if other in self.rows and dist.get(other, radius + 1) > d + 1:
+                    dist[other] = d + 1
+                    todo.append(other)
+            if d + 2 <= radius:
+                for key in self._idents(eid):
+                    holders = self.holders[key]
+                    if len(holders) > hub_limit:
+                        continue
+                    for other in holders:
+                        if dist.get(other, radius + 1) > d + 2:
+                            dist[other] = d + 2
+                            todo.append(other)
+        return set(dist)
+
+    def confirms(self, f: Finding, rules: Rules) -> bool:
+        """Whether the reference, on the finding's neighbourhood, finds it with the same hops."""
+        _, contract = self.rows[f.contract_id]
+        ids = self.ball(f.decision_maker_id, rules.max_hops, rules.hub_limit)
+        ids |= {contract["buyer_id"], contract["supplier_id"], f.decision_maker_id}
+        heads = [self.links[i] for i in self.heads.get(contract["buyer_id"], ())]
+        ids |= {h["source"] for h in heads}
+        for eid in list(ids):  # every holder of a shared value, so hubs count as in the whole
+            for key in self._idents(eid):
+                ids.update(self.holders[key])
+            ids.update(self._twins(eid))
+        sub: Bundle = {"person": [], "company": [], "agency": [], "contract": [dict(contract)]}
+        for eid in ids:
+            kind, row = self.rows[eid]
+            sub[kind].append(row)
+        links = {i for eid in ids for i in self.adjacent.get(eid, ())}
+        sub["link"] = [
+            self.links[i]
+            for i in sorted(links)
+            if self.links[i]["source"] in ids and self.links[i]["target"] in ids
+        ]
+        sub["link"] += [self.links[i] for i in self.decided[f.contract_id]]
+        sub["link"] += heads
+        for link in sub["link"]:
+            for end in (link["source"], link["target"]):
+                if end not in ids and end != f.contract_id:
+                    kind, row = self.rows[end]
+                    sub[kind].append(row)
+                    ids.add(end)
+        same = [
+            {"source": a, "target": b, "type": "SAME_AS"}
+            for a in ids
+            for b in self.same.get(a, ())
+            if b in ids
+        ]
+        sub["link"] += same
+        want = reference(sub, rules, {f.contract_id})
+        canon = canonical(sub)
+        dm = canon.get(f.decision_maker_id, f.decision_maker_id)
+        hit = want.get((f.contract_id, dm, f.winner_id))
+        return hit is not None and hit[0] == f.hops and f.pattern in hit[1]

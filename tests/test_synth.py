@@ -1,0 +1,146 @@
+"""`cofi synth`: determinism, valid identifiers, every pattern and near miss planted, evaluation."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from cofi.detect import Rules
+from cofi.normalize import valid_iin_bin
+from cofi.synth import NEAR_MISSES, PLANTED, SCALES, generate
+from cofi.synth.evaluate import evaluate
+
+SMALL = SCALES["small"]
+
+
+def digest(directory: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("synth") / "small"
+    generate(out, SMALL, seed=3)
+    return out
+
+
+def test_same_seed_same_bundle_other_seed_other_bundle(small: Path, tmp_path: Path) -> None:
+    generate(tmp_path / "again", SMALL, seed=3)
+    generate(tmp_path / "other", SMALL, seed=4)
+    assert digest(tmp_path / "again") == digest(small)
+    assert digest(tmp_path / "other")["people.csv"] != digest(small)["people.csv"]
+
+
+def test_iins_encode_birth_date_and_sex_and_pass_the_checksum(small: Path) -> None:
+    people = rows(small / "people.csv")
+    decoy_iins = {p["iin"] for p in people if p["iin"] and not valid_iin_bin(p["iin"])}
+    # the only failing IINs are the invalid-IIN near misses' (one value per decoy, two holders)
+    assert len(decoy_iins) == SMALL.plants
+    valid = [p for p in people if p["iin"] and p["iin"] not in decoy_iins]
+    assert len(valid) > 0.9 * len(people)
+    assert len({p["iin"] for p in valid}) == len(valid), "two people share a valid IIN"
+    for p in valid:
+        born = date.fromisoformat(p["birth_date"])
+        assert p["iin"][:6] == born.strftime("%y%m%d")
+        assert p["iin"][6] in ("3", "4") if born.year < 2000 else p["iin"][6] in ("5", "6")
+
+
+def test_bins_are_valid_and_unique(small: Path) -> None:
+    bins = [r["bin"] for name in ("companies.csv", "agencies.csv") for r in rows(small / name)]
+    assert all(valid_iin_bin(b) for b in bins)
+    assert len(set(bins)) == len(bins)
+
+
+def test_people_look_kazakh_and_russian(small: Path) -> None:
+    names = [p["name"] for p in rows(small / "people.csv")]
+    kazakh = set("әғқңөұүһі")
+    assert sum(any(c in kazakh for c in n.lower()) for n in names) > len(names) / 4
+    assert any(n.split()[0].endswith(("ова", "ева")) for n in names)
+    assert any(n.split()[0].endswith("қызы") for n in names)
+    assert any(n.split()[0].endswith("ұлы") for n in names)
+    aliases = [p["aliases"] for p in rows(small / "people.csv") if p["aliases"]]
+    assert aliases and all(a.isascii() for a in aliases)
+    phones = [p["phone"] for p in rows(small / "people.csv") if p["phone"]]
+    assert phones and all(p.startswith("+7 7") for p in phones)
+
+
+def test_structure_is_shaped_like_real_registers(small: Path) -> None:
+    links = rows(small / "links.csv")
+    commissions = Counter(x["target"] for x in links if x["type"] == "DECIDED")
+    assert set(commissions.values()) <= set(range(3, 8))
+    assert len(commissions) == len(rows(small / "contracts.csv"))
+    heads = [x for x in links if x["type"] == "EMPLOYED" and x["role"] == "head"]
+    assert len({x["target"] for x in heads}) == SMALL.agencies
+    directs = Counter(x["source"] for x in links if x["type"] == "DIRECTS")
+    assert max(directs.values()) >= 10, "nominee directors direct many companies"
+    addresses = Counter(c["address"] for c in rows(small / "companies.csv"))
+    assert max(addresses.values()) > Rules().hub_limit, "mass-registration addresses"
+    roles = Counter(x["role"] for x in links if x["type"] == "FAMILY")
+    assert {"spouse", "child", "sibling"} <= set(roles)
+    values = sorted(float(k["value"]) for k in rows(small / "contracts.csv"))
+    assert values[len(values) // 2] * 10 < values[-1], "log-normal values have a long tail"
+
+
+def test_every_pattern_and_near_miss_is_planted(small: Path) -> None:
+    truth = [json.loads(x) for x in (small / "truth.jsonl").read_text().splitlines()]
+    decoys = [json.loads(x) for x in (small / "decoys.jsonl").read_text().splitlines()]
+    assert Counter(t["pattern"] for t in truth) == dict.fromkeys(PLANTED, SMALL.plants)
+    assert Counter(d["near_miss"] for d in decoys) == dict.fromkeys(NEAR_MISSES, SMALL.plants)
+    assert all(d["why"] for d in decoys)
+    assert {t["hops"] for t in truth} == {1, 2, 3}
+
+
+def test_small_evaluation_is_perfect(run: Callable[..., Result], small: Path) -> None:
+    result = run("synth", "--evaluate", str(small))
+    assert result.exit_code == 0, result.output
+    for pattern in PLANTED:
+        assert f"{pattern:<16} planted found {SMALL.plants} / {SMALL.plants}" in result.stdout
+    assert "wrong 0)" in result.stdout
+
+
+def test_evaluation_catches_a_missed_plant_and_a_flagged_decoy(small: Path, tmp_path: Path) -> None:
+    """Break the bundle: drop one planted link, and make one near miss a real path."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for p in small.iterdir():
+        (broken / p.name).write_bytes(p.read_bytes())
+    truth = json.loads((small / "truth.jsonl").read_text().splitlines()[0])
+    decoy = next(json.loads(x) for x in (small / "decoys.jsonl").read_text().splitlines()
+                 if "stake_sold" in x)  # fmt: skip
+    links = (broken / "links.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [
+        x for x in links if not x.startswith(f"{truth['decision_maker_id']},{truth['winner_id']},")
+    ]
+    assert len(kept) == len(links) - 1
+    kept.append(f"{decoy['decision_maker_id']},{decoy['winner_id']},DIRECTS,director,,,,\n")
+    (broken / "links.csv").write_text("".join(kept), encoding="utf-8")
+    result = evaluate(broken)
+    assert not result.perfect
+    assert [m["contract_id"] for m in result.missed] == [truth["contract_id"]]
+    assert [d["contract_id"] for d in result.flagged] == [decoy["contract_id"]]
+    assert not result.wrong
+
+
+def test_synth_cli_writes_and_counts(run: Callable[..., Result], tmp_path: Path) -> None:
+    out = tmp_path / "tiny"
+    result = run("synth", "--out", str(out), "--people", "400", "--companies", "200",
+                 "--contracts", "150", "--agencies", "3", "--plants", "1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"to {out}: 7 planted findings, 9 near misses" in result.stdout
+    assert len(rows(out / "contracts.csv")) == 150 + 7 + 9
+    bad = run("synth", "--evaluate", str(tmp_path))
+    assert bad.exit_code == 1
+    assert "no truth.jsonl" in bad.stderr
