@@ -381,7 +381,15 @@ class _Population:
     def make_jobs(self, companies: list[str]) -> None:
         rng = self.rng
         for person in self.adults:
-            if person in self.staffed or rng.random() < 0.6:
+            if person in self.staffed:
+                continue
+            # a career: earlier jobs, all ended before 2017 (out of force for every contract)
+            for _ in range(rng.choice((0, 1, 2, 3, 4))):
+                since = self._date(date(1995, 1, 1), date(2014, 1, 1))
+                until = min(since + timedelta(days=rng.randrange(200, 2500)), date(2016, 12, 31))
+                self.link(person, rng.choice(companies), "EMPLOYED", rng.choice(JOBS),
+                          since=since, until=until)  # fmt: skip
+            if rng.random() < 0.6:
                 continue
             for _ in range(rng.choice((1, 1, 1, 2))):
                 since = self._date(date(2005, 1, 1), date(2024, 6, 1))
