@@ -385,10 +385,10 @@ class _Population:
                 continue
             # a career: earlier jobs, all ended before 2017 (out of force for every contract)
             for _ in range(rng.choice((0, 1, 2, 3, 4))):
-                since = self._date(date(1995, 1, 1), date(2014, 1, 1))
-                until = min(since + timedelta(days=rng.randrange(200, 2500)), date(2016, 12, 31))
+                began = self._date(date(1995, 1, 1), date(2014, 1, 1))
+                ended = min(began + timedelta(days=rng.randrange(200, 2500)), date(2016, 12, 31))
                 self.link(person, rng.choice(companies), "EMPLOYED", rng.choice(JOBS),
-                          since=since, until=until)  # fmt: skip
+                          since=began, until=ended)  # fmt: skip
             if rng.random() < 0.6:
                 continue
             for _ in range(rng.choice((1, 1, 1, 2))):
