@@ -329,7 +329,10 @@ class _Staged:
         strong_field = STRONG_ID_FIELD.get(kind)
         strong = row.get(strong_field, "") if strong_field else ""
         if strong and not valid_iin_bin(strong):
-            reason = f"{strong!r} fails the {strong_field.upper()} check; kept, not used to match records"  # type: ignore[union-attr]  # noqa: E501
+            reason = (
+                f"{strong!r} fails the {strong_field.upper()} check; kept, not used to match "  # type: ignore[union-attr]
+                "records"
+            )
             self.warn.append((raw.seq, eid, fno, raw.line, strong_field, reason))
             strong = ""
         if kind in IDENTIFIER_HOLDERS:

@@ -28,7 +28,8 @@ from typing import Any, TextIO
 from faker import Faker
 
 from cofi.model import COLUMNS
-from cofi.synth.kazakh import CITIES, STREETS, KazakhProvider, bin_, female_surname, iin
+from cofi.synth import kazakh
+from cofi.synth.kazakh import CITIES, KazakhProvider, bin_, female_surname, iin
 from cofi.vocab import BUNDLE_FILES, Kind
 
 
@@ -175,9 +176,7 @@ class _Population:
     # --- small makers -------------------------------------------------------------------------
 
     def _new_address(self) -> str:
-        rng = self.rng
-        city, street = rng.choice(CITIES), rng.choice(STREETS)
-        return f"{city} қ., {street}, {rng.randrange(1, 300)}-үй, {rng.randrange(1, 400)}-пәтер"
+        return kazakh.address(self.rng)
 
     def _fresh_address(self) -> str:
         self.fresh_values += 1
@@ -189,9 +188,7 @@ class _Population:
         return f"+7 700 {n[:3]} {n[3:5]} {n[5:]}"
 
     def _phone(self) -> str:
-        n = f"{self.rng.randrange(10**7):07d}"
-        return f"+7 7{self.rng.choice(('01', '02', '05', '07', '47', '71', '77', '78'))} " \
-            f"{n[:3]} {n[3:5]} {n[5:]}"  # fmt: skip
+        return kazakh.phone(self.rng)
 
     def _iin(self, born: date, female: bool) -> str:
         """A valid IIN no one else has: serials are counted per birth date and sex."""

@@ -9,6 +9,7 @@ checksum; BINs encode the registration month.  Addresses are in Kazakh cities; p
 from __future__ import annotations
 
 from datetime import date
+from random import Random
 
 from anyascii import anyascii
 from faker.providers import BaseProvider
@@ -54,31 +55,42 @@ def female_surname(male: str) -> str:
     return male + "а"
 
 
-def iin(born: date, female: bool, serial: int) -> str:
-    """A valid IIN: YYMMDD, the century-and-sex digit, a 4-digit serial, the check digit.
+def with_check_digit(head: str, serial: int) -> str:
+    """`head` and `serial` (zero-padded to 11 digits together) and the IIN/BIN check digit.
 
     The serial is moved on until a check digit exists (for some prefixes none does).
     """
-    century = 3 if born.year < 2000 else 5
-    head = f"{born:%y%m%d}{century + female}"
+    width = 11 - len(head)
     while True:
-        first11 = f"{head}{serial % 10_000:04d}"
+        first11 = f"{head}{serial % 10**width:0{width}d}"
         check = iin_bin_check_digit(first11)
         if check is not None:
             return first11 + str(check)
         serial += 1
+
+
+def iin(born: date, female: bool, serial: int) -> str:
+    """A valid IIN: YYMMDD, the century-and-sex digit, a 4-digit serial, the check digit."""
+    century = 3 if born.year < 2000 else 5
+    return with_check_digit(f"{born:%y%m%d}{century + female}", serial)
 
 
 def bin_(registered: date, serial: int) -> str:
     """A valid BIN: YYMM of registration, 4 (resident legal entity), 0 (head office), a 5-digit
     serial, the check digit."""
-    head = f"{registered:%y%m}40"
-    while True:
-        first11 = f"{head}{serial % 100_000:05d}"
-        check = iin_bin_check_digit(first11)
-        if check is not None:
-            return first11 + str(check)
-        serial += 1
+    return with_check_digit(f"{registered:%y%m}40", serial)
+
+
+def address(rng: Random) -> str:
+    """A flat in a Kazakh city."""
+    city, street = rng.choice(CITIES), rng.choice(STREETS)
+    return f"{city} қ., {street}, {rng.randrange(1, 300)}-үй, {rng.randrange(1, 400)}-пәтер"
+
+
+def phone(rng: Random) -> str:
+    """A Kazakh mobile number, +7 7xx xxx xx xx."""
+    n = f"{rng.randrange(10**7):07d}"
+    return f"+7 {rng.choice(OPERATORS)} {n[:3]} {n[3:5]} {n[5:]}"
 
 
 class KazakhProvider(BaseProvider):
@@ -108,16 +120,7 @@ class KazakhProvider(BaseProvider):
         return anyascii(name)
 
     def kk_address(self) -> str:
-        city = self.random_element(CITIES)
-        street = self.random_element(STREETS)
-        house = self.generator.random.randrange(1, 200)
-        if self.generator.random.random() < 0.6:
-            return (
-                f"{city} қ., {street}, {house}-үй, {self.generator.random.randrange(1, 300)}-пәтер"
-            )
-        return f"{city} қ., {street}, {house}-үй"
+        return address(self.generator.random)
 
     def kk_phone(self) -> str:
-        digits = f"{self.generator.random.randrange(10**7):07d}"
-        op = self.random_element(OPERATORS)
-        return f"+7 {op} {digits[:3]} {digits[3:5]} {digits[5:]}"
+        return phone(self.generator.random)
