@@ -658,16 +658,18 @@ def synth(
     type=click.Path(file_okay=False, path_type=Path),
     help="The fresh embedded store the demo builds.",
 )
-def demo(directory: Path) -> None:
-    """Load the demo bundle into a fresh embedded store, sweep it, print the top findings.
+@click.option("--seed", default=1, show_default=True, help="The synthetic population's seed.")
+def demo(directory: Path, seed: int) -> None:
+    """Synthesise a small bundle, load it into a fresh embedded store, sweep it, show the top.
 
     \b
     Example:
       cofi demo
+      cofi demo --out /tmp/cofi-demo --seed 7
     """
     from cofi.demo import run_demo
 
-    run_demo(directory, click.echo)
+    run_demo(directory, click.echo, seed)
 
 
 def main() -> None:

@@ -1,25 +1,46 @@
+"""`cofi demo`: synthesises a small bundle, loads it into a fresh store, sweeps, shows the top."""
+
+import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cofi.cli import cli
+from cofi.synth import PLANTED
 
 
-def test_demo_builds_a_fresh_store_each_time(
+def test_demo_synthesises_loads_sweeps_and_shows_each_pattern(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    outputs = []
     for _ in range(2):
         result = CliRunner().invoke(cli, ["demo"])
         assert result.exit_code == 0, result.output
-        assert "46 entities, 22 links" in result.output
-        assert "hub address" in result.output
-        assert "swept 5 contracts: 4 findings" in result.output
-        assert (
-            "Commission member Әйгерім Садықова's spouse Нұрлан Садықов owns 60%" in result.output
-        )
-    assert (tmp_path / "cofi-demo" / "cofi.sqlite").exists()
+        outputs.append(result.output)
+    assert outputs[0] == outputs[1]  # a fresh store each time, the same seed, the same findings
+    out = outputs[0]
+    bundle = tmp_path / "cofi-demo" / "bundle"
+    contracts = (bundle / "contracts.csv").read_text(encoding="utf-8").count("\n") - 1
+    assert f"swept {contracts:,} contracts" in out
+    assert "hub address:" in out
+    shown = re.findall(r"^\w+ [01]\.\d\d  (\w+)  contract (\S+) ", out, flags=re.M)
+    assert sorted(p for p, _ in shown) == sorted(PLANTED)
+    # What the demo printed is what the store holds.
+    listed = CliRunner().invoke(cli, ["--store", "cofi-demo", "findings", "--format", "jsonl"])
+    stored = [json.loads(x) for x in listed.output.splitlines()]
+    assert f": {len(stored):,} findings;" in out
+    for pattern, contract in shown:
+        best = min((f for f in stored if f["pattern"] == pattern),
+                   key=lambda f: (-f["score"], f["finding_id"]))  # fmt: skip
+        assert best["contract_id"] == contract
+        assert best["explanation"] in out
+    # Every planted conflict is among them.
+    truth = [json.loads(x) for x in (bundle / "truth.jsonl").read_text().splitlines()]
+    found = {(f["contract_id"], f["decision_maker_id"], f["winner_id"]) for f in stored}
+    assert {(t["contract_id"], t["decision_maker_id"], t["winner_id"]) for t in truth} <= found
 
 
 def test_demo_refuses_to_replace_other_directories(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -14,9 +15,10 @@ import pytest
 from click.testing import Result
 
 from cofi.detect import Rules
+from cofi.findings import Finding
 from cofi.normalize import valid_iin_bin
 from cofi.synth import NEAR_MISSES, PLANTED, SCALES, generate
-from cofi.synth.evaluate import evaluate
+from cofi.synth.evaluate import _World, evaluate
 
 SMALL = SCALES["small"]
 
@@ -109,6 +111,35 @@ def test_small_evaluation_is_perfect(run: Callable[..., Result], small: Path) ->
     for pattern in PLANTED:
         assert f"{pattern:<16} planted found {SMALL.plants} / {SMALL.plants}" in result.stdout
     assert "wrong 0)" in result.stdout
+
+
+def test_medium_evaluation_is_perfect(tmp_path: Path) -> None:
+    """Issue 4: at medium scale, 100% of planted found, no decoy flagged, no wrong extra."""
+    medium = tmp_path / "medium"
+    generate(medium, SCALES["medium"], seed=1)
+    result = evaluate(medium)
+    assert result.perfect, "\n".join(result.lines())
+    assert sum(result.found.values()) == sum(result.planted.values()) == 7 * SCALES["medium"].plants
+    assert sum(result.decoys.values()) == 9 * SCALES["medium"].plants
+    # The believable population makes findings nobody planted; each was checked by the reference.
+    assert result.emergent_valid > 0
+
+
+def test_the_reference_check_rejects_wrong_hops_and_wrong_pattern(small: Path) -> None:
+    world = _World(small)
+    rules = Rules()
+    for line in (small / "truth.jsonl").read_text(encoding="utf-8").splitlines():
+        t = json.loads(line)
+        finding = Finding(
+            finding_id="x", contract_id=t["contract_id"], signed_on="", value=None, currency="",
+            decision_maker_id=t["decision_maker_id"], decision_role="", winner_id=t["winner_id"],
+            pattern=t["pattern"], hops=t["hops"], score=0.0, severity="", path=[],
+            explanation="", signature="",
+        )  # fmt: skip
+        assert world.confirms(finding, rules), t
+        assert not world.confirms(replace(finding, hops=t["hops"] + 1), rules), t
+        other = "ASSOCIATE" if t["pattern"] != "ASSOCIATE" else "FAMILY"
+        assert not world.confirms(replace(finding, pattern=other), rules), t
 
 
 def test_evaluation_catches_a_missed_plant_and_a_flagged_decoy(small: Path, tmp_path: Path) -> None:

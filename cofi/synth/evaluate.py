@@ -136,6 +136,7 @@ class _World:
         self.holders: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.strong: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.same: dict[str, list[str]] = defaultdict(list)
+        self.idents: dict[str, list[tuple[str, str]]] = {}
         for name, kind in BUNDLE_FILES.items():
             path = bundle / name
             if not path.exists():
@@ -147,14 +148,24 @@ class _World:
                         self._link(row)
                     else:
                         self._entity(kind, row)
+        self.twins: dict[str, list[str]] = defaultdict(list)  # one entity, no hop cost
+        for eid, others in self.same.items():
+            self.twins[eid] += others
+        for group in self.strong.values():
+            for eid in group if len(group) > 1 else ():
+                self.twins[eid] += group
 
     def _entity(self, kind: str, row: dict[str, str]) -> None:
         self.rows[row["id"]] = (kind, row)
+        keys = []
         for ident in _IDENTS:
             if row.get(ident) and kind != "agency":
                 key = normalize_contact(Kind(ident), row[ident])
                 if key:
+                    keys.append((ident, key))
                     self.holders[(ident, key)].append(row["id"])
+        if keys:
+            self.idents[row["id"]] = keys
         strong = row.get(_STRONG.get(kind, ""), "")
         if strong and valid_iin_bin(strong):
             self.strong[(kind, strong)].append(row["id"])
@@ -175,33 +186,27 @@ class _World:
             self.adjacent[row["source"]].append(i)
             self.adjacent[row["target"]].append(i)
 
-    def _idents(self, eid: str) -> Iterator[tuple[str, str]]:
-        kind, row = self.rows[eid]
-        if kind == "agency":
-            return
-        for ident in _IDENTS:
-            if row.get(ident):
-                key = normalize_contact(Kind(ident), row[ident])
-                if key:
-                    yield (ident, key)
+    def ball(
+        self, start: str, radius: int, hub_limit: int, toward: dict[str, int] | None = None
+    ) -> dict[str, int]:
+        """Entity id -> hops from `start`, within `radius` (twins free, identifiers 2 hops).
 
-    def _twins(self, eid: str) -> Iterator[str]:
-        """Records that are one entity with `eid` (no hop cost)."""
-        yield from self.same.get(eid, ())
-        kind, row = self.rows[eid]
-        strong = row.get(_STRONG.get(kind, ""), "")
-        if strong and valid_iin_bin(strong):
-            yield from self.strong[(kind, strong)]
+        A lower bound on any rule-abiding path: time and family rules are ignored here.  With
+        `toward` (another ball's hops), only entities whose hops from both ends fit in `radius`
+        are kept: every entity of a short enough path between the two starts, and no other.
+        """
 
-    def ball(self, start: str, radius: int, hub_limit: int) -> set[str]:
-        """Entity ids within `radius` hops of `start` (twins free, identifiers 2 hops)."""
+        def fits(eid: str, d: int) -> bool:
+            bound = d if toward is None else d + toward.get(eid, radius + 1)
+            return bound <= radius and d < dist.get(eid, radius + 1)
+
         dist = {start: 0}
         todo = deque([start])
         while todo:
             eid = todo.popleft()
             d = dist[eid]
-            for twin in self._twins(eid):
-                if dist.get(twin, radius + 1) > d:
+            for twin in self.twins.get(eid, ()):
+                if fits(twin, d):
                     dist[twin] = d
                     todo.appendleft(twin)
             if d == radius:
@@ -209,31 +214,35 @@ class _World:
             for i in self.adjacent.get(eid, ()):
                 link = self.links[i]
                 other = link["target"] if link["source"] == eid else link["source"]
-                if other in self.rows and dist.get(other, radius + 1) > d + 1:
+                if other in self.rows and fits(other, d + 1):
                     dist[other] = d + 1
                     todo.append(other)
-            if d + 2 <= radius:
-                for key in self._idents(eid):
-                    holders = self.holders[key]
-                    if len(holders) > hub_limit:
-                        continue
-                    for other in holders:
-                        if dist.get(other, radius + 1) > d + 2:
-                            dist[other] = d + 2
-                            todo.append(other)
-        return set(dist)
+            for key in self.idents.get(eid, ()) if d + 2 <= radius else ():
+                holders = self.holders[key]
+                for other in holders if len(holders) <= hub_limit else ():
+                    if fits(other, d + 2):
+                        dist[other] = d + 2
+                        todo.append(other)
+        return dist
 
     def confirms(self, f: Finding, rules: Rules) -> bool:
-        """Whether the reference, on the finding's neighbourhood, finds it with the same hops."""
+        """Whether the reference, on the finding's neighbourhood, finds it with the same hops.
+
+        The neighbourhood is every entity on some path of at most `max_hops` between the
+        decision-maker and the winner, with every holder of a hub value, so that hubs are hubs
+        there as in the whole bundle.
+        """
         _, contract = self.rows[f.contract_id]
-        ids = self.ball(f.decision_maker_id, rules.max_hops, rules.hub_limit)
+        far = self.ball(f.winner_id, rules.max_hops, rules.hub_limit)
+        ids = set(self.ball(f.decision_maker_id, rules.max_hops, rules.hub_limit, far))
         ids |= {contract["buyer_id"], contract["supplier_id"], f.decision_maker_id}
         heads = [self.links[i] for i in self.heads.get(contract["buyer_id"], ())]
         ids |= {h["source"] for h in heads}
-        for eid in list(ids):  # every holder of a shared value, so hubs count as in the whole
-            for key in self._idents(eid):
-                ids.update(self.holders[key])
-            ids.update(self._twins(eid))
+        for eid in list(ids):
+            for key in self.idents.get(eid, ()):
+                if len(self.holders[key]) > rules.hub_limit:
+                    ids.update(self.holders[key])
+            ids.update(self.twins.get(eid, ()))
         sub: Bundle = {"person": [], "company": [], "agency": [], "contract": [dict(contract)]}
         for eid in ids:
             kind, row = self.rows[eid]
