@@ -76,6 +76,7 @@ def main() -> None:
         out["sweep_s"] = time.perf_counter() - start
     out["sweep_peak_mb"] = mem.peak_kib / 1024
     out["contracts"] = result.contracts
+    out["decided"] = sum(len(graph.deciders_of(c)) for c in graph.contracts)
     out["findings"] = result.found
     out["nodes"], out["edges"] = len(graph.node_kind), graph.edge_count
     out["edge_types"] = EDGE_TYPES

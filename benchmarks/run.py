@@ -4,10 +4,14 @@ Load: a generated bundle of ROWS rows (entities + links) into a fresh embedded s
 through the real `cofi load` command in a subprocess (validation included); wall time, rows/s and
 peak memory (PSS of the load and its reader processes).
 
-Detect: a graph-shaped bundle (ENTITIES entities, LINKS links besides the commissions' DECIDED
-links, CONTRACTS contracts) is loaded, then `benchmarks/detect.py` times a full `sweep --all`
-(peak memory as PSS of the sweep and its workers), `check` on 200 sampled contracts once the graph
-is built, and the naive networkx way on the same sample.
+Detect: the `cofi synth --scale SCALE` bundle (large: ~1,000,000 entities, ~3,000,000 links
+besides the commissions' DECIDED links, ~500,000 contracts) is loaded, then `benchmarks/detect.py`
+times a full `sweep --all` (graph build included; peak memory as PSS of the sweep and its workers),
+`check` on 200 sampled contracts once the graph is built, and the naive networkx way on the same
+sample.
+
+Evaluate (`--what evaluate`, not part of `all`: about six minutes at the large scale): `cofi synth
+--evaluate` on that bundle, planted found / planted, decoys flagged, extras emergent-valid / wrong.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from typing import Any
 
 from memory import PeakMemory
 
-from cofi.bulk import write_bulk_bundle, write_graph_bundle
+from cofi.bulk import write_bulk_bundle
+from cofi.synth import SCALES, generate
+from cofi.synth.evaluate import evaluate
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "README.md"
@@ -65,9 +71,9 @@ def bench_load(rows: int, work: Path) -> dict[str, float]:
             "peak_mb": mem.peak_kib / 1024}  # fmt: skip
 
 
-def bench_detect(entities: int, links: int, contracts: int, work: Path) -> dict[str, Any]:
+def bench_detect(scale: str, work: Path) -> dict[str, Any]:
     bundle, store = work / "graph-bundle", work / "graph-store"
-    write_graph_bundle(bundle, entities=entities, links=links, contracts=contracts, seed=1)
+    counts = generate(bundle, SCALES[scale], seed=1)
     subprocess.run(
         [sys.executable, "-m", "cofi", "--store", str(store), "load", str(bundle)],
         check=True,
@@ -81,7 +87,26 @@ def bench_detect(entities: int, links: int, contracts: int, work: Path) -> dict[
         text=True,
     )
     result: dict[str, Any] = json.loads(done.stdout)
+    result["rows"] = counts
     return result
+
+
+def bench_evaluate(scale: str, work: Path) -> str:
+    bundle = work / "bundle"
+    generate(bundle, SCALES[scale], seed=1)
+    start = time.perf_counter()
+    with PeakMemory() as mem:
+        result = evaluate(bundle)
+    seconds = time.perf_counter() - start
+    planted, found = sum(result.planted.values()), sum(result.found.values())
+    decoys, flagged = sum(result.decoys.values()), len(result.flagged)
+    phases = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+    return (
+        f"`synth --evaluate` at {scale} scale (seed 1): {found:,}/{planted:,} planted found, "
+        f"{flagged}/{decoys:,} decoys flagged, {result.emergent_valid:,} extra findings "
+        f"emergent-valid, {len(result.wrong)} wrong; {phases} | {seconds:.0f} s | — | "
+        f"{mem.peak_kib / 1024:,.0f} MB |"
+    )
 
 
 def record(line: str) -> None:
@@ -93,11 +118,9 @@ def record(line: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--what", choices=["load", "detect", "all"], default="all")
+    parser.add_argument("--what", choices=["load", "detect", "all", "evaluate"], default="all")
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--entities", type=int, default=1_000_000)
-    parser.add_argument("--links", type=int, default=3_000_000)
-    parser.add_argument("--contracts", type=int, default=500_000)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="large")
     args = parser.parse_args()
     today = f"| {date.today()} | {machine()} |"
     if args.what in ("load", "all"):
@@ -110,15 +133,19 @@ def main() -> None:
         )
     if args.what in ("detect", "all"):
         with tempfile.TemporaryDirectory() as tmp:
-            d = bench_detect(args.entities, args.links, args.contracts, Path(tmp))
+            d = bench_detect(args.scale, Path(tmp))
+        rows = d["rows"]
+        entities = sum(rows[f] for f in ("people.csv", "companies.csv", "agencies.csv"))
         scale = (
-            f"{args.entities:,} entities, {args.links:,} links + commissions, "
-            f"{d['contracts']:,} contracts"
+            f"`cofi synth --scale {args.scale}`: {entities:,} entities, "
+            f"{d['contracts']:,} contracts, {rows['links.csv']:,} links of which "
+            f"{d['decided']:,} DECIDED ({d['nodes']:,} graph nodes with identifiers, "
+            f"{d['edges']:,} traversable edges), 2 forked workers"
         )
         record(
-            f"{today} `sweep --all` over {scale} ({d['findings']:,} findings; graph built in "
-            f"{d['graph_s']:.1f} s) | {d['sweep_s']:.1f} s | {d['contracts'] / d['sweep_s']:,.0f} "
-            f"contracts/s | {d['sweep_peak_mb']:,.0f} MB |"
+            f"{today} `sweep --all` over {scale}; {d['findings']:,} findings; graph built in "
+            f"{d['graph_s']:.1f} s | {d['sweep_s']:.1f} s | {d['contracts'] / d['sweep_s']:,.0f} "
+            f"contracts/s | {d['sweep_peak_mb']:,.0f} MB (PSS, sweep + workers) |"
         )
         record(
             f"{today} `check` of 200 sampled contracts on that graph: mean "
@@ -127,6 +154,9 @@ def main() -> None:
             f"{d['naive_mean_ms']:.1f} ms mean ({d['naive_capped']} capped at 10 s) | "
             f"{d['speedup']:,.0f}× faster | | |"
         )
+    if args.what == "evaluate":
+        with tempfile.TemporaryDirectory() as tmp:
+            record(f"{today} {bench_evaluate(args.scale, Path(tmp))}")
 
 
 if __name__ == "__main__":

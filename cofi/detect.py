@@ -25,6 +25,8 @@ from cofi.graph import FAMILY, Graph
 
 MAX_PATHS = 1000
 """Paths of one length kept per pair; beyond it the rest are not enumerated (a dense cluster)."""
+REACH_MEMO = 200_000
+"""Undated balls remembered per search before the memo starts again (bounds its memory)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,29 @@ class Search:
         self.g = graph
         self.rules = rules
         self.hubs = frozenset(n for n, size in graph.ident_size.items() if size > rules.hub_limit)
+        self._reach: dict[tuple[int, int], frozenset[int]] = {}
+
+    def reach(self, node: int, radius: int) -> frozenset[int]:
+        """Every node within `radius` of `node` on any date, hubs not entered (remembered: the
+        same commission members come back contract after contract)."""
+        key = (node, radius)
+        found = self._reach.get(key)
+        if found is None:
+            if len(self._reach) >= REACH_MEMO:
+                self._reach.clear()
+            found = self._reach[key] = frozenset(self.ball((node,), radius))
+        return found
+
+    def apart(self, source: int, target_ball: tuple[dict[int, int], int]) -> bool:
+        """True when no valid path of at most `max_hops` can join `source` to the target.
+
+        A necessary condition, cheap to test: a valid path of L hops has a node `x` at most r
+        hops from the target (r = the target ball's radius) and L - r from the source (the
+        source itself when L <= r); the path being valid, `x` is in the target's ball on the
+        date and in the source's undated ball of radius `max_hops - r`.
+        """
+        dist, radius = target_ball
+        return self.reach(source, self.rules.max_hops - radius).isdisjoint(dist)
 
     def in_force(self, at: str | None) -> Callable[[int], bool]:
         """A test of whether edge `e` is in force on `at` (None: every edge is)."""
@@ -98,12 +123,15 @@ class Search:
         offsets, halves, far = g.offsets, g.halves, g.far
         dist = dict.fromkeys(starts, 0)
         frontier = list(dist)
+        undated = ok is always
         for d in range(1, radius + 1):
             nxt: list[int] = []
             for node in frontier:
                 for i in range(offsets[node], offsets[node + 1]):
                     other = far[i]
-                    if other in dist or other in hubs or not ok(halves[i] >> 1):
+                    if other in dist or other in hubs:
+                        continue
+                    if not undated and not ok(halves[i] >> 1):
                         continue
                     dist[other] = d
                     nxt.append(other)

@@ -221,7 +221,7 @@ def decision_makers(g: Graph, contract: ContractRow) -> list[tuple[str, str, int
     among the DECIDED links, else among the head links.
     """
     out: dict[int, tuple[str, str, int]] = {}
-    for record, role in sorted(g.decided.get(contract.id, ())):
+    for record, role in sorted(g.deciders_of(contract.id)):
         node = g.node_of(record)
         if node is not None and node not in out:
             out[node] = (record, role or "decision-maker", node)
@@ -248,6 +248,8 @@ def check_contract(search: Search, contract_id: str) -> list[Finding]:
     ball = search.target_ball(winner, ok)
     out = []
     for record, role, node in deciders:
+        if search.apart(node, ball):
+            continue  # most commission members: the winner is out of reach
         paths = search.shortest(node, winner, ok, ball)
         if paths:
             out.append(

@@ -14,11 +14,13 @@ search reads plain integers.
 
 from __future__ import annotations
 
+import json
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from cofi.heap import gc_paused
 from cofi.merge import canonical_ids
 from cofi.vocab import IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
 
@@ -76,12 +78,12 @@ class GraphRows:
     same_as: Iterable[tuple[str, str]]
     contracts: Iterable[ContractRow]
     links: Iterable[LinkRow]
+    """Every link but DECIDED."""
     contacts: Iterable[ContactRow]
-
-
-class Decider(NamedTuple):
-    record: str
-    role: str
+    """In (entity id, kind) order."""
+    decided: Iterable[tuple[str, str]]
+    """(contract id, JSON array of [record id, role] of each DECIDED link into it): millions of
+    commission seats arrive as one compact text per contract, read only when it is checked."""
 
 
 class Head(NamedTuple):
@@ -130,7 +132,8 @@ class Graph:
     """`far[i]` is the node at the other end of half-edge `halves[i]`."""
 
     contracts: dict[str, ContractRow] = field(default_factory=dict)
-    decided: dict[str, list[Decider]] = field(default_factory=dict)
+    decided: dict[str, str] = field(default_factory=dict)
+    """Contract id -> its DECIDED links as JSON (see `deciders_of`)."""
     heads: dict[str, list[Head]] = field(default_factory=dict)
     """Canonical agency id -> EMPLOYED links with role `head` into any of its records."""
     contracts_of: dict[int, list[str]] = field(default_factory=dict)
@@ -140,119 +143,157 @@ class Graph:
 
     @classmethod
     def build(cls, rows: GraphRows) -> Graph:
+        """Build from a store's rows: entities in id order, contacts in (entity, kind) order.
+
+        The loops over links and contacts are the hot part of every command on a large store
+        (millions of rows), so they read tuples positionally and bind what they call.
+        """
+        with gc_paused():
+            return cls._build(rows)
+
+    @classmethod
+    def _build(cls, rows: GraphRows) -> Graph:
         g = cls()
-        entities = list(rows.entities)
+        kind_of = {k.value: k for k in Kind}
+        entities = sorted(rows.entities)  # in id order already: one pass to confirm it
         strong: dict[tuple[str, str], list[str]] = {}
-        for e in entities:
-            if e.strong_id and Kind(e.kind) in STRONG_ID_FIELD:
-                strong.setdefault((e.kind, e.strong_id), []).append(e.id)
+        for eid, kind_value, _, strong_id in entities:
+            if strong_id and kind_of[kind_value] in STRONG_ID_FIELD:
+                strong.setdefault((kind_value, strong_id), []).append(eid)
         groups = (ids for ids in strong.values() if len(ids) > 1)
         g.canonical = canonical_ids(rows.same_as, groups)
         canon = g.canonical
         del strong
-        # one string object per distinct role and date: millions of links share a few thousand
-        same: dict[str, str] = {}
-        share_str = same.setdefault
 
+        rec_index, rec_id, rec_kind, rec_node = g.rec_index, g.rec_id, g.rec_kind, g.rec_node
         node_of_canon: dict[str, int] = {}
-        for e in sorted(entities, key=lambda e: e.id):
-            kind = Kind(e.kind)
-            index = len(g.rec_id)
-            g.rec_index[e.id] = index
-            g.rec_id.append(e.id)
-            g.rec_kind.append(kind)
-            g.rec_name.append(e.name)
-            if kind is Kind.AGENCY:
-                g.rec_node.append(-1)
+        agency = Kind.AGENCY
+        for index, (eid, kind_value, name, _) in enumerate(entities):
+            kind = kind_of[kind_value]
+            rec_index[eid] = index
+            rec_id.append(eid)
+            rec_kind.append(kind)
+            g.rec_name.append(name)
+            if kind is agency:
+                rec_node.append(-1)
                 continue
-            head = canon.get(e.id, e.id)
+            head = canon.get(eid, eid)
             node = node_of_canon.get(head)
             if node is None:
                 node = node_of_canon[head] = len(g.node_kind)
                 g.node_kind.append(kind)
-                g.node_rec.append(index)  # sorted order: the first record seen is the smallest
-            g.rec_node.append(node)
-        del entities
-
-        for link in rows.links:
-            lt = LINK_TYPES.get(link.type)
-            if lt is None:
-                continue
-            if link.type == "DECIDED":
-                decider = Decider(link.source, share_str(link.role, link.role))
-                g.decided.setdefault(link.target, []).append(decider)
-                continue
-            ra, rb = g.rec_index.get(link.source), g.rec_index.get(link.target)
-            if ra is None or rb is None:
-                continue
-            if (
-                link.type == "EMPLOYED"
-                and g.rec_kind[rb] is Kind.AGENCY
-                and link.role.strip().casefold() == "head"
-            ):
-                agency = canon.get(link.target, link.target)
-                g.heads.setdefault(agency, []).append(Head(link.source, link.since, link.until))
-            if not lt.traversable or link.type not in EDGE_CODE:
-                continue
-            if g.rec_kind[ra] not in lt.traverse_into or g.rec_kind[rb] not in lt.traverse_into:
-                continue
-            a, b = g.rec_node[ra], g.rec_node[rb]
-            if a == b:
-                continue  # both ends are records of one entity
-            g._add_edge(a, b, ra, rb, EDGE_CODE[link.type], share_str(link.role, link.role),
-                        link.share, share_str(link.since, link.since),
-                        share_str(link.until, link.until))  # fmt: skip
-
-        ident_node: dict[tuple[str, str], int] = {}
-        members: dict[int, set[int]] = {}
-        for c in sorted(rows.contacts):
-            rec = g.rec_index.get(c.entity_id)
-            if rec is None or g.rec_node[rec] < 0:
-                continue
-            entity = g.rec_node[rec]
-            node = ident_node.get((c.kind, c.key))
-            if node is None:
-                node = ident_node[(c.kind, c.key)] = len(g.node_kind)
-                g.node_kind.append(Kind(c.kind))
-                g.node_rec.append(-1)
-                g.ident_value[node] = (c.key, c.raw)
-                members[node] = set()
-            if entity in members[node]:
-                continue  # two records of one entity share the value: one edge is enough
-            members[node].add(entity)
-            code = EDGE_CODE[IDENTIFIER_LINK[Kind(c.kind)]]
-            g._add_edge(entity, node, rec, -1, code, "", None, "", "")
-        g.ident_size = {node: len(m) for node, m in members.items()}
-
+                g.node_rec.append(index)  # id order: the first record seen is the smallest
+            rec_node.append(node)
+        del entities, node_of_canon
+        g._add_links(rows.links)
+        g.decided = dict(rows.decided)
+        g._add_contacts(rows.contacts)
         for k in rows.contracts:
             g.contracts[k.id] = k
-            rec = g.rec_index.get(k.supplier_id)
-            if rec is not None and g.rec_node[rec] >= 0:
-                g.contracts_of.setdefault(g.rec_node[rec], []).append(k.id)
+            rec = rec_index.get(k.supplier_id)
+            if rec is not None and rec_node[rec] >= 0:
+                g.contracts_of.setdefault(rec_node[rec], []).append(k.id)
         g._compress()
         return g
 
-    def _add_edge(
-        self,
-        a: int,
-        b: int,
-        ra: int,
-        rb: int,
-        code: int,
-        role: str,
-        share: float | None,
-        since: str,
-        until: str,
-    ) -> None:
-        self.e_a.append(a)
-        self.e_b.append(b)
-        self.e_ra.append(ra)
-        self.e_rb.append(rb)
-        self.e_type.append(code)
-        self.e_role.append(role)
-        self.e_share.append(_NO_SHARE if share is None else share)
-        self.e_since.append(since)
-        self.e_until.append(until)
+    def _add_links(self, links: Iterable[LinkRow]) -> None:
+        """Edges of the traversable links; agency heads kept beside."""
+        rec_index, rec_id, rec_kind, rec_node = (
+            self.rec_index,
+            self.rec_id,
+            self.rec_kind,
+            self.rec_node,
+        )
+        canon, heads = self.canonical, self.heads
+        # one string object per distinct role and date: millions of links share a few thousand
+        same: dict[str, str] = {}
+        shared = same.setdefault
+        # link type -> (edge code, the kinds it may be walked into); None: not an edge
+        walk = {
+            name: (EDGE_CODE[name], lt.traverse_into)
+            for name, lt in LINK_TYPES.items()
+            if lt.traversable and name in EDGE_CODE
+        }
+        agency = Kind.AGENCY
+        add_a, add_b, add_ra, add_rb = (
+            self.e_a.append,
+            self.e_b.append,
+            self.e_ra.append,
+            self.e_rb.append,
+        )
+        add_type, add_role, add_share = self.e_type.append, self.e_role.append, self.e_share.append
+        add_since, add_until = self.e_since.append, self.e_until.append
+        for source, target, typ, role, share, since, until in links:
+            if typ == "DECIDED":
+                continue  # given apart, see GraphRows.decided
+            ra, rb = rec_index.get(source), rec_index.get(target)
+            if ra is None or rb is None:
+                continue
+            kind_b = rec_kind[rb]
+            if typ == "EMPLOYED" and kind_b is agency and role.strip().casefold() == "head":
+                boss = canon.get(target, target)
+                heads.setdefault(boss, []).append(Head(rec_id[ra], since, until))
+            rule = walk.get(typ)
+            if rule is None or rec_kind[ra] not in rule[1] or kind_b not in rule[1]:
+                continue
+            a, b = rec_node[ra], rec_node[rb]
+            if a == b:
+                continue  # both ends are records of one entity
+            add_a(a)
+            add_b(b)
+            add_ra(ra)
+            add_rb(rb)
+            add_type(rule[0])
+            add_role(shared(role, role))
+            add_share(_NO_SHARE if share is None else share)
+            add_since(shared(since, since))
+            add_until(shared(until, until))
+
+    def _add_contacts(self, contacts: Iterable[ContactRow]) -> None:
+        """One identifier node per (kind, normalised value), one edge per entity holding it."""
+        rec_index, rec_node = self.rec_index, self.rec_node
+        ident_node: dict[tuple[str, str], int] = {}
+        members: dict[int, set[int]] = {}
+        codes = {k.value: EDGE_CODE[IDENTIFIER_LINK[k]] for k in IDENTIFIER_LINK}
+        kinds = {k.value: k for k in IDENTIFIER_LINK}
+        node_kind, node_rec, ident_value = self.node_kind, self.node_rec, self.ident_value
+        add_a, add_b, add_ra, add_rb = (
+            self.e_a.append,
+            self.e_b.append,
+            self.e_ra.append,
+            self.e_rb.append,
+        )
+        add_type, add_role, add_share = self.e_type.append, self.e_role.append, self.e_share.append
+        add_since, add_until = self.e_since.append, self.e_until.append
+        for entity_id, kind, key, raw in contacts:
+            rec = rec_index.get(entity_id)
+            if rec is None:
+                continue
+            entity = rec_node[rec]
+            if entity < 0:
+                continue
+            value = (kind, key)
+            node = ident_node.get(value)
+            if node is None:
+                node = ident_node[value] = len(node_kind)
+                node_kind.append(kinds[kind])
+                node_rec.append(-1)
+                ident_value[node] = (key, raw)
+                members[node] = {entity}
+            elif entity in members[node]:
+                continue  # two records of one entity share the value: one edge is enough
+            else:
+                members[node].add(entity)
+            add_a(entity)
+            add_b(node)
+            add_ra(rec)
+            add_rb(-1)
+            add_type(codes[kind])
+            add_role("")
+            add_share(_NO_SHARE)
+            add_since("")
+            add_until("")
+        self.ident_size = {node: len(m) for node, m in members.items()}
 
     def _compress(self) -> None:
         n = len(self.node_kind)
@@ -303,6 +344,11 @@ class Graph:
     def node_name(self, node: int) -> str:
         rec = self.node_rec[node]
         return self.rec_name[rec] if rec >= 0 else self.ident_value[node][1]
+
+    def deciders_of(self, contract_id: str) -> list[tuple[str, str]]:
+        """(record id, role) of each DECIDED link into the contract."""
+        text = self.decided.get(contract_id)
+        return [(record, role) for record, role in json.loads(text)] if text else []
 
     def canonical_of(self, record_id: str) -> str:
         return self.canonical.get(record_id, record_id)

@@ -17,7 +17,6 @@ staging database (the embedded store attaches it and copies it with `INSERT … 
 
 from __future__ import annotations
 
-import gc
 import json
 import multiprocessing
 import os
@@ -26,13 +25,14 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cofi.bundle import Part, RawRow, bundle_files, read_rows
 from cofi.errors import LoadRejected, RowError
+from cofi.heap import gc_paused
 from cofi.model import EntityRecord, LinkRecord, validate_row
 from cofi.normalize import normalize_contact, search_key, valid_iin_bin
 from cofi.vocab import (
@@ -207,21 +207,6 @@ def plan_load(
         plan.close()
         raise
     return plan
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of objects are made.
-
-    It would rescan the ever-growing heap again and again; the records hold no cycles.
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _pragmas(db: sqlite3.Connection) -> None:

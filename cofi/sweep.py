@@ -64,7 +64,7 @@ def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> se
         if contract.id in out:
             continue
         buyer = graph.canonical_of(contract.buyer_id)
-        deciders = {graph.node_of(d.record) for d in graph.decided.get(contract.id, ())}
+        deciders = {graph.node_of(d) for d, _ in graph.deciders_of(contract.id)}
         deciders |= heads.get(buyer, set())
         if (
             buyer in agencies

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cofi.errors import NotFound, StoreUnreachable
 from cofi.findings import Finding
@@ -334,37 +334,45 @@ class EmbeddedStore:
     # -- detection ------------------------------------------------------------------------
 
     def graph_rows(self) -> GraphRows:
-        """The rows to build the graph from, streamed from the database (ids in order)."""
+        """The rows to build the graph from, streamed from the database (ids in order).
+
+        Plain tuples in the column order of the row types (a named tuple per row would cost
+        seconds on millions of links); the graph reads them positionally.
+        """
         db = self._db
+        rows = db.execute  # each cursor is read once, in the order Graph.build asks
         return GraphRows(
-            entities=(
-                EntityRow(*r)
-                for r in db.execute(
+            entities=cast(
+                "Iterable[EntityRow]",
+                rows(
                     "SELECT id, kind, name, strong_id FROM entities WHERE kind <> 'contract' "
                     "ORDER BY id"
-                )
+                ),
             ),
-            same_as=db.execute("SELECT source, target FROM links WHERE type = 'SAME_AS'"),
+            same_as=rows("SELECT source, target FROM links WHERE type = 'SAME_AS'"),
             contracts=(
                 ContractRow(*r)
-                for r in db.execute(
+                for r in rows(
                     "SELECT id, buyer_id, supplier_id, signed_on, value, "
                     "coalesce(json_extract(props, '$.currency'), ''), "
                     "coalesce(json_extract(props, '$.title'), '') "
                     "FROM entities WHERE kind = 'contract'"
                 )
             ),
-            links=(
-                LinkRow(*r)
-                for r in db.execute(
-                    "SELECT source, target, type, role, share, since, until FROM links"
-                )
+            links=cast(
+                "Iterable[LinkRow]",
+                rows(
+                    "SELECT source, target, type, role, share, since, until FROM links "
+                    "WHERE type <> 'DECIDED'"
+                ),
             ),
-            contacts=(
-                ContactRow(*r)
-                for r in db.execute(
-                    "SELECT entity_id, kind, key, raw FROM contacts ORDER BY entity_id, kind"
-                )
+            decided=rows(
+                "SELECT target, json_group_array(json_array(source, role)) "
+                "FROM links INDEXED BY links_target WHERE type = 'DECIDED' GROUP BY target"
+            ),
+            contacts=cast(
+                "Iterable[ContactRow]",
+                rows("SELECT entity_id, kind, key, raw FROM contacts ORDER BY entity_id, kind"),
             ),
         )
 
