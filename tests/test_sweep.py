@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from cofi.normalize import valid_iin_bin
+from cofi.synth.kazakh import with_check_digit
 from tests.conftest import snapshot, write_bundle
 from tests.test_detect import SCENARIOS, expected, jsonl, keys
 
@@ -109,6 +111,22 @@ def test_a_finding_whose_path_ends_goes_inactive(
     assert active == {k for k in expected() if k[0] != "S04"}
     everything = keys(jsonl(swept("findings", "--inactive", "--format", "jsonl")))
     assert everything == expected()
+
+
+def test_records_that_stop_sharing_an_iin_unmerge_and_the_finding_goes(
+    swept: Callable[..., Result], tmp_path: Path
+) -> None:
+    # S23: the decider's other record (same valid IIN) directs the winner.  The register corrects
+    # the decider's IIN: the two records are two people again, and the finding must go.
+    corrected = with_check_digit("800415300", 200)
+    assert corrected != "800415300122" and valid_iin_bin(corrected)
+    person = {"id": "p-s23", "name": "Жандос Байжанов", "birth_date": "1980-04-15",
+              "iin": corrected}  # fmt: skip
+    load_rows(swept, tmp_path, "corrected", {"person": [person]})
+    result = swept("sweep", "--format", "jsonl")
+    assert jsonl(result) == [] and "1 no longer found" in result.stderr
+    active = keys(jsonl(swept("findings", "--format", "jsonl")))
+    assert active == {k for k in expected() if k[0] != "S23"}
 
 
 def test_other_rules_re_check_everything_and_report_only_what_is_new(
