@@ -1,0 +1,13 @@
+// The schema: a uniqueness constraint per node kind, the contract date index, a full-text index on names.
+// Labels are those of the vocabulary table (cofi/vocab.py); tests/test_cypher.py checks that every label has its constraint.
+CREATE CONSTRAINT person_id IF NOT EXISTS FOR (n:Person) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT agency_id IF NOT EXISTS FOR (n:Agency) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT company_id IF NOT EXISTS FOR (n:Company) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT contract_id IF NOT EXISTS FOR (n:Contract) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT address_key IF NOT EXISTS FOR (n:Address) REQUIRE n.key IS UNIQUE;
+CREATE CONSTRAINT phone_key IF NOT EXISTS FOR (n:Phone) REQUIRE n.key IS UNIQUE;
+CREATE CONSTRAINT email_key IF NOT EXISTS FOR (n:Email) REQUIRE n.key IS UNIQUE;
+CREATE CONSTRAINT finding_id IF NOT EXISTS FOR (n:Finding) REQUIRE n.finding_id IS UNIQUE;
+CREATE CONSTRAINT cofi_meta_key IF NOT EXISTS FOR (n:CofiMeta) REQUIRE n.key IS UNIQUE;
+CREATE INDEX contract_signed_on IF NOT EXISTS FOR (n:Contract) ON (n.signed_on);
+CREATE FULLTEXT INDEX entity_names IF NOT EXISTS FOR (n:Person|Company|Agency) ON EACH [n.name, n.search_key];

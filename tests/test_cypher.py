@@ -1,0 +1,120 @@
+"""`cypher/`: every file is one named query whose `$parameters` are checked before it runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from cofi.queries import CypherError, Query, all_queries, cypher_dir, query
+from cofi.vocab import IDENTIFIER_KINDS, LINK_TYPES, Kind
+
+PACKAGE = Path(__file__).resolve().parent.parent / "cofi"
+
+
+def test_every_file_is_a_named_query_with_a_comment_saying_what_it_does() -> None:
+    names = {q.name for q in all_queries()}
+    assert {"schema", "related_paths", "browse/finding_path", "browse/hubs",
+            "browse/company_owners", "browse/official_family_companies"} <= names  # fmt: skip
+    for q in all_queries():
+        assert q.comment, f"cypher/{q.name}.cypher has no comment line"
+        assert q.code and "//" not in q.code.splitlines()[0]
+
+
+def test_parameters_are_read_from_the_code_not_the_comments() -> None:
+    q = query("related_paths")
+    assert q.params == {"decision_maker_id", "winner_id", "at", "not_before", "hub_limit",
+                        "max_hops", "max_family"}  # fmt: skip
+    assert query("browse/hubs").params == {"hub_limit"}
+    fake = Query("x", "// uses $nothing\nMATCH (n {id: $id}) RETURN n")
+    assert fake.params == {"id"}
+
+
+def test_check_refuses_missing_and_unused_parameters() -> None:
+    q = query("browse/hubs")
+    q.check({"hub_limit": 20})
+    with pytest.raises(CypherError, match="missing: hub_limit; unused: limit"):
+        q.check({"limit": 20})
+    with pytest.raises(CypherError, match="missing: none; unused: extra"):
+        q.check({"hub_limit": 20, "extra": 1})
+
+
+def test_slots_take_vocabulary_names_only() -> None:
+    q = Query("x", "UNWIND $rows AS row MERGE (n:{{label}} {id: row.id})")
+    assert q.slots == {"label"}
+    assert q.bind(label=Kind.PERSON.label) == "UNWIND $rows AS row MERGE (n:Person {id: row.id})"
+    with pytest.raises(CypherError, match="not in the vocabulary"):
+        q.bind(label="Person {id: 1}) DETACH DELETE n //")
+    with pytest.raises(CypherError, match="slots"):
+        q.bind()
+
+
+def test_no_query_names_a_label_or_type_outside_the_vocabulary() -> None:
+    known = {k.label for k in Kind} | set(LINK_TYPES) | {"Finding", "CofiMeta"}
+    known |= {"OF_CONTRACT", "DECISION_MAKER", "WINNER", "ON_PATH"}  # the findings' own links
+    seen: set[str] = set()
+    for q in all_queries():
+        code = re.sub(r"'[^']*'", "''", q.code)  # string literals are values, not names
+        names = set(re.findall(r"(?:\b\w+|\()?:([A-Z][A-Za-z]*)\b", code))  # n:Person, (:Person)
+        for types in re.findall(r"\[\w*:([A-Z_|]+)", code):  # [r:FAMILY|OWNS
+            names |= set(types.split("|"))
+        assert names <= known, (q.name, names - known)
+        seen |= names
+    assert {"Person", "Company", "FAMILY", "OWNS", "Finding"} <= seen  # the regexes do see names
+
+
+def test_the_schema_has_a_uniqueness_constraint_for_every_kind() -> None:
+    statements = query("schema").statements()
+    assert all(s.startswith("CREATE ") and "IF NOT EXISTS" in s for s in statements)
+    for kind in Kind:
+        key = "key" if kind in IDENTIFIER_KINDS else "id"
+        assert any(f"(n:{kind.label}) REQUIRE n.{key} IS UNIQUE" in s for s in statements), kind
+    assert any("FULLTEXT INDEX" in s for s in statements)
+    assert any("ON (n.signed_on)" in s for s in statements)
+
+
+def test_the_path_query_applies_its_rules_inside_the_search() -> None:
+    code = query("related_paths").code
+    assert "shortestPath" not in code and "ALL SHORTEST" in code
+    match = code[code.index("ALL SHORTEST"):code.index("RETURN")]  # fmt: skip
+    assert "WITH" not in match  # a WITH … WHERE after the search would be a post-filter
+    for rule in ("$at", "$not_before", "$hub_limit", "$max_family", "$max_hops"):
+        assert rule in match
+    for name, link in LINK_TYPES.items():  # walked: the traversable types and identifier links
+        assert (name in match) == link.traversable, name
+
+
+def test_no_value_is_formatted_into_cypher_anywhere_in_the_package() -> None:
+    """Cypher text comes from cypher/ only; nothing in cofi/ builds a query with f-strings,
+    `%` or `.format`, and no Cypher keyword phrase appears in Python source."""
+    phrases = re.compile(r"\b(MATCH \(|MERGE \(|UNWIND \$|DETACH DELETE|CREATE CONSTRAINT)")
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not phrases.search(text), f"{path}: Cypher outside cypher/"
+
+
+def test_the_browser_style_sheet_colours_every_label() -> None:
+    grass = (cypher_dir() / "style.grass").read_text(encoding="utf-8")
+    for kind in Kind:
+        assert f"node.{kind.label} {{" in grass
+    assert "node.Finding {" in grass
+
+
+def test_the_wheel_carries_cypher(tmp_path: Path) -> None:
+    """The wheel built from pyproject.toml holds every query and the style sheet."""
+    root = PACKAGE.parent
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+         "--wheel-dir", str(tmp_path), str(root)],
+        check=True,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("cofi-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in sorted(cypher_dir().rglob("*")):
+        if path.is_file():
+            assert f"cofi/cypher/{path.relative_to(cypher_dir()).as_posix()}" in names
+    assert "cofi/queries.py" in names
