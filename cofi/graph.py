@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cofi.heap import gc_paused
 from cofi.merge import canonical_ids
@@ -196,6 +196,21 @@ class Graph:
         g._compress()
         return g
 
+    def _edge_appenders(self) -> tuple[Callable[[Any], None], ...]:
+        """The `append` of each edge column, in `_add_links` order: the build loops call them
+        bound (millions of edges; a method call per edge would cost seconds)."""
+        return (
+            self.e_a.append,
+            self.e_b.append,
+            self.e_ra.append,
+            self.e_rb.append,
+            self.e_type.append,
+            self.e_role.append,
+            self.e_share.append,
+            self.e_since.append,
+            self.e_until.append,
+        )
+
     def _add_links(self, links: Iterable[LinkRow]) -> None:
         """Edges of the traversable links; agency heads kept beside."""
         rec_index, rec_id, rec_kind, rec_node = (
@@ -215,14 +230,9 @@ class Graph:
             if lt.traversable and name in EDGE_CODE
         }
         agency = Kind.AGENCY
-        add_a, add_b, add_ra, add_rb = (
-            self.e_a.append,
-            self.e_b.append,
-            self.e_ra.append,
-            self.e_rb.append,
+        add_a, add_b, add_ra, add_rb, add_type, add_role, add_share, add_since, add_until = (
+            self._edge_appenders()
         )
-        add_type, add_role, add_share = self.e_type.append, self.e_role.append, self.e_share.append
-        add_since, add_until = self.e_since.append, self.e_until.append
         for source, target, typ, role, share, since, until in links:
             if typ == "DECIDED":
                 continue  # given apart, see GraphRows.decided
@@ -257,14 +267,9 @@ class Graph:
         codes = {k.value: EDGE_CODE[IDENTIFIER_LINK[k]] for k in IDENTIFIER_LINK}
         kinds = {k.value: k for k in IDENTIFIER_LINK}
         node_kind, node_rec, ident_value = self.node_kind, self.node_rec, self.ident_value
-        add_a, add_b, add_ra, add_rb = (
-            self.e_a.append,
-            self.e_b.append,
-            self.e_ra.append,
-            self.e_rb.append,
+        add_a, add_b, add_ra, add_rb, add_type, add_role, add_share, add_since, add_until = (
+            self._edge_appenders()
         )
-        add_type, add_role, add_share = self.e_type.append, self.e_role.append, self.e_share.append
-        add_since, add_until = self.e_since.append, self.e_until.append
         for entity_id, kind, key, raw in contacts:
             rec = rec_index.get(entity_id)
             if rec is None:
