@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CYPHER_LINT := tools/cypher-lint/node_modules/.package-lock.json
 
 .PHONY: demo test lint bench clean
 
@@ -14,6 +15,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Neo4j's own Cypher parser and semantic analysis (npm), for tests/test_cypher.py; skipped without npm.
+$(CYPHER_LINT): tools/cypher-lint/package.json tools/cypher-lint/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tools/cypher-lint --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Cypher analysis test will be skipped"; fi
+
 demo: $(STAMP)
 	$(BIN)/cofi demo
 
@@ -22,11 +29,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check cofi tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+test: lint $(CYPHER_LINT)
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .cofi build dist *.egg-info
+	rm -rf $(VENV) .cofi build dist *.egg-info tools/cypher-lint/node_modules

@@ -52,7 +52,8 @@ _PARALLEL_BYTES = 8 << 20
 """Bundles smaller than this are validated in this process (forking costs more than it saves)."""
 
 _CONTACT_FIELDS = tuple(k.value for k in IDENTIFIER_KINDS)
-_to_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False).encode
+props_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False).encode
+"""An entity's fields as stored text: canonical (sorted keys), so equal fields compare equal."""
 
 _STAGE_SCHEMA = """
 CREATE TABLE files (fno INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -330,7 +331,7 @@ class _Staged:
         if aliases:
             skey = " | ".join([skey, *map(search_key, aliases)])
         self.ent.append((
-            raw.seq, eid, kind.value, name, _to_json(row), strong, skey, row.get("buyer_id"),
+            raw.seq, eid, kind.value, name, props_json(row), strong, skey, row.get("buyer_id"),
             row.get("supplier_id"), row.get("signed_on"), row.get("value"), fno, raw.line,
         ))  # fmt: skip
 

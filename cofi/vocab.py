@@ -228,3 +228,11 @@ IDENTIFIER_LINK: dict[Kind, str] = {
     Kind.PHONE: "HAS_PHONE",
     Kind.EMAIL: "HAS_EMAIL",
 }
+
+STORE_LABELS: tuple[str, ...] = ("Entity", "Finding", "CofiMeta", "CofiTouched")
+"""The Neo4j store's own labels: `Entity` on every person, agency, company and contract node;
+`Finding` for the findings written back; `CofiMeta` (revision, sweep mark, the store's maker) and
+`CofiTouched` (identifier values a load changed, for the incremental sweep)."""
+
+FINDING_LINKS: tuple[str, ...] = ("OF_CONTRACT", "DECISION_MAKER", "WINNER", "ON_PATH")
+"""The relationships from a `Finding` node to its contract, decision-maker, winner and path."""

@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from cofi.cli import cli
 from cofi.model import COLUMNS
 from cofi.resources import resource_dir
+from tests.neo4j_server import fresh_database, neo4j_uri
 
 DEMO = resource_dir("fixtures") / "demo"
 FILES = {"person": "people.csv", "agency": "agencies.csv", "company": "companies.csv",
@@ -54,6 +55,33 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result
 
     def invoke(*args: str) -> Result:
         return CliRunner().invoke(cli, ["--store", str(tmp_path / "store"), *args])
+
+    return invoke
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store in turn: the conformance suite's tests take it (through `crun`).
+
+    The Neo4j half skips, with its reason, unless NEO4J_URI names a server.
+    """
+    if request.param == "embedded":
+        return str(tmp_path / "store")
+    uri = neo4j_uri()
+    fresh_database(uri)
+    return uri
+
+
+@pytest.fixture
+def crun(
+    store_location: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
+    """Run the CLI against each store in turn (the conformance suite)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COFI_STORE", raising=False)
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--store", store_location, *args])
 
     return invoke
 

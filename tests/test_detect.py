@@ -39,9 +39,10 @@ def keys(findings: list[dict[str, Any]]) -> set[tuple[str, str, str, str, int]]:
 
 
 @pytest.fixture
-def scenarios(run: Callable[..., Result]) -> Callable[..., Result]:
-    assert run("load", str(SCENARIOS)).exit_code == 0
-    return run
+def scenarios(crun: Callable[..., Result]) -> Callable[..., Result]:
+    """The scenario bundle loaded into each store in turn (these tests are conformance tests)."""
+    assert crun("load", str(SCENARIOS)).exit_code == 0
+    return crun
 
 
 def test_sweep_finds_exactly_the_expected_findings(scenarios: Callable[..., Result]) -> None:

@@ -23,11 +23,11 @@ from tests.test_detect import SCENARIOS, expected, jsonl, keys
 
 
 @pytest.fixture
-def swept(run: Callable[..., Result]) -> Callable[..., Result]:
-    """The scenario bundle loaded and swept once."""
-    assert run("load", str(SCENARIOS)).exit_code == 0
-    assert keys(jsonl(run("sweep", "--format", "jsonl"))) == expected()
-    return run
+def swept(crun: Callable[..., Result]) -> Callable[..., Result]:
+    """The scenario bundle loaded and swept once, in each store in turn (conformance tests)."""
+    assert crun("load", str(SCENARIOS)).exit_code == 0
+    assert keys(jsonl(crun("sweep", "--format", "jsonl"))) == expected()
+    return crun
 
 
 def load_rows(run: Callable[..., Result], tmp_path: Path, name: str, rows: dict[str, Any]) -> None:

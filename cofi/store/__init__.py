@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cofi.errors import StoreUnreachable
 from cofi.store.base import Store
 from cofi.store.embedded import EmbeddedStore
 
@@ -14,10 +13,11 @@ NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://"
 def open_store(location: str, *, create: bool = False) -> Store:
     """The store at `location`; raises `StoreUnreachable` when it cannot be opened.
 
-    `create` makes a missing embedded store (for commands that write).
+    `create` lets a write make the store: a missing embedded store, or a cofi store in an empty
+    Neo4j database.
     """
     if location.startswith(NEO4J_SCHEMES):
-        raise StoreUnreachable(
-            f"{location}: this version of cofi has no Neo4j store yet; use a directory"
-        )
+        from cofi.store.neo4j import Neo4jStore  # the driver is imported only when needed
+
+        return Neo4jStore(location, create=create)
     return EmbeddedStore(Path(location), create=create)

@@ -6,13 +6,15 @@ searching and (later) detection logic that is the same for every backend lives a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from cofi.findings import Finding
 from cofi.graph import GraphRows
 from cofi.loader import LoadPlan
+from cofi.search import rank
 from cofi.vocab import Kind
 
 
@@ -151,3 +153,52 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# -- what every store does the same way with the rows it reads ---------------------------------
+
+
+def count_hubs(
+    candidates: Iterable[tuple[str, str, str, list[str]]],
+    canonical: Callable[[], dict[str, str]],
+    hub_limit: int,
+) -> list[Hub]:
+    """The hubs among `candidates` ((kind, key, raw value, holder record ids) of identifier
+    values held by more than `hub_limit` records): those held by more than `hub_limit` distinct
+    entities once merged records count as one.  `canonical` is called only if there are any."""
+    hubs: list[Hub] = []
+    merged: dict[str, str] | None = None
+    for kind, key, raw, members in candidates:
+        if merged is None:
+            merged = canonical()
+        distinct = {merged.get(m, m) for m in members}
+        if len(distinct) > hub_limit:
+            hubs.append(Hub(Kind(kind), key, raw, len(distinct)))
+    hubs.sort(key=lambda h: (-h.entities, h.kind, h.key))
+    return hubs
+
+
+def rank_hits(
+    name: str, candidates: Iterable[tuple[str, str, str, str]], limit: int
+) -> list[SearchHit]:
+    """The best `limit` of `candidates` ((id, kind, name, props JSON) whose search key holds
+    every token of `name`), ranked as `cofi.search.rank` says."""
+    hits = []
+    for id_, kind, ent_name, props in candidates:
+        aliases = json.loads(props).get("aliases", [])
+        r = rank(name, [ent_name, *aliases])
+        if r is not None:
+            hits.append(SearchHit(id_, Kind(kind), ent_name, r))
+    hits.sort(key=lambda h: (h.rank, h.name, h.id))
+    return hits[:limit]
+
+
+def stored_finding(body: str, signature: str, status: str, note: str) -> Finding:
+    """A finding as stored: its JSON body with the triage status and note kept beside it."""
+    data = json.loads(body)
+    data["status"], data["note"] = status, note
+    return Finding.from_dict(data, signature)
+
+
+def finding_body(finding: Finding) -> str:
+    return json.dumps(finding.as_dict(), ensure_ascii=False)

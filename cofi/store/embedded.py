@@ -21,15 +21,18 @@ from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
 from cofi.loader import LoadPlan
 from cofi.merge import canonical_ids
-from cofi.search import query_tokens, rank
+from cofi.search import query_tokens
 from cofi.store.base import (
-    Hub,
     SearchHit,
     Stats,
     StoredFinding,
     SweepCommit,
     SweepState,
     WriteReport,
+    count_hubs,
+    finding_body,
+    rank_hits,
+    stored_finding,
 )
 from cofi.vocab import Kind
 
@@ -242,9 +245,7 @@ class EmbeddedStore:
             rev = self.rev + 1
             n_entities = _count(db, "entities")
             n_links = _count(db, "links")
-            before = db.total_changes
-            _bulk_upsert(db, "entities", _UPSERT_ENTITY, rev, n_entities == 0)
-            entities_changed = db.total_changes - before
+            entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, rev, n_entities == 0)
             if entities_changed:
                 # The identifier values changed entities had and now have are logged, so that the
                 # incremental sweep re-checks around them (a first load needs no log: every
@@ -261,9 +262,7 @@ class EmbeddedStore:
                 _bulk_upsert(db, "contacts", _INSERT_CONTACTS, rev, empty)
                 if log_touched:
                     db.execute(_TOUCHED_CONTACTS, (rev, rev))
-            before = db.total_changes
-            _bulk_upsert(db, "links", _UPSERT_LINK, rev, n_links == 0)
-            links_changed = db.total_changes - before
+            links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, rev, n_links == 0)
             entities_created = _count(db, "entities") - n_entities
             links_created = _count(db, "links") - n_links
             report = WriteReport(
@@ -286,19 +285,15 @@ class EmbeddedStore:
                 "GROUP BY kind ORDER BY 1"
             )
         )
-        candidates = db.execute(
-            "SELECT kind, key, min(raw), group_concat(entity_id, char(31)) FROM contacts "
-            "GROUP BY kind, key HAVING count(*) > ?",
-            (hub_limit,),
-        ).fetchall()
-        hubs: list[Hub] = []
-        if candidates:
-            canonical = self.canonical_ids()
-            for kind, key, raw, members in candidates:
-                distinct = {canonical.get(m, m) for m in members.split("\x1f")}
-                if len(distinct) > hub_limit:
-                    hubs.append(Hub(Kind(kind), key, raw, len(distinct)))
-        hubs.sort(key=lambda h: (-h.entities, h.kind, h.key))
+        candidates = (
+            (kind, key, raw, members.split("\x1f"))
+            for kind, key, raw, members in db.execute(
+                "SELECT kind, key, min(raw), group_concat(entity_id, char(31)) FROM contacts "
+                "GROUP BY kind, key HAVING count(*) > ?",
+                (hub_limit,),
+            )
+        )
+        hubs = count_hubs(candidates, self.canonical_ids, hub_limit)
         return Stats(entities, links, identifiers, hubs)
 
     def canonical_ids(self) -> dict[str, str]:
@@ -322,14 +317,7 @@ class EmbeddedStore:
             f"SELECT id, kind, name, props FROM entities WHERE {where}",
             tokens,
         )
-        hits = []
-        for id_, kind, ent_name, props in rows:
-            aliases = json.loads(props).get("aliases", [])
-            r = rank(name, [ent_name, *aliases])
-            if r is not None:
-                hits.append(SearchHit(id_, Kind(kind), ent_name, r))
-        hits.sort(key=lambda h: (h.rank, h.name, h.id))
-        return hits[:limit]
+        return rank_hits(name, rows, limit)
 
     # -- detection ------------------------------------------------------------------------
 
@@ -446,7 +434,7 @@ class EmbeddedStore:
                         f.status,
                         f.note,
                         f.score,
-                        json.dumps(f.as_dict(), ensure_ascii=False),
+                        finding_body(f),
                     )
                     for f in commit.findings
                 ],
@@ -485,7 +473,7 @@ class EmbeddedStore:
             sql += " AND contract_id = ?"
             args.append(contract_id)
         sql += " ORDER BY score DESC, finding_id"
-        return [_finding(*row) for row in self._db.execute(sql, args)]
+        return [stored_finding(*row) for row in self._db.execute(sql, args)]
 
     def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
         with self._transaction() as db:
@@ -500,17 +488,12 @@ class EmbeddedStore:
                 "SELECT body, signature, status, note FROM findings WHERE finding_id = ?",
                 (finding_id,),
             ).fetchone()
-        return _finding(*row)
+        return stored_finding(*row)
 
 
-def _finding(body: str, signature: str, status: str, note: str) -> Finding:
-    data = json.loads(body)
-    data["status"], data["note"] = status, note
-    return Finding.from_dict(data, signature)
-
-
-def _bulk_upsert(db: sqlite3.Connection, table: str, statement: str, rev: int, empty: bool) -> None:
-    """Run `statement` (an `INSERT … SELECT` from the attached staging database) at `rev`.
+def _bulk_upsert(db: sqlite3.Connection, table: str, statement: str, rev: int, empty: bool) -> int:
+    """Run `statement` (an `INSERT … SELECT` from the attached staging database) at `rev`; the
+    number of rows it inserted or updated (not counting what triggers wrote).
 
     Into an empty table, rows go in primary-key order (the statements' ORDER BY) and the secondary
     indexes are dropped and rebuilt afterwards: several times faster for a first load, and just
@@ -525,9 +508,10 @@ def _bulk_upsert(db: sqlite3.Connection, table: str, statement: str, rev: int, e
         ).fetchall()
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
-    db.execute(statement, (rev,))
+    changed = db.execute(statement, (rev,)).rowcount
     for _, sql in indexes:
         db.execute(sql)
+    return changed
 
 
 def _count(db: sqlite3.Connection, table: str) -> int:

@@ -1,0 +1,518 @@
+"""The Neo4j store: the same interface as the embedded store, on a Neo4j 5 server.
+
+Every query is a named file in `cypher/`, run through `_run`, which checks that the parameters
+given are exactly the ones the file uses and fills `{{label}}` / `{{type}}` slots from the
+vocabulary table only.  Values only ever travel as parameters.
+
+The graph model (README, "Neo4j store"): persons, agencies, companies and contracts are nodes with
+their kind's label and the label `Entity` (`id` unique); each input link is a relationship of its
+type, identified by its ends and `key` (role and since); contact values are shared `Address` /
+`Phone` / `Email` nodes keyed by the normalised value, with the record's own spelling on the
+`HAS_*` relationship; contracts point to their buyer and winner (`BUYER`, `SUPPLIER`); findings are
+`Finding` nodes linked to their contract, decision-maker, winner and path; one `CofiMeta` node holds
+the revision and the sweep's mark, and marks the database as cofi's.
+
+Detection reads the graph out (`graph_rows`) and runs the same Python engine as on the embedded
+store, so both stores give the same findings by construction; `cypher/related_paths.cypher` is the
+same search in Cypher for the Browser.
+
+A load is written in transactions of `BATCH` rows (Neo4j holds a whole transaction in memory), not
+in one: a load killed part-way leaves the rows written so far, and running it again completes it
+(every write is an idempotent upsert, and the revision is raised only at the end, so the
+incremental sweep still sees every row written since its mark).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, TypeVar
+
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, Session
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from cofi.errors import NotFound, StoreUnreachable
+from cofi.findings import Finding
+from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
+from cofi.loader import LoadPlan, props_json
+from cofi.merge import canonical_ids
+from cofi.model import EntityRecord, LinkRecord
+from cofi.queries import query
+from cofi.search import query_tokens
+from cofi.store.base import (
+    SearchHit,
+    Stats,
+    StoredFinding,
+    SweepCommit,
+    SweepState,
+    WriteReport,
+    count_hubs,
+    finding_body,
+    rank_hits,
+    stored_finding,
+)
+from cofi.vocab import IDENTIFIER_KINDS, IDENTIFIER_LINK, INPUT_LINK_TYPES, Kind
+
+BATCH = 10_000
+"""Rows per load transaction."""
+META_KEY = "store"
+CREATED_BY = "cofi"
+SCHEMA_VERSION = "1"
+_KEY_SEP = "\x1f"
+"""Between a link's role and since in its `key` (sorts before any printable character)."""
+
+Runner = Session | ManagedTransaction
+T = TypeVar("T")
+
+
+def run(runner: Runner, name: str, slots: dict[str, str] | None = None, **params: Any) -> Result:
+    """Run the query `cypher/<name>.cypher` with exactly its parameters (else `CypherError`)."""
+    q = query(name)
+    q.check(params)
+    return runner.run(q.bind(**(slots or {})), params)
+
+
+def _write(session: Session, name: str, slots: dict[str, str] | None = None, **params: Any) -> None:
+    """Run one write query in a transaction of its own."""
+
+    def work(tx: ManagedTransaction) -> None:
+        run(tx, name, slots, **params).consume()
+
+    session.execute_write(work)
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0].rstrip(" :")
+
+
+@dataclass(frozen=True)
+class Meta:
+    rev: int | None
+    created_by: str | None
+    sweep_rev: int | None
+    sweep_rules: str
+    has_data: bool
+
+
+class Neo4jStore:
+    """A cofi store in a Neo4j database, at a `bolt://` or `neo4j://` URI.
+
+    Credentials come from `NEO4J_USERNAME` (default `neo4j`) and `NEO4J_PASSWORD`, the database
+    from `NEO4J_DATABASE` (default: the server's default database).  With `create`, a database
+    without a cofi store reads as empty and becomes one on the first write; a database holding
+    anything cofi did not write is refused.
+    """
+
+    def __init__(self, uri: str, *, create: bool) -> None:
+        self.location = uri
+        user = os.environ.get("NEO4J_USERNAME") or "neo4j"
+        password = os.environ.get("NEO4J_PASSWORD", "")
+        self._database = os.environ.get("NEO4J_DATABASE") or None
+        try:
+            self._driver: Driver = GraphDatabase.driver(uri, auth=(user, password))
+        except (DriverError, ValueError) as exc:
+            raise StoreUnreachable(f"{uri}: not a Neo4j address ({_first_line(exc)})") from None
+        try:
+            self._driver.verify_connectivity()
+        except AuthError:
+            self._driver.close()
+            raise StoreUnreachable(
+                f"{uri}: Neo4j refused the user name or password "
+                f"(NEO4J_USERNAME={user!r}, NEO4J_PASSWORD {'set' if password else 'not set'})"
+            ) from None
+        except (DriverError, Neo4jError, OSError, ValueError) as exc:
+            self._driver.close()
+            raise StoreUnreachable(f"{uri}: cannot reach Neo4j ({_first_line(exc)})") from None
+        try:
+            meta = self._meta()
+            if meta.created_by is None and meta.has_data:
+                raise StoreUnreachable(
+                    f"{uri}: the database holds data that cofi did not write; give cofi a "
+                    "database of its own (NEO4J_DATABASE) or an empty one"
+                )
+            if meta.created_by is None and not create:
+                raise StoreUnreachable(
+                    f"{uri}: no cofi store in this database (load a bundle first)"
+                )
+        except BaseException:
+            self._driver.close()
+            raise
+
+    def close(self) -> None:
+        self._driver.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """A session; driver and server errors become one line (`StoreUnreachable`, exit 3)."""
+        try:
+            with self._driver.session(database=self._database) as session:
+                yield session
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnreachable(f"{self.location}: lost Neo4j ({_first_line(exc)})") from None
+        except Neo4jError as exc:
+            raise StoreUnreachable(
+                f"{self.location}: Neo4j said {exc.code}: {_first_line(exc)}"
+            ) from None
+
+    def _rows(self, name: str, slots: dict[str, str] | None = None, **params: Any) -> list[Any]:
+        """Every record of a read query, as tuples."""
+        with self._session() as s:
+            return s.execute_read(lambda tx: [tuple(r) for r in run(tx, name, slots, **params)])
+
+    def _stream(self, name: str, **params: Any) -> Iterator[tuple[Any, ...]]:
+        """The records of a read query as tuples, streamed (for millions of rows)."""
+        with self._session() as s:
+            for record in run(s, name, **params):
+                yield tuple(record)
+
+    def _meta(self) -> Meta:
+        ((rev, created_by, _version, sweep_rev, sweep_rules, has_data),) = self._rows(
+            "store/meta", key=META_KEY
+        )
+        return Meta(rev, created_by, sweep_rev, sweep_rules or "", bool(has_data))
+
+    def _materialise(self) -> None:
+        """Create the schema (idempotent) and the store's own node."""
+        with self._session() as s:
+            for statement in query("schema").statements():
+                s.run(statement).consume()
+            run(
+                s,
+                "store/meta_create",
+                key=META_KEY,
+                created_by=CREATED_BY,
+                schema_version=SCHEMA_VERSION,
+            ).consume()
+
+    @property
+    def rev(self) -> int:
+        return self._meta().rev or 0
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def kinds_of(self, ids: Iterable[str]) -> dict[str, Kind]:
+        out: dict[str, Kind] = {}
+        if not self._meta().has_data:
+            return out
+        for chunk in _chunks(ids, BATCH):
+            out.update((i, Kind(k)) for i, k in self._rows("store/kinds_of", ids=chunk))
+        return out
+
+    def write(self, plan: LoadPlan) -> WriteReport:
+        self._materialise()
+        meta = self._meta()
+        rev = (meta.rev or 0) + 1
+        load = _Load(rev, log_touched=meta.has_data)
+        with self._session() as s:
+            pending: dict[Kind, list[EntityRecord]] = defaultdict(list)
+            for record in plan.entities():
+                batch = pending[record.kind]
+                batch.append(record)
+                if len(batch) == BATCH:
+                    load.entities(s, record.kind, batch)
+                    batch.clear()
+            for kind, batch in pending.items():
+                if batch:
+                    load.entities(s, kind, batch)
+            load.finish_entities(s)
+            links: dict[str, list[LinkRecord]] = defaultdict(list)
+            for link in plan.links():
+                batch_l = links[link.type]
+                batch_l.append(link)
+                if len(batch_l) == BATCH:
+                    load.links(s, link.type, batch_l)
+                    batch_l.clear()
+            for type_, batch_l in links.items():
+                if batch_l:
+                    load.links(s, type_, batch_l)
+            report = load.report()
+            if report.changed:
+                run(s, "store/set_rev", key=META_KEY, rev=rev).consume()
+        return report
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def stats(self, hub_limit: int) -> Stats:
+        entities = dict(self._rows("store/stats_entities"))
+        links = dict(self._rows("store/stats_links", types=list(INPUT_LINK_TYPES)))
+        identifiers = dict(self._rows("store/stats_identifiers"))
+        candidates = self._rows("store/hub_candidates", hub_limit=hub_limit)
+        hubs = count_hubs(candidates, self.canonical_ids, hub_limit)
+        return Stats(entities, links, identifiers, hubs)
+
+    def canonical_ids(self) -> dict[str, str]:
+        """Merged record id -> canonical entity id (records that merge with nothing are absent)."""
+        same_as = self._rows("store/same_as")
+        groups = [ids for (ids,) in self._rows("store/strong_groups")]
+        return canonical_ids(same_as, groups)
+
+    def search(self, name: str, limit: int) -> list[SearchHit]:
+        tokens = query_tokens(name)
+        if not tokens:
+            return []
+        rows = self._rows("store/search", first=max(tokens, key=len), tokens=tokens)
+        return rank_hits(name, rows, limit)
+
+    def graph_rows(self) -> GraphRows:
+        """The rows to build the graph from, streamed from the server in the embedded order."""
+        return GraphRows(
+            entities=(EntityRow(*r) for r in self._stream("graph/entities")),
+            same_as=self._rows("store/same_as"),
+            contracts=(ContractRow(*r) for r in self._stream("graph/contracts")),
+            links=(LinkRow(*r) for r in self._stream("graph/links")),
+            decided=(
+                (cid, json.dumps(deciders, ensure_ascii=False, separators=(",", ":")))
+                for cid, deciders in self._stream("graph/decided")
+            ),
+            contacts=(ContactRow(*r) for r in self._stream("graph/contacts")),
+        )
+
+    def changed_records(self, since_rev: int) -> set[str]:
+        out = {i for (i,) in self._rows("sweep/changed_records", since_rev=since_rev)}
+        for kind in IDENTIFIER_KINDS:
+            out.update(
+                i
+                for (i,) in self._rows(
+                    "sweep/changed_holders",
+                    {"label": kind.label, "type": IDENTIFIER_LINK[kind]},
+                    kind=kind.value,
+                    since_rev=since_rev,
+                )
+            )
+        strong = self._rows("sweep/changed_strong", kind="strong", since_rev=since_rev)
+        out.update(i for (i,) in strong)
+        return out
+
+    # -- sweeps and findings ----------------------------------------------------------------
+
+    def sweep_state(self) -> SweepState:
+        meta = self._meta()
+        if meta.sweep_rev is None:
+            return SweepState()
+        return SweepState(meta.sweep_rev, meta.sweep_rules)
+
+    def swept_contracts(self) -> set[str]:
+        return {c for (c,) in self._rows("sweep/swept_contracts")}
+
+    def stored_findings(self, contract_ids: Iterable[str]) -> dict[str, StoredFinding]:
+        out: dict[str, StoredFinding] = {}
+        for chunk in _chunks(contract_ids, BATCH):
+            for fid, cid, sig, status, note, active in self._rows(
+                "sweep/stored_findings", contract_ids=chunk
+            ):
+                out[fid] = StoredFinding(fid, cid, sig, status, note, bool(active))
+        return out
+
+    def commit_sweep(self, commit: SweepCommit) -> None:
+        self._materialise()
+        rev = self.rev
+        rows = [_finding_row(f) for f in commit.findings]
+
+        def work(tx: ManagedTransaction) -> None:
+            for chunk in _chunks(rows, 1000):
+                run(tx, "sweep/findings_write", rows=chunk).consume()
+            for ids in _chunks(commit.gone, BATCH):
+                run(tx, "sweep/findings_gone", ids=ids).consume()
+            for ids in _chunks(commit.swept, BATCH):
+                run(tx, "sweep/swept", ids=ids, rev=rev).consume()
+            if commit.state is not None:
+                state = commit.state
+                run(tx, "sweep/mark", key=META_KEY, sweep_rev=state.rev,
+                    sweep_rules=state.rules).consume()  # fmt: skip
+                run(tx, "sweep/prune_touched", sweep_rev=state.rev).consume()
+
+        with self._session() as s:
+            s.execute_write(work)
+
+    def findings(
+        self, *, status: str | None = None, contract_id: str | None = None, active: bool = True
+    ) -> list[Finding]:
+        rows = self._rows(
+            "sweep/findings", active_only=active, status=status or None,
+            contract_id=contract_id or None,
+        )  # fmt: skip
+        return [stored_finding(body, sig, st, note) for body, sig, st, note, _, _ in rows]
+
+    def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
+        def work(tx: ManagedTransaction) -> list[Any]:
+            result = run(tx, "sweep/triage", finding_id=finding_id, status=status, note=note)
+            return [tuple(r) for r in result]
+
+        with self._session() as s:
+            rows = s.execute_write(work)
+        if not rows:
+            raise NotFound(f"no finding {finding_id!r} in the store (run `cofi sweep` first?)")
+        return stored_finding(*rows[0])
+
+
+class _Load:
+    """One load's writes, batch by batch, and what they changed."""
+
+    def __init__(self, rev: int, *, log_touched: bool) -> None:
+        self.rev = rev
+        self.log_touched = log_touched
+        """Log the identifier values changing entities held and hold (not on a first load)."""
+        self.entities_created = self.entities_changed = 0
+        self.links_created = self.links_changed = 0
+        self.identifiers: dict[Kind, set[str]] = defaultdict(set)
+        """Identifier nodes whose holders may have changed: their `holders` are recounted."""
+        self.contracts: list[dict[str, Any]] = []
+
+    def entities(self, session: Session, kind: Kind, records: list[EntityRecord]) -> None:
+        rows = [{"id": r.id, "node": _node(r)} for r in records]
+        rev, log = self.rev, self.log_touched
+
+        def work(tx: ManagedTransaction) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
+            if log:
+                run(tx, "load/touched", rows=rows, rev=rev).consume()
+            written = [tuple(r) for r in run(tx, "load/entities", {"label": kind.label},
+                                              rows=rows, rev=rev)]  # fmt: skip
+            changed = {i for i, _ in written}
+            dropped: list[Any] = []
+            held: list[dict[str, Any]] = []
+            if changed:
+                dropped = [tuple(r) for r in run(tx, "load/contacts_drop", ids=sorted(changed))]
+                by_kind: dict[Kind, list[dict[str, Any]]] = defaultdict(list)
+                for r in records:
+                    if r.id in changed:
+                        for ckind, key, raw in r.contacts:
+                            by_kind[ckind].append(
+                                {"id": r.id, "kind": ckind.value, "key": key, "raw": raw}
+                            )
+                for ckind, crows in by_kind.items():
+                    slots = {"label": ckind.label, "type": IDENTIFIER_LINK[ckind]}
+                    run(tx, "load/contacts", slots, rows=crows).consume()
+                    held.extend(crows)
+                if log and held:
+                    values = [{"kind": c["kind"], "key": c["key"]} for c in held]
+                    run(tx, "load/touched_values", values=values, rev=rev).consume()
+            return written, dropped, held
+
+        written, dropped, held = session.execute_write(work)
+        self.entities_changed += len(written)
+        self.entities_created += sum(1 for _, created in written if created)
+        for ckind, key in dropped:
+            self.identifiers[Kind(ckind)].add(key)
+        for c in held:
+            self.identifiers[Kind(c["kind"])].add(c["key"])
+        if kind is Kind.CONTRACT:
+            changed = {i for i, _ in written}
+            self.contracts.extend(
+                {"id": r.id, "buyer_id": r.props["buyer_id"], "supplier_id": r.props["supplier_id"]}
+                for r in records
+                if r.id in changed
+            )
+
+    def finish_entities(self, session: Session) -> None:
+        """Once every entity is written: contracts' BUYER/SUPPLIER links, identifier holders."""
+        for rows in _chunks(self.contracts, BATCH):
+            _write(session, "load/contract_parties", rows=rows)
+        for kind, keys in self.identifiers.items():
+            slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
+            for chunk in _chunks(sorted(keys), BATCH):
+                _write(session, "load/holders", slots, keys=chunk)
+
+    def links(self, session: Session, type_: str, links: list[LinkRecord]) -> None:
+        rows = [
+            {
+                "source": link.source,
+                "target": link.target,
+                "key": link.role + _KEY_SEP + link.since,
+                "fields": {
+                    "role": link.role or None,
+                    "since": link.since or None,
+                    "until": link.until or None,
+                    "share": link.share,
+                    "source_ref": link.source_ref or None,
+                },
+            }
+            for link in links
+        ]
+
+        def work(tx: ManagedTransaction) -> tuple[int, int]:
+            record = run(tx, "load/links", {"type": type_}, rows=rows, rev=self.rev).single()
+            return (0, 0) if record is None else (int(record[0]), int(record[1]))
+
+        changed, created = session.execute_write(work)
+        self.links_changed += changed
+        self.links_created += created
+
+    def report(self) -> WriteReport:
+        return WriteReport(
+            self.entities_created,
+            self.entities_changed - self.entities_created,
+            self.links_created,
+            self.links_changed - self.links_created,
+        )
+
+
+def _node(record: EntityRecord) -> dict[str, Any]:
+    """Every property of an entity's node: its input fields, then cofi's own."""
+    node: dict[str, Any] = {
+        k: v for k, v in record.props.items() if isinstance(v, str | int | float | list)
+    }
+    node.update(
+        id=record.id,
+        kind=record.kind.value,
+        name=record.name,
+        props=props_json(record.props),
+        search_key=record.search_key,
+        strong_id=record.strong_id,
+        strong_key=f"{record.kind.value}:{record.strong_id}" if record.strong_id else None,
+    )
+    return node
+
+
+def _finding_row(f: Finding) -> dict[str, Any]:
+    """A finding as `sweep/findings_write` takes it: its node's properties and its path."""
+    steps: list[dict[str, Any]] = []
+    for step, node in enumerate(f.path[::2]):
+        kind = Kind(node["kind"])
+        if kind in IDENTIFIER_KINDS:
+            steps.append({"step": step, "id": None, **{k.value: None for k in IDENTIFIER_KINDS},
+                          kind.value: node["id"].split(":", 1)[1]})  # fmt: skip
+        else:
+            steps.append({"step": step, "id": node["id"],
+                          **{k.value: None for k in IDENTIFIER_KINDS}})  # fmt: skip
+    props = {
+        "finding_id": f.finding_id,
+        "contract_id": f.contract_id,
+        "signature": f.signature,
+        "status": f.status,
+        "note": f.note,
+        "active": True,
+        "score": f.score,
+        "severity": f.severity,
+        "pattern": f.pattern,
+        "hops": f.hops,
+        "explanation": f.explanation,
+        "decision_maker_id": f.decision_maker_id,
+        "decision_role": f.decision_role,
+        "winner_id": f.winner_id,
+        "signed_on": f.signed_on,
+        "value": f.value,
+        "currency": f.currency,
+        "body": finding_body(f),
+    }
+    return {
+        "finding_id": f.finding_id,
+        "contract_id": f.contract_id,
+        "decision_maker_id": f.decision_maker_id,
+        "winner_id": f.winner_id,
+        "props": props,
+        "steps": steps,
+    }

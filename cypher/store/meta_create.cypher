@@ -1,0 +1,4 @@
+// Marks the database as a cofi store at revision 0 the first time cofi writes to it.
+MERGE (m:CofiMeta {key: $key})
+ON CREATE SET m.rev = 0, m.created_by = $created_by, m.schema_version = $schema_version
+RETURN m.created_by AS created_by

@@ -1,0 +1,36 @@
+// Writes a sweep's findings as (:Finding) nodes linked to their contract, decision-maker, winner and each node of the path.
+// ON_PATH links carry the node's position on the path (`step`, from 0 at the decision-maker); an identifier node on a
+// path is matched by its kind's label and key. A finding's older links are replaced; its triage time is kept.
+UNWIND $rows AS row
+MERGE (f:Finding {finding_id: row.finding_id})
+WITH row, f, f.triaged_at AS triaged_at
+SET f = row.props
+SET f.triaged_at = triaged_at
+WITH row, f
+CALL (f) {
+  MATCH (f)-[old:OF_CONTRACT|DECISION_MAKER|WINNER|ON_PATH]->()
+  DELETE old
+}
+CALL (f, row) {
+  MATCH (k:Contract {id: row.contract_id})
+  MERGE (f)-[:OF_CONTRACT]->(k)
+}
+CALL (f, row) {
+  MATCH (dm:Entity {id: row.decision_maker_id})
+  MERGE (f)-[:DECISION_MAKER]->(dm)
+}
+CALL (f, row) {
+  MATCH (w:Entity {id: row.winner_id})
+  MERGE (f)-[:WINNER]->(w)
+}
+CALL (f, row) {
+  UNWIND row.steps AS s
+  OPTIONAL MATCH (e:Entity {id: s.id})
+  OPTIONAL MATCH (a:Address {key: s.address})
+  OPTIONAL MATCH (p:Phone {key: s.phone})
+  OPTIONAL MATCH (m:Email {key: s.email})
+  WITH f, s, coalesce(e, a, p, m) AS n
+  WHERE n IS NOT NULL
+  CREATE (f)-[:ON_PATH {step: s.step}]->(n)
+}
+RETURN count(f) AS written

@@ -1,0 +1,4 @@
+// Contracts that a sweep has checked.
+MATCH (k:Contract)
+WHERE k.swept_rev IS NOT NULL
+RETURN k.id AS id
