@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from cofi.model import COLUMNS
+from cofi.model import V1_COLUMNS
 from cofi.normalize import iin_bin_check_digit
 from cofi.vocab import BUNDLE_FILES
 
@@ -29,7 +29,7 @@ def _write(out: Path, name: str, rows: Iterable[list[str]]) -> int:
     count = 0
     with (out / name).open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(COLUMNS[BUNDLE_FILES[name]])
+        writer.writerow(V1_COLUMNS[BUNDLE_FILES[name]])
         for row in rows:
             writer.writerow(row)
             count += 1

@@ -31,6 +31,12 @@ class RawRow(NamedTuple):
     problem: RowError | None = None
     seq: int = 0
     """The row's position among all rows of the bundles read (0-based)."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """(field, reason) warnings about the row that do not make it invalid (importers)."""
+
+
+NOTE = "note"
+"""The kind of a RawRow that is no row, only `notes` about the input (an importer's remarks)."""
 
 
 class Part:
@@ -101,9 +107,9 @@ def read_rows(paths: list[Path], part: Part | None = None) -> Iterator[RawRow]:
     part = part or Part()
     for path, kind in bundle_files(paths):
         if kind is None:
-            yield from _read_jsonl(path, part)
+            yield from read_jsonl(path, part)
         else:
-            yield from _read_csv(path, kind, part)
+            yield from read_csv(path, kind, part)
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +124,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_csv(path: Path, kind: str, part: Part) -> Iterator[RawRow]:
+def read_csv(path: Path, kind: str, part: Part) -> Iterator[RawRow]:
     name = str(path)
     start = 1
     try:
@@ -170,7 +176,7 @@ def _check_header(name: str, kind: str, header: list[str]) -> None:
             raise InvalidInput(f"{name}:1: {column}: required column missing")
 
 
-def _read_jsonl(path: Path, part: Part) -> Iterator[RawRow]:
+def read_jsonl(path: Path, part: Part) -> Iterator[RawRow]:
     name = str(path)
     try:
         with path.open(encoding="utf-8-sig") as fh:

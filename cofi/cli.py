@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict
@@ -19,7 +20,6 @@ from typing import Any, NoReturn
 import click
 
 from cofi import __version__
-from cofi.bundle import bundle_files
 from cofi.detect import Rules, Search
 from cofi.errors import EXIT_INVALID, CofiError, InvalidInput, LoadRejected, NotFound
 from cofi.findings import (
@@ -31,6 +31,8 @@ from cofi.findings import (
     rank_key,
 )
 from cofi.graph import Graph
+from cofi.importers import FORMATS as INPUT_FORMATS
+from cofi.importers import input_files
 from cofi.loader import LoadPlan, plan_load
 from cofi.output import FORMATS, path_text, write_findings
 from cofi.store import open_store
@@ -137,22 +139,34 @@ def cli(ctx: click.Context, location: str, debug: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where --skip-invalid writes the invalid rows (JSON lines). Default: rejects.jsonl",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(INPUT_FORMATS),
+    help="What the files are: a cofi bundle, OCDS, BODS or FollowTheMoney. Default: told from "
+    "each file's content.",
+)
 @pass_ctx
-def load(obj: Context, paths: tuple[Path, ...], skip_invalid: bool, rejects: Path | None) -> None:
-    """Load bundles (directories of CSV files or .jsonl files) into the store.
+def load(
+    obj: Context, paths: tuple[Path, ...], skip_invalid: bool, rejects: Path | None, fmt: str | None
+) -> None:
+    """Load bundles (directories of CSV files or .jsonl files), or OCDS, BODS and FollowTheMoney
+    files, into the store.
 
     All or nothing: if any row is invalid, every bad row is listed as file:line: field: reason,
-    nothing is written and the exit code is 1.  Loading the same bundle twice changes nothing.
+    nothing is written and the exit code is 1.  Loading the same input twice changes nothing.
 
     \b
     Examples:
       cofi load fixtures/demo
       cofi load day-2026-11-24/ extra.jsonl --skip-invalid --rejects bad.jsonl
+      cofi load --format ocds releases.jsonl
+      cofi load registers/bods-statements.json sanctions.ftm.jsonl
     """
     if rejects is not None and not skip_invalid:
         raise click.UsageError("--rejects goes with --skip-invalid")
     store = obj.store(create=True)
-    with _plan_with_progress(list(paths), store, skip_invalid) as plan:
+    with _plan_with_progress(list(paths), store, skip_invalid, fmt) as plan:
         _write_plan(store, plan, rejects)
 
 
@@ -173,13 +187,44 @@ def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None) -> None:
         click.echo(f"{len(plan.rejects)} invalid row(s) skipped, written to {target}", err=True)
 
 
-def _plan_with_progress(paths: list[Path], store: Store, skip_invalid: bool) -> LoadPlan:
-    """Validate, with a progress bar when stderr is a terminal."""
+def _plan_with_progress(
+    paths: list[Path], store: Store, skip_invalid: bool, fmt: str | None
+) -> LoadPlan:
+    """Validate, with progress shown when stderr is a terminal: a bar over a bundle's lines, a
+    running count of rows for the other formats (whose rows are not lines)."""
     if not sys.stderr.isatty():
-        return plan_load(paths, store.kinds_of, skip_invalid=skip_invalid)
-    total = sum(_count_lines(p) for p, _ in bundle_files(paths))
+        return plan_load(paths, store.kinds_of, fmt=fmt, skip_invalid=skip_invalid)
+    files = input_files(paths, fmt)
+    if any(f.format != "bundle" for f in files):
+        counter = _RowCounter()
+        try:
+            return plan_load(paths, store.kinds_of, fmt=fmt, skip_invalid=skip_invalid,
+                             progress=counter.update)  # fmt: skip
+        finally:
+            counter.close()
+    total = sum(_count_lines(f.path) for f in files)
     with click.progressbar(length=total, label="validating", file=sys.stderr) as bar:
-        return plan_load(paths, store.kinds_of, skip_invalid=skip_invalid, progress=bar.update)
+        return plan_load(
+            paths, store.kinds_of, fmt=fmt, skip_invalid=skip_invalid, progress=bar.update
+        )
+
+
+class _RowCounter:
+    """'validating: N rows' on one terminal line, redrawn at most ten times a second."""
+
+    def __init__(self) -> None:
+        self.rows, self.shown = 0, 0.0
+
+    def update(self, n: int) -> None:
+        self.rows += n
+        now = time.monotonic()
+        if now - self.shown >= 0.1:
+            self.shown = now
+            click.echo(f"\rvalidating: {self.rows:,} rows", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo(f"\rvalidating: {self.rows:,} rows", err=True)
 
 
 def _count_lines(path: Path) -> int:

@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cofi.bundle import Part, RawRow, bundle_files, read_rows
+from cofi.bundle import NOTE, Part, RawRow
 from cofi.errors import LoadRejected, RowError
 from cofi.heap import gc_paused
+from cofi.importers import InputFile, input_files, read_input
 from cofi.model import EntityRecord, LinkRecord, validate_row
-from cofi.normalize import normalize_contact, search_key, valid_iin_bin
+from cofi.normalize import normalize_contact, registry_key, search_key, valid_iin_bin
 from cofi.vocab import (
     IDENTIFIER_HOLDERS,
     IDENTIFIER_KINDS,
@@ -175,29 +176,33 @@ def plan_load(
     paths: list[Path],
     store_kinds: KindLookup,
     *,
+    fmt: str | None = None,
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
 ) -> LoadPlan:
-    """Validate the bundles at `paths` into a plan.
+    """Validate the bundles (or, with `fmt` or detected, OCDS/BODS/FtM files) at `paths` into a
+    plan.
 
     `store_kinds` maps ids already in the store to their kinds.  Raises `LoadRejected` listing
     every bad row when any row is invalid and `skip_invalid` is false; raises `InvalidInput` for a
     file that cannot be read at all.  `workers` reader processes (default: one per core for a
-    large bundle, none for a small one).
+    large bundle, none for a small one or for any input but bundles).
     """
-    files = bundle_files(paths)
+    files = input_files(paths, fmt)
     tmp = tempfile.TemporaryDirectory(prefix="cofi-load-")
     plan = LoadPlan(Path(tmp.name) / STAGE_NAME, _tmp=tmp)
     try:
         with closing(sqlite3.connect(plan.stage, isolation_level=None)) as db:
             db.executescript(_STAGE_SCHEMA)
-            db.executemany("INSERT INTO files VALUES (?, ?)", enumerate(str(p) for p, _ in files))
-        if workers is None:
-            size = sum(p.stat().st_size for p, _ in files)
+            db.executemany("INSERT INTO files VALUES (?, ?)", enumerate(str(f.path) for f in files))
+        if any(f.format != "bundle" for f in files):
+            workers = 0  # an importer reads a file whole (merging by ocid, two passes)
+        elif workers is None:
+            size = sum(f.path.stat().st_size for f in files)
             workers = (os.cpu_count() or 1) if size >= _PARALLEL_BYTES else 0
         with gc_paused():
-            plan.rows_read = _stage(paths, plan.stage, workers, progress)
+            plan.rows_read = _stage(files, plan.stage, workers, progress)
         with closing(sqlite3.connect(plan.stage, isolation_level=None)) as db:
             _pragmas(db)
             names = dict(db.execute("SELECT fno, name FROM files"))
@@ -222,17 +227,17 @@ def _pragmas(db: sqlite3.Connection) -> None:
 
 
 def _stage(
-    paths: list[Path], stage: Path, workers: int, progress: Callable[[int], None] | None
+    files: list[InputFile], stage: Path, workers: int, progress: Callable[[int], None] | None
 ) -> int:
     """Stage every row; the number of rows read."""
     if workers <= 1:
-        return _stage_part(paths, stage, Part(), progress)
+        return _stage_part(files, stage, Part(), progress)
     global _COUNTER
     ctx = multiprocessing.get_context("fork")
     _COUNTER = counter = ctx.Value("q", 0)  # inherited by the forked readers
     with ctx.Pool(workers) as pool:
         results = [
-            pool.apply_async(_stage_worker, (paths, stage, Part(w, workers, _BATCH)))
+            pool.apply_async(_stage_worker, (files, stage, Part(w, workers, _BATCH)))
             for w in range(workers)
         ]
         shown = 0
@@ -247,16 +252,16 @@ def _stage(
 _COUNTER: Any = None
 
 
-def _stage_worker(paths: list[Path], stage: Path, part: Part) -> int:
+def _stage_worker(files: list[InputFile], stage: Path, part: Part) -> int:
     def count(n: int) -> None:
         with _COUNTER.get_lock():
             _COUNTER.value += n
 
-    return _stage_part(paths, stage, part, count)
+    return _stage_part(files, stage, part, count)
 
 
 def _stage_part(
-    paths: list[Path], stage: Path, part: Part, progress: Callable[[int], None] | None
+    files: list[InputFile], stage: Path, part: Part, progress: Callable[[int], None] | None
 ) -> int:
     """Validate `part`'s share of the rows into the staging database; the rows read."""
     with closing(sqlite3.connect(stage, isolation_level=None, timeout=3600)) as db:
@@ -264,9 +269,11 @@ def _stage_part(
         fno = {name: i for i, name in db.execute("SELECT fno, name FROM files")}
         out = _Staged(db, fno)
         n = 0
-        for raw in read_rows(paths, part):
-            n += 1
+        for raw in read_input(files, part):
             out.add(raw)
+            if raw.kind == NOTE:
+                continue
+            n += 1
             if n % _BATCH == 0:
                 out.flush()
                 if progress is not None:
@@ -291,6 +298,9 @@ class _Staged:
 
     def add(self, raw: RawRow) -> None:
         fno = self.fno[raw.file]
+        if raw.kind == NOTE:
+            self.warn.extend((raw.seq, None, fno, raw.line, f, r) for f, r in raw.notes)
+            return
         if raw.problem is not None:
             self._reject(fno, raw, [(raw.problem.field, raw.problem.reason)])
             return
@@ -306,6 +316,7 @@ class _Staged:
                 row.get("since", ""), row.get("share"), row.get("until", ""),
                 row.get("source_ref", ""), fno, raw.line,
             ))  # fmt: skip
+            self.warn.extend((raw.seq, None, fno, raw.line, f, r) for f, r in raw.notes)
             return
         self._entity(Kind(raw.kind), row, fno, raw)
 
@@ -321,6 +332,16 @@ class _Staged:
             )
             self.warn.append((raw.seq, eid, fno, raw.line, strong_field, reason))
             strong = ""
+        registry = row.get("registry_id")
+        if registry and not strong:
+            strong = registry_key(registry) or ""
+            if not strong:
+                reason = (
+                    f"{registry!r} is not SCHEME:value (e.g. GB-COH:06436883); kept, not used "
+                    "to match records"
+                )
+                self.warn.append((raw.seq, eid, fno, raw.line, "registry_id", reason))
+        self.warn.extend((raw.seq, eid, fno, raw.line, f, r) for f, r in raw.notes)
         if kind in IDENTIFIER_HOLDERS:
             for ident in _CONTACT_FIELDS:
                 value = row.get(ident)
@@ -396,7 +417,8 @@ class _Checker:
             RowError(self.names[fno], line, fld, reason)
             for fno, line, fld, reason in db.execute(
                 "SELECT w.fno, w.line, w.field, w.reason FROM warn w "
-                "JOIN ent_ids i ON i.id = w.id AND i.seq = w.seq ORDER BY w.seq"
+                "LEFT JOIN ent_ids i ON i.id = w.id AND i.seq = w.seq "
+                "WHERE w.id IS NULL OR i.id IS NOT NULL ORDER BY w.seq"
             )
         ]
         plan.rejects = sorted(self.rejects.values(), key=lambda r: (r.file, r.line))

@@ -60,6 +60,7 @@ class PersonRow(TypedDict):
     address: NotRequired[Text]
     phone: NotRequired[Text]
     email: NotRequired[Text]
+    registry_id: NotRequired[Text]
 
 
 @with_config(_CONFIG)
@@ -70,6 +71,8 @@ class AgencyRow(TypedDict):
     address: NotRequired[Text]
     phone: NotRequired[Text]
     email: NotRequired[Text]
+    registry_id: NotRequired[Text]
+    aliases: NotRequired[Aliases]
 
 
 @with_config(_CONFIG)
@@ -82,6 +85,8 @@ class CompanyRow(TypedDict):
     address: NotRequired[Text]
     phone: NotRequired[Text]
     email: NotRequired[Text]
+    registry_id: NotRequired[Text]
+    aliases: NotRequired[Aliases]
 
 
 @with_config(_CONFIG)
@@ -130,6 +135,14 @@ _DATE_FIELDS = {
 
 COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(s.__annotations__) for k, s in ROW_SHAPES.items()}
 REQUIRED: dict[str, frozenset[str]] = {k: s.__required_keys__ for k, s in ROW_SHAPES.items()}
+EXTENSION_COLUMNS = frozenset({"registry_id", "aliases"})
+"""Columns beyond DESIGN.md's bundle v1 that the importers fill (a bundle may use them too):
+`registry_id` (SCHEME:value, a company register number) and aliases of agencies and companies."""
+V1_COLUMNS: dict[str, tuple[str, ...]] = {
+    k: tuple(c for c in cols if c not in EXTENSION_COLUMNS or (k == Kind.PERSON and c == "aliases"))
+    for k, cols in COLUMNS.items()
+}
+"""The columns of bundle format v1 exactly, in DESIGN.md's order (what cofi's generators write)."""
 
 
 def validate_row(kind: str, data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Problem]]:

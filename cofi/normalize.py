@@ -111,3 +111,23 @@ def _word_key(word: str) -> str:
     text = _DOUBLED.sub(_first, text.translate(_LETTERS))
     # A leading Cyrillic "Е" is "Ye" in one transliteration and "E" in another.
     return _LEADING_YE.sub("e", text) if "ie" in text else text
+
+
+_REGISTRY = re.compile(r"^([A-Za-z]{2}-[A-Za-z0-9]+)\s*:\s*(\S.*)$")
+
+
+def registry_key(value: str) -> str | None:
+    """The matching key of a register identifier written `SCHEME:value` (org-id.guide schemes
+    such as `GB-COH:06436883`, `UA-EDR:20201870`, `RU-INN:1841015504`, `XI-LEI:…`), or None
+    when `value` is not of that form.
+
+    The scheme is upper-cased; the value loses spaces, dots and dashes and is upper-cased; an
+    all-digit value loses its leading zeros (registers print `06436883` and `6436883` alike).
+    """
+    match = _REGISTRY.match(value.strip())
+    if match is None:
+        return None
+    scheme, number = match.group(1).upper(), re.sub(r"[\s.\-]", "", match.group(2)).upper()
+    if number.isdigit():
+        number = number.lstrip("0") or "0"
+    return f"{scheme}:{number}" if number else None

@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from faker import Faker
 
-from cofi.model import COLUMNS
+from cofi.model import V1_COLUMNS
 from cofi.synth import kazakh
 from cofi.synth.kazakh import CITIES, KazakhProvider, bin_, female_surname, iin
 from cofi.vocab import BUNDLE_FILES, Kind
@@ -119,7 +119,7 @@ class _Writer:
             fh = (self.out / name).open("w", encoding="utf-8", newline="")
             self._files.append(fh)
             writer = csv.writer(fh)
-            writer.writerow(COLUMNS[kind])
+            writer.writerow(V1_COLUMNS[kind])
             self._rows[kind] = writer.writerow
             self.counts[name] = 0
         for name in ("truth.jsonl", "decoys.jsonl"):
