@@ -10,6 +10,9 @@ times a full `sweep --all` (graph build included; peak memory as PSS of the swee
 `check` on 200 sampled contracts once the graph is built, and the naive networkx way on the same
 sample.
 
+OCDS (`--what ocds`): a generated JSON-lines file of RELEASES OCDS releases (one tender each)
+loaded through `cofi load`: releases/s and peak memory.
+
 Evaluate (`--what evaluate`, not part of `all`: about six minutes at the large scale): `cofi synth
 --evaluate` on that bundle, planted found / planted, decoys flagged, extras emergent-valid / wrong.
 """
@@ -31,7 +34,7 @@ from typing import Any
 
 from memory import PeakMemory
 
-from cofi.bulk import write_bulk_bundle
+from cofi.bulk import write_bulk_bundle, write_ocds_releases
 from cofi.synth import SCALES, generate
 from cofi.synth.evaluate import evaluate
 
@@ -69,6 +72,23 @@ def bench_load(rows: int, work: Path) -> dict[str, float]:
     seconds = time.perf_counter() - start
     return {"rows": total, "seconds": seconds, "rows_per_s": total / seconds,
             "peak_mb": mem.peak_kib / 1024}  # fmt: skip
+
+
+def bench_ocds(releases: int, work: Path) -> dict[str, float]:
+    """`cofi load` of a JSON-lines file of `releases` OCDS releases into a fresh store."""
+    path = work / "releases.jsonl"
+    write_ocds_releases(path, releases, seed=1)
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cofi", "--store", str(work / "store"), "load", str(path)],
+        stdout=subprocess.DEVNULL,
+    )
+    with PeakMemory(proc.pid) as mem:
+        if proc.wait() != 0:
+            raise SystemExit(f"cofi load failed with exit code {proc.returncode}")
+    seconds = time.perf_counter() - start
+    return {"releases": releases, "seconds": seconds, "per_s": releases / seconds,
+            "peak_mb": mem.peak_kib / 1024, "mb": path.stat().st_size / 2**20}  # fmt: skip
 
 
 def bench_detect(scale: str, work: Path) -> dict[str, Any]:
@@ -119,8 +139,11 @@ def record(line: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--what", choices=["load", "detect", "all", "evaluate"], default="all")
+    parser.add_argument(
+        "--what", choices=["load", "ocds", "detect", "all", "evaluate"], default="all"
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--releases", type=int, default=100_000)
     parser.add_argument("--scale", choices=sorted(SCALES), default="large")
     args = parser.parse_args()
     today = f"| {date.today()} | {machine()} |"
@@ -131,6 +154,15 @@ def main() -> None:
             f"{today} load {load['rows']:,} rows, fresh embedded store | "
             f"{load['seconds']:.1f} s | {load['rows_per_s']:,.0f} rows/s | "
             f"{load['peak_mb']:,.0f} MB (PSS, load + readers) |"
+        )
+    if args.what in ("ocds", "all"):
+        with tempfile.TemporaryDirectory() as tmp:
+            o = bench_ocds(args.releases, Path(tmp))
+        record(
+            f"{today} OCDS import: {o['releases']:,} releases as JSON lines ({o['mb']:,.0f} MB; "
+            f"each an agency, a company and a contract row), fresh embedded store | "
+            f"{o['seconds']:.1f} s | {o['per_s']:,.0f} releases/s | "
+            f"{o['peak_mb']:,.0f} MB (PSS) |"
         )
     if args.what in ("detect", "all"):
         with tempfile.TemporaryDirectory() as tmp:

@@ -7,6 +7,7 @@ joins kinds the vocabulary allows, and a few contact values are shared.
 from __future__ import annotations
 
 import csv
+import json
 import random
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -112,3 +113,41 @@ def write_bulk_bundle(out: Path, rows: int, *, seed: int = 1) -> dict[str, int]:
         "contracts.csv": _write(out, "contracts.csv", contracts),
         "links.csv": _write(out, "links.csv", links()),
     }
+
+
+def write_ocds_releases(path: Path, releases: int, *, seed: int = 1) -> int:
+    """Write `releases` OCDS 1.1 releases as JSON lines (one tender each: buyer, supplier, award,
+    contract), for the import benchmark; return how many were written.
+
+    Buyers are drawn from `releases // 200` agencies and suppliers from `releases // 5`
+    companies, each with a valid KZ-BIN, so the records of one organisation merge."""
+    rng = random.Random(seed)
+    agencies = [_national_id(rng) for _ in range(max(1, releases // 200))]
+    companies = [_national_id(rng) for _ in range(max(1, releases // 5))]
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(releases):
+            buyer, supplier = rng.choice(agencies), rng.choice(companies)
+            day = f"20{rng.randrange(18, 26)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+            release = {
+                "ocid": f"ocds-bench-{i:07d}", "id": f"{i}-1", "date": f"{day}T10:00:00+05:00",
+                "tag": ["award", "contract"], "initiationType": "tender",
+                "parties": [
+                    {"id": f"KZ-BIN-{buyer}", "name": f"Мемлекеттік мекеме {buyer[-4:]}",
+                     "roles": ["buyer"], "identifier": {"scheme": "KZ-BIN", "id": buyer},
+                     "address": {"streetAddress": "ул. Абая, 1", "locality": "Астана"}},
+                    {"id": f"KZ-BIN-{supplier}", "name": f"ТОО «Компания {supplier[-5:]}»",
+                     "roles": ["supplier"], "identifier": {"scheme": "KZ-BIN", "id": supplier},
+                     "contactPoint": {"telephone": f"+7 701 {supplier[-7:]}",
+                                      "email": f"info{supplier[-5:]}@example.kz"}},
+                ],
+                "buyer": {"id": f"KZ-BIN-{buyer}", "name": f"Мемлекеттік мекеме {buyer[-4:]}"},
+                "tender": {"id": f"T{i}", "title": f"Сатып алу {i}", "procurementMethod": "open"},
+                "awards": [{"id": f"A{i}", "date": day, "status": "active",
+                            "suppliers": [{"id": f"KZ-BIN-{supplier}"}],
+                            "value": {"amount": rng.randrange(10**5, 10**9), "currency": "KZT"}}],
+                "contracts": [{"id": f"C{i}", "awardID": f"A{i}", "dateSigned": day,
+                               "value": {"amount": rng.randrange(10**5, 10**9),
+                                         "currency": "KZT"}}],
+            }  # fmt: skip
+            fh.write(json.dumps(release, ensure_ascii=False) + "\n")
+    return releases
