@@ -262,3 +262,51 @@ def test_a_path_across_ftm_bods_and_ocds_yields_the_finding(
     assert [n["id"] for n in finding["path"][::2]] == ["ftm:off", "bods:p1", "ocds-x-1/S"]
     assert [e["type"] for e in finding["path"][1::2]] == ["FAMILY", "OWNS"]
     assert finding["path"][3]["share"] == 60
+
+
+def test_ftm_positions_associates_and_contract_awards(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    path = write_jsonl(tmp_path / "more.ftm.jsonl", [
+        {"id": "min", "schema": "Person", "properties": {"name": ["Ерлан Жақсылықов"],
+                                                         "birthDate": ["1970"]}},
+        {"id": "friend", "schema": "Person", "properties": {"name": ["Бауыржан Омаров"]}},
+        {"id": "ministry", "schema": "Organization", "properties": {"name": ["Министрлік"]}},
+        {"id": "co", "schema": "Company", "properties": {"name": ["ТОО «Береке»"],
+                                                         "leiCode": ["5493001KJTIIGC8Y1R12"]}},
+        {"id": "pos1", "schema": "Position", "properties": {"name": ["Minister of Energy"],
+                                                            "organization": ["ministry"]}},
+        {"id": "pos2", "schema": "Position", "properties": {"name": ["Member of Parliament"]}},
+        {"id": "occ1", "schema": "Occupancy", "properties": {"holder": ["min"], "post": ["pos1"],
+                                                             "startDate": ["2021-03"]}},
+        {"id": "occ2", "schema": "Occupancy", "properties": {"holder": ["min"], "post": ["pos2"],
+                                                             "endDate": ["2020"]}},
+        {"id": "as", "schema": "Associate", "properties": {"person": ["min"],
+                                                           "associate": ["friend"],
+                                                           "relationship": ["business partner"]}},
+        {"id": "own", "schema": "Ownership", "properties": {"owner": ["friend"], "asset": ["co"],
+                                                            "percentage": ["40-50%"]}},
+        {"id": "k", "schema": "Contract", "properties": {"authority": ["ministry"],
+                                                         "title": ["Электр желілері"],
+                                                         "amount": ["5000000"],
+                                                         "currency": ["KZT"]}},
+        {"id": "aw", "schema": "ContractAward", "properties": {"contract": ["k"],
+                                                               "supplier": ["co"],
+                                                               "date": ["2024-05-06"]}},
+        {"id": "s1", "schema": "Sanction", "properties": {"entity": ["co"]}},
+    ])  # fmt: skip
+    result = ok(run("load", str(path)))
+    assert "'1970' is not a full date; left out" in result.stderr
+    assert "not imported: 1 Sanction" in result.stderr
+    data = stats(run)
+    # the contract's authority is an agency; the parliament seat became an agency of its own
+    assert data["entities"] == {"agency": 2, "company": 1, "contract": 1, "person": 2}
+    assert data["links"] == {"ASSOCIATE": 1, "EMPLOYED": 2, "OWNS": 1}
+    (line,) = ok(run("path", "ftm:min", "ftm:co", "--json")).stdout.splitlines()
+    found = json.loads(line)
+    assert [e["type"] for e in found["path"][1::2]] == ["ASSOCIATE", "OWNS"]
+    assert found["path"][1]["role"] == "business partner" and found["path"][3]["share"] == 40
+    result = run("check", "ftm:aw")  # the minister is not its decider: no finding, no error
+    assert result.exit_code == 0 and "no related-party path for contract ftm:aw" in result.stderr
+    hit = json.loads(ok(run("search", "Member of Parliament", "--json")).stdout.splitlines()[0])
+    assert (hit["id"], hit["kind"]) == ("ftm:position:pos2", "agency")
