@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CYPHER_LINT := tools/cypher-lint/node_modules/.package-lock.json
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,16 @@ $(CYPHER_LINT): tools/cypher-lint/package.json tools/cypher-lint/package-lock.js
 		npm ci --prefix tools/cypher-lint --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the Cypher analysis test will be skipped"; fi
 
+# Debian's Chromium, for the browser tests of the HTML files (tests/test_html.py); skipped without it.
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null 2>&1 && \
+		  apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } || \
+		echo "could not install chromium: the browser tests will be skipped"; \
+	else echo "no chromium (and no root apt-get): the browser tests will be skipped"; fi
+
 demo: $(STAMP)
 	$(BIN)/cofi demo
 
@@ -29,11 +40,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check cofi tests benchmarks
 	$(BIN)/mypy
 
-test: lint $(CYPHER_LINT)
+test: lint $(CYPHER_LINT) $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+screenshot: $(STAMP) $(CHROMIUM)
+	$(BIN)/python tools/screenshot.py docs/explore-demo.png
 
 clean:
 	rm -rf $(VENV) .cofi build dist *.egg-info tools/cypher-lint/node_modules

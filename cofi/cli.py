@@ -35,7 +35,8 @@ from cofi.importers import FORMATS as INPUT_FORMATS
 from cofi.importers import input_files
 from cofi.loader import LoadPlan, plan_load
 from cofi.output import FORMATS, path_text, write_findings
-from cofi.store import open_store
+from cofi.queries import query
+from cofi.store import NEO4J_SCHEMES, open_store
 from cofi.store.base import Store, WriteReport
 from cofi.sweep import load_graph
 from cofi.sweep import sweep as run_sweep
@@ -341,7 +342,8 @@ def format_option(default: str | None) -> Callable[[Callable[..., Any]], Callabl
         type=click.Choice(FORMATS),
         default=default,
         show_default=default is not None,
-        help="jsonl: one JSON object per finding; csv: safe for spreadsheets; text: for people.",
+        help="jsonl: one JSON object per finding; csv: safe for spreadsheets; text: for people; "
+        "html: a self-contained page with a sortable, filterable table.",
     )
 
 
@@ -506,6 +508,63 @@ def links(obj: Context, /, entity_id: str, at: str | None, as_json: bool, **limi
             click.echo(f"  {sentence}")
 
 
+@cli.command()
+@click.argument("item_id", metavar="ID")
+@click.option(
+    "--depth",
+    type=click.IntRange(0, 6),
+    default=2,
+    show_default=True,
+    help="Steps out from the entity, contract or finding's path.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The HTML file to write (self-contained, works offline).",
+)
+@hub_limit_option
+@pass_ctx
+def explore(obj: Context, /, item_id: str, depth: int, out: Path, hub_limit: int) -> None:
+    """Draw the neighbourhood of an entity, a contract or a finding as an interactive graph.
+
+    One HTML file, nothing fetched from the network: nodes coloured and shaped by kind, links
+    labelled with type, role, share and dates, a finding's path in red; click a node for its
+    properties, search by name, drag to pan, scroll to zoom.  On the Neo4j store it also prints
+    the Cypher that shows the same in the Neo4j Browser.
+
+    \b
+    Examples:
+      cofi explore p-aigerim --out aigerim.html
+      cofi explore F-3f0c2a9d4e1b7c55 --depth 1 --out finding.html
+    """
+    from cofi.explore import neighbourhood, node_ids
+    from cofi.html import explore_html
+
+    store = obj.store()
+    finding = next((f for f in store.findings(active=False) if f.finding_id == item_id), None)
+    graph = load_graph(store)
+    view = neighbourhood(graph, item_id, depth=depth, hub_limit=hub_limit, finding=finding)
+    records = store.records(node_ids(view))
+    out.write_text(explore_html(view, records), encoding="utf-8")
+    click.echo(
+        f"wrote {out}: {len(view.nodes)} node(s), {len(view.edges)} link(s)"
+        + (" (not every neighbour drawn)" if view.truncated else ""),
+        err=True,
+    )
+    if store.location.startswith(NEO4J_SCHEMES):
+        click.echo(browser_cypher(item_id, finding is not None))
+
+
+def browser_cypher(item_id: str, is_finding: bool) -> str:
+    """What to paste into the Neo4j Browser for the same view: a `:param` line, then a saved
+    query from cypher/browse/ (the value travels as a parameter, as everywhere)."""
+    name = "browse/finding_path" if is_finding else "browse/neighbourhood"
+    q = query(name)
+    (param,) = sorted(q.params)
+    return f"// {q.comment}\n:param {param} => {json.dumps(item_id, ensure_ascii=False)}\n{q.code}"
+
+
 @cli.command("sweep")
 @click.option(
     "--all", "everything", is_flag=True, help="Re-check every contract and report every finding."
@@ -534,24 +593,26 @@ def sweep_command(
     By default only the contracts not swept yet and those near anything a load changed since the
     last sweep are checked, and only new findings are reported (a dismissed finding comes back
     only if its best path changed).  The format defaults to text on stdout, and to the --out
-    file's extension (.csv, .txt, else jsonl).
+    file's extension (.csv, .txt, .html, else jsonl).
 
     \b
     Examples:
       cofi sweep
       cofi sweep --out new-findings.jsonl
       cofi sweep --all --format csv --out all-findings.csv
+      cofi sweep --all --out report.html
     """
     if everything and signed_since:
         raise click.UsageError("--all and --since cannot be combined")
     store = obj.store()
     result = run_sweep(store, _rules(**limits), everything=everything, signed_since=signed_since)
     fmt = fmt or _format_for(out)
+    title = f"cofi sweep of {date.today()}: {len(result.reported)} finding(s) reported"
     if out is None:
-        write_findings(result.reported, fmt, sys.stdout)
+        write_findings(result.reported, fmt, sys.stdout, title)
     else:
         with out.open("w", encoding="utf-8", newline="") as fh:
-            write_findings(result.reported, fmt, fh)
+            write_findings(result.reported, fmt, fh, title)
     where = f", written to {out}" if out else ""
     click.echo(
         f"swept {result.checked} of {result.contracts} contract(s): {result.found} finding(s), "
@@ -564,7 +625,9 @@ def sweep_command(
 def _format_for(out: Path | None) -> str:
     if out is None:
         return "text"
-    return {".csv": "csv", ".txt": "text"}.get(out.suffix.lower(), "jsonl")
+    return {".csv": "csv", ".txt": "text", ".html": "html", ".htm": "html"}.get(
+        out.suffix.lower(), "jsonl"
+    )
 
 
 @cli.command()
@@ -576,22 +639,36 @@ def _format_for(out: Path | None) -> str:
     help="Also findings that the last re-check of their contract no longer showed.",
 )
 @format_option("text")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the findings here instead of to stdout.",
+)
 @pass_ctx
 def findings(
-    obj: Context, status: str | None, contract_id: str | None, inactive: bool, fmt: str
-) -> None:
+    obj: Context, status: str | None, contract_id: str | None, inactive: bool, fmt: str,
+    out: Path | None,
+) -> None:  # fmt: skip
     """The stored findings, highest score first.
 
     \b
     Examples:
       cofi findings --status new
       cofi findings --contract K-17 --format jsonl
+      cofi findings --format html --out findings.html
     """
     found = obj.store().findings(status=status, contract_id=contract_id, active=not inactive)
     if not found:
         click.echo("no findings", err=True)
-        return
-    write_findings(found, fmt, sys.stdout)
+        if fmt != "html":
+            return
+    title = "cofi findings" + (f" ({status})" if status else "")
+    if out is None:
+        write_findings(found, fmt, sys.stdout, title)
+    else:
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            write_findings(found, fmt, fh, title)
+        click.echo(f"{len(found)} finding(s) written to {out}", err=True)
 
 
 @cli.command()

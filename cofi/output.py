@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from cofi.findings import Finding
 
-FORMATS = ("jsonl", "csv", "text")
+FORMATS = ("jsonl", "csv", "text", "html")
 
 CSV_COLUMNS = (*(name for name in Finding.FIELDS if name != "path"), "path_text")
 
@@ -44,9 +44,20 @@ def path_text(path: list[dict[str, Any]]) -> str:
     return " ".join(parts)
 
 
-def write_findings(findings: Iterable[Finding], fmt: str, out: TextIO) -> int:
-    """Write `findings` to `out` in `fmt`; return how many were written."""
+def write_findings(
+    findings: Iterable[Finding], fmt: str, out: TextIO, title: str = "cofi findings"
+) -> int:
+    """Write `findings` to `out` in `fmt`; return how many were written.
+
+    `html` is one self-contained page (a sortable, filterable table) titled `title`.
+    """
     n = 0
+    if fmt == "html":
+        from cofi.html import report_html  # the page template is only read when asked for
+
+        listed = list(findings)
+        out.write(report_html(listed, title))
+        return len(listed)
     if fmt == "jsonl":
         for f in findings:
             out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")

@@ -168,3 +168,5 @@ def test_the_wheel_carries_cypher(tmp_path: Path) -> None:
         if path.is_file():
             assert f"cofi/cypher/{path.relative_to(cypher_dir()).as_posix()}" in names
     assert "cofi/queries.py" in names
+    # and what the HTML files inline (the pinned Cytoscape.js and its licence)
+    assert {"cofi/vendor/cytoscape/cytoscape.min.js", "cofi/vendor/cytoscape/LICENSE"} <= names

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from cofi.findings import Finding
 from cofi.graph import GraphRows
@@ -105,6 +105,10 @@ class Store(Protocol):
 
     def write(self, plan: LoadPlan) -> WriteReport:
         """Write `plan` in one atomic commit: all of it, or (on any failure) none of it."""
+        ...
+
+    def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Each of `ids` in the store: its kind, name and input fields."""
         ...
 
     def stats(self, hub_limit: int) -> Stats:

@@ -225,6 +225,18 @@ class EmbeddedStore:
             out.update(self._kinds_batch(batch))
         return out
 
+    def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        wanted = list(ids)
+        for start in range(0, len(wanted), _CHUNK):
+            for eid, kind, name, props in self._db.execute(
+                "SELECT e.id, e.kind, e.name, e.props FROM json_each(?) AS j "
+                "JOIN entities AS e ON e.id = j.value",
+                (json.dumps(wanted[start : start + _CHUNK]),),
+            ):
+                out[eid] = {"kind": kind, "name": name, **json.loads(props)}
+        return out
+
     def _kinds_batch(self, ids: list[str]) -> dict[str, Kind]:
         rows = self._db.execute(
             "SELECT e.id, e.kind FROM json_each(?) AS j JOIN entities AS e ON e.id = j.value",

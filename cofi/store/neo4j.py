@@ -212,6 +212,13 @@ class Neo4jStore:
             out.update((i, Kind(k)) for i, k in self._rows("store/kinds_of", ids=chunk))
         return out
 
+    def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(ids, BATCH):
+            for eid, kind, name, props in self._rows("store/records", ids=chunk):
+                out[eid] = {"kind": kind, "name": name, **json.loads(props)}
+        return out
+
     def write(self, plan: LoadPlan) -> WriteReport:
         self._materialise()
         meta = self._meta()
