@@ -48,6 +48,38 @@ def test_load_killed_mid_write_leaves_previous_state(tmp_path: Path) -> None:
     assert len(snapshot(store)["entities"]) > len(before["entities"])
 
 
+def test_a_first_load_killed_mid_write_leaves_an_empty_store_that_loads_again(
+    tmp_path: Path,
+) -> None:
+    """A first load writes with a rollback journal (data written once): killed while the
+    database grows, the journal rolls it back to the empty store."""
+    store = tmp_path / "store"
+    cofi = [sys.executable, "-m", "cofi", "--store", str(store)]
+    bulk = tmp_path / "bulk"
+    write_bulk_bundle(bulk, 300_000, seed=7)
+    db_file, journal = store / "cofi.sqlite", store / "cofi.sqlite-journal"
+    proc = subprocess.Popen([*cofi, "load", str(bulk)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and db_file.stat().st_size > 4 << 20:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "the load finished before it could be killed mid-write"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    db = sqlite3.connect(db_file)  # the hot journal is rolled back on first use
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("SELECT count(*) FROM entities").fetchone() == (0,)
+    db.close()
+    done = subprocess.run([*cofi, "load", str(bulk)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "165300 entities created" in done.stdout and len(snapshot(store)["entities"]) == 165_300
+    db = sqlite3.connect(db_file)  # and the store is back in WAL mode for what follows
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db.close()
+
+
 def test_stats_counts_and_the_demo_hub(run: Callable[..., Result]) -> None:
     assert run("load", str(DEMO)).exit_code == 0
     result = run("stats", "--json")

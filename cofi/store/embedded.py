@@ -246,17 +246,25 @@ class EmbeddedStore:
 
     def write(self, plan: LoadPlan) -> WriteReport:
         self._materialise()
+        # Into an empty store, a rollback journal writes the data once; WAL would write it to the
+        # log and copy it into the database at the checkpoint.  Both commit atomically and
+        # durably (synchronous=FULL); the store is back in WAL mode for everything after.
+        first = _count(self._db, "entities") == 0 and _count(self._db, "links") == 0
+        if first:
+            self._db.execute("PRAGMA journal_mode = DELETE")
         self._db.execute("ATTACH DATABASE ? AS stage", (str(plan.stage),))
         try:
-            return self._write_staged()
+            return self._write_staged(first)
         finally:
             self._db.execute("DETACH DATABASE stage")
+            if first:
+                self._db.execute("PRAGMA journal_mode = WAL")
 
-    def _write_staged(self) -> WriteReport:
+    def _write_staged(self, first: bool) -> WriteReport:
         with self._transaction() as db:
             rev = self.rev + 1
-            n_entities = _count(db, "entities")
-            n_links = _count(db, "links")
+            n_entities = 0 if first else _count(db, "entities")
+            n_links = 0 if first else _count(db, "links")
             entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, rev, n_entities == 0)
             if entities_changed:
                 # The identifier values changed entities had and now have are logged, so that the
@@ -265,18 +273,20 @@ class EmbeddedStore:
                 log_touched = n_entities > 0
                 if log_touched:
                     db.execute(_TOUCHED_CONTACTS, (rev, rev))
-                db.execute(
-                    "DELETE FROM contacts WHERE entity_id IN "
-                    "(SELECT id FROM entities WHERE rev = ?)",
-                    (rev,),
-                )
                 empty = db.execute("SELECT 1 FROM contacts LIMIT 1").fetchone() is None
+                if not empty:
+                    db.execute(
+                        "DELETE FROM contacts WHERE entity_id IN "
+                        "(SELECT id FROM entities WHERE rev = ?)",
+                        (rev,),
+                    )
                 _bulk_upsert(db, "contacts", _INSERT_CONTACTS, rev, empty)
                 if log_touched:
                     db.execute(_TOUCHED_CONTACTS, (rev, rev))
             links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, rev, n_links == 0)
-            entities_created = _count(db, "entities") - n_entities
-            links_created = _count(db, "links") - n_links
+            # into empty tables every changed row is a new one
+            entities_created = entities_changed if first else _count(db, "entities") - n_entities
+            links_created = links_changed if first else _count(db, "links") - n_links
             report = WriteReport(
                 entities_created,
                 entities_changed - entities_created,
