@@ -513,9 +513,9 @@ def links(obj: Context, /, entity_id: str, at: str | None, as_json: bool, **limi
 @click.option(
     "--depth",
     type=click.IntRange(0, 6),
-    default=2,
-    show_default=True,
-    help="Steps out from the entity, contract or finding's path.",
+    default=None,
+    help="Steps out from the entity or contract [default: 2], or from every node of the "
+    "finding's path [default: 1].",
 )
 @click.option(
     "--out",
@@ -525,7 +525,7 @@ def links(obj: Context, /, entity_id: str, at: str | None, as_json: bool, **limi
 )
 @hub_limit_option
 @pass_ctx
-def explore(obj: Context, /, item_id: str, depth: int, out: Path, hub_limit: int) -> None:
+def explore(obj: Context, /, item_id: str, depth: int | None, out: Path, hub_limit: int) -> None:
     """Draw the neighbourhood of an entity, a contract or a finding as an interactive graph.
 
     One HTML file, nothing fetched from the network: nodes coloured and shaped by kind, links
@@ -544,6 +544,8 @@ def explore(obj: Context, /, item_id: str, depth: int, out: Path, hub_limit: int
     store = obj.store()
     finding = next((f for f in store.findings(active=False) if f.finding_id == item_id), None)
     graph = load_graph(store)
+    if depth is None:
+        depth = 1 if finding is not None else 2
     view = neighbourhood(graph, item_id, depth=depth, hub_limit=hub_limit, finding=finding)
     records = store.records(node_ids(view))
     out.write_text(explore_html(view, records), encoding="utf-8")

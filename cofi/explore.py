@@ -20,7 +20,7 @@ from cofi.graph import EDGE_TYPES, Graph
 from cofi.vocab import IDENTIFIER_KINDS, Kind
 
 MAX_NODES = 250
-PER_NODE = 60
+PER_NODE = 25
 """At most this many contracts are drawn around one agency, winner or decider."""
 
 
