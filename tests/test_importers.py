@@ -310,3 +310,39 @@ def test_ftm_positions_associates_and_contract_awards(
     assert result.exit_code == 0 and "no related-party path for contract ftm:aw" in result.stderr
     hit = json.loads(ok(run("search", "Member of Parliament", "--json")).stdout.splitlines()[0])
     assert (hit["id"], hit["kind"]) == ("ftm:position:pos2", "agency")
+
+
+@pytest.mark.parametrize("name", ["py-dncp/277004.json", "py-dncp/274231.json",
+                                  "bods-package-fi-soe.json", "oo-register-aimia-real.json"])  # fmt: skip
+def test_a_large_document_is_streamed_to_the_same_items_and_lines(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Packages past STREAM_BYTES are decoded item by item from a sliding buffer (constant
+    memory); forced on these small files, the items and their lines are the whole-file ones."""
+    from cofi.importers import jsonio
+
+    path = REAL / name
+    keys = ("records", "releases", "statements")
+
+    def whole() -> list[tuple[int, Any]]:
+        return list(jsonio.json_items(path, keys, lambda d: False))
+
+    expected = whole()
+    monkeypatch.setattr(jsonio, "STREAM_BYTES", 0)
+    monkeypatch.setattr(jsonio, "_CHUNK", 97)  # a tiny buffer: values cut at every edge
+    assert whole() == expected and len(expected) >= 1
+
+
+def test_a_broken_large_document_is_reported_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cofi.importers import jsonio
+
+    path = tmp_path / "broken.json"
+    path.write_text('{"statements": [\n {"statementID": "a"},\n {"statementID": "b",,}\n]}\n',
+                    encoding="utf-8")  # fmt: skip
+    monkeypatch.setattr(jsonio, "STREAM_BYTES", 0)
+    items = list(jsonio.json_items(path, ("statements",), lambda d: False))
+    assert items[0] == (2, {"statementID": "a"})
+    line, problem = items[1]
+    assert line == 3 and isinstance(problem, jsonio.JsonProblem) and "not JSON" in problem

@@ -36,6 +36,9 @@ def json_items(
     """
     name = str(path)
     try:
+        if not _json_lines(path) and path.stat().st_size >= STREAM_BYTES:
+            yield from _stream(path, package_keys)
+            return
         with path.open(encoding="utf-8-sig") as fh:
             first, text = 0, ""
             for first, text in enumerate(fh, start=1):  # noqa: B007 (used after the loop)
@@ -64,6 +67,123 @@ def json_items(
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     yield from _document(document, package_keys, is_item)
+
+
+STREAM_BYTES = 32 << 20
+"""A JSON document (not JSON lines) this large is streamed item by item as a package, in
+constant memory; a smaller one is read whole (exact for bare items whose keys come in any order)."""
+_CHUNK = 1 << 20
+_MAX_ITEM = 64 << 20
+"""Streaming gives up on a single item (a release, a statement) larger than this."""
+
+
+def _json_lines(path: Path) -> bool:
+    """JSON lines: the first line, found within the first megabyte, is a whole JSON value."""
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.read(_CHUNK)
+    for text in head.split("\n"):
+        if text.strip():
+            if len(text) == len(head) and len(head) == _CHUNK:
+                return False  # one line longer than the megabyte: a compact document
+            try:
+                json.loads(text)
+            except ValueError:
+                return False
+            return True
+    return False
+
+
+def _stream(path: Path, package_keys: tuple[str, ...]) -> Iterator[Item]:
+    """The items of a large JSON document, decoded one at a time from a sliding buffer: the
+    elements of a top-level array, else of the top-level object's `package_keys` arrays."""
+    with path.open(encoding="utf-8-sig") as fh:
+        scan = _Scanner(fh)
+        try:
+            if scan.peek() == "[":
+                yield from scan.elements()
+                return
+            scan.expect("{")
+            while scan.peek() != "}":
+                key = scan.value()
+                scan.expect(":")
+                if key in package_keys and scan.peek() == "[":
+                    yield from scan.elements()
+                else:
+                    scan.value()  # package metadata: read and dropped
+                if scan.peek() == ",":
+                    scan.expect(",")
+        except ValueError as exc:
+            yield scan.line(), JsonProblem(f"not JSON ({exc})")
+
+
+class _Scanner:
+    """JSON values read from a text file through a buffer of about `_CHUNK` characters, with the
+    line each starts on."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh, self.buf, self.pos, self.eof = fh, "", 0, False
+        self.lines_before = 0
+        """Line breaks in the text before `counted` (dropped from the buffer or not)."""
+        self.counted = 0
+        """Where in the buffer the line breaks have been counted up to."""
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        if self.pos > _CHUNK:
+            self.lines_before += self.buf.count("\n", self.counted, self.pos)
+            self.buf, self.pos, self.counted = self.buf[self.pos :], 0, 0
+        chunk = self.fh.read(_CHUNK)
+        self.eof = not chunk
+        self.buf += chunk
+        return bool(chunk)
+
+    def line(self) -> int:
+        """The line at the current position (line breaks counted once, as the position moves)."""
+        self.lines_before += self.buf.count("\n", self.counted, self.pos)
+        self.counted = self.pos
+        return self.lines_before + 1
+
+    def peek(self) -> str:
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in _WS:
+                self.pos += 1
+            if self.pos < len(self.buf) or not self._more():
+                return self.buf[self.pos : self.pos + 1]
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            found = self.buf[self.pos : self.pos + 1] or "the end"
+            raise ValueError(f"{char!r} expected at line {self.line()}, found {found!r}")
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buf, self.pos)
+            except ValueError:
+                if len(self.buf) - self.pos > _MAX_ITEM:
+                    raise ValueError(f"an item over {_MAX_ITEM >> 20} MB at line {self.line()} "
+                                     "(or broken JSON)") from None  # fmt: skip
+                if self._more():
+                    continue
+                raise
+            if end == len(self.buf) and self._more():
+                continue  # a number cut by the buffer's end: read on and decode again
+            self.pos = end
+            return value
+
+    def elements(self) -> Iterator[Item]:
+        self.expect("[")
+        while self.peek() != "]":
+            if not self.peek():
+                raise ValueError("the document ends inside an array")
+            line = self.line()
+            yield line, self.value()
+            if self.peek() == ",":
+                self.expect(",")
+        self.expect("]")
 
 
 class JsonProblem(str):
