@@ -92,6 +92,11 @@ class CofiGroup(click.Group):
             sys.exit(0)
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written by the interrupted step", 130)
+        except OSError as exc:
+            if _debug(ctx):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}", 1)  # an --out file that cannot be written
         except Exception as exc:
             if _debug(ctx):
                 raise
@@ -607,14 +612,23 @@ def sweep_command(
     if everything and signed_since:
         raise click.UsageError("--all and --since cannot be combined")
     store = obj.store()
-    result = run_sweep(store, _rules(**limits), everything=everything, signed_since=signed_since)
     fmt = fmt or _format_for(out)
-    title = f"cofi sweep of {date.today()}: {len(result.reported)} finding(s) reported"
-    if out is None:
-        write_findings(result.reported, fmt, sys.stdout, title)
-    else:
-        with out.open("w", encoding="utf-8", newline="") as fh:
-            write_findings(result.reported, fmt, fh, title)
+    # The --out file is opened first: a sweep stores what it finds, so a report that could not
+    # be written afterwards would be lost to the next (incremental) sweep.
+    fh = out.open("w", encoding="utf-8", newline="") if out is not None else sys.stdout
+    try:
+        result = run_sweep(
+            store, _rules(**limits), everything=everything, signed_since=signed_since
+        )
+        title = f"cofi sweep of {date.today()}: {len(result.reported)} finding(s) reported"
+        write_findings(result.reported, fmt, fh, title)
+    except BaseException:
+        if out is not None:
+            fh.close()
+            out.unlink(missing_ok=True)
+        raise
+    if out is not None:
+        fh.close()
     where = f", written to {out}" if out else ""
     click.echo(
         f"swept {result.checked} of {result.contracts} contract(s): {result.found} finding(s), "

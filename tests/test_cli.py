@@ -111,3 +111,19 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     piped = subprocess.run([*cmd[:4], str(tmp_path / "s2"), *cmd[5:]], capture_output=True)
     assert piped.returncode == 0
     assert b"validating" not in piped.stderr
+
+
+def test_an_out_file_that_cannot_be_written_is_one_line_naming_it(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert run("load", str(DEMO)).exit_code == 0
+    target = tmp_path / "no" / "such" / "dir" / "report.html"
+    for args in (("sweep", "--out", str(target)), ("explore", "K-40", "--out", str(target))):
+        result = run(*args)
+        assert result.exit_code == 1
+        assert result.stderr.strip().splitlines() == [
+            f"cofi: error: {target}: No such file or directory"
+        ]
+    # the failed sweep swept nothing: its findings are still new to the next one
+    reported = run("sweep", "--format", "jsonl").stdout.splitlines()
+    assert len(reported) == 4
