@@ -84,14 +84,20 @@ def test_every_command_is_in_the_readme(name: str) -> None:
     assert re.search(rf"cofi( --store \S+)? {name}\b", text), f"README has no example of {name}"
 
 
-def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", ["bundle", "ocds"])
+def test_progress_bar_only_on_a_terminal(tmp_path: Path, source: str) -> None:
+    """A bar over a bundle's lines; a running count of rows for an importer's input."""
     import os
     import pty
 
-    from cofi.bulk import write_bulk_bundle
+    from cofi.bulk import write_bulk_bundle, write_ocds_releases
 
     bundle = tmp_path / "bulk"
-    write_bulk_bundle(bundle, 30_000, seed=3)
+    if source == "bundle":
+        write_bulk_bundle(bundle, 30_000, seed=3)
+    else:
+        bundle = tmp_path / "releases.jsonl"
+        write_ocds_releases(bundle, 5_000, seed=3)
     primary, secondary = pty.openpty()
     cmd = [sys.executable, "-m", "cofi", "--store", str(tmp_path / "s"), "load", str(bundle)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=secondary)
@@ -108,6 +114,8 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     os.close(primary)
     assert proc.wait() == 0
     assert b"validating" in seen
+    if source == "ocds":
+        assert b"validating: 15,000 rows" in seen  # an agency, a company, a contract each
     piped = subprocess.run([*cmd[:4], str(tmp_path / "s2"), *cmd[5:]], capture_output=True)
     assert piped.returncode == 0
     assert b"validating" not in piped.stderr
