@@ -56,39 +56,33 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
 
 
-def bench_load(rows: int, work: Path) -> dict[str, float]:
-    bundle = work / "bundle"
-    counts = write_bulk_bundle(bundle, rows, seed=1)
-    total = sum(counts.values())
-    store = work / "store"
+def timed_load(store: Path, source: Path) -> tuple[float, float]:
+    """Seconds and peak memory (MB, PSS of the load and its readers) of a real `cofi load`."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cofi", "--store", str(store), "load", str(bundle)],
+        [sys.executable, "-m", "cofi", "--store", str(store), "load", str(source)],
         stdout=subprocess.DEVNULL,
     )
     with PeakMemory(proc.pid) as mem:
         if proc.wait() != 0:
             raise SystemExit(f"cofi load failed with exit code {proc.returncode}")
-    seconds = time.perf_counter() - start
-    return {"rows": total, "seconds": seconds, "rows_per_s": total / seconds,
-            "peak_mb": mem.peak_kib / 1024}  # fmt: skip
+    return time.perf_counter() - start, mem.peak_kib / 1024
+
+
+def bench_load(rows: int, work: Path) -> dict[str, float]:
+    bundle = work / "bundle"
+    total = sum(write_bulk_bundle(bundle, rows, seed=1).values())
+    seconds, peak = timed_load(work / "store", bundle)
+    return {"rows": total, "seconds": seconds, "rows_per_s": total / seconds, "peak_mb": peak}
 
 
 def bench_ocds(releases: int, work: Path) -> dict[str, float]:
     """`cofi load` of a JSON-lines file of `releases` OCDS releases into a fresh store."""
     path = work / "releases.jsonl"
     write_ocds_releases(path, releases, seed=1)
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cofi", "--store", str(work / "store"), "load", str(path)],
-        stdout=subprocess.DEVNULL,
-    )
-    with PeakMemory(proc.pid) as mem:
-        if proc.wait() != 0:
-            raise SystemExit(f"cofi load failed with exit code {proc.returncode}")
-    seconds = time.perf_counter() - start
+    seconds, peak = timed_load(work / "store", path)
     return {"releases": releases, "seconds": seconds, "per_s": releases / seconds,
-            "peak_mb": mem.peak_kib / 1024, "mb": path.stat().st_size / 2**20}  # fmt: skip
+            "peak_mb": peak, "mb": path.stat().st_size / 2**20}  # fmt: skip
 
 
 def bench_detect(scale: str, work: Path) -> dict[str, Any]:

@@ -161,3 +161,45 @@ def test_the_conformance_suite_skips_its_neo4j_half_with_a_reason(
     with pytest.raises(pytest.skip.Exception, match="NEO4J_URI is not set"):
         neo4j_uri()
     assert "Neo4j 5.26" in SKIP_REASON
+
+
+def test_load_batches_share_one_kind_and_come_out_as_they_fill(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cofi.store import neo4j
+
+    monkeypatch.setattr(neo4j, "BATCH", 2)
+    items = ["p1", "c1", "p2", "p3", "c2", "p4", "c3"]
+    got = list(neo4j._batches_by(items, lambda s: s[0]))
+    assert got == [("p", ["p1", "p2"]), ("c", ["c1", "c2"]), ("p", ["p3", "p4"]), ("c", ["c3"])]
+
+
+def test_a_finding_is_written_with_each_path_node_matched_by_id_or_identifier_key(
+    tmp_path: Path,
+) -> None:
+    """The rows `sweep/findings_write.cypher` receives, from a real finding through a shared
+    address (an identifier node is matched by its kind's key, an entity by its id)."""
+    from cofi.store.embedded import EmbeddedStore
+    from cofi.store.neo4j import _finding_row
+    from cofi.sweep import Rules, sweep
+    from tests.test_detect import SCENARIOS
+
+    runner = CliRunner()
+    store_dir = tmp_path / "store"
+    assert runner.invoke(cli, ["--store", str(store_dir), "load", str(SCENARIOS)]).exit_code == 0
+    store = EmbeddedStore(store_dir, create=False)
+    try:
+        found = sweep(store, Rules(), everything=True, signed_since=None).reported
+    finally:
+        store.close()
+    (f,) = [x for x in found if x.pattern == "SHARED_ADDRESS"]
+    row = _finding_row(f)
+    assert row["props"]["finding_id"] == f.finding_id and row["props"]["active"] is True
+    assert set(row) == {"finding_id", "contract_id", "decision_maker_id", "winner_id", "props",
+                        "steps"}  # fmt: skip
+    first, middle, last = row["steps"]
+    assert first == {"step": 0, "id": f.decision_maker_id, "address": None, "phone": None,
+                     "email": None}  # fmt: skip
+    assert middle["id"] is None and middle["address"] == f.path[2]["id"].split(":", 1)[1]
+    assert last["id"] == f.winner_id and last["step"] == 2
+    query("sweep/findings_write").check({"rows": [row]})

@@ -102,7 +102,7 @@ def read_input(files: list[InputFile], part: Part) -> Iterator[RawRow]:
         if importer is None:
             part.seq += 1
             reason = "cannot tell its format (not a bundle, OCDS, BODS or FtM file); use --format"
-            if not f.path.read_bytes().strip():
+            if f.path.stat().st_size == 0:
                 reason = "the file is empty"
             yield RawRow(name, 1, "", {}, RowError(name, 1, "file", reason), part.seq)
             continue

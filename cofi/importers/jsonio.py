@@ -36,37 +36,36 @@ def json_items(
     """
     name = str(path)
     try:
-        if not _json_lines(path) and path.stat().st_size >= STREAM_BYTES:
+        lines = json_lines_file(path)
+        if not lines and path.stat().st_size >= STREAM_BYTES:
             yield from _stream(path, package_keys)
             return
-        with path.open(encoding="utf-8-sig") as fh:
-            first, text = 0, ""
-            for first, text in enumerate(fh, start=1):  # noqa: B007 (used after the loop)
-                if text.strip():
-                    break
-            else:
-                yield 1, JsonProblem("the file is empty")
-                return
-            try:
-                value = json.loads(text)
-            except ValueError:
-                pass  # not JSON lines: a document over several lines
-            else:
-                yield from _expand(first, value, package_keys, is_item)
-                for line, text in enumerate(fh, start=first + 1):
-                    if not text.strip():
-                        continue
-                    try:
-                        value = json.loads(text)
-                    except ValueError as exc:
-                        yield line, JsonProblem(f"not JSON ({exc})")
-                        continue
-                    yield from _expand(line, value, package_keys, is_item)
-                return
+        if lines:
+            yield from _lines(path, package_keys, is_item)
+            return
         document = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if not document.strip():
+        yield 1, JsonProblem("the file is empty")
+        return
     yield from _document(document, package_keys, is_item)
+
+
+def _lines(
+    path: Path, package_keys: tuple[str, ...], is_item: Callable[[dict[str, Any]], bool]
+) -> Iterator[Item]:
+    """The items of a JSON-lines file, a line at a time."""
+    with path.open(encoding="utf-8-sig") as fh:
+        for line, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                yield line, JsonProblem(f"not JSON ({exc})")
+                continue
+            yield from _expand(line, value, package_keys, is_item)
 
 
 STREAM_BYTES = 32 << 20
@@ -77,14 +76,15 @@ _MAX_ITEM = 64 << 20
 """Streaming gives up on a single item (a release, a statement) larger than this."""
 
 
-def _json_lines(path: Path) -> bool:
-    """JSON lines: the first line, found within the first megabyte, is a whole JSON value."""
+def json_lines_file(path: Path) -> bool:
+    """Whether the file is JSON lines: its first non-empty line, found within the first
+    megabyte, is a whole JSON value (a longer first line is a compact document)."""
     with path.open(encoding="utf-8-sig", errors="replace") as fh:
         head = fh.read(_CHUNK)
     for text in head.split("\n"):
         if text.strip():
-            if len(text) == len(head) and len(head) == _CHUNK:
-                return False  # one line longer than the megabyte: a compact document
+            if len(text) == len(head) == _CHUNK:
+                return False
             try:
                 json.loads(text)
             except ValueError:
@@ -286,19 +286,3 @@ class _LineCounter:
         self.line += self.text.count("\n", self.pos, offset)
         self.pos = offset
         return self.line
-
-
-def json_lines_file(path: Path) -> bool:
-    """Whether the file is JSON lines: its first non-empty line is a whole JSON value."""
-    try:
-        with path.open(encoding="utf-8-sig") as fh:
-            for text in fh:
-                if text.strip():
-                    try:
-                        json.loads(text)
-                    except ValueError:
-                        return False
-                    return True
-    except UnicodeDecodeError:
-        return False
-    return False

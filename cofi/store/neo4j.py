@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -84,6 +84,24 @@ def _write(session: Session, name: str, slots: dict[str, str] | None = None, **p
         run(tx, name, slots, **params).consume()
 
     session.execute_write(work)
+
+
+K = TypeVar("K")
+
+
+def _batches_by(items: Iterable[T], key: Callable[[T], K]) -> Iterator[tuple[K, list[T]]]:
+    """`items` in batches of up to BATCH that share `key` (a label or a relationship type is
+    part of a query's text, so one batch is one kind), each batch as soon as it is full."""
+    pending: dict[K, list[T]] = defaultdict(list)
+    for item in items:
+        batch = pending[key(item)]
+        batch.append(item)
+        if len(batch) == BATCH:
+            yield key(item), batch
+            pending[key(item)] = []
+    for k, batch in pending.items():
+        if batch:
+            yield k, batch
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -225,27 +243,11 @@ class Neo4jStore:
         rev = (meta.rev or 0) + 1
         load = _Load(rev, log_touched=meta.has_data)
         with self._session() as s:
-            pending: dict[Kind, list[EntityRecord]] = defaultdict(list)
-            for record in plan.entities():
-                batch = pending[record.kind]
-                batch.append(record)
-                if len(batch) == BATCH:
-                    load.entities(s, record.kind, batch)
-                    batch.clear()
-            for kind, batch in pending.items():
-                if batch:
-                    load.entities(s, kind, batch)
+            for kind, records in _batches_by(plan.entities(), lambda r: r.kind):
+                load.entities(s, kind, records)
             load.finish_entities(s)
-            links: dict[str, list[LinkRecord]] = defaultdict(list)
-            for link in plan.links():
-                batch_l = links[link.type]
-                batch_l.append(link)
-                if len(batch_l) == BATCH:
-                    load.links(s, link.type, batch_l)
-                    batch_l.clear()
-            for type_, batch_l in links.items():
-                if batch_l:
-                    load.links(s, type_, batch_l)
+            for type_, links in _batches_by(plan.links(), lambda link: link.type):
+                load.links(s, type_, links)
             report = load.report()
             if report.changed:
                 run(s, "store/set_rev", key=META_KEY, rev=rev).consume()
@@ -488,13 +490,12 @@ def _finding_row(f: Finding) -> dict[str, Any]:
     """A finding as `sweep/findings_write` takes it: its node's properties and its path."""
     steps: list[dict[str, Any]] = []
     for step, node in enumerate(f.path[::2]):
-        kind = Kind(node["kind"])
-        if kind in IDENTIFIER_KINDS:
-            steps.append({"step": step, "id": None, **{k.value: None for k in IDENTIFIER_KINDS},
-                          kind.value: node["id"].split(":", 1)[1]})  # fmt: skip
-        else:
-            steps.append({"step": step, "id": node["id"],
-                          **{k.value: None for k in IDENTIFIER_KINDS}})  # fmt: skip
+        # an entity by its id, an identifier node by its kind's key (the query matches each)
+        row: dict[str, Any] = {"step": step, "id": node["id"]}
+        row.update({k.value: None for k in IDENTIFIER_KINDS})
+        if Kind(node["kind"]) in IDENTIFIER_KINDS:
+            row["id"], row[node["kind"]] = None, node["id"].split(":", 1)[1]
+        steps.append(row)
     props = {
         "finding_id": f.finding_id,
         "contract_id": f.contract_id,
