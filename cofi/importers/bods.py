@@ -39,7 +39,7 @@ from cofi.importers.common import (
     text,
     unique_links,
 )
-from cofi.importers.jsonio import JsonProblem, json_items
+from cofi.importers.jsonio import JsonProblem, json_items_twice
 from cofi.vocab import Kind
 
 PACKAGE_KEYS = ("statements",)
@@ -108,10 +108,11 @@ def read(path: Path) -> Iterator[RawRow]:
 
 def _read(rows: Rows, path: Path) -> Iterator[RawRow]:
     index = _Index()
-    for _, item in json_items(path, PACKAGE_KEYS, is_item):
-        if isinstance(item, dict) and not isinstance(item, JsonProblem):
+    first, second = json_items_twice(path, PACKAGE_KEYS, is_item)
+    for _, item in first:
+        if isinstance(item, dict):
             index.add(item)
-    for line, item in json_items(path, PACKAGE_KEYS, is_item):
+    for line, item in second:
         if isinstance(item, JsonProblem):
             yield rows.problem(line, "row", str(item))
         elif not isinstance(item, dict) or not is_item(item):

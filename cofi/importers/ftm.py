@@ -40,7 +40,7 @@ from cofi.importers.common import (
     text,
     unique_links,
 )
-from cofi.importers.jsonio import JsonProblem, json_items
+from cofi.importers.jsonio import JsonProblem, json_items_twice
 from cofi.vocab import Kind
 
 ENTITY_SCHEMATA = {
@@ -120,13 +120,14 @@ def read(path: Path) -> Iterator[RawRow]:
 
 def _read(rows: Rows, path: Path) -> Iterator[RawRow]:
     index = _Index()
-    for _, item in json_items(path, (), is_item):
-        if isinstance(item, dict) and not isinstance(item, JsonProblem):
+    first, second = json_items_twice(path, (), is_item)
+    for _, item in first:
+        if isinstance(item, dict):
             index.add(item)
     skipped: Counter[str] = Counter()
     positions_made: set[str] = set()
     line = 0
-    for line, e in json_items(path, (), is_item):
+    for line, e in second:
         if isinstance(e, JsonProblem):
             yield rows.problem(line, "row", str(e))
             continue

@@ -13,7 +13,7 @@ where its text starts, found while the document is decoded, so errors name `file
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,20 @@ def json_items(
         yield 1, JsonProblem("the file is empty")
         return
     yield from _document(document, package_keys, is_item)
+
+
+def json_items_twice(
+    path: Path, package_keys: tuple[str, ...], is_item: Callable[[dict[str, Any]], bool]
+) -> tuple[Iterable[Item], Iterable[Item]]:
+    """The items for an importer's two passes (an index, then the rows).
+
+    A small document is decoded once and its items kept for both passes; JSON lines and a
+    streamed document are read twice, so that memory stays flat.
+    """
+    if json_lines_file(path) or path.stat().st_size >= STREAM_BYTES:
+        return (json_items(path, package_keys, is_item), json_items(path, package_keys, is_item))
+    items = list(json_items(path, package_keys, is_item))
+    return items, items
 
 
 def _lines(

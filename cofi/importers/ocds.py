@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from cofi.bundle import RawRow
 from cofi.importers.common import Rows, day, identifier_columns, number, obj, text
-from cofi.importers.jsonio import JsonProblem, json_items, json_lines_file
+from cofi.importers.jsonio import JsonProblem, json_items, json_items_twice, json_lines_file
 from cofi.vocab import Kind
 
 PACKAGE_KEYS = ("records", "releases")
@@ -44,9 +44,14 @@ def is_item(value: dict[str, Any]) -> bool:
 def read(path: Path) -> Iterator[RawRow]:
     """The rows of an OCDS file; releases of one ocid are merged before any row is made."""
     rows = Rows(path)
-    expected = _items_per_ocid(path)
+    if json_lines_file(path):  # count with a regular expression, decode once
+        expected = _ocids_per_line(path)
+        items: Iterable[tuple[int, Any]] = json_items(path, PACKAGE_KEYS, is_item)
+    else:
+        first, items = json_items_twice(path, PACKAGE_KEYS, is_item)
+        expected = Counter(_ocid(item) for _, item in first if isinstance(item, dict))
     pending: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    for line, item in json_items(path, PACKAGE_KEYS, is_item):
+    for line, item in items:
         if isinstance(item, JsonProblem):
             yield rows.problem(line, "row", str(item))
             continue
@@ -70,18 +75,13 @@ def read(path: Path) -> Iterator[RawRow]:
         yield from _process(rows, items[0][0], ocid, _merge([r for _, r in items]))
 
 
-def _items_per_ocid(path: Path) -> Counter[str]:
-    """How many releases or records each ocid has in the file (so each is merged once)."""
+def _ocids_per_line(path: Path) -> Counter[str]:
+    """How many lines of a JSON-lines file each ocid starts (so its releases merge once)."""
     counts: Counter[str] = Counter()
-    if json_lines_file(path):
-        with path.open(encoding="utf-8-sig") as fh:
-            for line in fh:
-                if match := _OCID.search(line):
-                    counts[match.group(1)] += 1
-        return counts
-    for _, item in json_items(path, PACKAGE_KEYS, is_item):
-        if isinstance(item, dict) and not isinstance(item, JsonProblem):
-            counts[_ocid(item)] += 1
+    with path.open(encoding="utf-8-sig") as fh:
+        for line in fh:
+            if match := _OCID.search(line):
+                counts[match.group(1)] += 1
     return counts
 
 
