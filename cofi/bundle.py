@@ -8,7 +8,10 @@ UTF-8, a header with unknown or missing columns) raise `InvalidInput`: no row of
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+import mmap
+import operator
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +33,7 @@ class RawRow(NamedTuple):
     data: dict[str, Any]
     problem: RowError | None = None
     seq: int = 0
-    """The row's position among all rows of the bundles read (0-based)."""
+    """The row's place in the input: rows sort by it in input order (see `SEQ_PER_FILE`)."""
     notes: tuple[tuple[str, str], ...] = ()
     """(field, reason) warnings about the row that do not make it invalid (importers)."""
 
@@ -39,21 +42,31 @@ NOTE = "note"
 """The kind of a RawRow that is no row, only `notes` about the input (an importer's remarks)."""
 
 
-class Part:
-    """Which rows one of `parts` readers takes: every `parts`-th run of `chunk` rows.
+SEQ_PER_FILE = 1 << 40
+"""A row's `seq` is its file's place among the files read times this, plus its line (CSV, JSON
+lines) or its number in the file (importers): rows sort in input order across readers."""
 
-    Each reader parses every file (CSV parsing is cheap) but builds and validates only its share,
-    so rows keep one numbering, `seq`, across readers.
+
+class Part:
+    """Which rows one of `parts` readers takes.
+
+    A CSV file is cut into `parts` byte ranges at row boundaries, each parsed by one reader only
+    (see `csv_ranges`); a JSON-lines file is read by every reader, each taking every `parts`-th
+    run of `chunk` lines.
     """
 
     def __init__(self, part: int = 0, parts: int = 1, chunk: int = 10_000) -> None:
         self.part, self.parts, self.chunk = part, parts, chunk
-        self.seq = -1
 
-    def take(self) -> bool:
-        """Count one more row; whether it is this reader's (the CSV reader inlines this)."""
-        self.seq += 1
-        return self.parts == 1 or (self.seq // self.chunk) % self.parts == self.part
+    def take(self, line: int) -> bool:
+        """Whether line `line` of a JSON-lines file is this reader's."""
+        return self.parts == 1 or (line // self.chunk) % self.parts == self.part
+
+
+class Misplit(Exception):
+    """A CSV byte range ended inside a quoted field: the ranges were cut by counting quotes, and
+    a stray quote inside an unquoted field (which CSV readers take literally) misled the count.
+    The caller reads the file again whole."""
 
 
 def bundle_files(paths: list[Path]) -> list[tuple[Path, str | None]]:
@@ -102,16 +115,6 @@ def _is_bundle_jsonl(path: Path) -> bool:
     return False
 
 
-def read_rows(paths: list[Path], part: Part | None = None) -> Iterator[RawRow]:
-    """Every row of the bundles at `paths` (or `part`'s share), with `file:line` provenance."""
-    part = part or Part()
-    for path, kind in bundle_files(paths):
-        if kind is None:
-            yield from read_jsonl(path, part)
-        else:
-            yield from read_csv(path, kind, part)
-
-
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in data.items():
@@ -124,41 +127,111 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_csv(path: Path, kind: str, part: Part) -> Iterator[RawRow]:
+def read_csv(path: Path, kind: str, part: Part, base: int = 0) -> Iterator[RawRow]:
+    """The rows of `part`'s byte range of the CSV file at `path` (`seq` = `base` + line).
+
+    Raises `Misplit` when a range that is not the file's last ends inside a quoted field.
+    """
     name = str(path)
-    start = 1
+    line = 1  # where the next row starts
+    last = True  # whether the rows read run to the end of the file
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, strict=True)
+            head = csv.reader(fh, strict=True)
             try:
-                header = [h.strip() for h in next(reader)]
+                header = [h.strip() for h in next(head)]
             except StopIteration:
                 return
             _check_header(name, kind, header)
             width = len(header)
-            start = reader.line_num + 1
-            seq, every, chunk, mine = part.seq, part.parts, part.chunk, part.part
+            line = head.line_num + 1
+            rows: Iterator[str] = fh
+            if part.parts > 1:
+                start, end = csv_ranges(path, part.parts)[part.part]
+                if start == end:
+                    return
+                last = end == path.stat().st_size
+                before = count_lines(path, 0, start)
+                if start > 0:
+                    # Seeking a UTF-8 text file to a byte offset is exact: no decoder state
+                    # crosses a line.
+                    fh.seek(start)
+                    line = before + 1
+                if not last:
+                    rows = itertools.islice(fh, before + count_lines(path, start, end) - line + 1)
+            first = line
+            reader = csv.reader(rows, strict=True)
             for cells in reader:
-                line = start
-                start = reader.line_num + 1
+                row_line, line = line, first + reader.line_num
                 if not "".join(cells).strip():
                     continue
-                seq += 1
-                if every > 1 and (seq // chunk) % every != mine:
-                    continue
+                seq = base + row_line
                 if len(cells) != width:
                     problem = RowError(
-                        name, line, "row", f"has {len(cells)} fields, the header has {width}"
+                        name, row_line, "row", f"has {len(cells)} fields, the header has {width}"
                     )
-                    yield RawRow(name, line, kind, {}, problem, seq)
+                    yield RawRow(name, row_line, kind, {}, problem, seq)
                     continue
-                data = {h: v for h, c in zip(header, cells, strict=True) if (v := c.strip())}
-                yield RawRow(name, line, kind, data, None, seq)
-            part.seq = seq
+                # the non-empty cells, stripped (the same as a dict comprehension, in C)
+                data = dict(filter(_VALUE, zip(header, map(str.strip, cells), strict=True)))
+                yield RawRow(name, row_line, kind, data, None, seq)
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except csv.Error as exc:
-        raise InvalidInput(f"{name}:{start}: row: malformed CSV ({exc})") from None
+        if not last and "unexpected end of data" in str(exc):
+            raise Misplit(name) from None
+        raise InvalidInput(f"{name}:{line}: row: malformed CSV ({exc})") from None
+
+
+_BLOCK = 1 << 24
+_VALUE = operator.itemgetter(1)
+
+
+def csv_ranges(path: Path, parts: int) -> list[tuple[int, int]]:
+    """`parts` byte ranges that cover the CSV file at `path`, each (but the first, which holds
+    the header) starting right after a newline outside quotes.
+
+    Outside quotes means after an even number of quote characters, which is exact for CSV as
+    written by any tool; a stray quote inside an unquoted field (taken literally by CSV readers)
+    can mislead it, which the reader of the range before notices (`Misplit`).
+    """
+    size = path.stat().st_size
+    bounds, pos, quotes = [0], 0, 0
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        for w in range(parts):  # w = 0: the end of the header
+            target = max(pos, size * w // parts)
+            quotes += sum(mm[i : min(i + _BLOCK, target)].count(b'"')
+                          for i in range(pos, target, _BLOCK))  # fmt: skip
+            pos = target
+            while True:
+                newline = mm.find(b"\n", pos)
+                if newline < 0:
+                    pos = size
+                    break
+                quotes += mm[pos : newline + 1].count(b'"')
+                pos = newline + 1
+                if quotes % 2 == 0:
+                    break
+            if w:
+                bounds.append(pos)
+    bounds.append(size)
+    return list(itertools.pairwise(bounds))
+
+
+def count_lines(path: Path, start: int, end: int) -> int:
+    """How many line ends bytes [start, end) of `path` hold, as Python reads a text file opened
+    with newline='' (\\n, \\r\\n or a lone \\r).  `start` must not split a \\r\\n."""
+    if end <= start:
+        return 0
+    lines = 0
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        for i in range(start, end, _BLOCK):
+            stop = min(i + _BLOCK, end)
+            block = mm[i:stop]
+            lines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if stop < end and block.endswith(b"\r") and mm[stop : stop + 1] == b"\n":
+                lines -= 1  # a \r\n across two blocks: counted once, by its \n
+    return lines
 
 
 def _check_header(name: str, kind: str, header: list[str]) -> None:
@@ -176,14 +249,16 @@ def _check_header(name: str, kind: str, header: list[str]) -> None:
             raise InvalidInput(f"{name}:1: {column}: required column missing")
 
 
-def read_jsonl(path: Path, part: Part) -> Iterator[RawRow]:
+def read_jsonl(path: Path, part: Part, base: int = 0) -> Iterator[RawRow]:
+    """The rows of `part`'s lines of the JSON-lines bundle file at `path` (`seq` = `base` +
+    line)."""
     name = str(path)
     try:
         with path.open(encoding="utf-8-sig") as fh:
             for line, text in enumerate(fh, start=1):
-                if not text.strip() or not part.take():
+                if not part.take(line) or not text.strip():
                     continue
-                seq = part.seq
+                seq = base + line
                 try:
                     obj = json.loads(text)
                 except ValueError as exc:

@@ -179,17 +179,28 @@ def load(
 def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None) -> None:
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if plan.rejects:
-        target = rejects or Path("rejects.jsonl")
-        with target.open("w", encoding="utf-8") as fh:
-            for reject in plan.rejects:
-                fh.write(reject.as_json() + "\n")
-        for error in plan.errors:
-            click.echo(f"skipped: {error}", err=True)
-    report = store.write(plan)
+    target = rejects or Path("rejects.jsonl")
+    out, existed, written = None, target.exists(), False
+    if plan.skip_invalid:
+        # A large load's link checks end while the store writes its entities, so the rejects
+        # are known only then; the file is opened first, so that a path that cannot be written
+        # stops the load before anything is written.
+        out = target.open("a", encoding="utf-8")
+    try:
+        report = store.write(plan)
+        if out is not None and plan.rejects:
+            out.truncate(0)
+            out.writelines(reject.as_json() + "\n" for reject in plan.rejects)
+            written = True
+    finally:
+        if out is not None:
+            out.close()
+            if not written and not existed:
+                target.unlink(missing_ok=True)
+    for error in plan.errors:
+        click.echo(f"skipped: {error}", err=True)
     click.echo(_load_summary(plan, report))
     if plan.rejects:
-        target = rejects or Path("rejects.jsonl")
         click.echo(f"{len(plan.rejects)} invalid row(s) skipped, written to {target}", err=True)
 
 

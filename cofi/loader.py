@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cofi.bundle import NOTE, Part, RawRow
+import orjson
+
+from cofi.bundle import NOTE, Misplit, Part, RawRow
 from cofi.errors import LoadRejected, RowError
 from cofi.heap import gc_paused
 from cofi.importers import InputFile, input_files, read_input
@@ -47,21 +49,35 @@ from cofi.vocab import (
 
 KindLookup = Callable[[Iterable[str]], dict[str, Kind]]
 
-STAGE_NAME = "stage.sqlite"
+STAGE_DATABASES = {
+    "stage": "stage.sqlite",
+    "stage_e": "stage-entities.sqlite",
+    "stage_l": "stage-links.sqlite",
+}
+"""The staging databases of a plan, by the schema name a store attaches each under: the rows
+(written by the readers), the entity checks' tables and the link checks' tables (each written by
+one process, so the entity and the link checks run side by side)."""
 _BATCH = 10_000
 _PARALLEL_BYTES = 8 << 20
 """Bundles smaller than this are validated in this process (forking costs more than it saves)."""
 
-_CONTACT_FIELDS = tuple(k.value for k in IDENTIFIER_KINDS)
-props_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False).encode
-"""An entity's fields as stored text: canonical (sorted keys), so equal fields compare equal."""
+_CONTACT_FIELDS = tuple((k.value, k) for k in IDENTIFIER_KINDS)
+
+
+def props_json(props: dict[str, Any]) -> str:
+    """An entity's fields as stored text: canonical (sorted keys, compact, UTF-8 as is), so equal
+    fields compare equal."""
+    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS).decode()
+
 
 _STAGE_SCHEMA = """
 CREATE TABLE files (fno INTEGER PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE ent (
     seq INTEGER PRIMARY KEY, id TEXT, kind TEXT, name TEXT, props TEXT, strong_id TEXT,
-    search_key TEXT, buyer_id TEXT, supplier_id TEXT, signed_on TEXT, value REAL,
-    fno INTEGER, line INTEGER
+    search_key TEXT, fno INTEGER, line INTEGER
+);
+CREATE TABLE contract (
+    seq INTEGER PRIMARY KEY, buyer_id TEXT, supplier_id TEXT, signed_on TEXT, value REAL
 );
 CREATE TABLE contact (seq INTEGER, id TEXT, kind TEXT, key TEXT, raw TEXT);
 CREATE TABLE link (
@@ -73,22 +89,30 @@ CREATE TABLE badid (id TEXT);
 CREATE TABLE warn (seq INTEGER, id TEXT, fno INTEGER, line INTEGER, field TEXT, reason TEXT);
 """
 
-_CHECK_SCHEMA = """
-CREATE TABLE ent_ids (
+_ENTITY_CHECK_SCHEMA = """
+CREATE TABLE stage_e.ent_ids (
     id TEXT PRIMARY KEY, seq INTEGER, n INTEGER, kind TEXT, ok INTEGER NOT NULL DEFAULT 1
 ) WITHOUT ROWID;
-INSERT INTO ent_ids (id, seq, n, kind) SELECT id, min(seq), count(*), kind FROM ent GROUP BY id;
-CREATE TABLE link_keys (
+INSERT INTO stage_e.ent_ids (id, seq, n, kind)
+SELECT id, min(seq), count(*), kind FROM stage.ent GROUP BY id;
+CREATE TABLE stage_e.stored (id TEXT PRIMARY KEY, kind TEXT) WITHOUT ROWID;
+CREATE TABLE stage_e.bad (id TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+
+_LINK_CHECK_SCHEMA = """
+CREATE TABLE stage_l.link_keys (
     source TEXT, target TEXT, type TEXT, role TEXT, since TEXT, seq INTEGER, n INTEGER,
     ok INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (source, target, type, role, since)
 ) WITHOUT ROWID;
-INSERT INTO link_keys (source, target, type, role, since, seq, n)
-SELECT source, target, type, role, since, min(seq), count(*) FROM link GROUP BY 1, 2, 3, 4, 5;
-CREATE TABLE stored (id TEXT PRIMARY KEY, kind TEXT) WITHOUT ROWID;
-CREATE TABLE bad (id TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE allowed (type TEXT, source TEXT, target TEXT, PRIMARY KEY (type, source, target))
-    WITHOUT ROWID;
+CREATE TABLE stage_l.allowed (
+    type TEXT, source TEXT, target TEXT, PRIMARY KEY (type, source, target)
+) WITHOUT ROWID;
+"""
+
+_GROUP_LINKS = """
+INSERT INTO stage_l.link_keys (source, target, type, role, since, seq, n)
+SELECT source, target, type, role, since, min(seq), count(*) FROM stage.link GROUP BY 1, 2, 3, 4, 5
 """
 
 
@@ -115,35 +139,84 @@ class Reject:
 
 @dataclass
 class LoadPlan:
-    """What a load writes, validated and de-duplicated in the staging database at `stage`.
+    """What a load writes, validated and de-duplicated in the staging databases in `directory`.
 
-    The rows to write are `ent_ids`/`link_keys` rows with `ok = 1` (one per id, one per link key)
-    joined to `ent`/`link` by `seq`; `contact` holds each entity row's contact keys.  Close the
-    plan (or use it as a context manager) to delete the staging database.
+    The rows to write are `stage_e.ent_ids`/`stage_l.link_keys` rows with `ok = 1` (one per id,
+    one per link key) joined to `stage.ent`/`stage.link` by `seq`; `stage.contact` holds each
+    entity row's contact keys, `stage.contract` a contract's buyer, supplier, day and value.
+
+    The link checks of a large load may still be running in another process when the plan is
+    returned (the entities, whose checks are done, can be written meanwhile): `rejects` waits for
+    them, and `complete()` also raises `LoadRejected` if rows were rejected and `skip_invalid` is
+    false.  A store calls `complete()` before it writes links.  Close the plan (or use it as a
+    context manager) to delete the staging databases.
     """
 
-    stage: Path
-    rejects: list[Reject] = field(default_factory=list)
+    directory: Path
+    skip_invalid: bool = False
     warnings: list[RowError] = field(default_factory=list)
     rows_read: int = 0
+    _rejects: dict[tuple[str, int], Reject] = field(default_factory=dict)
+    _link_checks: _LinkCheckProcess | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def databases(self) -> dict[str, Path]:
+        """The staging databases by schema name (see `STAGE_DATABASES`)."""
+        return {schema: self.directory / name for schema, name in STAGE_DATABASES.items()}
+
+    @property
+    def rejects(self) -> list[Reject]:
+        """Every rejected row, in file and line order (waits for the link checks)."""
+        if self._link_checks is not None:
+            checks, self._link_checks = self._link_checks, None
+            _merge(self._rejects, checks.result())
+        return sorted(self._rejects.values(), key=lambda r: (r.file, r.line))
 
     @property
     def errors(self) -> list[RowError]:
         return sorted(e for r in self.rejects for e in r.errors)
 
+    def complete(self) -> None:
+        """Wait for the link checks; raise `LoadRejected` if any row was rejected and invalid rows
+        are not to be skipped."""
+        if self.rejects and not self.skip_invalid:
+            raise LoadRejected(self.errors)
+
+    def connect(self, *schemas: str) -> sqlite3.Connection:
+        """A connection with the staging databases (or those of `schemas`) attached under their
+        schema names."""
+        db = sqlite3.connect(":memory:", isolation_level=None, timeout=3600)
+        db.execute("PRAGMA temp_store = MEMORY")
+        self.attach(db, *schemas)
+        return db
+
+    def attach(self, db: sqlite3.Connection, *schemas: str) -> None:
+        for schema, path in self.databases.items():
+            if schemas and schema not in schemas:
+                continue
+            db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+            db.execute(f"PRAGMA {schema}.page_size = 16384")
+            # scratch databases: no journal, no fsync, a large cache
+            for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -262144"):
+                db.execute(f"PRAGMA {schema}.{pragma}")
+
+    def detach(self, db: sqlite3.Connection) -> None:
+        for schema in self.databases:
+            db.execute(f"DETACH DATABASE {schema}")
+
     def entities(self) -> Iterator[EntityRecord]:
         """The entities to write, in id order."""
-        with closing(sqlite3.connect(self.stage)) as db:
+        with closing(self.connect()) as db:
             contacts: dict[str, list[tuple[Kind, str, str]]] = defaultdict(list)
             for eid, kind, key, raw in db.execute(
-                "SELECT c.id, c.kind, c.key, c.raw FROM contact c "
-                "JOIN ent_ids i ON i.id = c.id AND i.seq = c.seq WHERE i.ok"
+                "SELECT c.id, c.kind, c.key, c.raw FROM stage.contact c "
+                "JOIN stage_e.ent_ids i ON i.id = c.id AND i.seq = c.seq WHERE i.ok"
             ):
                 contacts[eid].append((Kind(kind), key, raw))
             for eid, kind, name, props, strong, skey in db.execute(
-                "SELECT e.id, e.kind, e.name, e.props, e.strong_id, e.search_key FROM ent_ids i "
-                "JOIN ent e ON e.seq = i.seq WHERE i.ok ORDER BY i.id"
+                "SELECT e.id, e.kind, e.name, e.props, e.strong_id, e.search_key "
+                "FROM stage_e.ent_ids i JOIN stage.ent e ON e.seq = i.seq WHERE i.ok ORDER BY i.id"
             ):
                 yield EntityRecord(
                     eid, Kind(kind), name, json.loads(props), strong, skey,
@@ -151,16 +224,19 @@ class LoadPlan:
                 )  # fmt: skip
 
     def links(self) -> Iterator[LinkRecord]:
-        """The links to write, in key order."""
-        with closing(sqlite3.connect(self.stage)) as db:
+        """The links to write, in key order (after `complete()`)."""
+        with closing(self.connect()) as db:
             for row in db.execute(
                 "SELECT l.source, l.target, l.type, l.role, l.share, l.since, l.until, "
-                "l.source_ref FROM link_keys k JOIN link l ON l.seq = k.seq WHERE k.ok "
-                "ORDER BY k.source, k.target, k.type, k.role, k.since"
+                "l.source_ref FROM stage_l.link_keys k JOIN stage.link l ON l.seq = k.seq "
+                "WHERE k.ok ORDER BY k.source, k.target, k.type, k.role, k.since"
             ):
                 yield LinkRecord(*row)
 
     def close(self) -> None:
+        if self._link_checks is not None:
+            self._link_checks.stop()
+            self._link_checks = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -185,34 +261,51 @@ def plan_load(
     plan.
 
     `store_kinds` maps ids already in the store to their kinds.  Raises `LoadRejected` listing
-    every bad row when any row is invalid and `skip_invalid` is false; raises `InvalidInput` for a
-    file that cannot be read at all.  `workers` reader processes (default: one per core for a
-    large bundle, none for a small one or for any input but bundles).
+    every bad row when an entity row is invalid and `skip_invalid` is false (for link rows, the
+    plan's `complete()` does, see `LoadPlan`); raises `InvalidInput` for a file that cannot be
+    read at all.  `workers` reader processes (default: one per core for a large bundle, none for
+    a small one or for any input but bundles); with more than one, the link checks run in a
+    process of their own beside the entity checks.
     """
     files = input_files(paths, fmt)
     tmp = tempfile.TemporaryDirectory(prefix="cofi-load-")
-    plan = LoadPlan(Path(tmp.name) / STAGE_NAME, _tmp=tmp)
+    plan = LoadPlan(Path(tmp.name), skip_invalid=skip_invalid, _tmp=tmp)
     try:
-        with closing(sqlite3.connect(plan.stage, isolation_level=None)) as db:
-            db.executescript(_STAGE_SCHEMA)
-            db.executemany("INSERT INTO files VALUES (?, ?)", enumerate(str(f.path) for f in files))
         if any(f.format != "bundle" for f in files):
             workers = 0  # an importer reads a file whole (merging by ocid, two passes)
         elif workers is None:
             size = sum(f.path.stat().st_size for f in files)
             workers = (os.cpu_count() or 1) if size >= _PARALLEL_BYTES else 0
         with gc_paused():
-            plan.rows_read = _stage(files, plan.stage, workers, progress)
-        with closing(sqlite3.connect(plan.stage, isolation_level=None)) as db:
-            _pragmas(db)
-            names = dict(db.execute("SELECT fno, name FROM files"))
-            _Checker(db, names, store_kinds).run(plan)
-        if plan.rejects and not skip_invalid:
-            raise LoadRejected(plan.errors)
+            plan.rows_read = _stage(files, plan.databases["stage"], workers, progress)
+            with closing(plan.connect()) as db:
+                names = dict(db.execute("SELECT fno, name FROM stage.files"))
+            if workers > 1:
+                plan._link_checks = _LinkCheckProcess(plan, names)
+            else:
+                links = _LinkChecks(plan, names)
+                links.create()
+                links.group()
+            with closing(plan.connect("stage", "stage_e")) as db:
+                checks = _EntityChecks(db, names, store_kinds)
+                checks.run(plan)
+            if plan._link_checks is not None:
+                plan._link_checks.go()
+            else:
+                _merge(plan._rejects, links.run())
+        if plan._rejects and not skip_invalid:
+            plan.complete()  # lists the links' rejects too
     except BaseException:
         plan.close()
         raise
     return plan
+
+
+def _merge(into: dict[tuple[str, int], Reject], rejects: Iterable[Reject]) -> None:
+    for r in rejects:
+        prev = into.get((r.file, r.line))
+        into[(r.file, r.line)] = Reject(r.file, r.line, (prev.errors if prev else ()) + r.errors,
+                                        r.row)  # fmt: skip
 
 
 def _pragmas(db: sqlite3.Connection) -> None:
@@ -229,7 +322,8 @@ def _pragmas(db: sqlite3.Connection) -> None:
 def _stage(
     files: list[InputFile], stage: Path, workers: int, progress: Callable[[int], None] | None
 ) -> int:
-    """Stage every row; the number of rows read."""
+    """Stage every row into a new staging database at `stage`; the number of rows read."""
+    _new_stage(stage, files)
     if workers <= 1:
         return _stage_part(files, stage, Part(), progress)
     global _COUNTER
@@ -246,7 +340,28 @@ def _stage(
             if progress is not None and counter.value > shown:
                 progress(counter.value - shown)
                 shown = counter.value
-        return sum(r.get() for r in results)
+    outcomes: list[int | BaseException] = []
+    for r in results:
+        try:
+            outcomes.append(r.get())
+        except Exception as exc:
+            outcomes.append(exc)
+    if any(isinstance(o, Misplit) for o in outcomes):
+        # A CSV file was cut inside a quoted field: what its readers made of it is void.
+        _new_stage(stage, files)
+        return _stage_part(files, stage, Part(), None)
+    for o in outcomes:
+        if isinstance(o, BaseException):
+            raise o
+    return sum(o for o in outcomes if isinstance(o, int))
+
+
+def _new_stage(stage: Path, files: list[InputFile]) -> None:
+    stage.unlink(missing_ok=True)
+    with closing(sqlite3.connect(stage, isolation_level=None)) as db:
+        db.execute("PRAGMA page_size = 16384")
+        db.executescript(_STAGE_SCHEMA)
+        db.executemany("INSERT INTO files VALUES (?, ?)", enumerate(str(f.path) for f in files))
 
 
 _COUNTER: Any = None
@@ -290,6 +405,7 @@ class _Staged:
     def __init__(self, db: sqlite3.Connection, fno: dict[str, int]) -> None:
         self.db, self.fno = db, fno
         self.ent: list[tuple[Any, ...]] = []
+        self.contract: list[tuple[Any, ...]] = []
         self.contact: list[tuple[Any, ...]] = []
         self.link: list[tuple[Any, ...]] = []
         self.rej: list[tuple[Any, ...]] = []
@@ -313,10 +429,11 @@ class _Staged:
         if raw.kind == "link":
             self.link.append((
                 raw.seq, row["source"], row["target"], row["type"], row.get("role", ""),
-                row.get("since", ""), row.get("share"), row.get("until", ""),
+                row.get("since", ""), row.get("share", ""), row.get("until", ""),
                 row.get("source_ref", ""), fno, raw.line,
             ))  # fmt: skip
-            self.warn.extend((raw.seq, None, fno, raw.line, f, r) for f, r in raw.notes)
+            if raw.notes:
+                self.warn.extend((raw.seq, None, fno, raw.line, f, r) for f, r in raw.notes)
             return
         self._entity(Kind(raw.kind), row, fno, raw)
 
@@ -341,20 +458,22 @@ class _Staged:
                     "to match records"
                 )
                 self.warn.append((raw.seq, eid, fno, raw.line, "registry_id", reason))
-        self.warn.extend((raw.seq, eid, fno, raw.line, f, r) for f, r in raw.notes)
+        if raw.notes:
+            self.warn.extend((raw.seq, eid, fno, raw.line, f, r) for f, r in raw.notes)
         if kind in IDENTIFIER_HOLDERS:
-            for ident in _CONTACT_FIELDS:
+            for ident, ident_kind in _CONTACT_FIELDS:
                 value = row.get(ident)
-                if value and (key := normalize_contact(Kind(ident), value)):
+                if value and (key := normalize_contact(ident_kind, value)):
                     self.contact.append((raw.seq, eid, ident, key, value))
         aliases = row.get("aliases")
         skey = search_key(name)
         if aliases:
             skey = " | ".join([skey, *map(search_key, aliases)])
-        self.ent.append((
-            raw.seq, eid, kind.value, name, props_json(row), strong, skey, row.get("buyer_id"),
-            row.get("supplier_id"), row.get("signed_on"), row.get("value"), fno, raw.line,
-        ))  # fmt: skip
+        self.ent.append((raw.seq, eid, kind.value, name, props_json(row), strong, skey, fno,
+                         raw.line))  # fmt: skip
+        if kind is Kind.CONTRACT:
+            self.contract.append((raw.seq, row["buyer_id"], row["supplier_id"], row["signed_on"],
+                                  row.get("value", "")))  # fmt: skip
 
     def _reject(self, fno: int, raw: RawRow, problems: list[tuple[str, str]]) -> None:
         data = json.dumps(raw.data, ensure_ascii=False, default=str)
@@ -363,88 +482,41 @@ class _Staged:
     def flush(self) -> None:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
-        db.executemany("INSERT INTO ent VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self.ent)
+        db.executemany("INSERT INTO ent VALUES (?,?,?,?,?,?,?,?,?)", self.ent)
+        # An absent number is staged as '' and stored as NULL: sqlite3 binds None slowly.
+        db.executemany("INSERT INTO contract VALUES (?,?,?,?,nullif(?, ''))", self.contract)
         db.executemany("INSERT INTO contact VALUES (?,?,?,?,?)", self.contact)
-        db.executemany("INSERT INTO link VALUES (?,?,?,?,?,?,?,?,?,?,?)", self.link)
+        db.executemany("INSERT INTO link VALUES (?,?,?,?,?,?,nullif(?, ''),?,?,?,?)", self.link)
         db.executemany("INSERT INTO rej VALUES (?,?,?,?,?)", self.rej)
         db.executemany("INSERT INTO badid VALUES (?)", self.badid)
         db.executemany("INSERT INTO warn VALUES (?,?,?,?,?,?)", self.warn)
         db.execute("COMMIT")
-        for rows in (self.ent, self.contact, self.link, self.rej, self.badid, self.warn):
+        for rows in (self.ent, self.contract, self.contact, self.link, self.rej, self.badid,
+                     self.warn):  # fmt: skip
             rows.clear()
 
 
 # --- step 2: cross-row checks, in SQL ----------------------------------------------------------
 
 
-class _Checker:
-    """The cross-row checks over a filled staging database, in the order they depend on each other.
+class _Rejects:
+    """Rejected rows by place, each with every reason found.
 
-    `bad` (in Python and in the `bad` table) holds the ids whose rows are rejected: a row that
-    refers to one of them is rejected too ("whose row is invalid").
+    `bad` holds the ids whose rows are rejected: a row that refers to one of them is rejected too
+    ("whose row is invalid").
     """
 
-    def __init__(
-        self, db: sqlite3.Connection, names: dict[int, str], store_kinds: KindLookup
-    ) -> None:
-        self.db, self.names, self.store_kinds = db, names, store_kinds
-        self.rejects: dict[tuple[str, int], Reject] = {}
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names = names
+        self.places: dict[tuple[str, int], Reject] = {}
         self.bad: set[str] = set()
-
-    def run(self, plan: LoadPlan) -> None:
-        db = self.db
-        db.executescript(_CHECK_SCHEMA)
-        db.executemany(
-            "INSERT INTO allowed VALUES (?, ?, ?)",
-            [
-                (name, a.value, b.value)
-                for name in INPUT_LINK_TYPES
-                for a in Kind
-                for b in Kind
-                if LINK_TYPES[name].allows(a, b)
-            ],
-        )
-        for fno, line, fld, reason, row in db.execute("SELECT * FROM rej ORDER BY fno, line"):
-            self.reject(fno, line, json.loads(row), (fld, reason))
-        self.bad.update(i for (i,) in db.execute("SELECT DISTINCT id FROM badid"))
-        self._entity_conflicts()
-        self._stored_kinds()
-        self._contract_refs()
-        db.executemany("INSERT OR IGNORE INTO bad VALUES (?)", ((i,) for i in self.bad))
-        self._links()
-        db.execute("UPDATE ent_ids SET ok = 0 WHERE id IN (SELECT id FROM bad)")
-        plan.warnings = [
-            RowError(self.names[fno], line, fld, reason)
-            for fno, line, fld, reason in db.execute(
-                "SELECT w.fno, w.line, w.field, w.reason FROM warn w "
-                "LEFT JOIN ent_ids i ON i.id = w.id AND i.seq = w.seq "
-                "WHERE w.id IS NULL OR i.id IS NOT NULL ORDER BY w.seq"
-            )
-        ]
-        plan.rejects = sorted(self.rejects.values(), key=lambda r: (r.file, r.line))
 
     def reject(self, fno: int, line: int, row: dict[str, Any], *problems: tuple[str, str]) -> None:
         file = self.names[fno]
         errors = tuple(RowError(file, line, f, r) for f, r in problems)
-        prev = self.rejects.get((file, line))
-        self.rejects[(file, line)] = Reject(file, line, (prev.errors if prev else ()) + errors, row)
+        _merge(self.places, [Reject(file, line, errors, row)])
 
-    def _entity_conflicts(self) -> None:
-        """Ids given twice with different fields: every place is rejected, naming the others."""
-        places: dict[str, list[tuple[int, int, dict[str, Any]]]] = defaultdict(list)
-        contents: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
-        for eid, kind, name, props, fno, line in self.db.execute(
-            "SELECT id, kind, name, props, fno, line FROM ent "
-            "WHERE id IN (SELECT id FROM ent_ids WHERE n > 1) ORDER BY seq"
-        ):
-            places[eid].append((fno, line, _entity_row(eid, kind, name, props)))
-            contents[eid].add((kind, name, props))
-        for eid, where in places.items():
-            if len(contents[eid]) > 1:
-                self._conflict(f"id {eid!r}", "id", where)
-                self.bad.add(eid)
-
-    def _conflict(
+    def conflict(
         self, what: str, column: str, where: list[tuple[int, int, dict[str, Any]]]
     ) -> None:
         for fno, line, row in where:
@@ -455,43 +527,7 @@ class _Checker:
                 fno, line, row, (column, f"{what} appears with conflicting fields at {elsewhere}")
             )
 
-    def _stored_kinds(self) -> None:
-        """Kinds from the store of referenced ids the bundle lacks, and of the bundle's own ids.
-
-        The ids are generated lazily: a store that is empty answers without reading them.
-        """
-        db = self.db
-
-        def missing() -> Iterator[str]:
-            for column, table, where in (
-                ("buyer_id", "ent", "kind = 'contract' AND "),
-                ("supplier_id", "ent", "kind = 'contract' AND "),
-                ("source", "link_keys", ""),
-                ("target", "link_keys", ""),
-            ):
-                yield from (
-                    i
-                    for (i,) in db.execute(
-                        f"SELECT DISTINCT {column} FROM {table} WHERE {where}"
-                        f"NOT EXISTS (SELECT 1 FROM ent_ids WHERE id = {column})"
-                    ).fetchall()
-                )
-
-        found = dict(self.store_kinds(missing()))
-        found.update(self.store_kinds(i for (i,) in db.execute("SELECT id FROM ent_ids")))
-        db.executemany("INSERT INTO stored VALUES (?, ?)", ((i, k.value) for i, k in found.items()))
-        for eid, new, stored, fno, line, name, props in db.execute(
-            "SELECT i.id, i.kind, s.kind, e.fno, e.line, e.name, e.props FROM ent_ids i "
-            "JOIN stored s ON s.id = i.id JOIN ent e ON e.seq = i.seq WHERE s.kind <> i.kind "
-            "ORDER BY i.seq"
-        ):
-            if eid in self.bad:
-                continue
-            self.bad.add(eid)
-            reason = f"id is already {_a(stored)} in the store, cannot become {_a(new)}"
-            self.reject(fno, line, _entity_row(eid, new, name, props), ("id", reason))
-
-    def _kind_of(
+    def kind_of(
         self, ref: str, bundle_kind: str | None, stored_kind: str | None
     ) -> tuple[str | None, str]:
         """The kind of a referenced id, or None with the reason it cannot be used."""
@@ -502,44 +538,167 @@ class _Checker:
             return None, f"unknown id {ref!r} (neither in the bundle nor in the store)"
         return kind, ""
 
-    def _contract_refs(self) -> None:
-        """A contract's buyer must be an agency and its supplier a company."""
-        found: list[tuple[str, int, int, dict[str, Any], list[tuple[str, str]]]] = []
-        for eid, fno, line, name, props, *refs in self.db.execute(
-            "SELECT i.id, e.fno, e.line, e.name, e.props, "
-            "e.buyer_id, bi.kind, bs.kind, e.supplier_id, si.kind, ss.kind "
-            "FROM ent_ids i JOIN ent e ON e.seq = i.seq "
-            "LEFT JOIN ent_ids bi ON bi.id = e.buyer_id LEFT JOIN stored bs ON bs.id = e.buyer_id "
-            "LEFT JOIN ent_ids si ON si.id = e.supplier_id "
-            "LEFT JOIN stored ss ON ss.id = e.supplier_id "
-            "WHERE i.kind = 'contract' ORDER BY i.seq"
+
+class _EntityChecks(_Rejects):
+    """The checks of the entity rows, in the order they depend on each other; the plan's rejects
+    and warnings so far.  They write `stage_e` (ids, their kinds in the store, bad ids)."""
+
+    def __init__(
+        self, db: sqlite3.Connection, names: dict[int, str], store_kinds: KindLookup
+    ) -> None:
+        super().__init__(names)
+        self.db, self.store_kinds = db, store_kinds
+
+    def run(self, plan: LoadPlan) -> None:
+        db = self.db
+        db.executescript(_ENTITY_CHECK_SCHEMA)
+        for fno, line, fld, reason, row in db.execute("SELECT * FROM stage.rej ORDER BY fno, line"):
+            self.reject(fno, line, json.loads(row), (fld, reason))
+        self.bad.update(i for (i,) in db.execute("SELECT DISTINCT id FROM stage.badid"))
+        self._conflicts()
+        self._stored_kinds()
+        db.executemany("INSERT OR IGNORE INTO stage_e.bad VALUES (?)", ((i,) for i in self.bad))
+        self._contract_refs()
+        db.executemany("INSERT OR IGNORE INTO stage_e.bad VALUES (?)", ((i,) for i in self.bad))
+        db.execute("UPDATE stage_e.ent_ids SET ok = 0 WHERE id IN (SELECT id FROM stage_e.bad)")
+        plan.warnings = [
+            RowError(self.names[fno], line, fld, reason)
+            for fno, line, fld, reason in db.execute(
+                "SELECT w.fno, w.line, w.field, w.reason FROM stage.warn w "
+                "LEFT JOIN stage_e.ent_ids i ON i.id = w.id AND i.seq = w.seq "
+                "WHERE w.id IS NULL OR i.id IS NOT NULL ORDER BY w.seq"
+            )
+        ]
+        _merge(plan._rejects, self.places.values())
+
+    def _conflicts(self) -> None:
+        """Ids given twice with different fields: every place is rejected, naming the others."""
+        places: dict[str, list[tuple[int, int, dict[str, Any]]]] = defaultdict(list)
+        contents: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+        for eid, kind, name, props, fno, line in self.db.execute(
+            "SELECT id, kind, name, props, fno, line FROM stage.ent "
+            "WHERE id IN (SELECT id FROM stage_e.ent_ids WHERE n > 1) ORDER BY seq"
+        ):
+            places[eid].append((fno, line, _entity_row(eid, kind, name, props)))
+            contents[eid].add((kind, name, props))
+        for eid, where in places.items():
+            if len(contents[eid]) > 1:
+                self.conflict(f"id {eid!r}", "id", where)
+                self.bad.add(eid)
+
+    def _stored_kinds(self) -> None:
+        """Kinds from the store of referenced ids the bundle lacks, and of the bundle's own ids.
+
+        The ids are generated lazily: a store that is empty answers without reading them.
+        """
+        db = self.db
+
+        def missing() -> Iterator[str]:
+            for column, table in (
+                ("buyer_id", "stage.contract"),
+                ("supplier_id", "stage.contract"),
+                ("source", "stage.link"),
+                ("target", "stage.link"),
+            ):
+                yield from (
+                    i
+                    for (i,) in db.execute(
+                        f"SELECT DISTINCT {column} FROM {table} WHERE "
+                        f"NOT EXISTS (SELECT 1 FROM stage_e.ent_ids WHERE id = {column})"
+                    ).fetchall()
+                )
+
+        found = dict(self.store_kinds(missing()))
+        found.update(self.store_kinds(i for (i,) in db.execute("SELECT id FROM stage_e.ent_ids")))
+        db.executemany(
+            "INSERT INTO stage_e.stored VALUES (?, ?)", ((i, k.value) for i, k in found.items())
+        )
+        for eid, new, stored, fno, line, name, props in db.execute(
+            "SELECT i.id, i.kind, s.kind, e.fno, e.line, e.name, e.props FROM stage_e.ent_ids i "
+            "JOIN stage_e.stored s ON s.id = i.id JOIN stage.ent e ON e.seq = i.seq "
+            "WHERE s.kind <> i.kind ORDER BY i.seq"
         ):
             if eid in self.bad:
                 continue
+            self.bad.add(eid)
+            reason = f"id is already {_a(stored)} in the store, cannot become {_a(new)}"
+            self.reject(fno, line, _entity_row(eid, new, name, props), ("id", reason))
+
+    def _contract_refs(self) -> None:
+        """A contract's buyer must be an agency and its supplier a company.  (SQL finds the
+        contracts with a problem; Python words it.)"""
+        found: list[tuple[str, int, int, dict[str, Any], list[tuple[str, str]]]] = []
+        for eid, fno, line, name, props, *refs in self.db.execute(
+            "SELECT i.id, e.fno, e.line, e.name, e.props, "
+            "c.buyer_id, bi.kind, bs.kind, c.supplier_id, si.kind, ss.kind "
+            "FROM stage_e.ent_ids i JOIN stage.ent e ON e.seq = i.seq "
+            "JOIN stage.contract c ON c.seq = i.seq "
+            "LEFT JOIN stage_e.ent_ids bi ON bi.id = c.buyer_id "
+            "LEFT JOIN stage_e.stored bs ON bs.id = c.buyer_id "
+            "LEFT JOIN stage_e.ent_ids si ON si.id = c.supplier_id "
+            "LEFT JOIN stage_e.stored ss ON ss.id = c.supplier_id "
+            "WHERE i.kind = 'contract' AND i.id NOT IN stage_e.bad AND ("
+            "c.buyer_id IN stage_e.bad OR coalesce(bi.kind, bs.kind) IS NOT 'agency' "
+            "OR c.supplier_id IN stage_e.bad OR coalesce(si.kind, ss.kind) IS NOT 'company') "
+            "ORDER BY i.seq"
+        ):
             problems = []
             for column, wanted, (ref, in_bundle, in_store) in (
                 ("buyer_id", Kind.AGENCY, refs[:3]),
                 ("supplier_id", Kind.COMPANY, refs[3:]),
             ):
-                kind, why = self._kind_of(ref, in_bundle, in_store)
+                kind, why = self.kind_of(ref, in_bundle, in_store)
                 if kind is not None and kind != wanted.value:
                     why = f"{ref!r} is {_a(kind)}, must be {_a(wanted.value)}"
                 if why:
                     problems.append((column, why))
-            if problems:
-                found.append((eid, fno, line, _entity_row(eid, "contract", name, props), problems))
+            found.append((eid, fno, line, _entity_row(eid, "contract", name, props), problems))
         for eid, fno, line, row, problems in found:
             self.bad.add(eid)
             self.reject(fno, line, row, *problems)
 
-    def _links(self) -> None:
-        """Conflicting duplicate links; links whose ends are unknown, invalid or the wrong kinds."""
-        db = self.db
+
+class _LinkChecks(_Rejects):
+    """The checks of the link rows: `group()` de-duplicates them by key into `stage_l` (it needs
+    only the staged rows); `run()`, once the entity checks are done, rejects conflicting
+    duplicates and links whose ends are unknown, invalid or the wrong kinds."""
+
+    def __init__(self, plan: LoadPlan, names: dict[int, str]) -> None:
+        super().__init__(names)
+        self.plan = plan
+
+    def create(self) -> None:
+        """Make the tables (before a store attaches `stage_l`: it reads their schema then)."""
+        with closing(self.plan.connect("stage_l")) as db:
+            db.executescript(_LINK_CHECK_SCHEMA)
+            db.executemany(
+                "INSERT INTO stage_l.allowed VALUES (?, ?, ?)",
+                [
+                    (name, a.value, b.value)
+                    for name in INPUT_LINK_TYPES
+                    for a in Kind
+                    for b in Kind
+                    if LINK_TYPES[name].allows(a, b)
+                ],
+            )
+
+    def group(self) -> None:
+        with closing(self.plan.connect("stage", "stage_l")) as db:
+            db.execute(_GROUP_LINKS)
+
+    def run(self) -> list[Reject]:
+        with closing(self.plan.connect()) as db:
+            self.bad.update(i for (i,) in db.execute("SELECT id FROM stage_e.bad"))
+            self._conflicts(db)
+            self._ends(db)
+        return list(self.places.values())
+
+    def _conflicts(self, db: sqlite3.Connection) -> None:
         places: dict[tuple[str, ...], list[tuple[int, int, dict[str, Any]]]] = defaultdict(list)
         contents: dict[tuple[str, ...], set[tuple[Any, ...]]] = defaultdict(set)
         for *key, share, until, ref, fno, line in db.execute(
             "SELECT l.source, l.target, l.type, l.role, l.since, l.share, l.until, l.source_ref, "
-            "l.fno, l.line FROM link_keys k JOIN link l ON l.source = k.source "
+            "l.fno, l.line FROM stage_l.link_keys k JOIN stage.link l ON l.source = k.source "
             "AND l.target = k.target AND l.type = k.type AND l.role = k.role AND l.since = k.since "
             "WHERE k.n > 1 ORDER BY l.seq"
         ):
@@ -550,24 +709,29 @@ class _Checker:
         dropped: list[tuple[str, ...]] = []
         for key, where in places.items():
             if len(contents[key]) > 1:
-                self._conflict(f"link {'/'.join(key)!r}", "row", where)
+                self.conflict(f"link {'/'.join(key)!r}", "row", where)
                 dropped.append(key)
         db.executemany(_DROP_LINK, dropped)
+
+    def _ends(self, db: sqlite3.Connection) -> None:
         bad_keys: list[tuple[str, ...]] = []
         flagged = db.execute(
-            "SELECT k.seq, coalesce(a.kind, sa.kind), coalesce(b.kind, sb.kind) FROM link_keys k "
-            "LEFT JOIN ent_ids a ON a.id = k.source LEFT JOIN stored sa ON sa.id = k.source "
-            "LEFT JOIN ent_ids b ON b.id = k.target LEFT JOIN stored sb ON sb.id = k.target "
+            "SELECT k.seq, coalesce(a.kind, sa.kind), coalesce(b.kind, sb.kind) "
+            "FROM stage_l.link_keys k "
+            "LEFT JOIN stage_e.ent_ids a ON a.id = k.source "
+            "LEFT JOIN stage_e.stored sa ON sa.id = k.source "
+            "LEFT JOIN stage_e.ent_ids b ON b.id = k.target "
+            "LEFT JOIN stage_e.stored sb ON sb.id = k.target "
             "WHERE k.ok AND (a.kind IS NULL AND sa.kind IS NULL OR b.kind IS NULL "
-            "AND sb.kind IS NULL OR k.source IN bad OR k.target IN bad OR NOT EXISTS "
-            "(SELECT 1 FROM allowed w WHERE w.type = k.type "
+            "AND sb.kind IS NULL OR k.source IN stage_e.bad OR k.target IN stage_e.bad "
+            "OR NOT EXISTS (SELECT 1 FROM stage_l.allowed w WHERE w.type = k.type "
             "AND w.source = coalesce(a.kind, sa.kind) AND w.target = coalesce(b.kind, sb.kind))) "
             "ORDER BY k.seq"
         ).fetchall()
         for seq, source_kind, target_kind in flagged:
             fno, line, *fields = db.execute(
                 "SELECT fno, line, source, target, type, role, share, since, until, source_ref "
-                "FROM link WHERE seq = ?",
+                "FROM stage.link WHERE seq = ?",
                 (seq,),
             ).fetchone()
             link = LinkRecord(*fields)
@@ -577,7 +741,7 @@ class _Checker:
                 ("source", link.source, source_kind),
                 ("target", link.target, target_kind),
             ):
-                known, why = self._kind_of(ref, kind, None)
+                known, why = self.kind_of(ref, kind, None)
                 kinds.append(known)
                 if why:
                     problems.append((column, why))
@@ -594,8 +758,68 @@ class _Checker:
         db.executemany(_DROP_LINK, bad_keys)
 
 
+class _LinkCheckProcess:
+    """`_LinkChecks` in a forked process: it groups the links at once, side by side with the
+    entity checks in this process, and checks them after `go()` (the entity checks are done);
+    `result()` waits for its rejects."""
+
+    def __init__(self, plan: LoadPlan, names: dict[int, str]) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._created, self._go = ctx.Event(), ctx.Event()
+        self._conn, child = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(
+            target=_link_check_process,
+            args=(plan, names, self._created, self._go, child),
+            daemon=True,
+        )
+        self._proc.start()
+        child.close()
+
+    def go(self) -> None:
+        """Let the checks begin (the entity checks are done); return once the link checks'
+        tables exist (an instant after the process started), so a store can attach them."""
+        self._go.set()
+        while not self._created.wait(0.05):
+            if not self._proc.is_alive():
+                self.result()  # raises what went wrong
+
+    def result(self) -> list[Reject]:
+        try:
+            status, value = self._conn.recv()
+        except EOFError:
+            raise RuntimeError("the link checks' process ended without a result") from None
+        finally:
+            self._proc.join()
+        if status != "ok":
+            raise value
+        rejects: list[Reject] = value
+        return rejects
+
+    def stop(self) -> None:
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join()
+
+
+def _link_check_process(
+    plan: LoadPlan, names: dict[int, str], created: Any, go: Any, conn: Any
+) -> None:
+    try:
+        checks = _LinkChecks(plan, names)
+        checks.create()
+        created.set()
+        checks.group()
+        go.wait()
+        conn.send(("ok", checks.run()))
+    except BaseException as exc:  # sent to the parent, which raises it
+        try:
+            conn.send(("error", exc))
+        except Exception:  # an exception that does not pickle
+            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
 _DROP_LINK = (
-    "UPDATE link_keys SET ok = 0 WHERE source = ? AND target = ? AND type = ? AND role = ? "
+    "UPDATE stage_l.link_keys SET ok = 0 WHERE source = ? AND target = ? AND type = ? AND role = ? "
     "AND since = ?"
 )
 

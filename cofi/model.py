@@ -154,10 +154,9 @@ def validate_row(kind: str, data: dict[str, Any]) -> tuple[dict[str, Any] | None
         row: dict[str, Any] = _VALIDATORS[kind].validate_python(data)
     except ValidationError as exc:
         return None, _more_problems(kind, data, error_reasons(exc))
-    for name in _DATE_FIELDS[kind]:
-        value = row.get(name)
-        if value is not None and calendar_problem(value):
-            return None, _more_problems(kind, data, [])
+    dates = _DATE_FIELDS[kind]
+    if dates and any(map(calendar_problem, filter(None, map(row.get, dates)))):
+        return None, _more_problems(kind, data, [])
     if kind == "link":
         if row["type"].upper() not in INPUT_LINK_TYPES:
             return None, _more_problems(kind, data, [])

@@ -34,6 +34,7 @@ def normalize_phone(value: str) -> str:
     return digits
 
 
+@lru_cache(maxsize=1 << 16)  # shared addresses and phones come back row after row
 def normalize_contact(kind: Kind, value: str) -> str:
     """The key that makes equal contact values one identifier node ('' when nothing is left)."""
     if kind is Kind.PHONE:
@@ -43,6 +44,7 @@ def normalize_contact(kind: Kind, value: str) -> str:
 
 _WEIGHTS_1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+assert sum(_WEIGHTS_1) == sum(_WEIGHTS_2) == 66
 
 
 def valid_iin_bin(value: str) -> bool:
@@ -58,9 +60,9 @@ def valid_iin_bin(value: str) -> bool:
 
 def iin_bin_check_digit(first11: str) -> int | None:
     """The check digit for 11 leading digits, or None when none exists."""
-    digits = list(map(int, first11))
+    codes = first11.encode("ascii")  # each digit's code is 48 more than its value
     for weights in (_WEIGHTS_1, _WEIGHTS_2):
-        check: int = sum(map(operator.mul, digits, weights)) % 11
+        check: int = (sum(map(operator.mul, codes, weights)) - 48 * 66) % 11
         if check != 10:
             return check
     return None
@@ -95,16 +97,22 @@ def search_key(name: str) -> str:
     Computed word by word (a word's key never reaches across the space around it), so the
     given names and surnames a population shares are folded once each.
     """
-    keys = [k for k in map(_word_key, name.split()) if k]
-    return " ".join(keys)
+    return " ".join(filter(None, map(_word_key, name.split())))
 
 
 @lru_cache(maxsize=1 << 18)
 def _word_key(word: str) -> str:
-    text = unicodedata.normalize("NFKC", word).casefold()
-    if not text.isascii():
-        text = _to_ascii(text)
-    text = _NON_ALNUM.sub(" ", text).strip()
+    if word.isascii():  # NFKC leaves ASCII as it is, and case-folds it to lower case
+        text = word.lower()
+        if not text.isalnum():
+            text = _NON_ALNUM.sub(" ", text).strip()
+    else:
+        text = unicodedata.normalize("NFKC", word).casefold()
+        if not text.isascii():
+            text = _to_ascii(text)
+        text = _NON_ALNUM.sub(" ", text).strip()
+    if text.isdigit():  # a number: no letters to fold
+        return _DOUBLED.sub(_first, text)
     for old, new in _DIGRAPHS:
         if old in text:
             text = text.replace(old, new)

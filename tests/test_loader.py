@@ -77,6 +77,16 @@ BAD_CASES = [
 ]  # fmt: skip
 
 
+@pytest.fixture(params=["serial", "parallel"])
+def readers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Loads validated in this process, or (as a large bundle is) by forked readers, with the
+    link checks in a process of their own while the store writes the entities."""
+    if request.param == "parallel":
+        monkeypatch.setattr("cofi.loader._PARALLEL_BYTES", 0)
+        monkeypatch.setattr("cofi.loader.os.cpu_count", lambda: 2)
+    return str(request.param)
+
+
 @pytest.mark.parametrize(("case", "rows", "message"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
 def test_invalid_row_is_reported_and_nothing_written(
     run: Callable[..., Result],
@@ -85,6 +95,7 @@ def test_invalid_row_is_reported_and_nothing_written(
     case: str,
     rows: dict[str, list[dict[str, Any]]],
     message: str,
+    readers: str,
 ) -> None:
     assert run("load", str(DEMO)).exit_code == 0
     before = snapshot(store_dir)
@@ -98,11 +109,67 @@ def test_invalid_row_is_reported_and_nothing_written(
     assert snapshot(store_dir) == before
 
 
-def test_failed_first_load_creates_no_store(run: Callable[..., Result], store_dir: Path,
-                                            tmp_path: Path) -> None:  # fmt: skip
-    bundle = write_bundle(tmp_path / "bad", good(person=[{"id": "b", "name": ""}]))
-    assert run("load", str(bundle)).exit_code == 1
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"person": [{"id": "b", "name": ""}]},
+        {"link": [{"source": "x1", "target": "ghost", "type": "ASSOCIATE"}]},
+    ],
+    ids=["bad entity", "bad link"],
+)
+def test_failed_first_load_creates_no_store(
+    run: Callable[..., Result],
+    store_dir: Path,
+    tmp_path: Path,
+    bad: dict[str, list[dict[str, Any]]],
+    readers: str,
+) -> None:
+    """Also when the link checks end only after the store began writing the entities."""
+    bundle = write_bundle(tmp_path / "bad", good(**bad))
+    result = run("load", str(bundle))
+    assert result.exit_code == 1
+    assert "nothing was written" in result.stderr
     assert not store_dir.exists()
+
+
+def test_a_bad_link_found_while_the_entities_are_written_rolls_the_write_back(
+    tmp_path: Path,
+) -> None:
+    """plan_load hands over the plan with the link checks still running; the store writes the
+    entities, then `complete()` raises: the transaction is rolled back."""
+    store = EmbeddedStore(tmp_path / "store", create=True)
+    with plan_load([DEMO], store.kinds_of) as plan:
+        store.write(plan)
+    before = snapshot(tmp_path / "store")
+    rows = good(
+        person=[{"id": "x9", "name": "New Person"}],
+        link=[{"source": "x1", "target": "ghost", "type": "ASSOCIATE"}],
+    )
+    bundle = write_bundle(tmp_path / "b", rows)
+    with plan_load([bundle], store.kinds_of, workers=2) as plan:
+        assert plan._link_checks is not None  # still running
+        with pytest.raises(LoadRejected) as err:
+            store.write(plan)
+    assert [str(e) for e in err.value.errors] == [
+        f"{bundle}/links.csv:3: target: unknown id 'ghost' (neither in the bundle nor in the store)"
+    ]
+    assert snapshot(tmp_path / "store") == before
+
+
+def test_a_failure_of_the_link_checks_process_reaches_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object) -> None:
+        raise ValueError("disk on fire")
+
+    monkeypatch.setattr("cofi.loader._LinkChecks.run", broken)  # inherited by the fork
+    store = EmbeddedStore(tmp_path / "store", create=True)
+    with (
+        plan_load([DEMO], store.kinds_of, workers=2) as plan,
+        pytest.raises(ValueError, match="disk on fire"),
+    ):
+        store.write(plan)
+    assert snapshot(tmp_path / "store") is None
 
 
 def test_conflict_reports_both_places(tmp_path: Path) -> None:
@@ -230,7 +297,7 @@ def test_an_id_cannot_change_kind_across_loads(run: Callable[..., Result], tmp_p
 
 
 def test_skip_invalid_loads_the_rest_and_writes_rejects(
-    run: Callable[..., Result], tmp_path: Path, store_dir: Path
+    run: Callable[..., Result], tmp_path: Path, store_dir: Path, readers: str
 ) -> None:
     rows = good(
         person=[{"id": "b1", "name": ""}],
@@ -253,6 +320,27 @@ def test_skip_invalid_loads_the_rest_and_writes_rejects(
     db = snapshot(store_dir)
     assert sorted(r[0] for r in db["entities"]) == ["x1", "x2", "xa", "xc"]
     assert sorted(r[2] for r in db["links"]) == ["DIRECTS", "FAMILY"]
+
+
+def test_skip_invalid_with_no_bad_row_leaves_no_rejects_file(
+    run: Callable[..., Result], tmp_path: Path, readers: str
+) -> None:
+    result = run("load", str(DEMO), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "rejects.jsonl").exists()
+
+
+def test_a_rejects_file_that_cannot_be_written_stops_the_load_first(
+    run: Callable[..., Result], tmp_path: Path, store_dir: Path, readers: str
+) -> None:
+    bundle = write_bundle(tmp_path / "b", good(link=[{"source": "x1", "target": "ghost",
+                                                      "type": "ASSOCIATE"}]))  # fmt: skip
+    target = tmp_path / "no" / "such" / "dir" / "bad.jsonl"
+    result = run("load", str(bundle), "--skip-invalid", "--rejects", str(target))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and str(target) in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(store_dir) is None
 
 
 def test_rejects_needs_skip_invalid(run: Callable[..., Result]) -> None:

@@ -1,3 +1,6 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cofi.normalize import (
     iin_bin_check_digit,
     normalize_contact,
@@ -52,3 +55,12 @@ def test_search_key_meets_cyrillic_and_latin_spellings() -> None:
     assert search_key("Сергей") == search_key("Sergei")
     assert search_key("Жұмабаев") == search_key("Zhumabayev")
     assert search_key("Садықов") != search_key("Садықова")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=20))
+@settings(max_examples=500, deadline=None)
+def test_search_key_of_ascii_words_takes_a_short_cut_to_the_same_key(name: str) -> None:
+    """A word of ASCII skips NFKC and transliteration; a zero-width space (which folds to
+    nothing) sends the same word down the long way."""
+    slow = " ".join(word + "\u200b" for word in name.split())
+    assert search_key(name) == search_key(slow)

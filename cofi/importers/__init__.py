@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from cofi.bundle import Part, RawRow, bundle_files, read_csv, read_jsonl
+from cofi.bundle import SEQ_PER_FILE, Part, RawRow, bundle_files, read_csv, read_jsonl
 from cofi.errors import InvalidInput, RowError
 from cofi.importers import bods, ftm, ocds
 from cofi.vocab import BUNDLE_FILES
@@ -89,23 +89,21 @@ def sniff(path: Path) -> str:
 
 
 def read_input(files: list[InputFile], part: Part) -> Iterator[RawRow]:
-    """Every row of `files` (`part`'s share for bundles); importers' rows are numbered on."""
-    for f in files:
-        name = str(f.path)
+    """Every row of `files` (`part`'s share for bundles), numbered in input order (`seq`)."""
+    for number, f in enumerate(files):
+        name, base = str(f.path), number * SEQ_PER_FILE
         if f.format == "bundle":
             if f.kind is None:
-                yield from read_jsonl(f.path, part)
+                yield from read_jsonl(f.path, part, base)
             else:
-                yield from read_csv(f.path, f.kind, part)
+                yield from read_csv(f.path, f.kind, part, base)
             continue
         importer = IMPORTERS.get(f.format)
         if importer is None:
-            part.seq += 1
             reason = "cannot tell its format (not a bundle, OCDS, BODS or FtM file); use --format"
             if f.path.stat().st_size == 0:
                 reason = "the file is empty"
-            yield RawRow(name, 1, "", {}, RowError(name, 1, "file", reason), part.seq)
+            yield RawRow(name, 1, "", {}, RowError(name, 1, "file", reason), base)
             continue
-        for raw in importer(f.path):
-            part.seq += 1
-            yield raw._replace(seq=part.seq)
+        for seq, raw in enumerate(importer(f.path), start=base):
+            yield raw._replace(seq=seq)

@@ -238,6 +238,7 @@ class Neo4jStore:
         return out
 
     def write(self, plan: LoadPlan) -> WriteReport:
+        plan.complete()  # a load into Neo4j is not one transaction: nothing before every check
         self._materialise()
         meta = self._meta()
         rev = (meta.rev or 0) + 1
