@@ -62,6 +62,7 @@ _PARALLEL_BYTES = 8 << 20
 """Bundles smaller than this are validated in this process (forking costs more than it saves)."""
 
 _CONTACT_FIELDS = tuple((k.value, k) for k in IDENTIFIER_KINDS)
+_KINDS = {k.value: k for k in Kind}
 
 
 def props_json(props: dict[str, Any]) -> str:
@@ -435,7 +436,7 @@ class _Staged:
             if raw.notes:
                 self.warn.extend((raw.seq, None, fno, raw.line, f, r) for f, r in raw.notes)
             return
-        self._entity(Kind(raw.kind), row, fno, raw)
+        self._entity(_KINDS[raw.kind], row, fno, raw)
 
     def _entity(self, kind: Kind, row: dict[str, Any], fno: int, raw: RawRow) -> None:
         eid = row.pop("id")

@@ -139,6 +139,13 @@ JOIN entities AS e ON e.id = c.id
 WHERE i.ok AND e.rev = ? ORDER BY c.id, c.kind
 """
 
+_INSERT_NEW_CONTACTS = """
+INSERT OR IGNORE INTO contacts (entity_id, kind, key, raw)
+SELECT c.id, c.kind, c.key, c.raw
+FROM stage.contact AS c JOIN stage_e.ent_ids AS i ON i.id = c.id AND i.seq = c.seq
+WHERE i.ok ORDER BY c.id, c.kind
+"""
+
 _TOUCHED_CONTACTS = """
 INSERT INTO touched SELECT kind, key, ? FROM contacts
 WHERE entity_id IN (SELECT id FROM entities WHERE rev = ?)
@@ -292,7 +299,7 @@ class EmbeddedStore:
             rev = self.rev + 1
             n_entities = 0 if first else _count(db, "entities")
             n_links = 0 if first else _count(db, "links")
-            entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, rev, n_entities == 0)
+            entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), n_entities == 0)
             if entities_changed:
                 # The identifier values changed entities had and now have are logged, so that the
                 # incremental sweep re-checks around them (a first load needs no log: every
@@ -307,11 +314,15 @@ class EmbeddedStore:
                         "(SELECT id FROM entities WHERE rev = ?)",
                         (rev,),
                     )
-                _bulk_upsert(db, "contacts", _INSERT_CONTACTS, rev, empty)
+                # (into an empty store every entity is new: no need to ask which changed)
+                if n_entities:
+                    _bulk_upsert(db, "contacts", _INSERT_CONTACTS, (rev,), empty)
+                else:
+                    _bulk_upsert(db, "contacts", _INSERT_NEW_CONTACTS, (), empty)
                 if log_touched:
                     db.execute(_TOUCHED_CONTACTS, (rev, rev))
             plan.complete()
-            links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, rev, n_links == 0)
+            links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, (rev,), n_links == 0)
             # into empty tables every changed row is a new one
             entities_created = entities_changed if first else _count(db, "entities") - n_entities
             links_created = links_changed if first else _count(db, "links") - n_links
@@ -541,9 +552,12 @@ class EmbeddedStore:
         return stored_finding(*row)
 
 
-def _bulk_upsert(db: sqlite3.Connection, table: str, statement: str, rev: int, empty: bool) -> int:
-    """Run `statement` (an `INSERT … SELECT` from the attached staging database) at `rev`; the
-    number of rows it inserted or updated (not counting what triggers wrote).
+def _bulk_upsert(
+    db: sqlite3.Connection, table: str, statement: str, params: tuple[int, ...], empty: bool
+) -> int:
+    """Run `statement` (an `INSERT … SELECT` from the attached staging databases) with `params`
+    (the revision); the number of rows it inserted or updated (not counting what triggers
+    wrote).
 
     Into an empty table, rows go in primary-key order (the statements' ORDER BY) and the secondary
     indexes are dropped and rebuilt afterwards: several times faster for a first load, and just
@@ -558,7 +572,7 @@ def _bulk_upsert(db: sqlite3.Connection, table: str, statement: str, rev: int, e
         ).fetchall()
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
-    changed = db.execute(statement, (rev,)).rowcount
+    changed = db.execute(statement, params).rowcount
     for _, sql in indexes:
         db.execute(sql)
     return changed
