@@ -147,18 +147,18 @@ def read_csv(path: Path, kind: str, part: Part, base: int = 0) -> Iterator[RawRo
             line = head.line_num + 1
             rows: Iterator[str] = fh
             if part.parts > 1:
-                start, end = csv_ranges(path, part.parts)[part.part]
+                ranges = csv_ranges(path, part.parts)
+                start, end, first_line = ranges[part.part]
                 if start == end:
                     return
                 last = end == path.stat().st_size
-                before = count_lines(path, 0, start)
                 if start > 0:
                     # Seeking a UTF-8 text file to a byte offset is exact: no decoder state
                     # crosses a line.
                     fh.seek(start)
-                    line = before + 1
+                    line = first_line
                 if not last:
-                    rows = itertools.islice(fh, before + count_lines(path, start, end) - line + 1)
+                    rows = itertools.islice(fh, ranges[part.part + 1].line - line)
             first = line
             reader = csv.reader(rows, strict=True)
             for cells in reader:
@@ -190,51 +190,52 @@ _row = tuple.__new__
 million rows: a third of a second less)."""
 
 
-def csv_ranges(path: Path, parts: int) -> list[tuple[int, int]]:
+class CsvRange(NamedTuple):
+    """Bytes [start, end) of a CSV file, whose first byte begins line `line`."""
+
+    start: int
+    end: int
+    line: int
+
+
+def csv_ranges(path: Path, parts: int) -> list[CsvRange]:
     """`parts` byte ranges that cover the CSV file at `path`, each (but the first, which holds
     the header) starting right after a newline outside quotes.
 
     Outside quotes means after an even number of quote characters, which is exact for CSV as
     written by any tool; a stray quote inside an unquoted field (taken literally by CSV readers)
-    can mislead it, which the reader of the range before notices (`Misplit`).
+    can mislead it, which the reader of the range before notices (`Misplit`).  Lines are counted
+    in the same pass, as Python reads a text file opened with newline='' (ended by \\n, \\r\\n or
+    a lone \\r).
     """
     size = path.stat().st_size
-    bounds, pos, quotes = [0], 0, 0
+    starts, pos, quotes, lines = [(0, 1)], 0, 0, 0
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+
+        def scan(end: int) -> None:
+            """Count quotes and line ends from `pos` to `end`."""
+            nonlocal pos, quotes, lines
+            for i in range(pos, end, _BLOCK):
+                stop = min(i + _BLOCK, end)
+                block = mm[i:stop]
+                quotes += block.count(b'"')
+                lines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+                if block.endswith(b"\r") and mm[stop : stop + 1] == b"\n":
+                    lines -= 1  # a \r\n across two blocks: counted once, by its \n
+            pos = max(pos, end)
+
         for w in range(parts):  # w = 0: the end of the header
-            target = max(pos, size * w // parts)
-            quotes += sum(mm[i : min(i + _BLOCK, target)].count(b'"')
-                          for i in range(pos, target, _BLOCK))  # fmt: skip
-            pos = target
-            while True:
-                newline = mm.find(b"\n", pos)
-                if newline < 0:
-                    pos = size
-                    break
-                quotes += mm[pos : newline + 1].count(b'"')
-                pos = newline + 1
+            scan(size * w // parts)
+            while (newline := mm.find(b"\n", pos)) >= 0:
+                scan(newline + 1)
                 if quotes % 2 == 0:
                     break
+            else:
+                pos = size
             if w:
-                bounds.append(pos)
-    bounds.append(size)
-    return list(itertools.pairwise(bounds))
-
-
-def count_lines(path: Path, start: int, end: int) -> int:
-    """How many line ends bytes [start, end) of `path` hold, as Python reads a text file opened
-    with newline='' (\\n, \\r\\n or a lone \\r).  `start` must not split a \\r\\n."""
-    if end <= start:
-        return 0
-    lines = 0
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        for i in range(start, end, _BLOCK):
-            stop = min(i + _BLOCK, end)
-            block = mm[i:stop]
-            lines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
-            if stop < end and block.endswith(b"\r") and mm[stop : stop + 1] == b"\n":
-                lines -= 1  # a \r\n across two blocks: counted once, by its \n
-    return lines
+                starts.append((pos, lines + 1))
+    ends = [start for start, _ in starts[1:]] + [size]
+    return [CsvRange(s, e, n) for (s, n), e in zip(starts, ends, strict=True)]
 
 
 def _check_header(name: str, kind: str, header: list[str]) -> None:

@@ -180,7 +180,7 @@ def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None) -> None:
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     target = rejects or Path("rejects.jsonl")
-    out, existed, written = None, target.exists(), False
+    out, existed = None, target.exists()
     if plan.skip_invalid:
         # A large load's link checks end while the store writes its entities, so the rejects
         # are known only then; the file is opened first, so that a path that cannot be written
@@ -191,11 +191,11 @@ def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None) -> None:
         if out is not None and plan.rejects:
             out.truncate(0)
             out.writelines(reject.as_json() + "\n" for reject in plan.rejects)
-            written = True
     finally:
         if out is not None:
+            empty = out.tell() == 0
             out.close()
-            if not written and not existed:
+            if empty and not existed:
                 target.unlink(missing_ok=True)
     for error in plan.errors:
         click.echo(f"skipped: {error}", err=True)

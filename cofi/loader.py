@@ -72,22 +72,22 @@ def props_json(props: dict[str, Any]) -> str:
 
 
 _STAGE_SCHEMA = """
-CREATE TABLE files (fno INTEGER PRIMARY KEY, name TEXT NOT NULL);
-CREATE TABLE ent (
+CREATE TABLE stage.files (fno INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE stage.ent (
     seq INTEGER PRIMARY KEY, id TEXT, kind TEXT, name TEXT, props TEXT, strong_id TEXT,
     search_key TEXT, fno INTEGER, line INTEGER
 );
-CREATE TABLE contract (
+CREATE TABLE stage.contract (
     seq INTEGER PRIMARY KEY, buyer_id TEXT, supplier_id TEXT, signed_on TEXT, value REAL
 );
-CREATE TABLE contact (seq INTEGER, id TEXT, kind TEXT, key TEXT, raw TEXT);
-CREATE TABLE link (
+CREATE TABLE stage.contact (seq INTEGER, id TEXT, kind TEXT, key TEXT, raw TEXT);
+CREATE TABLE stage.link (
     seq INTEGER PRIMARY KEY, source TEXT, target TEXT, type TEXT, role TEXT, since TEXT,
     share REAL, until TEXT, source_ref TEXT, fno INTEGER, line INTEGER
 );
-CREATE TABLE rej (fno INTEGER, line INTEGER, field TEXT, reason TEXT, row TEXT);
-CREATE TABLE badid (id TEXT);
-CREATE TABLE warn (seq INTEGER, id TEXT, fno INTEGER, line INTEGER, field TEXT, reason TEXT);
+CREATE TABLE stage.rej (fno INTEGER, line INTEGER, field TEXT, reason TEXT, row TEXT);
+CREATE TABLE stage.badid (id TEXT);
+CREATE TABLE stage.warn (seq INTEGER, id TEXT, fno INTEGER, line INTEGER, field TEXT, reason TEXT);
 """
 
 _ENTITY_CHECK_SCHEMA = """
@@ -158,7 +158,7 @@ class LoadPlan:
     warnings: list[RowError] = field(default_factory=list)
     rows_read: int = 0
     _rejects: dict[tuple[str, int], Reject] = field(default_factory=dict)
-    _link_checks: _LinkCheckProcess | None = None
+    _link_checks: _LinkCheckHere | _LinkCheckProcess | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
 
     @property
@@ -187,20 +187,10 @@ class LoadPlan:
     def connect(self, *schemas: str) -> sqlite3.Connection:
         """A connection with the staging databases (or those of `schemas`) attached under their
         schema names."""
-        db = sqlite3.connect(":memory:", isolation_level=None, timeout=3600)
-        db.execute("PRAGMA temp_store = MEMORY")
-        self.attach(db, *schemas)
-        return db
+        return _scratch({s: p for s, p in self.databases.items() if not schemas or s in schemas})
 
-    def attach(self, db: sqlite3.Connection, *schemas: str) -> None:
-        for schema, path in self.databases.items():
-            if schemas and schema not in schemas:
-                continue
-            db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
-            db.execute(f"PRAGMA {schema}.page_size = 16384")
-            # scratch databases: no journal, no fsync, a large cache
-            for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -262144"):
-                db.execute(f"PRAGMA {schema}.{pragma}")
+    def attach(self, db: sqlite3.Connection) -> None:
+        _attach_scratch(db, self.databases)
 
     def detach(self, db: sqlite3.Connection) -> None:
         for schema in self.databases:
@@ -281,19 +271,11 @@ def plan_load(
             plan.rows_read = _stage(files, plan.databases["stage"], workers, progress)
             with closing(plan.connect()) as db:
                 names = dict(db.execute("SELECT fno, name FROM stage.files"))
-            if workers > 1:
-                plan._link_checks = _LinkCheckProcess(plan, names)
-            else:
-                links = _LinkChecks(plan, names)
-                links.create()
-                links.group()
+            links = (_LinkCheckProcess if workers > 1 else _LinkCheckHere)(plan, names)
+            plan._link_checks = links
             with closing(plan.connect("stage", "stage_e")) as db:
-                checks = _EntityChecks(db, names, store_kinds)
-                checks.run(plan)
-            if plan._link_checks is not None:
-                plan._link_checks.go()
-            else:
-                _merge(plan._rejects, links.run())
+                _EntityChecks(db, names, store_kinds).run(plan)
+            links.go()
         if plan._rejects and not skip_invalid:
             plan.complete()  # lists the links' rejects too
     except BaseException:
@@ -309,12 +291,21 @@ def _merge(into: dict[tuple[str, int], Reject], rejects: Iterable[Reject]) -> No
                                         r.row)  # fmt: skip
 
 
-def _pragmas(db: sqlite3.Connection) -> None:
-    """The staging database is scratch: no journal, no fsync, a large cache."""
-    db.execute("PRAGMA journal_mode = OFF")
-    db.execute("PRAGMA synchronous = OFF")
-    db.execute("PRAGMA cache_size = -262144")
+def _scratch(databases: dict[str, Path]) -> sqlite3.Connection:
+    """A connection with `databases` (schema name -> file) attached as scratch databases."""
+    db = sqlite3.connect(":memory:", isolation_level=None, timeout=3600)
     db.execute("PRAGMA temp_store = MEMORY")
+    _attach_scratch(db, databases)
+    return db
+
+
+def _attach_scratch(db: sqlite3.Connection, databases: dict[str, Path]) -> None:
+    """Attach `databases`: no journal, no fsync, a large cache, 16 KB pages when new."""
+    for schema, path in databases.items():
+        db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+        for pragma in ("page_size = 16384", "journal_mode = OFF", "synchronous = OFF",
+                       "cache_size = -262144"):  # fmt: skip
+            db.execute(f"PRAGMA {schema}.{pragma}")
 
 
 # --- step 1: row checks, in parallel ---------------------------------------------------------
@@ -359,10 +350,11 @@ def _stage(
 
 def _new_stage(stage: Path, files: list[InputFile]) -> None:
     stage.unlink(missing_ok=True)
-    with closing(sqlite3.connect(stage, isolation_level=None)) as db:
-        db.execute("PRAGMA page_size = 16384")
+    with closing(_scratch({"stage": stage})) as db:
         db.executescript(_STAGE_SCHEMA)
-        db.executemany("INSERT INTO files VALUES (?, ?)", enumerate(str(f.path) for f in files))
+        db.executemany(
+            "INSERT INTO stage.files VALUES (?, ?)", enumerate(str(f.path) for f in files)
+        )
 
 
 _COUNTER: Any = None
@@ -380,9 +372,8 @@ def _stage_part(
     files: list[InputFile], stage: Path, part: Part, progress: Callable[[int], None] | None
 ) -> int:
     """Validate `part`'s share of the rows into the staging database; the rows read."""
-    with closing(sqlite3.connect(stage, isolation_level=None, timeout=3600)) as db:
-        _pragmas(db)
-        fno = {name: i for i, name in db.execute("SELECT fno, name FROM files")}
+    with closing(_scratch({"stage": stage})) as db:
+        fno = {name: i for i, name in db.execute("SELECT fno, name FROM stage.files")}
         out = _Staged(db, fno)
         n = 0
         for raw in read_input(files, part):
@@ -483,14 +474,16 @@ class _Staged:
     def flush(self) -> None:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
-        db.executemany("INSERT INTO ent VALUES (?,?,?,?,?,?,?,?,?)", self.ent)
+        db.executemany("INSERT INTO stage.ent VALUES (?,?,?,?,?,?,?,?,?)", self.ent)
         # An absent number is staged as '' and stored as NULL: sqlite3 binds None slowly.
-        db.executemany("INSERT INTO contract VALUES (?,?,?,?,nullif(?, ''))", self.contract)
-        db.executemany("INSERT INTO contact VALUES (?,?,?,?,?)", self.contact)
-        db.executemany("INSERT INTO link VALUES (?,?,?,?,?,?,nullif(?, ''),?,?,?,?)", self.link)
-        db.executemany("INSERT INTO rej VALUES (?,?,?,?,?)", self.rej)
-        db.executemany("INSERT INTO badid VALUES (?)", self.badid)
-        db.executemany("INSERT INTO warn VALUES (?,?,?,?,?,?)", self.warn)
+        db.executemany("INSERT INTO stage.contract VALUES (?,?,?,?,nullif(?, ''))", self.contract)
+        db.executemany("INSERT INTO stage.contact VALUES (?,?,?,?,?)", self.contact)
+        db.executemany(
+            "INSERT INTO stage.link VALUES (?,?,?,?,?,?,nullif(?, ''),?,?,?,?)", self.link
+        )
+        db.executemany("INSERT INTO stage.rej VALUES (?,?,?,?,?)", self.rej)
+        db.executemany("INSERT INTO stage.badid VALUES (?)", self.badid)
+        db.executemany("INSERT INTO stage.warn VALUES (?,?,?,?,?,?)", self.warn)
         db.execute("COMMIT")
         for rows in (self.ent, self.contract, self.contact, self.link, self.rej, self.badid,
                      self.warn):  # fmt: skip
@@ -757,6 +750,26 @@ class _LinkChecks(_Rejects):
                 bad_keys.append((link.source, link.target, link.type, link.role, link.since))
                 self.reject(fno, line, _link_row(link), *problems)
         db.executemany(_DROP_LINK, bad_keys)
+
+
+class _LinkCheckHere:
+    """`_LinkChecks` in this process (a small load), behind the interface of
+    `_LinkCheckProcess`: grouped at once, checked at `go()`."""
+
+    def __init__(self, plan: LoadPlan, names: dict[int, str]) -> None:
+        self._checks = _LinkChecks(plan, names)
+        self._checks.create()
+        self._checks.group()
+        self._rejects: list[Reject] = []
+
+    def go(self) -> None:
+        self._rejects = self._checks.run()
+
+    def result(self) -> list[Reject]:
+        return self._rejects
+
+    def stop(self) -> None:
+        pass
 
 
 class _LinkCheckProcess:

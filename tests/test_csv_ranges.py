@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cofi.bundle import Misplit, Part, RawRow, count_lines, csv_ranges, read_csv
+from cofi.bundle import Misplit, Part, RawRow, csv_ranges, read_csv
 from cofi.loader import plan_load
 
 HEADER = ["id", "name", "birth_date", "iin", "aliases", "address", "phone", "email"]
@@ -89,8 +89,8 @@ def test_a_stray_quote_that_misleads_the_cut_is_noticed_and_the_file_read_whole(
     lines += [f"p{i},Person {i},,,,,," for i in range(601, 800)]
     people = bundle / "people.csv"
     people.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    first, _ = csv_ranges(people, 2)
-    assert count_lines(people, 0, first[1]) == 602  # cut after "ул. Абая 1"
+    _, second = csv_ranges(people, 2)
+    assert second.line == 603  # cut after "ул. Абая 1", the end of line 602
     with pytest.raises(Misplit):
         list(read_csv(people, "person", Part(0, 2)))
     plans = []
@@ -104,10 +104,20 @@ def test_a_stray_quote_that_misleads_the_cut_is_noticed_and_the_file_read_whole(
     assert plans[0][0] == 800
 
 
-def test_count_lines_counts_as_python_reads_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize("block", [3, 1 << 24])
+@pytest.mark.parametrize("parts", [2, 3, 5])
+def test_ranges_know_their_first_line_as_python_reads_text(
+    tmp_path: Path, parts: int, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines end with \\n, \\r\\n or a lone \\r, as in a text file opened with newline=''
+    (also when a \\r\\n straddles two of the blocks the file is counted in)."""
+    monkeypatch.setattr("cofi.bundle._BLOCK", block)
     path = tmp_path / "x.csv"
-    data = b"a\r\nb\rc\n\nd"
+    rows = [b"p%d,a\r\n" % i if i % 3 else b"p%d,b\rx\n" % i for i in range(40)]
+    data = b"id,name\r\n" + b"".join(rows)
     path.write_bytes(data)
-    with path.open(encoding="utf-8", newline="") as fh:
-        assert count_lines(path, 0, len(data)) == sum(1 for line in fh if line[-1] in "\r\n")
-    assert count_lines(path, 3, 6) == 1  # "b\r" ends a line, "c" does not yet
+    ranges = csv_ranges(path, parts)
+    assert len(ranges) == parts and ranges[1].start > 0
+    for start, _, line in ranges:
+        read = io.StringIO(data[:start].decode(), newline="").readlines()
+        assert line == 1 + len(read)
