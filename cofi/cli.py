@@ -626,6 +626,10 @@ def sweep_command(
     fmt = fmt or _format_for(out)
     # The --out file is opened first: a sweep stores what it finds, so a report that could not
     # be written afterwards would be lost to the next (incremental) sweep.
+    # Only a file this sweep made is removed when it fails: never one that was there before, nor
+    # a device such as /dev/null, nor from a forked worker that unwinds this frame.
+    made = out is not None and not out.exists()
+    owner = os.getpid()
     fh = out.open("w", encoding="utf-8", newline="") if out is not None else sys.stdout
     try:
         result = run_sweep(
@@ -636,7 +640,8 @@ def sweep_command(
     except BaseException:
         if out is not None:
             fh.close()
-            out.unlink(missing_ok=True)
+            if made and os.getpid() == owner and out.is_file():
+                out.unlink(missing_ok=True)
         raise
     if out is not None:
         fh.close()

@@ -135,3 +135,24 @@ def test_an_out_file_that_cannot_be_written_is_one_line_naming_it(
     # the failed sweep swept nothing: its findings are still new to the next one
     reported = run("sweep", "--format", "jsonl").stdout.splitlines()
     assert len(reported) == 4
+
+
+def test_a_failed_sweep_removes_only_an_out_file_it_made(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep that fails removes its half-written report, but never a file that was there
+    before it (as root, `--out /dev/null` once replaced the device with a regular file)."""
+    import cofi.cli
+
+    assert run("load", str(DEMO)).exit_code == 0
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(cofi.cli, "run_sweep", broken)
+    kept, made = tmp_path / "kept.jsonl", tmp_path / "made.jsonl"
+    kept.write_text("an earlier report\n", encoding="utf-8")
+    for out in (kept, made):
+        result = run("sweep", "--out", str(out))
+        assert result.exit_code == 1 and "injected failure" in result.stderr
+    assert kept.exists() and not made.exists()
