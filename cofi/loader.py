@@ -513,10 +513,14 @@ class _Rejects:
     def conflict(
         self, what: str, column: str, where: list[tuple[int, int, dict[str, Any]]]
     ) -> None:
-        for fno, line, row in where:
-            elsewhere = ", ".join(
-                f"{self.names[f]}:{n}" for f, n, _ in where if (f, n) != (fno, line)
+        for i, (fno, line, row) in enumerate(where):
+            places = (
+                f"{self.names[f]}:{n}"
+                + (" (another item on the same line)" if (f, n) == (fno, line) else "")
+                for j, (f, n, _) in enumerate(where)
+                if j != i
             )
+            elsewhere = ", ".join(dict.fromkeys(places))
             self.reject(
                 fno, line, row, (column, f"{what} appears with conflicting fields at {elsewhere}")
             )

@@ -1,9 +1,10 @@
 """OCDS (Open Contracting Data Standard) 1.0 and 1.1 into cofi rows.
 
 Reads release packages, record packages, bare releases and records, and JSON lines of any of
-them.  Everything about one `ocid` becomes one compiled release: a record's `compiledRelease`,
-or else its (or the file's) releases merged in date order by the OCDS merge rules (objects field
-by field, arrays of objects with an `id` element by element).  From it:
+them, indented or compact.  Everything about one `ocid` in a file becomes one compiled release:
+a record's `compiledRelease`, or else its (or the file's) releases compiled by the standard's
+reference library, `ocdsmerge`, with the merge rules of the release schema of the data's OCDS
+version (1.1.4 or 1.0.3, shipped in `cofi/schemas/ocds/`: nothing is fetched).  From it:
 
 - the buyer (1.1 `buyer`, else 1.0 `tender.procuringEntity`) becomes an agency;
 - each supplier of each award becomes a company;
@@ -20,20 +21,28 @@ organisation's records across processes and sources), `<ocid>/contract/<id>` or
 
 from __future__ import annotations
 
-import re
+import json
+import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from ocdsmerge.exceptions import DuplicateIdValueWarning, InconsistentTypeError
+from ocdsmerge.merge import CompiledRelease
+from ocdsmerge.rules import get_merge_rules
 
 from cofi.bundle import RawRow
 from cofi.importers.common import Rows, day, identifier_columns, number, obj, text
-from cofi.importers.jsonio import JsonProblem, json_items, json_items_twice, json_lines_file
+from cofi.importers.jsonio import JsonProblem, json_package_items, two_passes
+from cofi.resources import resource_dir
 from cofi.vocab import Kind
 
 PACKAGE_KEYS = ("records", "releases")
+_RELEASE_SECTIONS = ("tender", "awards", "contracts")
 _SKIPPED_AWARDS = ("pending", "cancelled", "unsuccessful")
-_OCID = re.compile(r'"ocid"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
 def is_item(value: dict[str, Any]) -> bool:
@@ -42,16 +51,13 @@ def is_item(value: dict[str, Any]) -> bool:
 
 
 def read(path: Path) -> Iterator[RawRow]:
-    """The rows of an OCDS file; releases of one ocid are merged before any row is made."""
+    """The rows of an OCDS file; the releases of one ocid are compiled before any row is made,
+    whatever the file's layout."""
     rows = Rows(path)
-    if json_lines_file(path):  # count with a regular expression, decode once
-        expected = _ocids_per_line(path)
-        items: Iterable[tuple[int, Any]] = json_items(path, PACKAGE_KEYS, is_item)
-    else:
-        first, items = json_items_twice(path, PACKAGE_KEYS, is_item)
-        expected = Counter(_ocid(item) for _, item in first if isinstance(item, dict))
-    pending: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    for line, item in items:
+    first, items = two_passes(path, lambda: json_package_items(path, PACKAGE_KEYS, is_item))
+    expected = Counter(_ocid(item) for _, item, _ in first if isinstance(item, dict))
+    pending: dict[str, list[_Item]] = defaultdict(list)
+    for line, item, package in items:
         if isinstance(item, JsonProblem):
             yield rows.problem(line, "row", str(item))
             continue
@@ -62,27 +68,112 @@ def read(path: Path) -> Iterator[RawRow]:
         if not ocid:
             yield rows.problem(line, "ocid", "required (no ocid in this release or record)")
             continue
-        release, why = _compiled(item)
-        if release is None:
-            yield rows.problem(line, "compiledRelease", why)
-            continue
-        pending[ocid].append((line, release))
+        pending[ocid].append(_Item(line, item, text(package.get("version"))))
         if len(pending[ocid]) >= expected.get(ocid, 1):
-            items = pending.pop(ocid)
-            merged = _merge([r for _, r in items])
-            yield from _process(rows, items[0][0], ocid, merged)
-    for ocid, items in pending.items():  # fewer items than counted: the file changed meanwhile
-        yield from _process(rows, items[0][0], ocid, _merge([r for _, r in items]))
+            yield from _compile_and_process(rows, ocid, pending.pop(ocid))
+    for ocid, group in pending.items():  # fewer items than counted: the file changed meanwhile
+        yield from _compile_and_process(rows, ocid, group)
 
 
-def _ocids_per_line(path: Path) -> Counter[str]:
-    """How many lines of a JSON-lines file each ocid starts (so its releases merge once)."""
-    counts: Counter[str] = Counter()
-    with path.open(encoding="utf-8-sig") as fh:
-        for line in fh:
-            if match := _OCID.search(line):
-                counts[match.group(1)] += 1
-    return counts
+class _Item(NamedTuple):
+    line: int
+    value: dict[str, Any]
+    """A release or a record."""
+    version: str
+    """The `version` its package declares ('' when it came in none, or the package says none)."""
+
+
+def _compile_and_process(rows: Rows, ocid: str, group: list[_Item]) -> Iterator[RawRow]:
+    """The rows of one ocid's items: a record's compiled release, or its (or the file's)
+    releases compiled by the merge rules of the OCDS version they are written in."""
+    line = group[0].line
+    version = _version(group)
+    releases: list[tuple[int, dict[str, Any]]] = []
+    for item in group:
+        compiled = item.value.get("compiledRelease")
+        if isinstance(compiled, dict):  # the publisher's own compilation stands for its record
+            releases.append((item.line, compiled))
+        elif "releases" in item.value and not any(k in item.value for k in _RELEASE_SECTIONS):
+            full = [r for r in item.value["releases"] or []
+                    if isinstance(r, dict) and _is_release(r)]  # fmt: skip
+            if not full:
+                yield rows.problem(item.line, "compiledRelease", (
+                    "the record has no compiledRelease and its releases are links only "
+                    "(url, date, tag): nothing to import without fetching them"))  # fmt: skip
+                return
+            releases += [(item.line, r) for r in full]
+        else:
+            releases.append((item.line, item.value))
+    try:
+        release, notes = compile_releases([r for _, r in releases], version)
+    except InconsistentTypeError as exc:
+        yield rows.problem(line, "releases", f"{ocid}: the releases cannot be compiled: {exc}")
+        return
+    for note in notes:
+        yield rows.note(line, "releases", f"{ocid}: {note}")
+    yield from _process(rows, line, ocid, release)
+
+
+def _version(group: list[_Item]) -> str:
+    """The OCDS version of one ocid's items: the one their package declares, else 1.1 when a
+    release uses 1.1's `parties` or `buyer`, else 1.0 (a package without `version` is 1.0)."""
+    declared = {item.version[:3] for item in group if item.version}
+    if declared:
+        return max(declared) if declared <= set(MERGE_SCHEMAS) else "1.1"
+    for item in group:
+        values = [item.value, *(r for r in item.value.get("releases") or [] if isinstance(r, dict))]
+        if any("parties" in v or "buyer" in v for v in values):
+            return "1.1"
+    return "1.0"
+
+
+MERGE_SCHEMAS = {"1.0": "release-schema-1__0__3.json", "1.1": "release-schema-1__1__4.json"}
+"""The release schema whose merge rules compile each OCDS version (shipped in cofi/schemas)."""
+
+
+@cache
+def merge_rules(version: str) -> dict[tuple[str, ...], str]:
+    """The merge rules (identifierMerge by default, wholeListMerge, omitWhenMerged) that the
+    release schema of `version` ('1.0' or '1.1') declares, read by the standard's own library."""
+    schema = resource_dir("schemas") / "ocds" / MERGE_SCHEMAS[version]
+    rules: dict[tuple[str, ...], str] = get_merge_rules(json.loads(schema.read_text("utf-8")))
+    return rules
+
+
+def compile_releases(
+    releases: list[dict[str, Any]], version: str = "1.1"
+) -> tuple[dict[str, Any], list[str]]:
+    """One ocid's releases compiled into one release, and remarks about them for the user.
+
+    The standard's reference implementation (`ocdsmerge`) applies the rules: releases in date
+    order, later values win, `null` removes a value, an omitted field keeps the last value,
+    arrays of objects with an `id` are merged by it (identifierMerge) unless the schema says
+    wholeListMerge (a later list replaces the whole list).  Raises InconsistentTypeError when
+    one release has an object where another has an array.
+    """
+    if len(releases) == 1:  # its own compiled release: the rows read a `null` as absent
+        return releases[0], []
+    notes = [f"release {text(r.get('id'))!r} has no date: compiled as the earliest"
+             for r in releases if not text(r.get("date"))]  # fmt: skip
+    merged = CompiledRelease(merge_rules=merge_rules(version))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DuplicateIdValueWarning)
+        for release in sorted(releases, key=_when):
+            merged.append(release)
+    notes += [f"{w.message} (the last one is kept)" for w in caught]
+    return merged.asdict(), notes
+
+
+def _when(release: dict[str, Any]) -> tuple[int, str]:
+    """A release's place in date order: timestamps compared as instants (an offset counts)."""
+    value = text(release.get("date"))
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return (0, value) if not value else (1, value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return 1, moment.astimezone(UTC).isoformat()
 
 
 def _ocid(item: dict[str, Any]) -> str:
@@ -97,52 +188,8 @@ def _ocid(item: dict[str, Any]) -> str:
     return ""
 
 
-def _compiled(item: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-    """The release an item stands for (a record's compiled release), or None and why not."""
-    compiled = item.get("compiledRelease")
-    if isinstance(compiled, dict):
-        return compiled, ""
-    if "releases" in item and not any(k in item for k in ("tender", "awards", "contracts")):
-        full = [r for r in item["releases"] or [] if isinstance(r, dict) and _is_release(r)]
-        if not full:
-            return None, (
-                "the record has no compiledRelease and its releases are links only "
-                "(url, date, tag): nothing to import without fetching them"
-            )
-        return _merge(full), ""
-    return item, ""
-
-
 def _is_release(value: dict[str, Any]) -> bool:
-    return any(k in value for k in ("tender", "awards", "contracts", "parties", "buyer"))
-
-
-def _merge(releases: list[dict[str, Any]]) -> dict[str, Any]:
-    """Releases of one ocid compiled in date order (OCDS merge: later values win)."""
-    if len(releases) == 1:
-        return releases[0]
-    out: dict[str, Any] = {}
-    for release in sorted(releases, key=lambda r: text(r.get("date"))):
-        out = _merge_value(out, release)
-    return out
-
-
-def _merge_value(old: Any, new: Any) -> Any:
-    if isinstance(old, dict) and isinstance(new, dict):
-        merged = dict(old)
-        for key, value in new.items():
-            merged[key] = _merge_value(old.get(key), value) if value is not None else None
-        return {k: v for k, v in merged.items() if v is not None}
-    if (
-        isinstance(old, list)
-        and isinstance(new, list)
-        and all(isinstance(x, dict) and "id" in x for x in old + new)
-    ):
-        by_id = {str(x["id"]): x for x in old}
-        for x in new:
-            by_id[str(x["id"])] = _merge_value(by_id.get(str(x["id"])), x)
-        return list(by_id.values())
-    return new
+    return any(k in value for k in (*_RELEASE_SECTIONS, "parties", "buyer"))
 
 
 def _process(rows: Rows, line: int, ocid: str, release: dict[str, Any]) -> Iterator[RawRow]:
@@ -158,7 +205,10 @@ def _process(rows: Rows, line: int, ocid: str, release: dict[str, Any]) -> Itera
         """The id of the organisation `ref` names (made on first sight) and its row."""
         if not isinstance(ref, dict):
             return "", []
-        party = {**ref, **parties.get(str(ref.get("id")), {})} if "id" in ref else ref
+        party = ref
+        if "id" in ref:  # the party's fields over the reference's (a `null` is no value)
+            found = parties.get(str(ref.get("id")), {})
+            party = {**ref, **{k: v for k, v in found.items() if v is not None}}
         key = text(party.get("id")) or _identifier_key(party) or text(party.get("name"))
         if not key:
             return "", []
