@@ -15,15 +15,25 @@
 - `Contract` + `ContractAward` → a contract per award: buyer the contract's `authority`, winner the
   award's `supplier`, `signed_on` the first of the award's `date` / `startDate`, the contract's
   `contractDate` / `date` / `startDate`.
+- `Control` (a controlling interest without a stated share) → OWNS without a share, the role its
+  `controlType` / `role`, as BODS control interests are.
+- A schema is read as the nearest schema of its ancestry that cofi maps (the followthemoney
+  model's inheritance, shipped in `cofi/schemas/ftm/schemata.json`): whatever descends from
+  `Organization` or `LegalEntity` is a company unless it is a `PublicBody`; a link schema that
+  extends one cofi maps is that link.
 - Provenance: each link's `source_ref` is `ftm:<entity id>` and its datasets.  Entity ids are
-  `ftm:<id>`.  Other schemata (Sanction, Passport, Address, …) are counted and reported.
+  `ftm:<id>`.  Other schemata are counted and reported: relationships (`Interest` descendants
+  such as Membership, Representation, UnknownLink) that no link type of cofi's stands for, and
+  everything else (Sanction, Passport, …).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +51,7 @@ from cofi.importers.common import (
     unique_links,
 )
 from cofi.importers.jsonio import JsonProblem, json_items_twice
+from cofi.resources import resource_dir
 from cofi.vocab import Kind
 
 ENTITY_SCHEMATA = {
@@ -50,8 +61,10 @@ ENTITY_SCHEMATA = {
     "LegalEntity": Kind.COMPANY,
     "PublicBody": Kind.AGENCY,
 }
-LINK_SCHEMATA = ("Family", "Associate", "Ownership", "Directorship", "Employment", "Occupancy")
+LINK_SCHEMATA = ("Family", "Associate", "Ownership", "Directorship", "Employment", "Occupancy",
+                 "Control")  # fmt: skip
 USED_ELSEWHERE = ("Address", "Position", "Contract", "ContractAward")
+_MAPPED = frozenset((*ENTITY_SCHEMATA, *LINK_SCHEMATA, *USED_ELSEWHERE))
 _IDENTIFIERS = (("innCode", "RU-INN"), ("ogrnCode", "RU-OGRN"), ("leiCode", "XI-LEI"))
 _KINSHIP = (  # (words in `relationship`, role); the first that matches wins
     (("spouse", "wife", "husband", "жена", "муж", "супруг", "дружина", "чоловік"), "spouse"),
@@ -69,6 +82,20 @@ _IN_LAW = {"spouse": "", "child": "child_in_law", "parent": "parent_in_law",
 
 def is_item(value: dict[str, Any]) -> bool:
     return "schema" in value and "properties" in value
+
+
+@cache
+def ancestry() -> dict[str, list[str]]:
+    """Each followthemoney schema's ancestry, nearest first (itself, then what it extends)."""
+    path = resource_dir("schemas") / "ftm" / "schemata.json"
+    found: dict[str, list[str]] = json.loads(path.read_text("utf-8"))["ancestry"]
+    return found
+
+
+def read_as(schema: str) -> str:
+    """The schema cofi reads an entity of `schema` as: the nearest of its ancestry that cofi maps
+    ('' when none does)."""
+    return next((s for s in ancestry().get(schema, [schema]) if s in _MAPPED), "")
 
 
 def kinship_role(relationship: str) -> str:
@@ -93,7 +120,7 @@ class _Index:
         self.authorities: set[str] = set()
 
     def add(self, e: dict[str, Any]) -> None:
-        schema, eid, props = e.get("schema"), text(e.get("id")), _props(e)
+        schema, eid, props = read_as(text(e.get("schema"))), text(e.get("id")), _props(e)
         if schema in ENTITY_SCHEMATA:
             self.kind[eid] = ENTITY_SCHEMATA[str(schema)]
         elif schema == "Address":
@@ -125,6 +152,7 @@ def _read(rows: Rows, path: Path) -> Iterator[RawRow]:
         if isinstance(item, dict):
             index.add(item)
     skipped: Counter[str] = Counter()
+    unlinked: Counter[str] = Counter()
     positions_made: set[str] = set()
     line = 0
     for line, e in second:
@@ -134,24 +162,31 @@ def _read(rows: Rows, path: Path) -> Iterator[RawRow]:
         if not isinstance(e, dict) or not is_item(e) or not text(e.get("id")):
             yield rows.problem(line, "row", "not a FollowTheMoney entity (id, schema, properties)")
             continue
-        schema = text(e.get("schema"))
+        written = text(e.get("schema"))
+        schema = read_as(written)
         if schema in ENTITY_SCHEMATA:
-            yield _entity(rows, line, e, index)
+            yield _entity(rows, line, e, index, schema)
         elif schema in LINK_SCHEMATA:
-            yield from _link(rows, line, e, index, positions_made)
+            yield from _link(rows, line, e, index, positions_made, schema)
         elif schema == "ContractAward":
             yield from _award(rows, line, e, index)
-        elif schema not in USED_ELSEWHERE:
-            skipped[schema] += 1
+        elif "Interest" in ancestry().get(written, ()):
+            unlinked[written] += 1
+        elif not schema:
+            skipped[written] += 1
+    if unlinked:
+        listed = ", ".join(f"{n} {s}" for s, n in sorted(unlinked.items()))
+        yield rows.note(line, "schema", f"relationships that no link type of cofi's stands for, "
+                        f"not imported: {listed}")  # fmt: skip
     if skipped:
         listed = ", ".join(f"{n} {s}" for s, n in sorted(skipped.items()))
         yield rows.note(line, "schema", f"entities of schemata cofi has no use for, not imported: "
                         f"{listed}")  # fmt: skip
 
 
-def _entity(rows: Rows, line: int, e: dict[str, Any], index: _Index) -> RawRow:
+def _entity(rows: Rows, line: int, e: dict[str, Any], index: _Index, schema: str) -> RawRow:
     eid, props = text(e.get("id")), _props(e)
-    kind = Kind.AGENCY if eid in index.authorities else ENTITY_SCHEMATA[text(e.get("schema"))]
+    kind = Kind.AGENCY if eid in index.authorities else ENTITY_SCHEMATA[schema]
     names = [text(n) for n in props.get("name", []) if text(n)]
     name = text(e.get("caption")) or (names[0] if names else "")
     aliases = tuple(dict.fromkeys(n for n in names if n != name))
@@ -187,9 +222,14 @@ def _countries(props: dict[str, list[Any]]) -> set[str]:
 
 
 def _link(
-    rows: Rows, line: int, e: dict[str, Any], index: _Index, positions_made: set[str]
+    rows: Rows,
+    line: int,
+    e: dict[str, Any],
+    index: _Index,
+    positions_made: set[str],
+    schema: str,
 ) -> Iterator[RawRow]:
-    eid, schema, props = text(e.get("id")), text(e.get("schema")), _props(e)
+    eid, props = text(e.get("id")), _props(e)
     datasets = ", ".join(text(d) for d in e.get("datasets") or [] if text(d))
     ref = f"ftm:{eid}" + (f" ({datasets})" if datasets else "")
     since = period_start(text(props.get("startDate")))
@@ -210,6 +250,11 @@ def _link(
         yield rows.link(line, {**base, "source": f"ftm:{first.get('owner')}",
                                "target": f"ftm:{first.get('asset')}", "type": "OWNS",
                                "role": first.get("role"), "share": share})  # fmt: skip
+    elif schema == "Control":
+        kind = first.get("controlType") or first.get("role") or "control"
+        yield rows.link(line, {**base, "source": f"ftm:{first.get('controller')}",
+                               "target": f"ftm:{first.get('controlled')}", "type": "OWNS",
+                               "role": kind})  # fmt: skip
     elif schema == "Directorship":
         director = first.get("director", "")
         if index.kind.get(director, Kind.PERSON) is not Kind.PERSON:
