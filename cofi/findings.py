@@ -15,7 +15,7 @@ from typing import Any
 from cofi import kinship
 from cofi.detect import Path, Search
 from cofi.graph import EDGE_CODE, EDGE_TYPES, FAMILY, IDENTIFIER_EDGE, ContractRow, Graph
-from cofi.vocab import Kind
+from cofi.vocab import Kind, indirect_through
 
 STATUSES: tuple[str, ...] = ("new", "confirmed", "dismissed")
 
@@ -417,15 +417,21 @@ def _verb(g: Graph, half: int, at: str | None, there: str) -> str:
     share = g.e_share[e]
     pct = f"{share:g}%" if share >= 0 else ""
     if code == _OWNS:
+        through = indirect_through(g.e_role[e])
+        adverb = "" if through is None else "indirectly "
         if forward:
-            phrase = (
+            phrase = adverb + (
                 (f"owned {pct} of {there}" if pct else f"held a stake in {there}")
                 if ended
                 else (f"owns {pct} of {there}" if pct else f"holds a stake in {there}")
             )
         else:
             how = f"{pct} owned" if pct else "partly owned"
-            phrase = f"{'was' if ended else 'is'} {how} by {there}"
+            phrase = f"{'was' if ended else 'is'} {adverb}{how} by {there}"
+        if through:
+            dates = _dates(g.e_since[e], until, ended)
+            inside = f"; {dates[2:]}" if dates.startswith(" (") else f"){dates}"
+            return f"{phrase} (through {through}" + (inside if dates else ")")
     elif code == _DIRECTS:
         plain = role.casefold() in ("", "director")
         if forward:

@@ -6,6 +6,7 @@ edit here.  Neo4j labels and relationship types are taken from this module only,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -122,6 +123,23 @@ FAMILY_INVERSE: dict[str, str] = {
     "other": "other",
 }
 """If B is A's `role`, then A is B's `FAMILY_INVERSE[role]`."""
+
+_INDIRECT = re.compile(r" \(indirect(?:, through (.+))?\)$")
+
+
+def indirect_role(interest: str, through: list[str]) -> str:
+    """The OWNS role of a holding that a chain of others summarises (a BODS `indirect` interest):
+    `<interest> (indirect)`, or `<interest> (indirect, through A, B)` naming the chain's
+    intermediaries from the owner's side."""
+    return f"{interest} (indirect" + (f", through {', '.join(through)})" if through else ")")
+
+
+def indirect_through(role: str) -> str | None:
+    """The intermediaries an indirect holding's role names ('' when it names none), or None when
+    the role is not an indirect holding's."""
+    match = _INDIRECT.search(role)
+    return None if match is None else (match.group(1) or "")
+
 
 LINK_TYPES: dict[str, LinkType] = {
     t.name: t

@@ -17,7 +17,7 @@ from cofi.importers.ftm import kinship_role
 from cofi.normalize import registry_key
 from cofi.resources import resource_dir
 from cofi.synth.kazakh import with_check_digit
-from tests.conftest import snapshot
+from tests.conftest import snapshot, write_bundle
 
 REAL = resource_dir("fixtures") / "realdata"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "realdata"
@@ -346,3 +346,71 @@ def test_a_broken_large_document_is_reported_at_its_line(
     assert items[0] == (2, {"statementID": "a"})
     line, problem = items[1]
     assert line == 3 and isinstance(problem, jsonio.JsonProblem) and "not JSON" in problem
+
+
+def test_bods_indirect_interest_stays_indirect_with_its_chain(run: Callable[..., Result]) -> None:
+    """The Finnish state-owned example: the Republic owns Gasgrid indirectly (a statement that
+    summarises its component chain); the link says so, and so does every explanation."""
+    ok(run("load", str(REAL / "bods-package-fi-soe.json")))
+    (first, *_) = [json.loads(x) for x in ok(run("path", "bods:05ce06ec97b1", "bods:19f1c5afe9d7",
+                                                 "--json")).stdout.splitlines()]  # fmt: skip
+    assert first["hops"] == 1
+    assert first["path"][1]["role"] == (
+        "shareholding (indirect, through Valtiovarainministerio, Suomen Kaasuverkko Oy)"
+    )
+    assert first["explanation"] == (
+        "Suomen tasavalta indirectly owns 100% of Gasgrid Finland Oy (through "
+        "Valtiovarainministerio, Suomen Kaasuverkko Oy; since 2020-01-01)"
+    )
+    # a direct component keeps its plain wording
+    direct = ok(run("path", "bods:0199c515a699", "bods:19f1c5afe9d7", "--json")).stdout
+    assert json.loads(direct.splitlines()[0])["path"][1]["role"] == "shareholding"
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_a_finding_through_a_bods_0_3_indirect_holding_says_indirectly(
+    run: Callable[..., Result], tmp_path: Path, listed: bool
+) -> None:
+    statements: list[dict[str, Any]] = [
+        {"statementID": "p1", "statementType": "personStatement", "personType": "knownPerson",
+         "names": [{"fullName": "Marat Chair"}]},
+        {"statementID": "h", "statementType": "entityStatement", "entityType": "registeredEntity",
+         "name": "Holding LLP"},
+        {"statementID": "w", "statementType": "entityStatement", "entityType": "registeredEntity",
+         "name": "Winner LLP"},
+        {"statementID": "o1", "statementType": "ownershipOrControlStatement", "isComponent": True,
+         "subject": {"describedByEntityStatement": "h"},
+         "interestedParty": {"describedByPersonStatement": "p1"},
+         "interests": [{"type": "shareholding", "interestLevel": "direct", "share": {"exact": 100}}]},
+        {"statementID": "o2", "statementType": "ownershipOrControlStatement", "isComponent": True,
+         "subject": {"describedByEntityStatement": "w"},
+         "interestedParty": {"describedByEntityStatement": "h"},
+         "interests": [{"type": "shareholding", "interestLevel": "direct", "share": {"exact": 60}}]},
+        {"statementID": "o3", "statementType": "ownershipOrControlStatement",
+         "subject": {"describedByEntityStatement": "w"},
+         "interestedParty": {"describedByPersonStatement": "p1"},
+         "componentStatementIDs": ["o1", "o2"],
+         "interests": [{"type": "shareholding", "interestLevel": "indirect",
+                        "share": {"exact": 60}}]},
+    ]  # fmt: skip
+    if not listed:  # the summary alone, its chain not in the file
+        statements = [s for s in statements if s["statementID"] not in ("o1", "o2", "h")]
+        del statements[-1]["componentStatementIDs"]
+    register = tmp_path / "register.json"
+    register.write_text(json.dumps(statements), encoding="utf-8")
+    bundle = write_bundle(tmp_path / "award", {
+        "agency": [{"id": "A", "name": "Akimat"}],
+        "contract": [{"id": "K", "buyer_id": "A", "supplier_id": "bods:w",
+                      "signed_on": "2025-03-04", "value": "1000000"}],
+        "link": [{"source": "bods:p1", "target": "K", "type": "DECIDED", "role": "chair"}],
+    })  # fmt: skip
+    ok(run("load", str(register), str(bundle)))
+    (finding,) = [
+        json.loads(x) for x in ok(run("check", "K", "--format", "jsonl")).stdout.splitlines()
+    ]
+    assert finding["hops"] == 1 and finding["pattern"] == "SELF_DEALING"
+    through = " (through Holding LLP)" if listed else ""
+    assert (
+        f"indirectly owns 60% of Winner LLP{through}, which won contract K"
+        in (finding["explanation"])
+    )

@@ -14,6 +14,12 @@
   the maximum of the range); board and management interests of a person are DIRECTS; any other
   interest is OWNS without a share (control); `startDate` / `endDate` are since / until; the role
   is the interest type.
+- an `indirect` interest (0.4 `directOrIndirect`, 0.2–0.3 `interestLevel`) is held through
+  others: the statement summarises a chain whose links are statements of their own (0.4
+  `componentRecords`, 0.3 `componentStatementIDs`).  It stays one OWNS link, marked as what it
+  is: role `<interest> (indirect, through A, B)`, A and B the chain's intermediaries from the
+  owner's side where the file holds them, so that an explanation reads "indirectly owns 100% of
+  … (through …)" and never passes for a direct holding.
 
 A statement replaced by another in the same file (0.1–0.3 `replacesStatements`) is not imported,
 and references to it lead to the replacing statement; of a 0.4 record's statements only the latest
@@ -40,7 +46,7 @@ from cofi.importers.common import (
     unique_links,
 )
 from cofi.importers.jsonio import JsonProblem, json_items_twice
-from cofi.vocab import Kind
+from cofi.vocab import Kind, indirect_role
 
 PACKAGE_KEYS = ("statements",)
 _OWNERSHIP = ("shareholding", "voting-rights", "votingRights")
@@ -69,6 +75,10 @@ class _Index:
         self.nobody: set[str] = set()
         self.people: set[str] = set()
         """0.4 records that are persons (0.1–0.3 references say so themselves)."""
+        self.names: dict[str, str] = {}
+        """Entity statement or record id -> name (an indirect interest's intermediaries)."""
+        self.ends: dict[str, tuple[str, str]] = {}
+        """Relationship statement or record id -> (interested party, subject)."""
 
     def add(self, s: dict[str, Any]) -> None:
         if "recordType" in s:
@@ -81,12 +91,47 @@ class _Index:
                 self.people.add(rid)
             if _nobody(details.get("personType"), details.get("entityType")):
                 self.nobody.add(rid)
+            self._ends_and_names(rid, s.get("recordType"), details)
             return
         sid = text(s.get("statementID"))
         for old in s.get("replacesStatements") or []:
             self.replaced_by[text(old)] = sid
         if _nobody(s.get("personType"), s.get("entityType")):
             self.nobody.add(sid)
+        party = obj(s.get("interestedParty"))
+        party_id = text(party.get("describedByEntityStatement")) or text(
+            party.get("describedByPersonStatement")
+        )
+        subject = text(obj(s.get("subject")).get("describedByEntityStatement"))
+        kind = {"entityStatement": "entity", "ownershipOrControlStatement": "relationship"}
+        details = {**s, "interestedParty": party_id, "subject": subject}
+        self._ends_and_names(sid, kind.get(text(s.get("statementType"))), details)
+
+    def _ends_and_names(self, sid: str, kind: Any, details: dict[str, Any]) -> None:
+        if kind == "entity" and text(details.get("name")):
+            self.names[sid] = text(details.get("name"))
+        elif kind == "relationship":
+            party = details.get("interestedParty")
+            self.ends[sid] = (party if isinstance(party, str) else "",
+                              text(details.get("subject")))  # fmt: skip
+
+    def intermediaries(self, source: str, target: str, components: list[str]) -> list[str]:
+        """The names of the entities an indirect interest of `source` in `target` is held
+        through: along its component relationships from the owner's side (breadth first), else
+        the component entities in the order listed; those the file does not name are left out."""
+        ends = [(self.resolve(p), self.resolve(t)) for c in components if c in self.ends
+                for p, t in [self.ends[c]]]  # fmt: skip
+        order, queue = [source], [source]
+        while queue:
+            node = queue.pop(0)
+            for party, subject in ends:
+                if party == node and subject not in order:
+                    order.append(subject)
+                    queue.append(subject)
+        if target not in order:
+            order = [c for c in components if c not in self.ends]
+        chain = [self.resolve(n) for n in order if n not in (source, target)]
+        return [self.names[n] for n in dict.fromkeys(chain) if n in self.names]
 
     def resolve(self, ref: str) -> str:
         seen = set()
@@ -241,10 +286,15 @@ def _relationship(
         yield rows.note(line, "subject", f"bods:{sid}: the subject bods:{target} stands for no "
                         "one known; no link")  # fmt: skip
         return
+    listed = s.get("componentRecords") or s.get("componentStatementIDs") or []
+    components = [index.resolve(text(c)) for c in listed]
     for interest in interests:
         kind = text(interest.get("type")) or "unknown-interest"
         details = text(interest.get("details"))
         role = f"{kind} ({details})" if details else kind
+        level = interest.get("directOrIndirect") or interest.get("interestLevel")
+        if level == "indirect":
+            role = indirect_role(role, index.intermediaries(source, target, components))
         link: dict[str, Any] = {**base, "role": role,
                                 "since": period_start(interest.get("startDate")),
                 "until": period_end(interest.get("endDate"))}  # fmt: skip
