@@ -414,3 +414,41 @@ def test_a_finding_through_a_bods_0_3_indirect_holding_says_indirectly(
         f"indirectly owns 60% of Winner LLP{through}, which won contract K"
         in (finding["explanation"])
     )
+
+
+@pytest.mark.parametrize(("signed_on", "pattern"), [("2025-01-01", None),
+                                                    ("2024-03-01", "REVOLVING_DOOR")])  # fmt: skip
+def test_a_closed_bods_0_4_relationship_has_ended(
+    run: Callable[..., Result], tmp_path: Path, signed_on: str, pattern: str | None
+) -> None:
+    """The latest statement of the relationship record closes it without an end date on its
+    interest: it ended on that statement's date, so a stake closed long before the award
+    accuses no one, and one closed within the lookback is a revolving door."""
+    holding = {"isComponent": False, "subject": "W", "interestedParty": "P",
+               "interests": [{"type": "shareholding", "directOrIndirect": "direct",
+                              "share": {"exact": 100}, "startDate": "2019-01-01"}]}  # fmt: skip
+    statements = [
+        {"statementId": "s1", "statementDate": "2020-01-01", "recordId": "P",
+         "recordType": "person", "recordStatus": "new",
+         "recordDetails": {"isComponent": False, "personType": "knownPerson",
+                           "names": [{"type": "individual", "fullName": "Marat Chair"}]}},
+        {"statementId": "s2", "statementDate": "2020-01-01", "recordId": "W",
+         "recordType": "entity", "recordStatus": "new",
+         "recordDetails": {"isComponent": False, "entityType": {"type": "registeredEntity"},
+                           "name": "Winner LLP"}},
+        {"statementId": "s3", "statementDate": "2020-01-01", "recordId": "R",
+         "recordType": "relationship", "recordStatus": "new", "recordDetails": holding},
+        {"statementId": "s4", "statementDate": "2023-06-30", "recordId": "R",
+         "recordType": "relationship", "recordStatus": "closed", "recordDetails": holding},
+    ]  # fmt: skip
+    register = tmp_path / "register.json"
+    register.write_text(json.dumps(statements), encoding="utf-8")
+    bundle = write_bundle(tmp_path / "award", {
+        "agency": [{"id": "A", "name": "Akimat"}],
+        "contract": [{"id": "K", "buyer_id": "A", "supplier_id": "bods:W", "signed_on": signed_on}],
+        "link": [{"source": "bods:P", "target": "K", "type": "DECIDED", "role": "chair"}],
+    })  # fmt: skip
+    result = ok(run("load", str(register), str(bundle)))
+    assert "it ends on the closing statement's date 2023-06-30" in result.stderr
+    found = [json.loads(x) for x in ok(run("check", "K", "--format", "jsonl")).stdout.splitlines()]
+    assert [f["pattern"] for f in found] == ([pattern] if pattern else [])

@@ -23,8 +23,9 @@
 
 A statement replaced by another in the same file (0.1–0.3 `replacesStatements`) is not imported,
 and references to it lead to the replacing statement; of a 0.4 record's statements only the latest
-is imported.  A reference to a statement that is in neither the file nor the store is an invalid
-row, reported like any other.
+is imported; a 0.4 relationship record whose latest statement is `closed` has ended, on that
+statement's date where its interests name no end date.  A reference to a statement that is in
+neither the file nor the store is an invalid row, reported like any other.
 """
 
 from __future__ import annotations
@@ -216,6 +217,8 @@ def _v04(rows: Rows, line: int, s: dict[str, Any], index: _Index) -> Iterator[Ra
         party = details.get("interestedParty")
         source = party if isinstance(party, str) else ""
         person = source in index.people
+        if s.get("recordStatus") == "closed":  # the relationship ended: by its statement's date
+            details = {**details, "closedOn": day(s.get("statementDate"))}
         yield from _relationship(rows, line, rid, details, source, text(details.get("subject")),
                                  person, index)  # fmt: skip
     else:
@@ -298,13 +301,19 @@ def _relationship(
         link: dict[str, Any] = {**base, "role": role,
                                 "since": period_start(interest.get("startDate")),
                 "until": period_end(interest.get("endDate"))}  # fmt: skip
+        notes: tuple[tuple[str, str], ...] = ()
+        if s.get("closedOn") and not link["until"]:
+            link["until"] = s["closedOn"]
+            why = (f"bods:{sid} is closed and its {kind} interest names no end date: it ends "
+                   f"on the closing statement's date {s['closedOn']}")  # fmt: skip
+            notes = (("recordStatus", why),)
         if kind in _DIRECTING and person:
-            yield rows.link(line, {**link, "type": "DIRECTS"})
+            yield rows.link(line, {**link, "type": "DIRECTS"}, notes)
             continue
         link["type"] = "OWNS"
         if kind in _OWNERSHIP:
             link["share"] = _share(interest.get("share"))
-        yield rows.link(line, link)
+        yield rows.link(line, link, notes)
 
 
 def _share(share: Any) -> float | None:
