@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CYPHER_LINT := tools/cypher-lint/node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint bench screenshot clean
+.PHONY: demo test lint bench screenshot clean neo4j neo4j-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check cofi tests benchmarks
 	$(BIN)/mypy
 
+# The Neo4j half of the suite runs against a throwaway local Neo4j 5.26 (tools/neo4j_ctl.py)
+# wherever Java is present, or against the server NEO4J_URI names.
 test: lint $(CYPHER_LINT) $(CHROMIUM)
-	$(BIN)/pytest
+	$(BIN)/python tools/neo4j_ctl.py test -- $(BIN)/pytest
+
+# A local Neo4j 5.26 Community server from Maven Central, for trying cofi without Docker.
+neo4j: $(STAMP)
+	$(BIN)/python tools/neo4j_ctl.py start
+
+neo4j-stop: $(STAMP)
+	$(BIN)/python tools/neo4j_ctl.py stop
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -50,4 +59,4 @@ screenshot: $(STAMP) $(CHROMIUM)
 	$(BIN)/python tools/screenshot.py docs/explore-demo.png
 
 clean:
-	rm -rf $(VENV) .cofi build dist *.egg-info tools/cypher-lint/node_modules
+	rm -rf $(VENV) .cofi build dist *.egg-info tools/cypher-lint/node_modules tools/neo4j/target

@@ -30,6 +30,10 @@ class StoreUnreachable(CofiError):
     exit_code = EXIT_UNREACHABLE
 
 
+class StoreRefused(CofiError):
+    """The store was reached but refused an operation: a constraint, a limit, bad data (exit 1)."""
+
+
 class NotFound(CofiError):
     """An id named on the command line is not in the store (exit 1)."""
 

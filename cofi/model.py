@@ -40,6 +40,11 @@ def calendar_problem(value: str) -> str:
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
+INDEX_KEY_CHARS = 1000
+"""The longest identifier or contact value (a key of an index in the Neo4j store): 1,000
+characters are at most 4,000 bytes, inside Neo4j's 8 KB range-index key limit with room to spare.
+The same limit on both stores, so a bundle valid for one is valid for the other."""
+KeyText = Annotated[str, StringConstraints(max_length=INDEX_KEY_CHARS)]
 IsoDate = Annotated[str, StringConstraints(pattern=_ISO_DATE)]
 Aliases = str | tuple[Text, ...]
 Share = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
@@ -55,23 +60,23 @@ class PersonRow(TypedDict):
     id: Id
     name: Text
     birth_date: NotRequired[IsoDate]
-    iin: NotRequired[Text]
+    iin: NotRequired[KeyText]
     aliases: NotRequired[Aliases]
-    address: NotRequired[Text]
-    phone: NotRequired[Text]
-    email: NotRequired[Text]
-    registry_id: NotRequired[Text]
+    address: NotRequired[KeyText]
+    phone: NotRequired[KeyText]
+    email: NotRequired[KeyText]
+    registry_id: NotRequired[KeyText]
 
 
 @with_config(_CONFIG)
 class AgencyRow(TypedDict):
     id: Id
     name: Text
-    bin: NotRequired[Text]
-    address: NotRequired[Text]
-    phone: NotRequired[Text]
-    email: NotRequired[Text]
-    registry_id: NotRequired[Text]
+    bin: NotRequired[KeyText]
+    address: NotRequired[KeyText]
+    phone: NotRequired[KeyText]
+    email: NotRequired[KeyText]
+    registry_id: NotRequired[KeyText]
     aliases: NotRequired[Aliases]
 
 
@@ -79,13 +84,13 @@ class AgencyRow(TypedDict):
 class CompanyRow(TypedDict):
     id: Id
     name: Text
-    bin: NotRequired[Text]
+    bin: NotRequired[KeyText]
     founded: NotRequired[IsoDate]
     dissolved: NotRequired[IsoDate]
-    address: NotRequired[Text]
-    phone: NotRequired[Text]
-    email: NotRequired[Text]
-    registry_id: NotRequired[Text]
+    address: NotRequired[KeyText]
+    phone: NotRequired[KeyText]
+    email: NotRequired[KeyText]
+    registry_id: NotRequired[KeyText]
     aliases: NotRequired[Aliases]
 
 

@@ -17,8 +17,8 @@ from cofi.store.neo4j import SCHEMA_VERSION, run
 
 SUITE_KEY = "conformance"
 SKIP_REASON = (
-    "Neo4j half of the conformance suite: NEO4J_URI is not set (it needs a Neo4j 5.26 server; "
-    "README, 'Neo4j')"
+    "Neo4j half of the conformance suite: NEO4J_URI is not set (it needs a Neo4j 5.26 server: "
+    "`make test` starts one wherever Java is installed; README, 'Neo4j')"
 )
 
 
@@ -35,7 +35,10 @@ def fresh_database(uri: str) -> None:
 
     auth = (os.environ.get("NEO4J_USERNAME") or "neo4j", os.environ.get("NEO4J_PASSWORD", ""))
     database = os.environ.get("NEO4J_DATABASE") or None
-    with GraphDatabase.driver(uri, auth=auth) as driver, driver.session(database=database) as s:
+    with (
+        GraphDatabase.driver(uri, auth=auth) as driver,
+        driver.session(database=database) as s,
+    ):
         meta = run(s, "store/meta", key=SUITE_KEY).single(strict=True)
         if meta["created_by"] is None and meta["has_data"]:
             pytest.fail(

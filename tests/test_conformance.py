@@ -97,3 +97,23 @@ def test_names_that_look_like_cypher_load_and_come_back_unchanged(
     assert first["path"][2]["name"] == company
     assert second["path"][2] == {"id": "address:" + second["path"][2]["id"].split(":", 1)[1],
                                  "kind": "address", "name": EVIL}  # fmt: skip
+
+
+def test_a_value_too_long_for_an_index_key_is_an_invalid_row_on_both_stores(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Contact values and identifiers are keys of Neo4j's range indexes (8 KB at most): one limit,
+    1,000 characters, checked at validation on both stores, so nothing is written half-way."""
+    bundle = write_bundle(tmp_path / "long", {"person": [
+        {"id": "p-ok", "name": "Жаңа Адам"},
+        {"id": "p-long", "name": "Ұзын Мекенжай", "address": "А" * 4_000},
+        {"id": "p-edge", "name": "Шеткі", "email": "e" * 995 + "@x.kz"},
+    ]})  # fmt: skip
+    result = crun("load", str(bundle))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{bundle / 'people.csv'}:3: address: String should have at most 1000 characters"
+    )
+    assert search(crun, "Жаңа Адам") == []
+    assert crun("load", str(write_bundle(tmp_path / "edge", {"person": [
+        {"id": "p-edge", "name": "Шеткі", "email": "e" * 995 + "@x.kz"}]}))).exit_code == 0  # fmt: skip

@@ -25,6 +25,7 @@ incremental sweep still sees every row written since its mark).
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -32,11 +33,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, Session
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from cofi.errors import NotFound, StoreUnreachable
+from cofi.errors import NotFound, StoreRefused, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
 from cofi.loader import LoadPlan, props_json
@@ -57,6 +59,10 @@ from cofi.store.base import (
     stored_finding,
 )
 from cofi.vocab import IDENTIFIER_KINDS, IDENTIFIER_LINK, INPUT_LINK_TYPES, Kind
+
+# The server's notes on queries ("property key does not exist" while a store is empty) are for
+# developers, not for the user of a command: the driver would print every one on stderr.
+logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 
 BATCH = 10_000
 """Rows per load transaction."""
@@ -115,10 +121,39 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].rstrip(" :")
 
 
+def _neo4j_message(exc: Neo4jError) -> str:
+    """The server's own message, without the driver's `{neo4j_code: …} {gql_status: …}` dress."""
+    message = (exc.message or "").strip() or _first_line(exc)
+    return message.splitlines()[0].rstrip(" :")
+
+
+def split_credentials(uri: str) -> tuple[str, tuple[str | None, str | None]]:
+    """`uri` without a `user:password@` part, and the user and password it named (None when
+    absent): the driver takes credentials separately."""
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri, (None, None)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    address = urlunsplit(parts._replace(netloc=host))
+    return address, (unquote(user) or None, unquote(password) if colon else None)
+
+
+def shown_uri(uri: str) -> str:
+    """`uri` as messages show it: a password in it masked."""
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=f"{user}{':***' if colon else ''}@{host}"))
+
+
 @dataclass(frozen=True)
 class Meta:
     rev: int | None
     created_by: str | None
+    schema_version: str | None
     sweep_rev: int | None
     sweep_rules: str
     has_data: bool
@@ -134,21 +169,27 @@ class Neo4jStore:
     """
 
     def __init__(self, uri: str, *, create: bool) -> None:
-        self.location = uri
-        user = os.environ.get("NEO4J_USERNAME") or "neo4j"
-        password = os.environ.get("NEO4J_PASSWORD", "")
+        address, in_uri = split_credentials(uri)
+        uri = self.location = shown_uri(uri)
+        user = in_uri[0] or os.environ.get("NEO4J_USERNAME") or "neo4j"
+        password = in_uri[1] if in_uri[1] is not None else os.environ.get("NEO4J_PASSWORD", "")
         self._database = os.environ.get("NEO4J_DATABASE") or None
         try:
-            self._driver: Driver = GraphDatabase.driver(uri, auth=(user, password))
+            self._driver: Driver = GraphDatabase.driver(address, auth=(user, password))
         except (DriverError, ValueError) as exc:
-            raise StoreUnreachable(f"{uri}: not a Neo4j address ({_first_line(exc)})") from None
+            why = _first_line(exc).replace(address, uri)
+            raise StoreUnreachable(f"{uri}: not a Neo4j address ({why})") from None
         try:
             self._driver.verify_connectivity()
         except AuthError:
             self._driver.close()
+            given = (
+                f"user {user!r} and the password in the URI"
+                if in_uri[1] is not None
+                else f"NEO4J_USERNAME={user!r}, NEO4J_PASSWORD {'set' if password else 'not set'}"
+            )
             raise StoreUnreachable(
-                f"{uri}: Neo4j refused the user name or password "
-                f"(NEO4J_USERNAME={user!r}, NEO4J_PASSWORD {'set' if password else 'not set'})"
+                f"{uri}: Neo4j refused the user name or password ({given})"
             ) from None
         except (DriverError, Neo4jError, OSError, ValueError) as exc:
             self._driver.close()
@@ -175,15 +216,19 @@ class Neo4jStore:
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        """A session; driver and server errors become one line (`StoreUnreachable`, exit 3)."""
+        """A session; driver and server errors become one line: a lost connection is
+        `StoreUnreachable` (exit 3), anything the server refused `StoreRefused` (exit 1)."""
         try:
             with self._driver.session(database=self._database) as session:
                 yield session
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreUnreachable(f"{self.location}: lost Neo4j ({_first_line(exc)})") from None
+        except AuthError as exc:
+            raise StoreUnreachable(f"{self.location}: Neo4j refused the credentials "
+                                   f"({_first_line(exc)})") from None  # fmt: skip
         except Neo4jError as exc:
-            raise StoreUnreachable(
-                f"{self.location}: Neo4j said {exc.code}: {_first_line(exc)}"
+            raise StoreRefused(
+                f"{self.location}: Neo4j refused the operation: {exc.code}: {_neo4j_message(exc)}"
             ) from None
 
     def _rows(self, name: str, slots: dict[str, str] | None = None, **params: Any) -> list[Any]:
@@ -198,13 +243,16 @@ class Neo4jStore:
                 yield tuple(record)
 
     def _meta(self) -> Meta:
-        ((rev, created_by, _version, sweep_rev, sweep_rules, has_data),) = self._rows(
+        ((rev, created_by, version, sweep_rev, sweep_rules, has_data),) = self._rows(
             "store/meta", key=META_KEY
         )
-        return Meta(rev, created_by, sweep_rev, sweep_rules or "", bool(has_data))
+        return Meta(rev, created_by, version, sweep_rev, sweep_rules or "", bool(has_data))
 
     def _materialise(self) -> None:
-        """Create the schema (idempotent) and the store's own node."""
+        """The schema and the store's own node, made once per database (and again only when
+        SCHEMA_VERSION changes): not 16 schema statements on every write."""
+        if self._meta().schema_version == SCHEMA_VERSION:
+            return
         with self._session() as s:
             for statement in query("schema").statements():
                 s.run(statement).consume()
