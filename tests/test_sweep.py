@@ -233,3 +233,27 @@ def test_a_sweep_killed_mid_way_leaves_the_store_as_before_and_the_rerun_complet
     again = subprocess.run([*cofi, "--store", str(store), "sweep"], check=True,
                            capture_output=True, text=True)  # fmt: skip
     assert again.stdout == "" and "swept 0 of" in again.stderr
+
+
+def test_a_triage_made_while_a_sweep_runs_is_kept(
+    swept: Callable[..., Result], store_location: str
+) -> None:
+    """The sweep reads each finding's triage when it begins and commits at its end; a reviewer
+    who confirms a finding in between must not see the sweep put it back to `new`."""
+    from cofi.detect import Rules
+    from cofi.store import open_store
+    from cofi.sweep import sweep
+
+    target = by_contract(swept, "S04")["finding_id"]
+    store = open_store(store_location)
+
+    def triage_meanwhile(_: int) -> None:
+        result = swept("triage", target, "--status", "confirmed", "--note", "checked by hand")
+        assert result.exit_code == 0, result.output
+
+    try:
+        sweep(store, Rules(), everything=True, workers=1, progress=triage_meanwhile)
+    finally:
+        store.close()
+    after = by_contract(swept, "S04")
+    assert (after["status"], after["note"]) == ("confirmed", "checked by hand")

@@ -485,8 +485,12 @@ class EmbeddedStore:
                 "INSERT INTO findings (finding_id, contract_id, signature, status, note, active, "
                 "score, body) VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
                 "ON CONFLICT (finding_id) DO UPDATE SET contract_id = excluded.contract_id, "
-                "signature = excluded.signature, status = excluded.status, "
-                "note = excluded.note, active = 1, score = excluded.score, body = excluded.body",
+                "signature = excluded.signature, active = 1, score = excluded.score, "
+                "body = excluded.body, "
+                # the triage as it is now, not as the sweep read it when it began: a dismissed
+                # finding whose path changed is reopened, any other status and note are kept
+                "status = CASE WHEN findings.status = 'dismissed' AND findings.signature <> "
+                "excluded.signature THEN 'new' ELSE findings.status END",
                 [
                     (
                         f.finding_id,

@@ -1,11 +1,19 @@
 // Writes a sweep's findings as (:Finding) nodes linked to their contract, decision-maker, winner and each node of the path.
 // ON_PATH links carry the node's position on the path (`step`, from 0 at the decision-maker); an identifier node on a
-// path is matched by its kind's label and key. A finding's older links are replaced; its triage time is kept.
+// path is matched by its kind's label and key. A finding's older links are replaced. Its triage is the one stored
+// now, not the one the sweep read when it began (a triage made during a sweep is kept): its status, note and
+// triage time stay, except that a dismissed finding whose path changed (another signature) is reopened as new.
 UNWIND $rows AS row
 MERGE (f:Finding {finding_id: row.finding_id})
-WITH row, f, f.triaged_at AS triaged_at
+WITH row, f, f.triaged_at AS triaged_at, f.status AS status, f.note AS note, f.signature AS signature
 SET f = row.props
-SET f.triaged_at = triaged_at
+SET f.triaged_at = triaged_at,
+    f.note = CASE WHEN status IS NULL THEN row.props.note ELSE note END,
+    f.status = CASE
+      WHEN status IS NULL THEN row.props.status
+      WHEN status = 'dismissed' AND signature <> row.props.signature THEN 'new'
+      ELSE status
+    END
 WITH row, f
 CALL (f) {
   MATCH (f)-[old:OF_CONTRACT|DECISION_MAKER|WINNER|ON_PATH]->()
