@@ -247,10 +247,11 @@ IDENTIFIER_LINK: dict[Kind, str] = {
     Kind.EMAIL: "HAS_EMAIL",
 }
 
-STORE_LABELS: tuple[str, ...] = ("Entity", "Finding", "CofiMeta", "CofiTouched")
+STORE_LABELS: tuple[str, ...] = ("Entity", "Finding", "CofiMeta", "CofiTouched", "CofiLoad")
 """The Neo4j store's own labels: `Entity` on every person, agency, company and contract node;
 `Finding` for the findings written back; `CofiMeta` (revision, sweep mark, the store's maker) and
-`CofiTouched` (identifier values a load changed, for the incremental sweep)."""
+`CofiTouched` (identifier values a load changed, for the incremental sweep); `CofiLoad` (a running
+load: its revision and heartbeat, so that a sweep meanwhile does not mark its rows as seen)."""
 
 FINDING_LINKS: tuple[str, ...] = ("OF_CONTRACT", "DECISION_MAKER", "WINNER", "ON_PATH")
 """The relationships from a `Finding` node to its contract, decision-maker, winner and path."""

@@ -116,9 +116,9 @@ def _lint(*files: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_neo4j_own_parser_and_semantic_analysis_accept_every_query() -> None:
-    """No Neo4j server runs here; Neo4j's Cypher front end (as the Browser and the VS Code
-    extension ship it) still checks each file as Cypher 5: syntax, variable scope, types of
-    clauses, deprecations."""
+    """Neo4j's Cypher front end (as the Browser and the VS Code extension ship it) checks each
+    file as Cypher 5 (syntax, variable scope, types of clauses, deprecations) without a server;
+    the live server then runs them in the Neo4j half of the suite."""
     files = sorted(cypher_dir().rglob("*.cypher"))
     result = _lint(*files)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,17 +3,24 @@
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
 
+from cofi.bulk import write_bulk_bundle
 from cofi.cli import cli
-from tests.conftest import DEMO
+from tests.conftest import DEMO, write_bundle
 from tests.neo4j_server import fresh_database, neo4j_uri
+from tests.test_detect import SCENARIOS
 
 
 @pytest.fixture
@@ -95,3 +102,93 @@ def test_the_schema_is_made_once_not_on_every_write(live: str, tmp_path: Path) -
     assert cofi("--store", live, "load", str(bundle)).exit_code == 0
     names = {n for (n,) in run_cypher("SHOW INDEXES YIELD name RETURN name")}
     assert "entity_rev" in names  # a schema version change makes it again
+
+
+def dump() -> tuple[list[object], list[object]]:
+    """Every node and relationship of the store's graph, without what only records when it was
+    written (`rev`, `swept_rev`) and without the store's own bookkeeping nodes."""
+    nodes = run_cypher(
+        "MATCH (n) WHERE NOT n:CofiMeta AND NOT n:CofiLoad AND NOT n:CofiTouched "
+        "RETURN labels(n) AS labels, properties(n) AS props"
+    )
+    rels = run_cypher(
+        "MATCH (a)-[r]->(b) RETURN type(r) AS type, coalesce(a.id, a.key) AS a, "
+        "coalesce(b.id, b.key) AS b, properties(r) AS props"
+    )
+
+    def clean(props: object) -> list[tuple[str, str]]:
+        assert isinstance(props, dict)
+        return sorted((k, repr(v)) for k, v in props.items() if k not in ("rev", "swept_rev"))
+
+    node_rows = sorted(repr((sorted(labels), clean(props))) for labels, props in nodes)  # type: ignore[arg-type]
+    rel_rows = sorted(repr((t, a, b, clean(p))) for t, a, b, p in rels)
+    return node_rows, rel_rows  # type: ignore[return-value]
+
+
+def cofi_process(uri: str, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "cofi", "--store", uri, *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_load_killed_mid_way_and_run_again_ends_as_one_clean_load(
+    live: str, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bulk"
+    write_bulk_bundle(bundle, 12_000, seed=3)
+    start = time.perf_counter()
+    assert cofi_process(live, "load", str(bundle)).wait() == 0
+    duration = time.perf_counter() - start
+    clean = dump()
+    swept = cofi("--store", live, "sweep", "--format", "jsonl")
+    assert swept.exit_code == 0
+    clean_findings = sorted(swept.stdout.splitlines())
+    for fraction in (0.5, 0.85):
+        fresh_database(live)
+        proc = cofi_process(live, "load", str(bundle))
+        time.sleep(duration * fraction)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert dump() != clean, "the load was not killed mid-way"
+        again = cofi("--store", live, "load", str(bundle))
+        assert again.exit_code == 0, again.output
+        assert dump() == clean, fraction
+        swept = cofi("--store", live, "sweep", "--format", "jsonl")
+        assert sorted(swept.stdout.splitlines()) == clean_findings
+
+
+@pytest.mark.slow
+def test_two_loads_at_once_both_land_and_the_next_sweep_re_checks_both(
+    live: str, tmp_path: Path
+) -> None:
+    """A slow load A and a quick load B overlap; a sweep runs after B and before A ends.  Both
+    loads must land and A's change (a director link written last) must be re-checked by the next
+    sweep: two loads once shared one revision, and the sweep marked it as seen."""
+    assert cofi("--store", live, "load", str(SCENARIOS)).exit_code == 0
+    assert cofi("--store", live, "sweep").exit_code == 0
+    slow = tmp_path / "slow"
+    write_bulk_bundle(slow, 12_000, seed=5)
+    with (slow / "links.csv").open("a", encoding="utf-8", newline="") as fh:
+        fh.write("p-s11,co-s11,DIRECTS,,,2020-01-01,,written last\n")
+    quick = write_bundle(tmp_path / "quick", {"link": [
+        {"source": "p-s12", "target": "p-s12w", "type": "ASSOCIATE", "since": "2020-01-01"}]})  # fmt: skip
+    load_a = cofi_process(live, "load", str(slow))
+    wait_for(lambda: run_cypher("MATCH (n:Entity) WHERE n.id STARTS WITH 'p1' "
+                                "RETURN count(n) > 0")[0][0] is True)  # fmt: skip
+    assert cofi("--store", live, "load", str(quick)).exit_code == 0
+    meanwhile = cofi("--store", live, "sweep", "--format", "jsonl")
+    assert meanwhile.exit_code == 0
+    assert load_a.poll() is None, "load A ended before the sweep: make its bundle larger"
+    assert load_a.wait() == 0
+    after = cofi("--store", live, "sweep", "--format", "jsonl")
+    reported = {(f["contract_id"], f["decision_maker_id"], f["winner_id"])
+                for f in map(json.loads, (meanwhile.stdout + after.stdout).splitlines())}  # fmt: skip
+    assert ("S11", "p-s11", "co-s11") in reported  # load A's change
+    assert ("S12", "p-s12", "co-s12") in reported  # load B's change

@@ -146,7 +146,7 @@ def test_every_query_run_checks_its_parameters_before_it_reaches_the_server() ->
             raise AssertionError("a query with wrong parameters reached the server")
 
     with pytest.raises(CypherError, match="missing: rev; unused: revision"):
-        run(Unreachable(), "store/set_rev", key="store", revision=2)  # type: ignore[arg-type]
+        run(Unreachable(), "store/load_beat", revision=2)  # type: ignore[arg-type]
     with pytest.raises(CypherError, match="not in the vocabulary"):
         run(Unreachable(), "load/links", {"type": "OWNS]->() DETACH DELETE n //"},  # type: ignore[arg-type]
             rows=[], rev=1)  # fmt: skip

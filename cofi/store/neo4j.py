@@ -66,6 +66,8 @@ logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 
 BATCH = 10_000
 """Rows per load transaction."""
+LOAD_ALIVE_SECONDS = 600
+"""A running load beats after every batch; one silent for this long was killed."""
 META_KEY = "store"
 CREATED_BY = "cofi"
 SCHEMA_VERSION = "1"
@@ -266,7 +268,10 @@ class Neo4jStore:
 
     @property
     def rev(self) -> int:
-        return self._meta().rev or 0
+        """The revision a sweep may mark as seen: every load's, or, while loads run, the one
+        before the oldest of them (`store/sweep_rev`)."""
+        ((rev,),) = self._rows("store/sweep_rev", key=META_KEY, alive_seconds=LOAD_ALIVE_SECONDS)
+        return int(rev or 0)
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -286,20 +291,32 @@ class Neo4jStore:
         return out
 
     def write(self, plan: LoadPlan) -> WriteReport:
+        """Write a load in batches.  Everything it derives (contracts' BUYER/SUPPLIER links,
+        identifier holders) comes from the plan's rows, not from what this run changed, so a
+        load killed part-way and run again ends as one clean load; its revision is its own
+        (`store/load_begin`), and a sweep meanwhile marks only what is before it."""
         plan.complete()  # a load into Neo4j is not one transaction: nothing before every check
         self._materialise()
         meta = self._meta()
-        rev = (meta.rev or 0) + 1
-        load = _Load(rev, log_touched=meta.has_data)
         with self._session() as s:
+            ((rev,),) = s.execute_write(
+                lambda tx: [
+                    tuple(r)
+                    for r in run(
+                        tx, "store/load_begin", key=META_KEY, alive_seconds=LOAD_ALIVE_SECONDS
+                    )
+                ]
+            )
+            load = _Load(rev, log_touched=meta.has_data)
             for kind, records in _batches_by(plan.entities(), lambda r: r.kind):
                 load.entities(s, kind, records)
+                _write(s, "store/load_beat", rev=rev)
             load.finish_entities(s)
             for type_, links in _batches_by(plan.links(), lambda link: link.type):
                 load.links(s, type_, links)
+                _write(s, "store/load_beat", rev=rev)
             report = load.report()
-            if report.changed:
-                run(s, "store/set_rev", key=META_KEY, rev=rev).consume()
+            _write(s, "store/load_end", key=META_KEY, rev=rev, changed=report.changed)
         return report
 
     # -- reading ----------------------------------------------------------------------------
@@ -460,19 +477,20 @@ class _Load:
                     run(tx, "load/touched_values", values=values, rev=rev).consume()
             return written, dropped, held
 
-        written, dropped, held = session.execute_write(work)
+        written, dropped, _ = session.execute_write(work)
         self.entities_changed += len(written)
         self.entities_created += sum(1 for _, created in written if created)
         for ckind, key in dropped:
             self.identifiers[Kind(ckind)].add(key)
-        for c in held:
-            self.identifiers[Kind(c["kind"])].add(c["key"])
+        # from every row, not only the changed ones: a killed run may have written the rows
+        # without what is derived from them
+        for r in records:
+            for ckind, key, _raw in r.contacts:
+                self.identifiers[ckind].add(key)
         if kind is Kind.CONTRACT:
-            changed = {i for i, _ in written}
             self.contracts.extend(
                 {"id": r.id, "buyer_id": r.props["buyer_id"], "supplier_id": r.props["supplier_id"]}
                 for r in records
-                if r.id in changed
             )
 
     def finish_entities(self, session: Session) -> None:
