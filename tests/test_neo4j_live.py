@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -192,3 +193,96 @@ def test_two_loads_at_once_both_land_and_the_next_sweep_re_checks_both(
                 for f in map(json.loads, (meanwhile.stdout + after.stdout).splitlines())}  # fmt: skip
     assert ("S11", "p-s11", "co-s11") in reported  # load A's change
     assert ("S12", "p-s12", "co-s12") in reported  # load B's change
+
+
+def named_records(name: str, **params: object) -> list[Any]:
+    """The records of the query `cypher/<name>.cypher`, as the Browser would run it."""
+    from neo4j import GraphDatabase
+
+    from cofi.queries import query
+
+    q = query(name)
+    q.check(params)
+    auth = (os.environ.get("NEO4J_USERNAME") or "neo4j", os.environ.get("NEO4J_PASSWORD", ""))
+    with GraphDatabase.driver(os.environ["NEO4J_URI"], auth=auth) as driver:
+        records, _, _ = driver.execute_query(q.bind(), params)  # type: ignore[arg-type]
+        return list(records)
+
+
+def named(name: str, **params: object) -> list[dict[str, Any]]:
+    return [r.data() for r in named_records(name, **params)]
+
+
+def ids_in(value: object) -> set[str]:
+    """Every `id` in a record's data (nodes, paths and lists of them, as `Record.data` gives)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if isinstance(value.get("id"), str):
+            found.add(value["id"])
+        for v in value.values():
+            found |= ids_in(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            found |= ids_in(v)
+    return found
+
+
+def test_each_saved_browser_query_returns_what_its_comment_promises(live: str) -> None:
+    assert cofi("--store", live, "load", str(DEMO)).exit_code == 0
+    sweep = cofi("--store", live, "sweep", "--format", "jsonl")
+    (k17,) = [f for f in map(json.loads, sweep.stdout.splitlines()) if f["contract_id"] == "K-17"]
+    # a company's owners up the holding chain, with each share
+    chains = named("browse/company_owners", company_id="co-altyn")
+    assert ids_in(chains) == {"co-altyn", "co-steppe", "p-irina"}
+    shares = {rel.start_node["id"]: rel["share"]
+              for r in named_records("browse/company_owners", company_id="co-altyn")
+              for rel in r["chain"].relationships}  # fmt: skip
+    assert shares == {"co-steppe": 70.0, "p-irina": 30.0}
+    # a finding with its contract, decision-maker, winner and path
+    (row,) = named("browse/finding_path", finding_id=k17["finding_id"])
+    assert [n["id"] for n in row["path"]] == [n["id"] for n in k17["path"][::2]]  # type: ignore[attr-defined]
+    assert (row["k"]["id"], row["dm"]["id"], row["w"]["id"]) == (  # type: ignore[index]
+        "K-17", k17["decision_maker_id"], k17["winner_id"])  # fmt: skip
+    # identifier nodes shared by more than $hub_limit: the demo's mass-registration address
+    (hub,) = named("browse/hubs", hub_limit=20)
+    assert (hub["kind"], hub["holders"]) == ("Address", 23)
+    assert named("browse/hubs", hub_limit=23) == []
+    # an entity and everything up to two links away
+    around = ids_in(named("browse/neighbourhood", id="p-aigerim"))
+    assert {"p-aigerim", "p-nurlan", "co-dala", "ag-health", "K-17"} <= around
+    # an official's family and associates, and the companies any of them owns or directs
+    (family,) = named("browse/official_family_companies", person_id="p-aigerim")
+    assert "p-nurlan" in ids_in(family["family"]) and "co-dala" in ids_in(family["business"])
+
+
+def test_the_browser_path_query_finds_a_longer_valid_path_behind_a_family_heavy_one(
+    live: str, tmp_path: Path
+) -> None:
+    """With at most one FAMILY link, the shortest path (spouse, sibling, owner: 3 hops) is
+    invalid; the 4-hop path through associates is the answer.  Filtering after ALL SHORTEST
+    returned nothing; the limits inside the path pattern prune during the search."""
+    people = [{"id": x, "name": f"Person {x}"} for x in ("D", "A", "B", "E", "G", "H")]
+    links = [
+        {"source": "D", "target": "A", "type": "FAMILY", "role": "spouse"},
+        {"source": "A", "target": "B", "type": "FAMILY", "role": "sibling"},
+        {"source": "B", "target": "W", "type": "OWNS", "share": "50"},
+        {"source": "D", "target": "E", "type": "ASSOCIATE"},
+        {"source": "E", "target": "G", "type": "ASSOCIATE"},
+        {"source": "G", "target": "H", "type": "ASSOCIATE"},
+        {"source": "H", "target": "W", "type": "OWNS", "share": "10", "since": "2024-06-01"},
+    ]
+    bundle = write_bundle(tmp_path / "b", {"person": people, "link": links,
+                                           "company": [{"id": "W", "name": "Winner"}]})  # fmt: skip
+    assert cofi("--store", live, "load", str(bundle)).exit_code == 0
+    params = {"decision_maker_id": "D", "winner_id": "W", "hub_limit": 20, "max_hops": 4}
+    rows = named("related_paths", at="2025-01-01", not_before="2024-01-01", max_family=1, **params)
+    assert [r["nodes"] for r in rows] == [["D", "E", "G", "H", "W"]]
+    cli = cofi(
+        "--store", live, "path", "D", "W", "--at", "2025-01-01", "--max-family", "1", "--json"
+    )
+    assert json.loads(cli.stdout.splitlines()[0])["hops"] == 4  # cofi's own search agrees
+    both = named("related_paths", at="2025-01-01", not_before="2024-01-01", max_family=2, **params)
+    assert [r["nodes"] for r in both] == [["D", "A", "B", "W"]]
+    # in force on the date: the 4-hop path's last stake starts later
+    early = named("related_paths", at="2024-03-01", not_before="2023-03-01", max_family=1, **params)
+    assert early == []
