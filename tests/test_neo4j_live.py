@@ -21,7 +21,7 @@ from cofi.bulk import write_bulk_bundle
 from cofi.cli import cli
 from tests.conftest import DEMO, write_bundle
 from tests.neo4j_server import fresh_database, neo4j_uri
-from tests.test_detect import SCENARIOS
+from tests.test_detect import SCENARIOS, expected
 
 
 @pytest.fixture
@@ -286,3 +286,51 @@ def test_the_browser_path_query_finds_a_longer_valid_path_behind_a_family_heavy_
     # in force on the date: the 4-hop path's last stake starts later
     early = named("related_paths", at="2024-03-01", not_before="2023-03-01", max_family=1, **params)
     assert early == []
+
+
+@pytest.mark.slow
+def test_the_server_stopped_during_a_sweep_is_exit_3_and_the_next_sweep_completes(
+    tmp_path: Path,
+) -> None:
+    """A server of the test's own (tools/neo4j_ctl.py), stopped while a sweep runs: one line,
+    exit 3, nothing half-written; started again, the next sweep completes."""
+    import shutil
+    import socket
+
+    if shutil.which("java") is None:
+        pytest.skip("no Java here to start a second Neo4j")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import neo4j_ctl
+
+    home, password = tmp_path / "server", "a-password-for-this-test"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    uri = neo4j_ctl.start(home, port, password)
+    env = {**os.environ, "NEO4J_URI": uri, "NEO4J_PASSWORD": password, "NEO4J_USERNAME": "neo4j"}
+    env.pop("NEO4J_DATABASE", None)
+    command = [sys.executable, "-m", "cofi", "--store", uri]
+    try:
+        bundle = tmp_path / "bulk"
+        write_bulk_bundle(bundle, 12_000, seed=7)
+        for path in (SCENARIOS, bundle):
+            subprocess.run([*command, "load", str(path)], env=env, check=True,
+                           capture_output=True)  # fmt: skip
+        with subprocess.Popen([*command, "sweep", "--format", "jsonl"], env=env, text=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as sweep:  # fmt: skip
+            time.sleep(1.0)
+            assert sweep.poll() is None, "the sweep ended before the server stopped"
+            neo4j_ctl.stop(home)
+            _, err = sweep.communicate(timeout=300)
+        assert sweep.returncode == 3, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"cofi: error: {uri}: "), err
+        neo4j_ctl.start(home, port, password)
+        done = subprocess.run([*command, "sweep", "--format", "jsonl"], env=env, text=True,
+                              capture_output=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        got = {(f["contract_id"], f["decision_maker_id"], f["winner_id"])
+               for f in map(json.loads, done.stdout.splitlines())}  # fmt: skip
+        assert {(c, d, w) for c, d, w, _, _ in expected()} <= got
+    finally:
+        neo4j_ctl.stop(home)

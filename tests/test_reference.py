@@ -19,8 +19,10 @@ from cofi.findings import check_contract
 from cofi.graph import Graph
 from cofi.loader import plan_load
 from cofi.reference import reference
+from cofi.store.base import Store
 from cofi.store.embedded import EmbeddedStore
 from tests.conftest import write_bundle
+from tests.neo4j_server import fresh_database, neo4j_uri
 
 DATES = ["", "2019-01-01", "2022-06-01", "2024-03-01", "2024-12-01", "2025-06-01", "2026-01-01"]
 SIGNED = ["2023-01-01", "2025-01-15", "2025-06-01"]
@@ -92,10 +94,18 @@ def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
 
 
 def cofi_findings(
-    bundle: dict[str, list[dict[str, Any]]], rules: Rules
+    bundle: dict[str, list[dict[str, Any]]], rules: Rules, neo4j: str = ""
 ) -> dict[tuple[str, ...], Any]:
+    """cofi's findings on `bundle`, loaded into an embedded store or, given its URI, into the
+    Neo4j conformance database (wiped first)."""
     with tempfile.TemporaryDirectory() as tmp:
-        store = EmbeddedStore(Path(tmp) / "store", create=True)
+        if neo4j:
+            from cofi.store.neo4j import Neo4jStore
+
+            fresh_database(neo4j)
+            store: Store = Neo4jStore(neo4j, create=True)
+        else:
+            store = EmbeddedStore(Path(tmp) / "store", create=True)
         try:
             with plan_load([write_bundle(Path(tmp) / "b", bundle)], store.kinds_of) as plan:
                 store.write(plan)
@@ -112,17 +122,17 @@ def cofi_findings(
     return out
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    bundle=bundles(),
-    rules=st.builds(
-        Rules,
-        max_hops=st.integers(1, 5),
-        max_family=st.integers(0, 2),
-        lookback_days=st.sampled_from([0, 365, 1000]),
-        hub_limit=st.integers(1, 3),
-    ),
+RULES = st.builds(
+    Rules,
+    max_hops=st.integers(1, 5),
+    max_family=st.integers(0, 2),
+    lookback_days=st.sampled_from([0, 365, 1000]),
+    hub_limit=st.integers(1, 3),
 )
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bundle=bundles(), rules=RULES)
 def test_cofi_agrees_with_the_brute_force_reference(
     bundle: dict[str, list[dict[str, Any]]], rules: Rules
 ) -> None:
@@ -132,3 +142,21 @@ def test_cofi_agrees_with_the_brute_force_reference(
     for key, (hops, pattern) in got.items():
         assert hops == want[key][0], key
         assert pattern in want[key][1], key
+
+
+def test_cofi_on_neo4j_agrees_with_the_brute_force_reference() -> None:
+    """The same property through the Neo4j store on the live server (fewer examples: each
+    wipes and loads the database)."""
+    uri = neo4j_uri()
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(bundle=bundles(), rules=RULES)
+    def agrees(bundle: dict[str, list[dict[str, Any]]], rules: Rules) -> None:
+        want = reference(bundle, rules)
+        got = cofi_findings(bundle, rules, neo4j=uri)
+        assert set(got) == set(want)
+        for key, (hops, pattern) in got.items():
+            assert hops == want[key][0], key
+            assert pattern in want[key][1], key
+
+    agrees()

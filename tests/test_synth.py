@@ -19,6 +19,7 @@ from cofi.findings import Finding
 from cofi.normalize import valid_iin_bin
 from cofi.synth import NEAR_MISSES, PLANTED, SCALES, generate
 from cofi.synth.evaluate import _World, evaluate
+from tests.neo4j_server import fresh_database, neo4j_uri
 
 SMALL = SCALES["small"]
 
@@ -175,3 +176,14 @@ def test_synth_cli_writes_and_counts(run: Callable[..., Result], tmp_path: Path)
     bad = run("synth", "--evaluate", str(tmp_path))
     assert bad.exit_code == 1
     assert "no truth.jsonl" in bad.stderr
+
+
+def test_small_evaluation_gives_the_same_findings_on_both_stores(small: Path) -> None:
+    """`synth --evaluate` at small scale through the live Neo4j store: the same findings, one by
+    one, as through the embedded store."""
+    uri = neo4j_uri()
+    fresh_database(uri)
+    embedded = evaluate(small, workers=1)
+    neo4j = evaluate(small, workers=1, store_location=uri)
+    assert neo4j.perfect, "\n".join(neo4j.lines())
+    assert neo4j.every == embedded.every and len(embedded.every) > 7 * SMALL.plants

@@ -36,6 +36,8 @@ CLASSES = PROJECT / "target" / "classes"
 LIB = PROJECT / "target" / "lib"
 SOURCES = [PROJECT / "pom.xml", *sorted((PROJECT / "src").rglob("*.java"))]
 START_SECONDS = 180
+_started: dict[int, subprocess.Popen[bytes]] = {}
+"""Servers this process started, by pid, so that stop() can reap them."""
 
 
 class Failed(Exception):
@@ -76,7 +78,7 @@ def answers(uri: str, password: str) -> str:
         return ""
     except AuthError:
         return "Neo4j answers but refuses NEO4J_PASSWORD (it was started with another one)"
-    except Exception as exc:  # noqa: BLE001 - any failure to connect is "not yet"
+    except Exception as exc:  # any failure to connect is "not yet"
         return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
@@ -102,13 +104,15 @@ def start(home: Path, port: int, password: str) -> str:
         return uri
     build()
     home.mkdir(parents=True, exist_ok=True)
-    log = (home / "neo4j.log").open("ab")
     env = {**os.environ, "NEO4J_PASSWORD": password, "NEO4J_BOLT_PORT": str(port)}
     heap = os.environ.get("NEO4J_HEAP") or "1g"
-    java = ["java", f"-Xmx{heap}", "-XX:+ExitOnOutOfMemoryError",
-            "-cp", f"{CLASSES}{os.pathsep}{LIB}/*", "cofi.neo4j.Launcher", str(home / "data")]  # fmt: skip
-    proc = subprocess.Popen(java, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env,
-                            start_new_session=True)  # fmt: skip
+    classpath = f"{CLASSES}{os.pathsep}{LIB}/*"
+    java = ["java", f"-Xmx{heap}", "-XX:+ExitOnOutOfMemoryError", "-cp", classpath,
+            "cofi.neo4j.Launcher", str(home / "data")]  # fmt: skip
+    with (home / "neo4j.log").open("ab") as log:
+        proc = subprocess.Popen(java, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)  # fmt: skip
+    _started[proc.pid] = proc
     (home / "neo4j.pid").write_text(str(proc.pid))
     deadline = time.monotonic() + START_SECONDS
     why = ""
@@ -133,12 +137,20 @@ def stop(home: Path) -> bool:
     if pid is None:
         return False
     os.kill(pid, signal.SIGTERM)
-    for _ in range(600):
-        if running(home) is None:
-            break
-        time.sleep(0.1)
+    proc = _started.pop(pid, None)
+    if proc is not None:  # started by this process: reap it (a zombie would look alive)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     else:
-        os.kill(pid, signal.SIGKILL)
+        for _ in range(600):
+            if running(home) is None:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
     (home / "neo4j.pid").unlink(missing_ok=True)
     return True
 

@@ -60,12 +60,19 @@ from cofi.store.base import (
 )
 from cofi.vocab import IDENTIFIER_KINDS, IDENTIFIER_LINK, INPUT_LINK_TYPES, Kind
 
-# The server's notes on queries ("property key does not exist" while a store is empty) are for
-# developers, not for the user of a command: the driver would print every one on stderr.
-logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+# The driver's own log (the server's notes on queries, "property key does not exist" while a store
+# is empty; retries; a connection it found dead) is for developers, not for the user of a command:
+# Python would print each warning on stderr.  What goes wrong reaches the user as one error line.
+logging.getLogger("neo4j").setLevel(logging.CRITICAL)
 
 BATCH = 10_000
 """Rows per load transaction."""
+_UNAVAILABLE = frozenset({
+    "Neo.TransientError.General.DatabaseUnavailable",
+    "Neo.TransientError.Database.DatabaseUnavailable",
+    "Neo.ClientError.Database.DatabaseNotFound",
+})  # fmt: skip
+"""Server answers that mean the database cannot be reached now (exit 3, like a lost line)."""
 LOAD_ALIVE_SECONDS = 600
 """A running load beats after every batch; one silent for this long was killed."""
 META_KEY = "store"
@@ -229,6 +236,10 @@ class Neo4jStore:
             raise StoreUnreachable(f"{self.location}: Neo4j refused the credentials "
                                    f"({_first_line(exc)})") from None  # fmt: skip
         except Neo4jError as exc:
+            if exc.code in _UNAVAILABLE:  # a server stopping or starting: as good as gone
+                raise StoreUnreachable(
+                    f"{self.location}: lost Neo4j ({exc.code}: {_neo4j_message(exc)})"
+                ) from None
             raise StoreRefused(
                 f"{self.location}: Neo4j refused the operation: {exc.code}: {_neo4j_message(exc)}"
             ) from None

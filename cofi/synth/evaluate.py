@@ -24,7 +24,7 @@ from cofi.findings import Finding
 from cofi.loader import plan_load
 from cofi.normalize import normalize_contact, valid_iin_bin
 from cofi.reference import Bundle, canonical, reference
-from cofi.store.embedded import EmbeddedStore
+from cofi.store import open_store
 from cofi.sweep import sweep
 from cofi.vocab import BUNDLE_FILES, Kind
 
@@ -46,6 +46,8 @@ class Evaluation:
     emergent_valid: int = 0
     wrong: list[dict[str, Any]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    every: set[tuple[str, str, str, str, int, float]] = field(default_factory=set)
+    """Every finding of the sweep: contract, decision-maker, winner, pattern, hops, score."""
 
     @property
     def perfect(self) -> bool:
@@ -71,13 +73,19 @@ class Evaluation:
             yield f"wrong: {json.dumps(f, ensure_ascii=False)}"
 
 
-def evaluate(bundle: Path, rules: Rules | None = None, workers: int | None = None) -> Evaluation:
-    """Load `bundle` into a scratch embedded store, sweep everything, compare with the truth."""
+def evaluate(
+    bundle: Path,
+    rules: Rules | None = None,
+    workers: int | None = None,
+    store_location: str | None = None,
+) -> Evaluation:
+    """Load `bundle` into a scratch embedded store (or the empty store at `store_location`, a
+    Neo4j database say), sweep everything, compare with the truth."""
     rules = rules or Rules()
     out = Evaluation()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cofi-evaluate-") as tmp:
-        store = EmbeddedStore(Path(tmp) / "store", create=True)
+        store = open_store(store_location or str(Path(tmp) / "store"), create=True)
         try:
             with plan_load([bundle], store.kinds_of) as plan:
                 store.write(plan)
@@ -90,6 +98,7 @@ def evaluate(bundle: Path, rules: Rules | None = None, workers: int | None = Non
     start = time.perf_counter()
     got = {(f.contract_id, f.decision_maker_id, f.winner_id): f for f in findings}
     out.findings = len(got)
+    out.every = {(*key, f.pattern, f.hops, f.score) for key, f in got.items()}
     truth = list(_jsonl(bundle / "truth.jsonl"))
     for t in truth:
         key = (t["contract_id"], t["decision_maker_id"], t["winner_id"])
