@@ -13,6 +13,12 @@ sample.
 OCDS (`--what ocds`): a generated JSON-lines file of RELEASES OCDS releases (one tender each)
 loaded through `cofi load`: releases/s and peak memory.
 
+Stores (`--what stores`, not part of `all`): the `cofi synth --scale SCALE` bundle on each store in
+one run, embedded and Neo4j (a throwaway local Neo4j 5.26 started by tools/neo4j_ctl.py): whole
+`cofi load` (rows/s), `cofi sweep --all` (contracts/s, peak memory of the cofi process tree) and
+whole-process `cofi check` (median of five sampled contracts), each beside the time Python's `csv`
+module takes to read the same files in the same run.
+
 Evaluate (`--what evaluate`, not part of `all`: about six minutes at the large scale): `cofi synth
 --evaluate` on that bundle, planted found / planted, decoys flagged, extras emergent-valid / wrong.
 """
@@ -133,6 +139,63 @@ def bench_evaluate(scale: str, work: Path) -> str:
     )
 
 
+def csv_read_seconds(bundle: Path) -> float:
+    """The baseline: Python's csv module reading every CSV file of `bundle`, row by row."""
+    import csv
+
+    start = time.perf_counter()
+    for path in sorted(bundle.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            for _ in csv.reader(fh):
+                pass
+    return time.perf_counter() - start
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Seconds and peak memory (MB, PSS of the process tree) of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
+    with PeakMemory(proc.pid) as mem:
+        if proc.wait() != 0:
+            raise SystemExit(f"{' '.join(command)} failed with exit code {proc.returncode}")
+    return time.perf_counter() - start, mem.peak_kib / 1024
+
+
+def bench_stores(scale: str, work: Path) -> list[dict[str, Any]]:
+    """Load, sweep --all and check on the embedded store and on a throwaway local Neo4j."""
+    sys.path.insert(0, str(HERE.parent / "tools"))
+    import neo4j_ctl
+
+    bundle = work / "bundle"
+    counts = generate(bundle, SCALES[scale], seed=1)
+    rows = sum(n for name, n in counts.items() if name.endswith(".csv"))
+    with (bundle / "contracts.csv").open(encoding="utf-8") as fh:
+        contracts = [line.split(",", 1)[0] for line in fh][1:]
+    sample = contracts[:: max(1, len(contracts) // 5)][:5]
+    os.sync()
+    baseline = csv_read_seconds(bundle)
+    home, password = work / "neo4j", "bench-" + os.urandom(8).hex()
+    uri = neo4j_ctl.start(home, neo4j_ctl.free_port(), password)
+    env = {**os.environ, "NEO4J_PASSWORD": password, "NEO4J_USERNAME": "neo4j"}
+    env.pop("NEO4J_DATABASE", None)
+    out = []
+    try:
+        for name, location in (("embedded", str(work / "store")), ("Neo4j 5.26", uri)):
+            cofi = [sys.executable, "-m", "cofi", "--store", location]
+            load_s, load_mb = timed([*cofi, "load", str(bundle)], env)
+            sweep_s, sweep_mb = timed([*cofi, "sweep", "--all", "--out", str(work / "f.jsonl")],
+                                      env)  # fmt: skip
+            checks = sorted(timed([*cofi, "check", c], env) for c in sample)
+            check_s, check_mb = checks[len(checks) // 2]
+            out.append({"store": name, "rows": rows, "contracts": len(contracts),
+                        "baseline_s": baseline, "load_s": load_s, "load_mb": load_mb,
+                        "sweep_s": sweep_s, "sweep_mb": sweep_mb, "check_s": check_s,
+                        "check_mb": check_mb})  # fmt: skip
+    finally:
+        neo4j_ctl.stop(home)
+    return out
+
+
 def record(line: str) -> None:
     print(line)
     text = RESULTS.read_text(encoding="utf-8")
@@ -143,7 +206,7 @@ def record(line: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--what", choices=["load", "ocds", "detect", "all", "evaluate"], default="all"
+        "--what", choices=["load", "ocds", "detect", "all", "evaluate", "stores"], default="all"
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--releases", type=int, default=100_000)
@@ -190,6 +253,20 @@ def main() -> None:
             f"{d['naive_mean_ms']:.1f} ms mean ({d['naive_capped']} capped at 10 s) | "
             f"{d['speedup']:,.0f}× faster | | |"
         )
+    if args.what == "stores":
+        with tempfile.TemporaryDirectory() as tmp:
+            for r in bench_stores(args.scale, Path(tmp)):
+                base = r["baseline_s"]
+                what = (f"{r['store']}, `cofi synth --scale {args.scale}` ({r['rows']:,} rows, "
+                        f"{r['contracts']:,} contracts; csv module read {base:.2f} s)")  # fmt: skip
+                record(f"{today} {what}: `cofi load` ({r['load_s'] / base:.0f}× the csv read) | "
+                       f"{r['load_s']:.1f} s | {r['rows'] / r['load_s']:,.0f} rows/s | "
+                       f"{r['load_mb']:,.0f} MB (PSS) |")  # fmt: skip
+                record(f"{today} {what}: `cofi sweep --all` | {r['sweep_s']:.1f} s | "
+                       f"{r['contracts'] / r['sweep_s']:,.0f} contracts/s | "
+                       f"{r['sweep_mb']:,.0f} MB (PSS, the cofi process tree) |")  # fmt: skip
+                record(f"{today} {what}: whole-process `cofi check`, median of 5 | "
+                       f"{r['check_s']:.2f} s | — | {r['check_mb']:,.0f} MB (PSS) |")  # fmt: skip
     if args.what == "evaluate":
         with tempfile.TemporaryDirectory() as tmp:
             record(f"{today} {bench_evaluate(args.scale, Path(tmp))}")
