@@ -154,7 +154,7 @@ def csv_read_seconds(bundle: Path) -> float:
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Seconds and peak memory (MB, PSS of the process tree) of one command."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     with PeakMemory(proc.pid) as mem:
         if proc.wait() != 0:
             raise SystemExit(f"{' '.join(command)} failed with exit code {proc.returncode}")

@@ -8,13 +8,13 @@ import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from click.testing import Result
 from followthemoney import model
 
 from cofi.importers import ftm
 from cofi.vocab import Kind
+from tests.test_importers import write_jsonl
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "ftm_schemata.py"
 
@@ -50,11 +50,6 @@ def test_every_interest_is_a_link_or_named_as_not_imported() -> None:
                 assert model.get(schema.name).is_a(read)  # read as one of its own ancestors
     assert mapped == {"Ownership", "Directorship", "Employment", "Control", "ContractAward"}
     assert "Membership" in unlinked and "UnknownLink" in unlinked
-
-
-def write_jsonl(path: Path, items: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), "utf-8")
-    return path
 
 
 def test_control_and_descendants_load_and_the_rest_is_named(
