@@ -257,3 +257,30 @@ def test_a_triage_made_while_a_sweep_runs_is_kept(
         store.close()
     after = by_contract(swept, "S04")
     assert (after["status"], after["note"]) == ("confirmed", "checked by hand")
+
+
+def test_a_new_contract_and_its_deciders_re_check_that_contract_only(
+    swept: Callable[..., Result], tmp_path: Path
+) -> None:
+    """The cron job's day: a new contract with a DECIDED link from a person who decides another
+    contract.  A DECIDED link changes who decides this contract, no path between anybody else:
+    nothing is walked out from the person (S04, the person's other contract, is not re-checked)."""
+    load_rows(swept, tmp_path, "day", {
+        "contract": [{"id": "S99", "buyer_id": "ag-b", "supplier_id": "co-s04",
+                      "signed_on": "2025-07-01"}],
+        "link": [{"source": "p-s04", "target": "S99", "type": "DECIDED", "role": "chair"}],
+    })  # fmt: skip
+    result = swept("sweep", "--format", "jsonl")
+    assert "swept 1 of 25 contract(s)" in result.stderr
+    assert keys(jsonl(result)) == {("S99", "p-s04", "co-s04", "ASSOCIATE", 2)}
+
+
+def test_a_new_head_of_an_agency_re_checks_its_contracts_without_a_walk(
+    swept: Callable[..., Result], tmp_path: Path
+) -> None:
+    contracts = sum(1 for line in (SCENARIOS / "contracts.csv").read_text().splitlines()[1:]
+                    if line.split(",")[1] == "ag-a")  # fmt: skip
+    load_rows(swept, tmp_path, "head", {"link": [
+        {"source": "p-s04", "target": "ag-a", "type": "EMPLOYED", "role": "specialist"}]})  # fmt: skip
+    result = swept("sweep", "--format", "jsonl")
+    assert f"swept {contracts} of 24 contract(s)" in result.stderr  # not S04 through p-s04

@@ -428,11 +428,18 @@ class EmbeddedStore:
     def changed_records(self, since_rev: int) -> set[str]:
         db = self._db
         out = {i for (i,) in db.execute("SELECT id FROM entities WHERE rev > ?", (since_rev,))}
-        for source, target in db.execute(
-            "SELECT source, target FROM links WHERE rev > ?", (since_rev,)
+        # A DECIDED link, or an EMPLOYED link into an agency, changes who decides contracts, not
+        # any path between others: its contract (or agency, for its contracts) is re-checked, and
+        # its person is not walked out from.  A traversable link may join or separate anyone
+        # within reach of either end.
+        for source, target, type_, target_kind in db.execute(
+            "SELECT l.source, l.target, l.type, e.kind FROM links AS l "
+            "JOIN entities AS e ON e.id = l.target WHERE l.rev > ?",
+            (since_rev,),
         ):
-            out.add(source)
             out.add(target)
+            if type_ != "DECIDED" and target_kind != Kind.AGENCY.value:
+                out.add(source)
         out.update(
             i
             for (i,) in db.execute(
