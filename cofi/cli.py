@@ -38,7 +38,7 @@ from cofi.output import FORMATS, path_text, write_findings
 from cofi.queries import query
 from cofi.store import NEO4J_SCHEMES, open_store
 from cofi.store.base import Store, WriteReport
-from cofi.sweep import load_graph
+from cofi.sweep import contract_graph, load_graph
 from cofi.sweep import sweep as run_sweep
 
 DEFAULT_HUB_LIMIT = 20
@@ -398,11 +398,11 @@ def check(obj: Context, /, contract_id: str, fmt: str, **limits: int) -> None:
       cofi check K-17
       cofi check K-17 --max-hops 6 --format jsonl
     """
-    store = obj.store()
-    graph = load_graph(store)
+    rules = _rules(**limits)
+    graph = contract_graph(obj.store(), contract_id, rules)
     if contract_id not in graph.contracts:
         raise NotFound(f"no contract {contract_id!r} in the store")
-    found = check_contract(Search(graph, _rules(**limits)), contract_id)
+    found = check_contract(Search(graph, rules), contract_id)
     if not found:
         click.echo(f"no related-party path for contract {contract_id}", err=True)
         return

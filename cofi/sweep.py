@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from cofi.detect import Rules, Search
+from cofi.errors import NotFound
 from cofi.findings import Finding, check_contract
 from cofi.graph import Graph
 from cofi.store.base import Store, SweepCommit, SweepState
@@ -34,6 +35,19 @@ class SweepResult:
 
 def load_graph(store: Store) -> Graph:
     return Graph.build(store.graph_rows())
+
+
+def contract_graph(store: Store, contract_id: str, rules: Rules) -> Graph:
+    """The graph a check of one contract searches: on a store that reads a contract's
+    neighbourhood itself (Neo4j: `contract_rows`), only that part; else the whole graph.
+    Raises NotFound when the store reads a neighbourhood and there is no such contract."""
+    neighbourhood = getattr(store, "contract_rows", None)
+    if neighbourhood is None:
+        return load_graph(store)
+    rows = neighbourhood(contract_id, rules)
+    if rows is None:
+        raise NotFound(f"no contract {contract_id!r} in the store")
+    return Graph.build(rows)
 
 
 def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> set[str]:

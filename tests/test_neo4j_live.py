@@ -334,3 +334,29 @@ def test_the_server_stopped_during_a_sweep_is_exit_3_and_the_next_sweep_complete
         assert {(c, d, w) for c, d, w, _, _ in expected()} <= got
     finally:
         neo4j_ctl.stop(home)
+
+
+def test_check_on_neo4j_reads_the_contracts_neighbourhood_not_the_graph(
+    live: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check` asks the server for the contract and the rings around its decision-makers and
+    winner only: no query that reads every node or link (`graph/*`) runs."""
+    import cofi.store.neo4j as store_module
+
+    assert cofi("--store", live, "load", str(SCENARIOS)).exit_code == 0
+    names: list[str] = []
+    real_run = store_module.run
+
+    def recording(runner: Any, name: str, *args: Any, **params: Any) -> Any:
+        names.append(name)
+        return real_run(runner, name, *args, **params)
+
+    monkeypatch.setattr(store_module, "run", recording)
+    result = cofi("--store", live, "check", "S04", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    (finding,) = map(json.loads, result.stdout.splitlines())
+    assert (finding["pattern"], finding["hops"]) == ("ASSOCIATE", 2)
+    assert "check/contract" in names and "check/links_around" in names
+    assert not [n for n in names if n.startswith("graph/")], names
+    missing = cofi("--store", live, "check", "NO-SUCH")
+    assert missing.exit_code == 1 and "no contract 'NO-SUCH' in the store" in missing.stderr

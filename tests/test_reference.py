@@ -110,12 +110,20 @@ def cofi_findings(
             with plan_load([write_bundle(Path(tmp) / "b", bundle)], store.kinds_of) as plan:
                 store.write(plan)
             graph = Graph.build(store.graph_rows())
+            # Neo4j's `check` reads only a contract's neighbourhood: the same findings, exactly
+            around = {c: store.contract_rows(c, rules) for c in graph.contracts} if neo4j else {}
         finally:
             store.close()
     search = Search(graph, rules)
     out = {}
     for contract_id in graph.contracts:
-        for f in check_contract(search, contract_id):
+        found = check_contract(search, contract_id)
+        if neo4j:
+            rows = around[contract_id]
+            assert rows is not None
+            alone = check_contract(Search(Graph.build(rows), rules), contract_id)
+            assert [f.__dict__ for f in alone] == [f.__dict__ for f in found], contract_id
+        for f in found:
             key = (f.contract_id, graph.canonical_of(f.decision_maker_id), f.winner_id)
             assert key not in out, "two findings for one (contract, decision-maker, winner)"
             out[key] = (f.hops, f.pattern)

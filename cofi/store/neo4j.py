@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -38,6 +39,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, Session
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
+from cofi.detect import Rules
 from cofi.errors import NotFound, StoreRefused, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
@@ -73,6 +75,8 @@ _UNAVAILABLE = frozenset({
     "Neo.ClientError.Database.DatabaseNotFound",
 })  # fmt: skip
 """Server answers that mean the database cannot be reached now (exit 3, like a lost line)."""
+HEAD_ROLE = "head"
+"""The EMPLOYED role into an agency that makes its holder a decision-maker of its contracts."""
 LOAD_ALIVE_SECONDS = 600
 """A running load beats after every batch; one silent for this long was killed."""
 META_KEY = "store"
@@ -367,6 +371,86 @@ class Neo4jStore:
             contacts=(ContactRow(*r) for r in self._stream("graph/contacts")),
         )
 
+    def contract_rows(self, contract_id: str, rules: Rules) -> GraphRows | None:
+        """The rows of the part of the graph a check of one contract can search, read ring by
+        ring from the server (None when there is no such contract): everything within
+        ceil(max_hops / 2) of its decision-makers and of its winner, through links in force in
+        its window, with every record of each entity reached (merges cost no hop) and every
+        holder of each identifier value reached (so a hub counts its entities exactly).  A path
+        of at most max_hops has each node within half of it from one end, so the same engine
+        finds on these rows exactly what it finds on the whole graph; nothing else is read.
+        """
+        found = self._rows("check/contract", contract_id=contract_id)
+        if not found:
+            return None
+        ((*fields, deciders),) = found
+        contract = ContractRow(*fields)
+        at = contract.signed_on
+        not_before = (date.fromisoformat(at) - timedelta(days=rules.lookback_days)).isoformat()
+        merges = _Merges(self)
+
+        def group(record: str) -> list[str]:
+            return merges.group(record)
+
+        links: dict[LinkRow, LinkRow] = {}
+        contacts: dict[tuple[str, str, str], ContactRow] = {}
+        merges.close([contract.buyer_id, contract.supplier_id, *(d for d, _ in deciders)])
+        buyers = group(contract.buyer_id)
+        seeds = set(group(contract.supplier_id))
+        seeds.update(r for d, _ in deciders for r in group(d))
+        heads = self._rows("check/heads_of", ids=buyers, at=at, head_role=HEAD_ROLE)
+        merges.close([head[0] for *_, head in heads])
+        for *link, head in heads:
+            row = LinkRow(*link)
+            links[row] = row
+            seeds.update(group(head[0]))
+        wanted = seeds | set(buyers)
+        frontier, seen = set(seeds), set(seeds)
+        for _ in range((rules.max_hops + 1) // 2):
+            if not frontier:
+                break
+            ids = sorted(frontier)
+            reached: set[str] = set()
+            rows = self._rows("check/links_around", ids=ids, at=at, not_before=not_before)
+            merges.close([end[0] for *_, ends in rows for end in ends])
+            for *link, ends in rows:
+                row = LinkRow(*link)
+                links[row] = row
+                for end_id, end_kind, _name, _strong in ends:
+                    wanted.add(end_id)
+                    if end_kind != Kind.AGENCY.value:
+                        reached.update(group(end_id))
+            held: dict[Kind, set[str]] = defaultdict(set)
+            for entity_id, kind, key, raw, _ in self._rows("check/contacts_of", ids=ids):
+                contacts[(entity_id, kind, key)] = ContactRow(entity_id, kind, key, raw or "")
+                held[Kind(kind)].add(key)
+            for kind, keys in held.items():
+                holders: dict[str, set[str]] = defaultdict(set)
+                slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
+                found = self._rows("check/holders_of", slots, keys=sorted(keys))
+                merges.close([entity_id for entity_id, *_ in found])
+                for entity_id, k, key, raw, _ in found:
+                    contacts[(entity_id, k, key)] = ContactRow(entity_id, k, key, raw or "")
+                    holders[key].add(entity_id)
+                for records in holders.values():
+                    wanted |= records
+                    if len({merges.canonical(r) for r in records}) <= rules.hub_limit:  # no hub
+                        reached.update(x for r in records for x in group(r))
+            frontier = reached - seen
+            seen |= reached
+            wanted |= reached
+        entities = [EntityRow(*r) for r in self._rows("check/records_of", ids=sorted(wanted))]
+        return GraphRows(
+            entities=sorted(entities),
+            same_as=sorted(merges.same_as),
+            contracts=[contract],
+            links=sorted(links, key=lambda x: (x.source, x.target, x.type, x.role, x.since)),
+            decided=[
+                (contract.id, json.dumps(deciders, ensure_ascii=False, separators=(",", ":")))
+            ],
+            contacts=sorted(contacts.values(), key=lambda c: (c.entity_id, c.kind)),
+        )
+
     def changed_records(self, since_rev: int) -> set[str]:
         out = {i for (i,) in self._rows("sweep/changed_records", since_rev=since_rev)}
         for kind in IDENTIFIER_KINDS:
@@ -443,6 +527,45 @@ class Neo4jStore:
         if not rows:
             raise NotFound(f"no finding {finding_id!r} in the store (run `cofi sweep` first?)")
         return stored_finding(*rows[0])
+
+
+class _Merges:
+    """The merged records (SAME_AS, equal valid IIN/BIN) of the records a check reaches, read
+    from the server as they are reached and followed until closed: each record's whole entity,
+    without reading every merge in the store."""
+
+    def __init__(self, store: Neo4jStore) -> None:
+        self.store = store
+        self.linked: dict[str, set[str]] = {}
+        """Record -> the records directly merged with it."""
+        self.same_as: set[tuple[str, str]] = set()
+        self._canon: dict[str, str] | None = None
+
+    def close(self, records: Iterable[str]) -> None:
+        todo = {r for r in records if r not in self.linked}
+        while todo:
+            found = self.store._rows("check/merges_of", ids=sorted(todo))
+            for record, same_as, same_id in found:
+                self.linked[record] = set(same_as) | set(same_id)
+                self.same_as.update((record, other) for other in same_as)
+            for record in todo - {r for r, *_ in found}:
+                self.linked[record] = set()  # not in the store
+            todo = {o for r in todo for o in self.linked[r] if o not in self.linked}
+            self._canon = None
+
+    def canonical(self, record: str) -> str:
+        if self._canon is None:
+            pairs = [(a, b) for a, others in self.linked.items() for b in others]
+            self._canon = canonical_ids(pairs, [])
+            self._members: dict[str, list[str]] = defaultdict(list)
+            for member, head in self._canon.items():
+                self._members[head].append(member)
+        return self._canon.get(record, record)
+
+    def group(self, record: str) -> list[str]:
+        self.close([record])
+        head = self.canonical(record)
+        return self._members.get(head, [record])
 
 
 class _Load:
