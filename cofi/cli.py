@@ -38,7 +38,7 @@ from cofi.output import FORMATS, path_text, write_findings
 from cofi.queries import query
 from cofi.store import NEO4J_SCHEMES, open_store
 from cofi.store.base import Store, WriteReport
-from cofi.sweep import contract_graph, load_graph
+from cofi.sweep import contract_graph, load_graph, path_graph, reach_graph
 from cofi.sweep import sweep as run_sweep
 
 DEFAULT_HUB_LIMIT = 20
@@ -437,9 +437,10 @@ def path(
       cofi path p-aigerim co-dala
       cofi path p-bolat co-altyn --at 2025-06-02 --max-hops 5
     """
-    graph = load_graph(obj.store())
+    rules = _rules(**limits)
+    graph = path_graph(obj.store(), from_id, to_id, rules, at)
     source, target = _node(graph, from_id), _node(graph, to_id)
-    search = Search(graph, _rules(**limits))
+    search = Search(graph, rules)
     paths = search.all_paths(source, target, search.in_force(at))
     paths.sort(key=lambda p: (p.hops, rank_key(graph, p, at, None)))
     if not paths:
@@ -486,9 +487,10 @@ def links(obj: Context, /, entity_id: str, at: str | None, as_json: bool, **limi
       cofi links p-bolat
       cofi links p-aigerim --at 2025-03-14 --json
     """
-    graph = load_graph(obj.store())
+    rules = _rules(**limits)
+    graph = reach_graph(obj.store(), entity_id, rules, at)
     source = _node(graph, entity_id)
-    search = Search(graph, _rules(**limits))
+    search = Search(graph, rules)
     ok = search.in_force(at)
     reach = search.ball((source,), search.rules.max_hops, ok)
     rows = []

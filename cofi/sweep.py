@@ -37,6 +37,24 @@ def load_graph(store: Store) -> Graph:
     return Graph.build(store.graph_rows())
 
 
+def path_graph(store: Store, a: str, b: str, rules: Rules, at: str | None) -> Graph:
+    """The graph the paths between `a` and `b` can use: on a store that reads a neighbourhood
+    itself (Neo4j: `path_rows`), only that part; else the whole graph."""
+    neighbourhood = getattr(store, "path_rows", None)
+    if neighbourhood is None:
+        return load_graph(store)
+    return Graph.build(neighbourhood(a, b, rules, at))
+
+
+def reach_graph(store: Store, record: str, rules: Rules, at: str | None) -> Graph:
+    """The graph within max_hops of `record`, with the contracts won there (Neo4j:
+    `reach_rows`); else the whole graph."""
+    neighbourhood = getattr(store, "reach_rows", None)
+    if neighbourhood is None:
+        return load_graph(store)
+    return Graph.build(neighbourhood(record, rules, at))
+
+
 def contract_graph(store: Store, contract_id: str, rules: Rules) -> Graph:
     """The graph a check of one contract searches: on a store that reads a contract's
     neighbourhood itself (Neo4j: `contract_rows`), only that part; else the whole graph.

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cofi.detect import Rules, Search
-from cofi.findings import check_contract
+from cofi.findings import check_contract, path_json
 from cofi.graph import Graph
 from cofi.loader import plan_load
 from cofi.reference import reference
@@ -112,6 +112,14 @@ def cofi_findings(
             graph = Graph.build(store.graph_rows())
             # Neo4j's `check` reads only a contract's neighbourhood: the same findings, exactly
             around = {c: store.contract_rows(c, rules) for c in graph.contracts} if neo4j else {}
+            if neo4j:  # and `path` the rings around its two ends: the same paths
+                for k in graph.contracts.values():
+                    for decider, _ in graph.deciders_of(k.id)[:1]:
+                        for at in (None, k.signed_on):
+                            part = Graph.build(store.path_rows(decider, k.supplier_id, rules, at))
+                            assert paths_between(part, decider, k.supplier_id, rules, at) == (
+                                paths_between(graph, decider, k.supplier_id, rules, at)
+                            ), (k.id, at)
         finally:
             store.close()
     search = Search(graph, rules)
@@ -128,6 +136,18 @@ def cofi_findings(
             assert key not in out, "two findings for one (contract, decision-maker, winner)"
             out[key] = (f.hops, f.pattern)
     return out
+
+
+def paths_between(
+    graph: Graph, a: str, b: str, rules: Rules, at: str | None
+) -> list[list[dict[str, Any]]]:
+    """Every path `cofi path A B` would consider, as it prints them."""
+    source, target = graph.node_of(a), graph.node_of(b)
+    if source is None or target is None:
+        return []
+    search = Search(graph, rules)
+    found = search.all_paths(source, target, search.in_force(at))
+    return sorted((path_json(graph, p, a, b) for p in found), key=repr)
 
 
 RULES = st.builds(

@@ -372,84 +372,55 @@ class Neo4jStore:
         )
 
     def contract_rows(self, contract_id: str, rules: Rules) -> GraphRows | None:
-        """The rows of the part of the graph a check of one contract can search, read ring by
-        ring from the server (None when there is no such contract): everything within
-        ceil(max_hops / 2) of its decision-makers and of its winner, through links in force in
-        its window, with every record of each entity reached (merges cost no hop) and every
-        holder of each identifier value reached (so a hub counts its entities exactly).  A path
-        of at most max_hops has each node within half of it from one end, so the same engine
-        finds on these rows exactly what it finds on the whole graph; nothing else is read.
-        """
+        """The rows of the part of the graph a check of one contract can search (None when
+        there is no such contract): its decision-makers (DECIDED links, and the buyer's heads in
+        post on the day) and its winner are the seeds of `_rings`, out to ceil(max_hops / 2)
+        through links in force in its window.  A path of at most max_hops has each node within
+        half of it from one of its ends, so the same engine finds on these rows exactly what it
+        finds on the whole graph; nothing else is read."""
         found = self._rows("check/contract", contract_id=contract_id)
         if not found:
             return None
         ((*fields, deciders),) = found
         contract = ContractRow(*fields)
         at = contract.signed_on
-        not_before = (date.fromisoformat(at) - timedelta(days=rules.lookback_days)).isoformat()
-        merges = _Merges(self)
-
-        def group(record: str) -> list[str]:
-            return merges.group(record)
-
-        links: dict[LinkRow, LinkRow] = {}
-        contacts: dict[tuple[str, str, str], ContactRow] = {}
-        merges.close([contract.buyer_id, contract.supplier_id, *(d for d, _ in deciders)])
-        buyers = group(contract.buyer_id)
-        seeds = set(group(contract.supplier_id))
-        seeds.update(r for d, _ in deciders for r in group(d))
+        rings = _Rings(self, rules.hub_limit, (_days_before(at, rules.lookback_days), at))
+        buyers = rings.merges.group(contract.buyer_id)
         heads = self._rows("check/heads_of", ids=buyers, at=at, head_role=HEAD_ROLE)
-        merges.close([head[0] for *_, head in heads])
-        for *link, head in heads:
-            row = LinkRow(*link)
-            links[row] = row
-            seeds.update(group(head[0]))
-        wanted = seeds | set(buyers)
-        frontier, seen = set(seeds), set(seeds)
-        for _ in range((rules.max_hops + 1) // 2):
-            if not frontier:
-                break
-            ids = sorted(frontier)
-            reached: set[str] = set()
-            rows = self._rows("check/links_around", ids=ids, at=at, not_before=not_before)
-            merges.close([end[0] for *_, ends in rows for end in ends])
-            for *link, ends in rows:
-                row = LinkRow(*link)
-                links[row] = row
-                for end_id, end_kind, _name, _strong in ends:
-                    wanted.add(end_id)
-                    if end_kind != Kind.AGENCY.value:
-                        reached.update(group(end_id))
-            held: dict[Kind, set[str]] = defaultdict(set)
-            for entity_id, kind, key, raw, _ in self._rows("check/contacts_of", ids=ids):
-                contacts[(entity_id, kind, key)] = ContactRow(entity_id, kind, key, raw or "")
-                held[Kind(kind)].add(key)
-            for kind, keys in held.items():
-                holders: dict[str, set[str]] = defaultdict(set)
-                slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
-                found = self._rows("check/holders_of", slots, keys=sorted(keys))
-                merges.close([entity_id for entity_id, *_ in found])
-                for entity_id, k, key, raw, _ in found:
-                    contacts[(entity_id, k, key)] = ContactRow(entity_id, k, key, raw or "")
-                    holders[key].add(entity_id)
-                for records in holders.values():
-                    wanted |= records
-                    if len({merges.canonical(r) for r in records}) <= rules.hub_limit:  # no hub
-                        reached.update(x for r in records for x in group(r))
-            frontier = reached - seen
-            seen |= reached
-            wanted |= reached
-        entities = [EntityRow(*r) for r in self._rows("check/records_of", ids=sorted(wanted))]
-        return GraphRows(
-            entities=sorted(entities),
-            same_as=sorted(merges.same_as),
-            contracts=[contract],
-            links=sorted(links, key=lambda x: (x.source, x.target, x.type, x.role, x.since)),
-            decided=[
-                (contract.id, json.dumps(deciders, ensure_ascii=False, separators=(",", ":")))
-            ],
-            contacts=sorted(contacts.values(), key=lambda c: (c.entity_id, c.kind)),
-        )
+        rings.links.update((row, row) for row in (LinkRow(*link) for *link, _ in heads))
+        seeds = [contract.supplier_id, *(d for d, _ in deciders), *(h[0] for *_, h in heads)]
+        rings.walk(seeds, (rules.max_hops + 1) // 2)
+        rings.wanted.update(buyers)
+        decided = json.dumps(deciders, ensure_ascii=False, separators=(",", ":"))
+        return rings.rows([contract], [(contract.id, decided)])
+
+    def path_rows(self, a: str, b: str, rules: Rules, at: str | None) -> GraphRows:
+        """The rows the paths between records `a` and `b` can use: everything within
+        ceil(max_hops / 2) of either (through links in force on `at` with the lookback, or
+        through every link without it), as `contract_rows` reads them.  A contract id among
+        them comes back as a contract, so that the caller can say what it is."""
+        window = (_days_before(at, rules.lookback_days), at) if at else None
+        rings = _Rings(self, rules.hub_limit, window)
+        rings.walk([a, b], (rules.max_hops + 1) // 2)
+        return rings.rows(self._contracts([a, b]), [])
+
+    def reach_rows(self, record: str, rules: Rules, at: str | None) -> GraphRows:
+        """The rows within max_hops of `record` (links in force on `at`, or all), with the
+        contracts that the companies reached won: what `links` shows."""
+        window = (_days_before(at, rules.lookback_days), at) if at else None
+        rings = _Rings(self, rules.hub_limit, window)
+        rings.walk([record], rules.max_hops)
+        won = [
+            ContractRow(*r) for r in self._rows("check/contracts_won_by", ids=sorted(rings.seen))
+        ]
+        return rings.rows([*won, *self._contracts([record])], [])
+
+    def _contracts(self, ids: list[str]) -> list[ContractRow]:
+        out = []
+        for contract_id in ids:
+            for *fields, _deciders in self._rows("check/contract", contract_id=contract_id):
+                out.append(ContractRow(*fields))
+        return out
 
     def changed_records(self, since_rev: int) -> set[str]:
         out = {i for (i,) in self._rows("sweep/changed_records", since_rev=since_rev)}
@@ -527,6 +498,84 @@ class Neo4jStore:
         if not rows:
             raise NotFound(f"no finding {finding_id!r} in the store (run `cofi sweep` first?)")
         return stored_finding(*rows[0])
+
+
+def _days_before(day: str, days: int) -> str:
+    return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
+
+
+class _Rings:
+    """A neighbourhood read from the server ring by ring (`cypher/check/*`): links in force in
+    the window (every link without one), every record of each entity reached (merges cost no
+    hop) and every holder of each address, phone or email reached, so that a hub counts its
+    entities exactly; a hub and an agency are never walked through."""
+
+    _ALWAYS = ("0000-01-01", "9999-12-31")
+
+    def __init__(self, store: Neo4jStore, hub_limit: int, window: tuple[str, str] | None) -> None:
+        self.store, self.hub_limit = store, hub_limit
+        self.not_before, self.at = window or self._ALWAYS
+        self.merges = _Merges(store)
+        self.links: dict[LinkRow, LinkRow] = {}
+        self.contacts: dict[tuple[str, str, str], ContactRow] = {}
+        self.wanted: set[str] = set()
+        self.seen: set[str] = set()
+
+    def walk(self, seeds: Iterable[str], rings: int) -> None:
+        """Read `rings` rings out from `seeds` (and every record merged with them)."""
+        seeds = list(seeds)
+        self.merges.close(seeds)
+        frontier = {r for seed in seeds for r in self.merges.group(seed)}
+        self.wanted |= frontier
+        self.seen |= frontier
+        for _ in range(rings):
+            if not frontier:
+                break
+            reached = self._ring(sorted(frontier))
+            frontier = reached - self.seen
+            self.seen |= reached
+            self.wanted |= reached
+
+    def _ring(self, ids: list[str]) -> set[str]:
+        store, merges, reached = self.store, self.merges, set()
+        rows = store._rows("check/links_around", ids=ids, at=self.at, not_before=self.not_before)
+        merges.close([end[0] for *_, ends in rows for end in ends])
+        for *link, ends in rows:
+            row = LinkRow(*link)
+            self.links[row] = row
+            for end_id, end_kind, _name, _strong in ends:
+                self.wanted.add(end_id)
+                if end_kind != Kind.AGENCY.value:
+                    reached.update(merges.group(end_id))
+        held: dict[Kind, set[str]] = defaultdict(set)
+        for entity_id, kind, key, raw, _ in store._rows("check/contacts_of", ids=ids):
+            self.contacts[(entity_id, kind, key)] = ContactRow(entity_id, kind, key, raw or "")
+            held[Kind(kind)].add(key)
+        for kind, keys in held.items():
+            holders: dict[str, set[str]] = defaultdict(set)
+            slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
+            found = store._rows("check/holders_of", slots, keys=sorted(keys))
+            merges.close([entity_id for entity_id, *_ in found])
+            for entity_id, k, key, raw, _ in found:
+                self.contacts[(entity_id, k, key)] = ContactRow(entity_id, k, key, raw or "")
+                holders[key].add(entity_id)
+            for records in holders.values():
+                self.wanted |= records
+                if len({merges.canonical(r) for r in records}) <= self.hub_limit:  # no hub
+                    reached.update(x for r in records for x in merges.group(r))
+        return reached
+
+    def rows(self, contracts: list[ContractRow], decided: list[tuple[str, str]]) -> GraphRows:
+        ids = sorted(self.wanted)
+        entities = [EntityRow(*r) for r in self.store._rows("check/records_of", ids=ids)]
+        return GraphRows(
+            entities=sorted(entities),
+            same_as=sorted(self.merges.same_as),
+            contracts=sorted({c.id: c for c in contracts}.values(), key=lambda c: c.id),
+            links=sorted(self.links, key=lambda x: (x.source, x.target, x.type, x.role, x.since)),
+            decided=decided,
+            contacts=sorted(self.contacts.values(), key=lambda c: (c.entity_id, c.kind)),
+        )
 
 
 class _Merges:
