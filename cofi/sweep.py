@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from cofi.detect import Rules, Search
 from cofi.errors import NotFound
 from cofi.findings import Finding, check_contract
-from cofi.graph import Graph
+from cofi.graph import Graph, GraphRows
 from cofi.store.base import Store, SweepCommit, SweepState
 
 
@@ -107,6 +107,27 @@ def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> se
     return out
 
 
+BATCH_CONTRACTS = 500
+"""Contracts whose neighbourhoods a batched sweep reads and searches at once."""
+
+
+def _in_batches(
+    read: Callable[[list[str], Rules], GraphRows],
+    order: list[str],
+    rules: Rules,
+    progress: Callable[[int], None] | None,
+) -> Iterator[list[Finding]]:
+    """Each contract's findings, batch by batch: the graph of one batch's neighbourhoods only
+    (memory bounded by a batch, not by the store)."""
+    for start in range(0, len(order), BATCH_CONTRACTS):
+        batch = order[start : start + BATCH_CONTRACTS]
+        search = Search(Graph.build(read(batch, rules)), rules)
+        for contract_id in batch:
+            yield check_contract(search, contract_id)
+        if progress is not None:
+            progress(len(batch))
+
+
 PARALLEL_MIN = 5000
 """Fewer contracts than this are checked in this process: starting workers would cost more."""
 _CHUNK = 2000
@@ -177,29 +198,41 @@ def sweep(
     """
     rev = store.rev
     state = store.sweep_state()
-    g = graph or load_graph(store)
-    contracts = g.contracts
     full_state: SweepState | None = SweepState(rev, rules.key())
-    if everything:
-        todo = set(contracts)
-    elif signed_since is not None:
-        todo = {c.id for c in contracts.values() if c.signed_on >= signed_since}
-        full_state = None
-    elif state.rev is None or state.rules != rules.key():
-        todo = set(contracts)
+    every_contract = everything or state.rev is None or state.rules != rules.key()
+    count = default_workers() if workers is None else workers
+    batches = getattr(store, "contracts_rows", None)
+    if graph is None and batches is not None and (every_contract or signed_since is not None):
+        # a store that reads a batch of contracts' neighbourhood (Neo4j) is swept batch by
+        # batch, in date order, never reading the whole graph
+        dates = store.contract_dates()  # type: ignore[attr-defined]
+        total = len(dates)
+        order = [c for c, signed in dates if signed_since is None or signed >= signed_since]
+        if signed_since is not None and not everything:
+            full_state = None
+        checked = _in_batches(batches, order, rules, progress)
     else:
-        swept = store.swept_contracts()
-        todo = {c for c in contracts if c not in swept}
-        if rev != state.rev:
-            todo |= affected_contracts(g, store.changed_records(state.rev), rules)
-    order = sorted(todo)
-    search = Search(g, rules)
-    result = SweepResult(checked=len(order), contracts=len(contracts))
+        g = graph or load_graph(store)
+        contracts = g.contracts
+        total = len(contracts)
+        if every_contract:
+            todo = set(contracts)
+        elif signed_since is not None:
+            todo = {c.id for c in contracts.values() if c.signed_on >= signed_since}
+            full_state = None
+        else:
+            swept = store.swept_contracts()
+            todo = {c for c in contracts if c not in swept}
+            if state.rev is not None and rev != state.rev:
+                todo |= affected_contracts(g, store.changed_records(state.rev), rules)
+        order = sorted(todo)
+        checked = check_many(Search(g, rules), order, count, progress)
+    order = sorted(order)
+    result = SweepResult(checked=len(order), contracts=total)
     stored = store.stored_findings(order)
     commit = SweepCommit(swept=order, state=full_state)
     seen: set[str] = set()
-    count = default_workers() if workers is None else workers
-    for found in check_many(search, order, count, progress):
+    for found in checked:
         for f in found:
             seen.add(f.finding_id)
             old = stored.get(f.finding_id)

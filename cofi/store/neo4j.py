@@ -373,26 +373,43 @@ class Neo4jStore:
 
     def contract_rows(self, contract_id: str, rules: Rules) -> GraphRows | None:
         """The rows of the part of the graph a check of one contract can search (None when
-        there is no such contract): its decision-makers (DECIDED links, and the buyer's heads in
-        post on the day) and its winner are the seeds of `_rings`, out to ceil(max_hops / 2)
-        through links in force in its window.  A path of at most max_hops has each node within
-        half of it from one of its ends, so the same engine finds on these rows exactly what it
-        finds on the whole graph; nothing else is read."""
-        found = self._rows("check/contract", contract_id=contract_id)
-        if not found:
+        there is no such contract): see `contracts_rows`."""
+        if not self._rows("check/contract", contract_id=contract_id):
             return None
-        ((*fields, deciders),) = found
-        contract = ContractRow(*fields)
-        at = contract.signed_on
-        rings = _Rings(self, rules.hub_limit, (_days_before(at, rules.lookback_days), at))
-        buyers = rings.merges.group(contract.buyer_id)
-        heads = self._rows("check/heads_of", ids=buyers, at=at, head_role=HEAD_ROLE)
+        return self.contracts_rows([contract_id], rules)
+
+    def contracts_rows(self, contract_ids: list[str], rules: Rules) -> GraphRows:
+        """The rows a check of the given contracts can search: their decision-makers (DECIDED
+        links, and the buyers' heads in post) and winners are the seeds of `_Rings`, read out to
+        ceil(max_hops / 2) through links in force from the earliest contract's lookback to the
+        latest's date.  A path of at most max_hops has each node within half of it from one of
+        its ends, so the same engine finds on these rows exactly what it finds on the whole
+        graph; nothing else is read.  A batch of contracts close in date keeps the window
+        narrow: a sweep reads them in date order."""
+        found = self._rows("check/contracts", contract_ids=contract_ids)
+        contracts = [ContractRow(*fields) for *fields, _ in found]
+        dates = sorted(c.signed_on for c in contracts)
+        if not dates:
+            return _Rings(self, rules.hub_limit, None).rows([], [])
+        window = (_days_before(dates[0], rules.lookback_days), dates[-1])
+        rings = _Rings(self, rules.hub_limit, window)
+        rings.merges.close([c.buyer_id for c in contracts])
+        buyers = sorted({r for c in contracts for r in rings.merges.group(c.buyer_id)})
+        heads = self._rows("check/heads_of", ids=buyers, at=dates[-1], not_before=dates[0],
+                           head_role=HEAD_ROLE)  # fmt: skip
         rings.links.update((row, row) for row in (LinkRow(*link) for *link, _ in heads))
-        seeds = [contract.supplier_id, *(d for d, _ in deciders), *(h[0] for *_, h in heads)]
+        seeds = [c.supplier_id for c in contracts]
+        seeds += [d for *_, deciders in found for d, _ in deciders]
+        seeds += [h[0] for *_, h in heads]
         rings.walk(seeds, (rules.max_hops + 1) // 2)
         rings.wanted.update(buyers)
-        decided = json.dumps(deciders, ensure_ascii=False, separators=(",", ":"))
-        return rings.rows([contract], [(contract.id, decided)])
+        decided = [(f[0], json.dumps(f[-1], ensure_ascii=False, separators=(",", ":")))
+                   for f in found]  # fmt: skip
+        return rings.rows(contracts, decided)
+
+    def contract_dates(self) -> list[tuple[str, str]]:
+        """Every contract's (id, signing date), in date order."""
+        return [(cid, signed) for cid, signed in self._rows("check/contract_dates")]
 
     def path_rows(self, a: str, b: str, rules: Rules, at: str | None) -> GraphRows:
         """The rows the paths between records `a` and `b` can use: everything within
