@@ -107,7 +107,7 @@ def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> se
     return out
 
 
-BATCH_CONTRACTS = 500
+BATCH_CONTRACTS = 5000
 """Contracts whose neighbourhoods a batched sweep reads and searches at once."""
 
 
