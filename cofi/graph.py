@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from cofi.heap import gc_paused
 from cofi.merge import canonical_ids
-from cofi.vocab import IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
+from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
 
 EDGE_TYPES: tuple[str, ...] = (
     *(t.name for t in LINK_TYPES.values() if t.traversable and not t.derived),
@@ -240,7 +240,7 @@ class Graph:
             if ra is None or rb is None:
                 continue
             kind_b = rec_kind[rb]
-            if typ == "EMPLOYED" and kind_b is agency and role.strip().casefold() == "head":
+            if typ == "EMPLOYED" and kind_b is agency and role.strip().casefold() == HEAD_ROLE:
                 boss = canon.get(target, target)
                 heads.setdefault(boss, []).append(Head(rec_id[ra], since, until))
             rule = walk.get(typ)

@@ -37,35 +37,33 @@ def load_graph(store: Store) -> Graph:
     return Graph.build(store.graph_rows())
 
 
+def _part(store: Store, read: str, *args: object) -> Graph | None:
+    """The graph of what the store's `read` method returns (the part of the graph a command
+    searches), on a store that reads parts (Neo4j); None on a store that does not."""
+    method = getattr(store, read, None)
+    if method is None:
+        return None
+    rows = method(*args)
+    if rows is None:
+        raise NotFound(f"no contract {args[0]!r} in the store")
+    return Graph.build(rows)
+
+
 def path_graph(store: Store, a: str, b: str, rules: Rules, at: str | None) -> Graph:
-    """The graph the paths between `a` and `b` can use: on a store that reads a neighbourhood
-    itself (Neo4j: `path_rows`), only that part; else the whole graph."""
-    neighbourhood = getattr(store, "path_rows", None)
-    if neighbourhood is None:
-        return load_graph(store)
-    return Graph.build(neighbourhood(a, b, rules, at))
+    """The graph the paths between `a` and `b` can use (Neo4j: `path_rows`)."""
+    return _part(store, "path_rows", a, b, rules, at) or load_graph(store)
 
 
 def reach_graph(store: Store, record: str, rules: Rules, at: str | None) -> Graph:
     """The graph within max_hops of `record`, with the contracts won there (Neo4j:
-    `reach_rows`); else the whole graph."""
-    neighbourhood = getattr(store, "reach_rows", None)
-    if neighbourhood is None:
-        return load_graph(store)
-    return Graph.build(neighbourhood(record, rules, at))
+    `reach_rows`)."""
+    return _part(store, "reach_rows", record, rules, at) or load_graph(store)
 
 
 def contract_graph(store: Store, contract_id: str, rules: Rules) -> Graph:
-    """The graph a check of one contract searches: on a store that reads a contract's
-    neighbourhood itself (Neo4j: `contract_rows`), only that part; else the whole graph.
-    Raises NotFound when the store reads a neighbourhood and there is no such contract."""
-    neighbourhood = getattr(store, "contract_rows", None)
-    if neighbourhood is None:
-        return load_graph(store)
-    rows = neighbourhood(contract_id, rules)
-    if rows is None:
-        raise NotFound(f"no contract {contract_id!r} in the store")
-    return Graph.build(rows)
+    """The graph a check of one contract searches (Neo4j: `contract_rows`, which raises
+    NotFound through `_part` when there is no such contract)."""
+    return _part(store, "contract_rows", contract_id, rules) or load_graph(store)
 
 
 def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> set[str]:

@@ -124,6 +124,10 @@ FAMILY_INVERSE: dict[str, str] = {
 }
 """If B is A's `role`, then A is B's `FAMILY_INVERSE[role]`."""
 
+HEAD_ROLE = "head"
+"""The EMPLOYED role into an agency (any case, spaces around) that makes its holder a
+decision-maker of the agency's contracts on the days in post."""
+
 _INDIRECT = re.compile(r" \(indirect(?:, through (.+))?\)$")
 
 

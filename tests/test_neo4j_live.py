@@ -35,12 +35,17 @@ def cofi(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), env=env)
 
 
-def run_cypher(text: str, **params: object) -> list[tuple[object, ...]]:
+def driver() -> Any:
+    """A driver for the suite's server (NEO4J_URI and its credentials)."""
     from neo4j import GraphDatabase
 
     auth = (os.environ.get("NEO4J_USERNAME") or "neo4j", os.environ.get("NEO4J_PASSWORD", ""))
-    with GraphDatabase.driver(os.environ["NEO4J_URI"], auth=auth) as driver:
-        records, _, _ = driver.execute_query(text, params)  # type: ignore[arg-type]
+    return GraphDatabase.driver(os.environ["NEO4J_URI"], auth=auth)
+
+
+def run_cypher(text: str, **params: object) -> list[tuple[object, ...]]:
+    with driver() as d:
+        records, _, _ = d.execute_query(text, params)
         return [tuple(r) for r in records]
 
 
@@ -197,15 +202,12 @@ def test_two_loads_at_once_both_land_and_the_next_sweep_re_checks_both(
 
 def named_records(name: str, **params: object) -> list[Any]:
     """The records of the query `cypher/<name>.cypher`, as the Browser would run it."""
-    from neo4j import GraphDatabase
-
     from cofi.queries import query
 
     q = query(name)
     q.check(params)
-    auth = (os.environ.get("NEO4J_USERNAME") or "neo4j", os.environ.get("NEO4J_PASSWORD", ""))
-    with GraphDatabase.driver(os.environ["NEO4J_URI"], auth=auth) as driver:
-        records, _, _ = driver.execute_query(q.bind(), params)  # type: ignore[arg-type]
+    with driver() as d:
+        records, _, _ = d.execute_query(q.bind(), params)
         return list(records)
 
 
@@ -356,7 +358,7 @@ def test_check_on_neo4j_reads_the_contracts_neighbourhood_not_the_graph(
     assert result.exit_code == 0, result.output
     (finding,) = map(json.loads, result.stdout.splitlines())
     assert (finding["pattern"], finding["hops"]) == ("ASSOCIATE", 2)
-    assert "check/contract" in names and "check/links_around" in names
+    assert "check/contracts" in names and "check/links_around" in names
     assert not [n for n in names if n.startswith("graph/")], names
     missing = cofi("--store", live, "check", "NO-SUCH")
     assert missing.exit_code == 1 and "no contract 'NO-SUCH' in the store" in missing.stderr

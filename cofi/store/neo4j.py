@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, Session
@@ -60,7 +60,7 @@ from cofi.store.base import (
     rank_hits,
     stored_finding,
 )
-from cofi.vocab import IDENTIFIER_KINDS, IDENTIFIER_LINK, INPUT_LINK_TYPES, Kind
+from cofi.vocab import HEAD_ROLE, IDENTIFIER_KINDS, IDENTIFIER_LINK, INPUT_LINK_TYPES, Kind
 
 # The driver's own log (the server's notes on queries, "property key does not exist" while a store
 # is empty; retries; a connection it found dead) is for developers, not for the user of a command:
@@ -75,8 +75,6 @@ _UNAVAILABLE = frozenset({
     "Neo.ClientError.Database.DatabaseNotFound",
 })  # fmt: skip
 """Server answers that mean the database cannot be reached now (exit 3, like a lost line)."""
-HEAD_ROLE = "head"
-"""The EMPLOYED role into an agency that makes its holder a decision-maker of its contracts."""
 LOAD_ALIVE_SECONDS = 600
 """A running load beats after every batch; one silent for this long was killed."""
 META_KEY = "store"
@@ -140,26 +138,26 @@ def _neo4j_message(exc: Neo4jError) -> str:
     return message.splitlines()[0].rstrip(" :")
 
 
-def split_credentials(uri: str) -> tuple[str, tuple[str | None, str | None]]:
-    """`uri` without a `user:password@` part, and the user and password it named (None when
-    absent): the driver takes credentials separately."""
+class Address(NamedTuple):
+    """A Neo4j URI taken apart: what the driver connects to, the credentials it named, and
+    how messages show it (a password masked)."""
+
+    uri: str
+    user: str | None
+    password: str | None
+    shown: str
+
+
+def parse_uri(uri: str) -> Address:
+    """`uri` without a `user:password@` part (the driver takes credentials separately)."""
     parts = urlsplit(uri)
     if "@" not in parts.netloc:
-        return uri, (None, None)
+        return Address(uri, None, None, uri)
     userinfo, _, host = parts.netloc.rpartition("@")
     user, colon, password = userinfo.partition(":")
-    address = urlunsplit(parts._replace(netloc=host))
-    return address, (unquote(user) or None, unquote(password) if colon else None)
-
-
-def shown_uri(uri: str) -> str:
-    """`uri` as messages show it: a password in it masked."""
-    parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user, colon, _ = userinfo.partition(":")
-    return urlunsplit(parts._replace(netloc=f"{user}{':***' if colon else ''}@{host}"))
+    shown = urlunsplit(parts._replace(netloc=f"{user}{':***' if colon else ''}@{host}"))
+    return Address(urlunsplit(parts._replace(netloc=host)), unquote(user) or None,
+                   unquote(password) if colon else None, shown)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -182,10 +180,13 @@ class Neo4jStore:
     """
 
     def __init__(self, uri: str, *, create: bool) -> None:
-        address, in_uri = split_credentials(uri)
-        uri = self.location = shown_uri(uri)
-        user = in_uri[0] or os.environ.get("NEO4J_USERNAME") or "neo4j"
-        password = in_uri[1] if in_uri[1] is not None else os.environ.get("NEO4J_PASSWORD", "")
+        given = parse_uri(uri)
+        address, uri = given.uri, given.shown
+        self.location = uri
+        user = given.user or os.environ.get("NEO4J_USERNAME") or "neo4j"
+        password = given.password
+        if password is None:
+            password = os.environ.get("NEO4J_PASSWORD", "")
         self._database = os.environ.get("NEO4J_DATABASE") or None
         try:
             self._driver: Driver = GraphDatabase.driver(address, auth=(user, password))
@@ -196,13 +197,13 @@ class Neo4jStore:
             self._driver.verify_connectivity()
         except AuthError:
             self._driver.close()
-            given = (
+            source = (
                 f"user {user!r} and the password in the URI"
-                if in_uri[1] is not None
+                if given.password is not None
                 else f"NEO4J_USERNAME={user!r}, NEO4J_PASSWORD {'set' if password else 'not set'}"
             )
             raise StoreUnreachable(
-                f"{uri}: Neo4j refused the user name or password ({given})"
+                f"{uri}: Neo4j refused the user name or password ({source})"
             ) from None
         except (DriverError, Neo4jError, OSError, ValueError) as exc:
             self._driver.close()
@@ -374,9 +375,8 @@ class Neo4jStore:
     def contract_rows(self, contract_id: str, rules: Rules) -> GraphRows | None:
         """The rows of the part of the graph a check of one contract can search (None when
         there is no such contract): see `contracts_rows`."""
-        if not self._rows("check/contract", contract_id=contract_id):
-            return None
-        return self.contracts_rows([contract_id], rules)
+        rows = self.contracts_rows([contract_id], rules)
+        return rows if rows.contracts else None
 
     def contracts_rows(self, contract_ids: list[str], rules: Rules) -> GraphRows:
         """The rows a check of the given contracts can search: their decision-makers (DECIDED
@@ -433,11 +433,7 @@ class Neo4jStore:
         return rings.rows([*won, *self._contracts([record])], [])
 
     def _contracts(self, ids: list[str]) -> list[ContractRow]:
-        out = []
-        for contract_id in ids:
-            for *fields, _deciders in self._rows("check/contract", contract_id=contract_id):
-                out.append(ContractRow(*fields))
-        return out
+        return [ContractRow(*f) for *f, _ in self._rows("check/contracts", contract_ids=ids)]
 
     def changed_records(self, since_rev: int) -> set[str]:
         out = {i for (i,) in self._rows("sweep/changed_records", since_rev=since_rev)}
@@ -606,6 +602,7 @@ class _Merges:
         """Record -> the records directly merged with it."""
         self.same_as: set[tuple[str, str]] = set()
         self._canon: dict[str, str] | None = None
+        self._members: dict[str, list[str]] = {}
 
     def close(self, records: Iterable[str]) -> None:
         todo = {r for r in records if r not in self.linked}
@@ -623,7 +620,7 @@ class _Merges:
         if self._canon is None:
             pairs = [(a, b) for a, others in self.linked.items() for b in others]
             self._canon = canonical_ids(pairs, [])
-            self._members: dict[str, list[str]] = defaultdict(list)
+            self._members = defaultdict(list)
             for member, head in self._canon.items():
                 self._members[head].append(member)
         return self._canon.get(record, record)
