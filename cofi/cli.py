@@ -38,7 +38,7 @@ from cofi.output import FORMATS, path_text, write_findings
 from cofi.queries import query
 from cofi.store import NEO4J_SCHEMES, open_store
 from cofi.store.base import Store, WriteReport
-from cofi.sweep import contract_graph, load_graph, path_graph, reach_graph
+from cofi.sweep import contract_graph, explore_graph, path_graph, reach_graph
 from cofi.sweep import sweep as run_sweep
 
 DEFAULT_HUB_LIMIT = 20
@@ -561,9 +561,9 @@ def explore(obj: Context, /, item_id: str, depth: int | None, out: Path, hub_lim
 
     store = obj.store()
     finding = next((f for f in store.findings(active=False) if f.finding_id == item_id), None)
-    graph = load_graph(store)
     if depth is None:
         depth = 1 if finding is not None else 2
+    graph = explore_graph(store, item_id, depth, hub_limit, finding)
     view = neighbourhood(graph, item_id, depth=depth, hub_limit=hub_limit, finding=finding)
     records = store.records(node_ids(view))
     out.write_text(explore_html(view, records), encoding="utf-8")

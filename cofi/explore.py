@@ -117,7 +117,12 @@ class _Around:
                 e = half >> 1
                 a, b = g.node_id(g.e_a[e]), g.node_id(g.e_b[e])
                 share = g.e_share[e]
-                edge = _edge(f"e{e}", a, b, EDGE_TYPES[g.e_type[e]], g.e_role[e],
+                # named by what it links, not by its place in the graph: the same on every store
+                ra, rb = g.e_ra[e], g.e_rb[e]
+                ends = (g.rec_id[ra], g.rec_id[rb] if rb >= 0 else b)
+                eid = "|".join((ends[0], EDGE_TYPES[g.e_type[e]], ends[1], g.e_role[e],
+                                g.e_since[e], g.e_until[e]))  # fmt: skip
+                edge = _edge(eid, a, b, EDGE_TYPES[g.e_type[e]], g.e_role[e],
                              None if share < 0 else share, g.e_since[e], g.e_until[e])  # fmt: skip
                 out.append((g.node_id(far), edge))
             won = g.contracts_of.get(node, [])

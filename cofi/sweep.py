@@ -66,6 +66,19 @@ def contract_graph(store: Store, contract_id: str, rules: Rules) -> Graph:
     return _part(store, "contract_rows", contract_id, rules) or load_graph(store)
 
 
+def explore_graph(
+    store: Store, item_id: str, depth: int, hub_limit: int, finding: Finding | None
+) -> Graph:
+    """The graph `cofi explore` draws `item_id` (or `finding`'s path) from, `depth` steps out
+    (Neo4j: `explore_rows`)."""
+    from cofi.explore import PER_NODE
+
+    seeds = [item_id]
+    if finding is not None:
+        seeds = [finding.contract_id, *(item["id"] for item in finding.path[::2])]
+    return _part(store, "explore_rows", seeds, depth, hub_limit, PER_NODE) or load_graph(store)
+
+
 def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> set[str]:
     """Contracts whose decision-makers or winner are within `max_hops` of a changed record.
 
@@ -200,29 +213,34 @@ def sweep(
     every_contract = everything or state.rev is None or state.rules != rules.key()
     count = default_workers() if workers is None else workers
     batches = getattr(store, "contracts_rows", None)
-    if graph is None and batches is not None and (every_contract or signed_since is not None):
+    g: Graph | None = None
+    if graph is None and batches is not None:
         # a store that reads a batch of contracts' neighbourhood (Neo4j) is swept batch by
         # batch, in date order, never reading the whole graph
-        dates = store.contract_dates()  # type: ignore[attr-defined]
-        total = len(dates)
-        order = [c for c, signed in dates if signed_since is None or signed >= signed_since]
-        if signed_since is not None and not everything:
-            full_state = None
-        checked = _in_batches(batches, order, rules, progress)
+        dates: list[tuple[str, str]] = store.contract_dates()  # type: ignore[attr-defined]
     else:
         g = graph or load_graph(store)
-        contracts = g.contracts
-        total = len(contracts)
-        if every_contract:
-            todo = set(contracts)
-        elif signed_since is not None:
-            todo = {c.id for c in contracts.values() if c.signed_on >= signed_since}
-            full_state = None
-        else:
-            swept = store.swept_contracts()
-            todo = {c for c in contracts if c not in swept}
-            if state.rev is not None and rev != state.rev:
-                todo |= affected_contracts(g, store.changed_records(state.rev), rules)
+        dates = [(c.id, c.signed_on) for c in g.contracts.values()]
+    total = len(dates)
+    if signed_since is not None and not every_contract:
+        todo = {c for c, signed in dates if signed >= signed_since}
+        full_state = None
+    elif every_contract:
+        todo = {c for c, _ in dates}
+    else:
+        swept = store.swept_contracts()
+        todo = {c for c, _ in dates if c not in swept}
+        if state.rev is not None and rev != state.rev:
+            changed = store.changed_records(state.rev)
+            if g is None:
+                todo |= store.affected_contracts(changed, rules)  # type: ignore[attr-defined]
+            else:
+                todo |= affected_contracts(g, changed, rules)
+    if g is None:
+        assert batches is not None
+        order = [c for c, _ in dates if c in todo]  # date order: narrow windows
+        checked = _in_batches(batches, order, rules, progress)
+    else:
         order = sorted(todo)
         checked = check_many(Search(g, rules), order, count, progress)
     order = sorted(order)

@@ -362,3 +362,133 @@ def test_check_on_neo4j_reads_the_contracts_neighbourhood_not_the_graph(
     assert not [n for n in names if n.startswith("graph/")], names
     missing = cofi("--store", live, "check", "NO-SUCH")
     assert missing.exit_code == 1 and "no contract 'NO-SUCH' in the store" in missing.stderr
+
+
+def test_no_command_reads_the_whole_graph_on_neo4j(
+    live: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check`, `path`, `links`, `explore` and every kind of sweep (the first, an incremental
+    one after a load, `--all`, `--since`) ask the server for neighbourhoods only: no query that
+    reads every node or link (`graph/*`) runs, and each still gives its answer."""
+    import cofi.store.neo4j as store_module
+
+    assert cofi("--store", live, "load", str(SCENARIOS)).exit_code == 0
+    names: list[str] = []
+    real_run = store_module.run
+
+    def recording(runner: Any, name: str, *args: Any, **params: Any) -> Any:
+        names.append(name)
+        return real_run(runner, name, *args, **params)
+
+    monkeypatch.setattr(store_module, "run", recording)
+    link = {"source": "p-s11", "target": "co-s11", "type": "DIRECTS", "since": "2020-01-01"}
+    page = tmp_path / "view.html"
+    commands: list[tuple[list[str], Callable[[Result], bool]]] = [
+        (["check", "S04", "--format", "jsonl"], lambda r: '"ASSOCIATE"' in r.stdout),
+        (["path", "p-s04", "co-s04"], lambda r: "ASSOCIATE" in r.stdout),
+        (["links", "p-s04"], lambda r: "co-s04" in r.stdout),
+        (["sweep", "--format", "jsonl"], lambda r: len(r.stdout.splitlines()) == len(expected())),
+        (["load", str(write_bundle(tmp_path / "more", {"link": [link]}))], lambda r: True),
+        (["sweep", "--format", "jsonl"], lambda r: "swept 1 of 24" in r.stderr),
+        (["sweep", "--all", "--format", "jsonl"], lambda r: "swept 24 of 24" in r.stderr),
+        (["sweep", "--since", "2025-01-01"], lambda r: "swept" in r.stderr),
+        (["explore", "p-s04", "--out", str(page)], lambda r: page.exists()),
+    ]
+    for args, answered in commands:
+        names.clear()
+        result = cofi("--store", live, *args)
+        assert result.exit_code == 0 and answered(result), (args, result.output)
+        assert not [n for n in names if n.startswith("graph/")], (args, names)
+
+
+def test_explore_on_neo4j_draws_what_it_draws_on_the_embedded_store(
+    live: str, tmp_path: Path
+) -> None:
+    """Every entity, contract, identifier value and finding of the scenarios, at depths 1 to
+    3: the view drawn from the rings Neo4j reads is the view drawn from the whole graph of the
+    same bundle on the embedded store (nodes with their fields, links, whether it was cut)."""
+    from cofi.explore import neighbourhood
+    from cofi.store import open_store
+    from cofi.sweep import explore_graph, load_graph
+
+    embedded = str(tmp_path / "store")
+    for where in (live, embedded):
+        assert cofi("--store", where, "load", str(SCENARIOS)).exit_code == 0
+        assert cofi("--store", where, "sweep", "--out", os.devnull).exit_code == 0
+    whole_store, ring_store = open_store(embedded), open_store(live)
+    try:
+        whole = load_graph(whole_store)
+        findings = {f.finding_id: f for f in whole_store.findings(active=False)}
+        ids = [*sorted(whole.rec_index), *sorted(whole.contracts), *sorted(findings),
+               *sorted(whole.node_id(n) for n in whole.ident_value)]  # fmt: skip
+        assert len(findings) == len(expected()) and len(ids) > 100
+        for depth in (1, 2, 3):
+            for item in ids:
+                finding = findings.get(item)
+                want = neighbourhood(whole, item, depth=depth, hub_limit=3, finding=finding)
+                part = explore_graph(ring_store, item, depth, 3, finding)
+                got = neighbourhood(part, item, depth=depth, hub_limit=3, finding=finding)
+                assert (got.title, got.nodes, got.edges, got.truncated) == (
+                    want.title, want.nodes, want.edges, want.truncated), (item, depth)  # fmt: skip
+    finally:
+        whole_store.close()
+        ring_store.close()
+
+
+def test_a_sweeps_memory_stays_flat_as_the_graph_grows(
+    live: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scenarios swept in batches of 5 contracts (`--all`, and incrementally after a new
+    link), before and after 30,000 rows of people and links that no contract reaches join the
+    graph: neither sweep's peak Python memory grows with them, while a read of the whole graph
+    (the control) does."""
+    import tracemalloc
+
+    import cofi.sweep as sweep_module
+    from cofi.detect import Rules
+    from cofi.graph import Graph
+    from cofi.store import open_store
+
+    monkeypatch.setattr(sweep_module, "BATCH_CONTRACTS", 5)
+    assert cofi("--store", live, "load", str(SCENARIOS)).exit_code == 0
+    assert cofi("--store", live, "sweep", "--out", os.devnull).exit_code == 0
+
+    def traced(work: Callable[[], object]) -> int:
+        tracemalloc.start()
+        try:
+            work()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    def peaks(since: str) -> tuple[int, int, int]:
+        """Peaks of an incremental sweep after a new link, of `sweep --all`, of a whole read."""
+        link = {"source": "p-s11", "target": "co-s11", "type": "DIRECTS", "since": since}
+        assert cofi("--store", live, "load", str(write_bundle(tmp_path / since, {"link": [link]}))
+                    ).exit_code == 0  # fmt: skip
+        store = open_store(live)
+        try:
+            results: list[sweep_module.SweepResult] = []
+            rules = Rules()
+            step = traced(lambda: results.append(sweep_module.sweep(store, rules, workers=1)))
+            every = traced(
+                lambda: results.append(sweep_module.sweep(store, rules, everything=True))
+            )
+            assert [r.checked for r in results] == [1, 24]
+            assert len(results[1].reported) == len(expected()) + 1  # with S11's SELF_DEALING
+            return step, every, traced(lambda: Graph.build(store.graph_rows()))
+        finally:
+            store.close()
+
+    step_before, every_before, whole_before = peaks("2020-01-01")
+    people = [{"id": f"x{i}", "name": f"Житель {i}", "birth_date": "1980-01-01"}
+              for i in range(15_000)]  # fmt: skip
+    links = [{"source": f"x{i}", "target": f"x{i + 1}", "type": "FAMILY", "role": "sibling"}
+             for i in range(14_999)]  # fmt: skip
+    crowd = write_bundle(tmp_path / "crowd", {"person": people, "link": links})
+    assert cofi("--store", live, "load", str(crowd)).exit_code == 0
+    assert cofi("--store", live, "sweep", "--out", os.devnull).exit_code == 0
+    step_after, every_after, whole_after = peaks("2019-01-01")
+    assert whole_after > 3 * whole_before  # the graph did grow
+    assert step_after < step_before * 1.1 + 256 * 1024, (step_before, step_after)
+    assert every_after < every_before * 1.1 + 256 * 1024, (every_before, every_after)

@@ -12,9 +12,12 @@ type, identified by its ends and `key` (role and since); contact values are shar
 `Finding` nodes linked to their contract, decision-maker, winner and path; one `CofiMeta` node holds
 the revision and the sweep's mark, and marks the database as cofi's.
 
-Detection reads the graph out (`graph_rows`) and runs the same Python engine as on the embedded
-store, so both stores give the same findings by construction; `cypher/related_paths.cypher` is the
-same search in Cypher for the Browser.
+Detection reads from the server only the neighbourhoods it searches, ring by ring (`_Rings`:
+`contract_rows`, `contracts_rows` for a sweep's batches, `path_rows`, `reach_rows`, `explore_rows`,
+`affected_contracts` for the incremental sweep's scope), and runs the same Python engine on them as
+the embedded store runs on its whole graph, so both stores give the same findings;
+`cypher/related_paths.cypher` is the same search in Cypher for the Browser.  `graph_rows` (every
+node and link) is kept for tests that compare the rings with the whole graph; no command calls it.
 
 A load is written in transactions of `BATCH` rows (Neo4j holds a whole transaction in memory), not
 in one: a load killed part-way leaves the rows written so far, and running it again completes it
@@ -432,8 +435,102 @@ class Neo4jStore:
         ]
         return rings.rows([*won, *self._contracts([record])], [])
 
+    def explore_rows(
+        self, seeds: list[str], depth: int, hub_limit: int, per_node: int
+    ) -> GraphRows:
+        """The rows `cofi.explore.neighbourhood` draws from, for a view `depth` steps out from
+        `seeds` (records, contracts, `kind:key` identifier ids): depth + 1 rings of links of any
+        date, each with the contracts the records won, decided or bought (the first `per_node`
+        of each kind of a view node, in id order, walked on; all of them counted), each
+        contract's buyer, winner and decision-makers, and each agency's heads."""
+        rings = _Rings(self, hub_limit, None)
+        merges = rings.merges
+        contracts: dict[str, tuple[ContractRow, list[list[str]]]] = {}
+        frontier = set(seeds)
+        for _ in range(depth + 1):
+            if not frontier:
+                break
+            kinds = self.kinds_of(frontier)
+            nxt: set[str] = set()
+            for kind in IDENTIFIER_KINDS:
+                keys = sorted(i.partition(":")[2] for i in frontier - kinds.keys()
+                              if i.partition(":")[0] == kind.value)  # fmt: skip
+                slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
+                for entity_id, k, key, raw, _ in self._rows("check/holders_of", slots, keys=keys):
+                    rings.contacts[(entity_id, k, key)] = ContactRow(entity_id, k, key, raw or "")
+                    nxt.add(entity_id)
+            merges.close(r for r, k in kinds.items() if k is not Kind.CONTRACT)
+            records = sorted({m for r, k in kinds.items() if k is not Kind.CONTRACT
+                              for m in merges.group(r)})  # fmt: skip
+            rings.wanted.update(records)
+            rings.seen.update(records)
+            people = [r for r in records if kinds.get(r) is not Kind.AGENCY]
+            nxt |= rings._ring(people)
+            heads = self._rows("check/heads_of", ids=[r for r in records if r not in people],
+                               at=_Rings._ALWAYS[1], not_before=_Rings._ALWAYS[0],
+                               head_role=HEAD_ROLE)  # fmt: skip
+            for *link, (head, *_) in heads:
+                row = LinkRow(*link)
+                rings.links[row] = row
+                nxt.add(head)
+            for row in list(rings.links):
+                if (
+                    row.type == "EMPLOYED"
+                    and row.source in rings.seen
+                    and (row.role.strip().casefold() == HEAD_ROLE)
+                ):
+                    nxt.add(row.target)  # the agency a reached person heads
+            drawn: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for chunk in _chunks(records, BATCH):
+                for record, how, contract in self._rows("check/contracts_of", ids=chunk):
+                    drawn[(merges.canonical(record), how)].append(contract)
+            walk_on = {c for ids in drawn.values() for c in sorted(set(ids))[:per_node]}
+            walk_on |= {r for r, k in kinds.items() if k is Kind.CONTRACT}
+            every = {c for ids in drawn.values() for c in ids} | walk_on
+            for chunk in _chunks(sorted(every - contracts.keys()), BATCH):
+                for *fields, deciders in self._rows("check/contracts", contract_ids=chunk):
+                    contracts[fields[0]] = (ContractRow(*fields), deciders)
+            for cid in walk_on & contracts.keys():
+                contract, deciders = contracts[cid]
+                nxt.update([contract.buyer_id, contract.supplier_id, *(d for d, _ in deciders)])
+            rings.seen.update(walk_on)
+            frontier = nxt - rings.seen
+        decided = [(cid, json.dumps(d, ensure_ascii=False, separators=(",", ":")))
+                   for cid, (_, d) in sorted(contracts.items())]  # fmt: skip
+        ends = {
+            r
+            for contract, _ in contracts.values()
+            for r in (contract.buyer_id, contract.supplier_id)
+        }
+        rings.wanted |= ends
+        return rings.rows([contract for contract, _ in contracts.values()], decided)
+
     def _contracts(self, ids: list[str]) -> list[ContractRow]:
         return [ContractRow(*f) for *f, _ in self._rows("check/contracts", contract_ids=ids)]
+
+    def affected_contracts(self, records: Iterable[str], rules: Rules) -> set[str]:
+        """What `cofi.sweep.affected_contracts` finds on the whole graph, read ring by ring: the
+        changed contracts, the contracts bought by a changed agency (or one merged with it),
+        and those won or decided by a record within max_hops of a changed one (links of any
+        date; no hub walked through), or bought by an agency such a record heads at any
+        time."""
+        kinds = self.kinds_of(records)
+        out = {r for r, k in kinds.items() if k is Kind.CONTRACT}
+        agencies = [r for r, k in kinds.items() if k is Kind.AGENCY]
+        rings = _Rings(self, rules.hub_limit, None)
+        rings.walk((r for r, k in kinds.items() if k not in (Kind.CONTRACT, Kind.AGENCY)),
+                   rules.max_hops)  # fmt: skip
+        reached = sorted(rings.seen)
+        for chunk in _chunks(reached, BATCH):
+            found = self._rows("sweep/agencies_headed_by", ids=chunk, head_role=HEAD_ROLE)
+            agencies.extend(a for (a,) in found)
+        rings.merges.close(agencies)
+        bought = sorted({r for a in agencies for r in rings.merges.group(a)})
+        for chunk in _chunks(reached, BATCH):
+            out.update(c for (c,) in self._rows("sweep/contracts_near", ids=chunk, agencies=[]))
+        for chunk in _chunks(bought, BATCH):
+            out.update(c for (c,) in self._rows("sweep/contracts_near", ids=[], agencies=chunk))
+        return out
 
     def changed_records(self, since_rev: int) -> set[str]:
         out = {i for (i,) in self._rows("sweep/changed_records", since_rev=since_rev)}
