@@ -14,7 +14,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from cofi.detect import Rules, Search
@@ -120,6 +122,8 @@ def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> se
 
 BATCH_CONTRACTS = 5000
 """Contracts whose neighbourhoods a batched sweep reads and searches at once."""
+READS_AHEAD = 1
+"""Batches read from the store (each in its own session) while the client searches another."""
 
 
 def _in_batches(
@@ -129,14 +133,22 @@ def _in_batches(
     progress: Callable[[int], None] | None,
 ) -> Iterator[list[Finding]]:
     """Each contract's findings, batch by batch: the graph of one batch's neighbourhoods only
-    (memory bounded by a batch, not by the store)."""
-    for start in range(0, len(order), BATCH_CONTRACTS):
-        batch = order[start : start + BATCH_CONTRACTS]
-        search = Search(Graph.build(read(batch, rules)), rules)
-        for contract_id in batch:
-            yield check_contract(search, contract_id)
-        if progress is not None:
-            progress(len(batch))
+    (memory bounded by a few batches, not by the store).  The next batches are read on other
+    threads while this one is searched: the server reads while the client searches."""
+    batches = [order[i : i + BATCH_CONTRACTS] for i in range(0, len(order), BATCH_CONTRACTS)]
+    with ThreadPoolExecutor(max_workers=READS_AHEAD) as pool:
+        ahead = deque(pool.submit(read, b, rules) for b in batches[:READS_AHEAD])
+        for i, batch in enumerate(batches):
+            rows = ahead.popleft().result()
+            if i + READS_AHEAD < len(batches):
+                ahead.append(pool.submit(read, batches[i + READS_AHEAD], rules))
+            search = Search(Graph.build(rows), rules)
+            del rows
+            for contract_id in batch:
+                yield check_contract(search, contract_id)
+            del search
+            if progress is not None:
+                progress(len(batch))
 
 
 PARALLEL_MIN = 5000
