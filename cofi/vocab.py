@@ -251,11 +251,25 @@ IDENTIFIER_LINK: dict[Kind, str] = {
     Kind.EMAIL: "HAS_EMAIL",
 }
 
-STORE_LABELS: tuple[str, ...] = ("Entity", "Finding", "CofiMeta", "CofiTouched", "CofiLoad")
+STORE_LABELS: tuple[str, ...] = (
+    "Entity", "Finding", "CofiMeta", "CofiTouched", "CofiLoad", "Resolved",
+)  # fmt: skip
 """The Neo4j store's own labels: `Entity` on every person, agency, company and contract node;
 `Finding` for the findings written back; `CofiMeta` (revision, sweep mark, the store's maker) and
 `CofiTouched` (identifier values a load changed, for the incremental sweep); `CofiLoad` (a running
-load: its revision and heartbeat, so that a sweep meanwhile does not mark its rows as seen)."""
+load: its revision and heartbeat, so that a sweep meanwhile does not mark its rows as seen);
+`Resolved` (the path projection: one node per real person or company, see `RESOLVED_AS`)."""
+
+RESOLVED_AS = "RESOLVED_AS"
+"""From each person and company record to its `Resolved` node: the records of one real entity
+(SAME_AS, equal valid IIN/BIN) share one.  Between `Resolved` nodes run the traversable links
+(`PROJECTED_TYPES`, dates as Neo4j dates), and from them the identifier links, so that a path
+search on the projection crosses merges at no hop and counts a hub's entities, not records."""
 
 FINDING_LINKS: tuple[str, ...] = ("OF_CONTRACT", "DECISION_MAKER", "WINNER", "ON_PATH")
+
+PROJECTED_TYPES: tuple[str, ...] = tuple(
+    n for n, t in LINK_TYPES.items() if t.traversable and not t.derived
+)
+"""The input link types a path walks, projected between `Resolved` nodes."""
 """The relationships from a `Finding` node to its contract, decision-maker, winner and path."""

@@ -18,6 +18,7 @@ from cofi.vocab import (
     IDENTIFIER_LINK,
     INPUT_LINK_TYPES,
     LINK_TYPES,
+    RESOLVED_AS,
     STORE_LABELS,
     Kind,
 )
@@ -64,6 +65,7 @@ def test_slots_take_vocabulary_names_only() -> None:
 
 def test_no_query_names_a_label_or_type_outside_the_vocabulary() -> None:
     known = {k.label for k in Kind} | set(LINK_TYPES) | set(STORE_LABELS) | set(FINDING_LINKS)
+    known.add(RESOLVED_AS)
     seen: set[str] = set()
     for q in all_queries():
         code = re.sub(r"'[^']*'", "''", q.code)  # string literals are values, not names
@@ -85,15 +87,24 @@ def test_the_schema_has_a_uniqueness_constraint_for_every_kind() -> None:
     assert any("ON (n.signed_on)" in s for s in statements)
 
 
-def test_the_path_query_applies_its_rules_inside_the_search() -> None:
-    code = query("related_paths").code
+@pytest.mark.parametrize("name", ["related_paths", "detect/shortest_paths"])
+def test_the_path_queries_apply_their_rules_inside_the_search(name: str) -> None:
+    code = query(name).code
     assert "shortestPath" not in code and "ALL SHORTEST" in code
     match = code[code.index("ALL SHORTEST"):code.index("RETURN")]  # fmt: skip
     assert "WITH" not in match  # a WITH … WHERE after the search would be a post-filter
-    for rule in ("$at", "$not_before", "$hub_limit", "$max_family", "$max_hops"):
+    for rule in ("at", "not_before", "$hub_limit", "$max_family", "$max_hops"):
         assert rule in match
-    for name, link in LINK_TYPES.items():  # walked: the traversable types and identifier links
-        assert (name in match) == link.traversable, name
+    for link_name, link in LINK_TYPES.items():  # the traversable types and identifier links
+        assert (link_name in match) == link.traversable, link_name
+
+
+def test_a_hop_bound_slot_takes_a_whole_number_from_1_to_16_only() -> None:
+    q = query("detect/shortest_paths")
+    assert "{1,4}" in q.bind(max_hops="4")
+    for bad in ("0", "17", "4} ) DETACH DELETE x //", "OWNS", "-1"):
+        with pytest.raises(CypherError, match="hop bound"):
+            q.bind(max_hops=bad)
 
 
 def test_the_graph_read_out_names_every_input_link_type_but_decided() -> None:

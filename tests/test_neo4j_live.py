@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -257,6 +258,10 @@ def test_each_saved_browser_query_returns_what_its_comment_promises(live: str) -
     assert "p-nurlan" in ids_in(family["family"]) and "co-dala" in ids_in(family["business"])
 
 
+def day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
 def test_the_browser_path_query_finds_a_longer_valid_path_behind_a_family_heavy_one(
     live: str, tmp_path: Path
 ) -> None:
@@ -277,17 +282,69 @@ def test_the_browser_path_query_finds_a_longer_valid_path_behind_a_family_heavy_
                                            "company": [{"id": "W", "name": "Winner"}]})  # fmt: skip
     assert cofi("--store", live, "load", str(bundle)).exit_code == 0
     params = {"decision_maker_id": "D", "winner_id": "W", "hub_limit": 20, "max_hops": 4}
-    rows = named("related_paths", at="2025-01-01", not_before="2024-01-01", max_family=1, **params)
+    rows = named("related_paths", at=day("2025-01-01"), not_before=day("2024-01-01"), max_family=1,
+                 **params)  # fmt: skip
     assert [r["nodes"] for r in rows] == [["D", "E", "G", "H", "W"]]
     cli = cofi(
         "--store", live, "path", "D", "W", "--at", "2025-01-01", "--max-family", "1", "--json"
     )
     assert json.loads(cli.stdout.splitlines()[0])["hops"] == 4  # cofi's own search agrees
-    both = named("related_paths", at="2025-01-01", not_before="2024-01-01", max_family=2, **params)
+    both = named("related_paths", at=day("2025-01-01"), not_before=day("2024-01-01"), max_family=2,
+                 **params)  # fmt: skip
     assert [r["nodes"] for r in both] == [["D", "A", "B", "W"]]
     # in force on the date: the 4-hop path's last stake starts later
-    early = named("related_paths", at="2024-03-01", not_before="2023-03-01", max_family=1, **params)
+    early = named("related_paths", at=day("2024-03-01"), not_before=day("2023-03-01"), max_family=1,
+                  **params)  # fmt: skip
     assert early == []
+
+
+def test_paths_on_the_server_cross_merges_at_no_hop_and_count_a_hubs_entities(
+    live: str, tmp_path: Path
+) -> None:
+    """The projection: M1 and M2 share a valid IIN (one person), so D's spouse M1 owning W
+    through her other record M2 is a 2-hop path, which the records alone do not have; and an
+    address held by D, D's second record D2 and Q is held by two real entities, not three, so
+    with --hub-limit 2 it is no hub and D reaches Q's company V through it.  The Browser query
+    and cofi's check both find them on the server."""
+    from cofi.synth.kazakh import with_check_digit
+
+    iin_m, iin_d = with_check_digit("850101400", 123), with_check_digit("790202300", 456)
+    street = "г. Алматы, ул. Абая, 1"
+    people = [
+        {"id": "D", "name": "Д", "iin": iin_d, "address": street},
+        {"id": "D2", "name": "Д", "iin": iin_d, "address": street},
+        {"id": "Q", "name": "Қ", "address": street},
+        {"id": "M1", "name": "М", "iin": iin_m},
+        {"id": "M2", "name": "М", "iin": iin_m},
+    ]
+    links = [
+        {"source": "D", "target": "M1", "type": "FAMILY", "role": "spouse"},
+        {"source": "M2", "target": "W", "type": "OWNS", "share": "60"},
+        {"source": "Q", "target": "V", "type": "DIRECTS"},
+        {"source": "D", "target": "KW", "type": "DECIDED", "role": "chair"},
+        {"source": "D", "target": "KV", "type": "DECIDED", "role": "chair"},
+    ]
+    contracts = [{"id": k, "buyer_id": "A", "supplier_id": k[1], "signed_on": "2025-01-10"}
+                 for k in ("KW", "KV")]  # fmt: skip
+    bundle = write_bundle(tmp_path / "b", {
+        "person": people, "link": links, "contract": contracts,
+        "agency": [{"id": "A", "name": "Агенттік"}],
+        "company": [{"id": "W", "name": "W"}, {"id": "V", "name": "V"}],
+    })  # fmt: skip
+    assert cofi("--store", live, "load", str(bundle)).exit_code == 0
+    when = {"at": day("2025-01-10"), "not_before": day("2024-01-10"), "max_family": 2}
+    (spouse,) = named("related_paths", decision_maker_id="D", winner_id="W", hub_limit=2,
+                      max_hops=4, **when)  # fmt: skip
+    assert spouse["nodes"] == ["D", "M1", "W"]  # M1 and M2 are one node
+    (shared,) = named("related_paths", decision_maker_id="D2", winner_id="V", hub_limit=2,
+                      max_hops=4, **when)  # fmt: skip
+    assert len(shared["nodes"]) == 4 and shared["nodes"][2] == "Q"
+    assert named("related_paths", decision_maker_id="D", winner_id="V", hub_limit=1,
+                 max_hops=4, **when) == []  # fmt: skip
+    found = cofi("--store", live, "sweep", "--hub-limit", "2", "--format", "jsonl")
+    got = {(f["contract_id"], f["pattern"], f["hops"])
+           for f in map(json.loads, found.stdout.splitlines())}  # fmt: skip
+    assert got == {("KW", "FAMILY", 2), ("KV", "SHARED_ADDRESS", 3)}, found.output
 
 
 @pytest.mark.slow
@@ -338,7 +395,7 @@ def test_the_server_stopped_during_a_sweep_is_exit_3_and_the_next_sweep_complete
         neo4j_ctl.stop(home)
 
 
-def test_check_on_neo4j_reads_the_contracts_neighbourhood_not_the_graph(
+def test_check_on_neo4j_searches_on_the_server_and_reads_only_the_paths(
     live: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`check` asks the server for the contract and the rings around its decision-makers and
@@ -358,7 +415,8 @@ def test_check_on_neo4j_reads_the_contracts_neighbourhood_not_the_graph(
     assert result.exit_code == 0, result.output
     (finding,) = map(json.loads, result.stdout.splitlines())
     assert (finding["pattern"], finding["hops"]) == ("ASSOCIATE", 2)
-    assert "check/contracts" in names and "check/links_around" in names
+    assert "check/contracts" in names and "detect/shortest_paths" in names
+    assert "check/links_around" not in names  # the server searches; no ring is read
     assert not [n for n in names if n.startswith("graph/")], names
     missing = cofi("--store", live, "check", "NO-SUCH")
     assert missing.exit_code == 1 and "no contract 'NO-SUCH' in the store" in missing.stderr

@@ -12,11 +12,14 @@ type, identified by its ends and `key` (role and since); contact values are shar
 `Finding` nodes linked to their contract, decision-maker, winner and path; one `CofiMeta` node holds
 the revision and the sweep's mark, and marks the database as cofi's.
 
-Detection reads from the server only the neighbourhoods it searches, ring by ring (`_Rings`:
-`contract_rows`, `contracts_rows` for a sweep's batches, `path_rows`, `reach_rows`, `explore_rows`,
-`affected_contracts` for the incremental sweep's scope), and runs the same Python engine on them as
-the embedded store runs on its whole graph, so both stores give the same findings;
-`cypher/related_paths.cypher` is the same search in Cypher for the Browser.  `graph_rows` (every
+Every load keeps a path projection (`_project`, `cypher/project/*`): one `Resolved` node per real
+person or company, the traversable links between them (dates as dates) and their identifier
+values with `entities` counts.  `check` and sweeps search it on the server (`contracts_rows`:
+`ALL SHORTEST` per decision-maker and winner, every rule inside the search) and read back only the
+paths' records, which the same Python engine as the embedded store classifies, scores and
+explains.  `path_rows`, `reach_rows`, `explore_rows` and `affected_contracts` read rings instead
+(`_Rings`): neighbourhoods, not shortest paths.  `cypher/related_paths.cypher` is the same path
+search for the Browser.  `graph_rows` (every
 node and link) is kept for tests that compare the rings with the whole graph; no command calls it.
 
 A load is written in transactions of `BATCH` rows (Neo4j holds a whole transaction in memory), not
@@ -63,7 +66,15 @@ from cofi.store.base import (
     rank_hits,
     stored_finding,
 )
-from cofi.vocab import HEAD_ROLE, IDENTIFIER_KINDS, IDENTIFIER_LINK, INPUT_LINK_TYPES, Kind
+from cofi.vocab import (
+    HEAD_ROLE,
+    IDENTIFIER_HOLDERS,
+    IDENTIFIER_KINDS,
+    IDENTIFIER_LINK,
+    INPUT_LINK_TYPES,
+    PROJECTED_TYPES,
+    Kind,
+)
 
 # The driver's own log (the server's notes on queries, "property key does not exist" while a store
 # is empty; retries; a connection it found dead) is for developers, not for the user of a command:
@@ -82,7 +93,7 @@ LOAD_ALIVE_SECONDS = 600
 """A running load beats after every batch; one silent for this long was killed."""
 META_KEY = "store"
 CREATED_BY = "cofi"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _KEY_SEP = "\x1f"
 """Between a link's role and since in its `key` (sorts before any printable character)."""
 
@@ -272,11 +283,14 @@ class Neo4jStore:
     def _materialise(self) -> None:
         """The schema and the store's own node, made once per database (and again only when
         SCHEMA_VERSION changes): not 16 schema statements on every write."""
-        if self._meta().schema_version == SCHEMA_VERSION:
+        meta = self._meta()
+        if meta.schema_version == SCHEMA_VERSION:
             return
         with self._session() as s:
             for statement in query("schema").statements():
                 s.run(statement).consume()
+            if meta.has_data:  # made by an older cofi: its path projection, once
+                self._project(s, {i for (i,) in self._rows("project/all_records")}, None)
             run(
                 s,
                 "store/meta_create",
@@ -327,16 +341,83 @@ class Neo4jStore:
                 ]
             )
             load = _Load(rev, log_touched=meta.has_data)
-            for kind, records in _batches_by(plan.entities(), lambda r: r.kind):
-                load.entities(s, kind, records)
+            records: set[str] = set()  # the bundle's persons and companies, to project
+            for kind, batch in _batches_by(plan.entities(), lambda r: r.kind):
+                load.entities(s, kind, batch)
+                if kind in IDENTIFIER_HOLDERS:
+                    records.update(r.id for r in batch)
                 _write(s, "store/load_beat", rev=rev)
             load.finish_entities(s)
             for type_, links in _batches_by(plan.links(), lambda link: link.type):
                 load.links(s, type_, links)
+                if type_ in PROJECTED_TYPES or type_ == "SAME_AS":
+                    records.update(end for link in links for end in (link.source, link.target))
                 _write(s, "store/load_beat", rev=rev)
+            self._project(s, records, rev)
             report = load.report()
             _write(s, "store/load_end", key=META_KEY, rev=rev, changed=report.changed)
         return report
+
+    def _project(self, session: Session, records: set[str], rev: int | None) -> None:
+        """Make the path projection of `records` again (`cypher/project/*`): one `Resolved` node
+        per real entity, the traversable links and identifier values between them.  Taken from
+        the bundle's rows, not from what this run changed (a killed load run again completes
+        it), and widened to every record whose entity they can join or split: the records
+        merged with them now, and those that shared their entity as last projected.  Each
+        transaction replaces whole entities, so a kill leaves each one old or new, never
+        half."""
+        merges = _Merges(self)
+        old: dict[str, str] = {}
+        seen: set[str] = set()
+        frontier = set(records)
+        while frontier:
+            seen |= frontier
+            for chunk in _chunks(sorted(frontier), BATCH):
+                old.update(self._rows("project/old_groups", ids=chunk))
+            merges.close(frontier)
+            frontier = ({m for r in frontier for m in merges.group(r)} | old.keys()) - seen
+        # entities that must change together: a new entity and every old one a member was in
+        from networkx.utils import UnionFind
+
+        together = UnionFind()  # records, and ("new" | "old", entity id) pairs
+        for record in seen:
+            together.union(record, ("new", merges.canonical(record)))
+            if record in old:
+                together.union(record, ("old", old[record]))
+        todo: list[str] = []
+        for group in sorted((sorted(x for x in g if isinstance(x, str))
+                             for g in together.to_sets()), key=lambda g: g[0]):  # fmt: skip
+            todo.extend(group)
+            if len(todo) >= BATCH:
+                self._project_chunk(session, todo, merges)
+                if rev is not None:
+                    _write(session, "store/load_beat", rev=rev)
+                todo = []
+        if todo:
+            self._project_chunk(session, todo, merges)
+
+    def _project_chunk(self, session: Session, ids: list[str], merges: _Merges) -> None:
+        groups: dict[str, list[str]] = defaultdict(list)
+        for record in ids:
+            groups[merges.canonical(record)].append(record)
+        rows = [{"id": head, "members": members} for head, members in sorted(groups.items())]
+
+        def work(tx: ManagedTransaction) -> None:
+            recount: dict[Kind, set[str]] = defaultdict(set)
+            for kind, key in run(tx, "project/drop", ids=ids):
+                if kind is not None:
+                    recount[Kind(kind)].add(key)
+            run(tx, "project/resolved", groups=rows).consume()
+            for type_ in PROJECTED_TYPES:
+                run(tx, "project/links", {"type": type_}, ids=ids).consume()
+            for kind in IDENTIFIER_KINDS:
+                slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
+                recount[kind].update(k for (k,) in run(tx, "project/contacts", slots, ids=ids))
+            for kind, keys in recount.items():
+                slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
+                run(tx, "project/entities", slots, keys=sorted(keys)).consume()
+
+        session.execute_write(work)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -382,33 +463,90 @@ class Neo4jStore:
         return rows if rows.contracts else None
 
     def contracts_rows(self, contract_ids: list[str], rules: Rules) -> GraphRows:
-        """The rows a check of the given contracts can search: their decision-makers (DECIDED
-        links, and the buyers' heads in post) and winners are the seeds of `_Rings`, read out to
-        ceil(max_hops / 2) through links in force from the earliest contract's lookback to the
-        latest's date.  A path of at most max_hops has each node within half of it from one of
-        its ends, so the same engine finds on these rows exactly what it finds on the whole
-        graph; nothing else is read.  A batch of contracts close in date keeps the window
-        narrow: a sweep reads them in date order."""
+        """The rows a check of the given contracts needs, found by the server: every shortest
+        valid path between each contract's decision-makers (DECIDED links, and the buyers'
+        heads in post at some time in the batch's window) and its winner, searched with
+        `ALL SHORTEST` on the path projection (`detect/shortest_paths`), with the records of
+        every entity on them.  The engine finds on these rows exactly the paths the server
+        returned: every shortest valid path is among them, and nothing shorter exists."""
+        self._materialise()  # a store made before the projection gets it here, once
         found = self._rows("check/contracts", contract_ids=contract_ids)
         contracts = [ContractRow(*fields) for *fields, _ in found]
+        merges = _Merges(self)
+        if not contracts:
+            return GraphRows(entities=[], same_as=[], contracts=[], links=[], decided=[],
+                             contacts=[])  # fmt: skip
         dates = sorted(c.signed_on for c in contracts)
-        if not dates:
-            return _Rings(self, rules.hub_limit, None).rows([], [])
-        window = (_days_before(dates[0], rules.lookback_days), dates[-1])
-        rings = _Rings(self, rules.hub_limit, window)
-        rings.merges.close([c.buyer_id for c in contracts])
-        buyers = sorted({r for c in contracts for r in rings.merges.group(c.buyer_id)})
+        merges.close([c.buyer_id for c in contracts])
+        buyers = sorted({r for c in contracts for r in merges.group(c.buyer_id)})
         heads = self._rows("check/heads_of", ids=buyers, at=dates[-1], not_before=dates[0],
                            head_role=HEAD_ROLE)  # fmt: skip
-        rings.links.update((row, row) for row in (LinkRow(*link) for *link, _ in heads))
-        seeds = [c.supplier_id for c in contracts]
-        seeds += [d for *_, deciders in found for d, _ in deciders]
-        seeds += [h[0] for *_, h in heads]
-        rings.walk(seeds, (rules.max_hops + 1) // 2)
-        rings.wanted.update(buyers)
+        head_links = [LinkRow(*link) for *link, _ in heads]
+        heads_of: dict[str, set[str]] = defaultdict(set)
+        for link in head_links:
+            heads_of[merges.canonical(link.target)].add(link.source)
+        deciders = {f[0]: {d for d, _ in f[-1]} for f in found}
+        ends = {c.supplier_id for c in contracts} | {d for ds in deciders.values() for d in ds}
+        ends |= {h for hs in heads_of.values() for h in hs}
+        resolved = dict(self._rows("project/resolved_of", ids=sorted(ends)))
+        pairs: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for c in contracts:
+            winner = resolved.get(c.supplier_id)
+            at = date.fromisoformat(c.signed_on)
+            for d in deciders[c.id] | heads_of.get(merges.canonical(c.buyer_id), set()):
+                source = resolved.get(d)
+                if winner is None or source is None or source == winner:
+                    continue
+                pairs[(source, winner, c.signed_on)] = {
+                    "source": source, "target": winner, "at": at,
+                    "not_before": at - timedelta(days=rules.lookback_days),
+                }  # fmt: skip
+        on_paths, links, values = self._shortest_paths(list(pairs.values()), rules)
+        on_paths |= set(resolved.values())
+        members = sorted({m for chunk in _chunks(sorted(on_paths), BATCH)
+                          for (m,) in self._rows("project/members", ids=chunk)})  # fmt: skip
+        merges.close(members)
+        wanted = set(members) | set(buyers) | ends | {h.source for h in head_links}
+        wanted |= {c.supplier_id for c in contracts}
+        contacts = [
+            ContactRow(entity_id, kind, key, raw or "")
+            for entity_id, kind, key, raw, _ in self._rows("check/contacts_of", ids=members)
+            if f"{kind}:{key}" in values
+        ]
+        entities = [EntityRow(*r) for r in self._rows("check/records_of", ids=sorted(wanted))]
         decided = [(f[0], json.dumps(f[-1], ensure_ascii=False, separators=(",", ":")))
                    for f in found]  # fmt: skip
-        return rings.rows(contracts, decided)
+        return GraphRows(
+            entities=sorted(entities),
+            same_as=sorted(merges.same_as),
+            contracts=sorted(contracts, key=lambda c: c.id),
+            links=sorted({*links, *head_links}),
+            decided=decided,
+            contacts=sorted(set(contacts), key=lambda c: (c.entity_id, c.kind)),
+        )
+
+    def _shortest_paths(
+        self, pairs: list[dict[str, Any]], rules: Rules
+    ) -> tuple[set[str], set[LinkRow], set[str]]:
+        """The entities, input links and identifier values (`kind:key`) on every shortest
+        valid path of each pair (`detect/shortest_paths`)."""
+        nodes: set[str] = set()
+        links: set[LinkRow] = set()
+        values: set[str] = set()
+        for chunk in _chunks(pairs, PATH_PAIRS):
+            found = self._rows("detect/shortest_paths", {"max_hops": str(max(2, rules.max_hops))},
+                               pairs=chunk, hub_limit=rules.hub_limit, max_hops=rules.max_hops,
+                               max_family=rules.max_family)  # fmt: skip
+            for _source, _target, steps in found:
+                for type_, a, b, source, target, role, share, since, until in steps:
+                    nodes.add(a)  # an identifier value is always a step's far end
+                    if source is None:
+                        values.add(b)
+                        continue
+                    nodes.add(b)
+                    links.add(LinkRow(source, target, type_, role or "", share,
+                                      _iso(since), _iso(until)))  # fmt: skip
+        return nodes, links, values
 
     def contract_dates(self) -> list[tuple[str, str]]:
         """Every contract's (id, signing date), in date order."""
@@ -417,7 +555,7 @@ class Neo4jStore:
     def path_rows(self, a: str, b: str, rules: Rules, at: str | None) -> GraphRows:
         """The rows the paths between records `a` and `b` can use: everything within
         ceil(max_hops / 2) of either (through links in force on `at` with the lookback, or
-        through every link without it), as `contract_rows` reads them.  A contract id among
+        through every link without it), ring by ring (`_Rings`).  A contract id among
         them comes back as a contract, so that the caller can say what it is."""
         window = (_days_before(at, rules.lookback_days), at) if at else None
         rings = _Rings(self, rules.hub_limit, window)
@@ -608,6 +746,15 @@ class Neo4jStore:
         if not rows:
             raise NotFound(f"no finding {finding_id!r} in the store (run `cofi sweep` first?)")
         return stored_finding(*rows[0])
+
+
+PATH_PAIRS = 500
+"""(decision-maker, winner, date) pairs sent in one `detect/shortest_paths` query."""
+
+
+def _iso(day: Any) -> str:
+    """A Neo4j date (or None) as the ISO text the engine compares."""
+    return "" if day is None else str(day.iso_format())
 
 
 def _days_before(day: str, days: int) -> str:

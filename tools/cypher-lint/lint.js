@@ -12,7 +12,8 @@ let problems = 0;
 for (const file of process.argv.slice(2)) {
   const text = fs.readFileSync(file, 'utf8')
     .replace(/\{\{label\}\}/g, 'Person')
-    .replace(/\{\{type\}\}/g, 'OWNS');
+    .replace(/\{\{type\}\}/g, 'OWNS')
+    .replace(/\{\{max_hops\}\}/g, '4');
   // A schema file holds several statements, each ending with ';' at a line end.
   const statements = [];
   let start = 0;
