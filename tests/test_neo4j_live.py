@@ -395,11 +395,9 @@ def test_the_server_stopped_during_a_sweep_is_exit_3_and_the_next_sweep_complete
         neo4j_ctl.stop(home)
 
 
-def test_check_on_neo4j_searches_on_the_server_and_reads_only_the_paths(
-    live: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`check` asks the server for the contract and the rings around its decision-makers and
-    winner only: no query that reads every node or link (`graph/*`) runs."""
+@pytest.fixture
+def names(live: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The scenarios loaded; then the name of every query the store runs, in order."""
     import cofi.store.neo4j as store_module
 
     assert cofi("--store", live, "load", str(SCENARIOS)).exit_code == 0
@@ -411,6 +409,14 @@ def test_check_on_neo4j_searches_on_the_server_and_reads_only_the_paths(
         return real_run(runner, name, *args, **params)
 
     monkeypatch.setattr(store_module, "run", recording)
+    return names
+
+
+def test_check_on_neo4j_searches_on_the_server_and_reads_only_the_paths(
+    live: str, names: list[str]
+) -> None:
+    """`check` sends the contract's decision-makers and winner to the server's path search and
+    reads back the paths' records: no ring walk, no query that reads every node or link."""
     result = cofi("--store", live, "check", "S04", "--format", "jsonl")
     assert result.exit_code == 0, result.output
     (finding,) = map(json.loads, result.stdout.splitlines())
@@ -423,22 +429,11 @@ def test_check_on_neo4j_searches_on_the_server_and_reads_only_the_paths(
 
 
 def test_no_command_reads_the_whole_graph_on_neo4j(
-    live: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    live: str, tmp_path: Path, names: list[str]
 ) -> None:
     """`check`, `path`, `links`, `explore` and every kind of sweep (the first, an incremental
     one after a load, `--all`, `--since`) ask the server for neighbourhoods only: no query that
     reads every node or link (`graph/*`) runs, and each still gives its answer."""
-    import cofi.store.neo4j as store_module
-
-    assert cofi("--store", live, "load", str(SCENARIOS)).exit_code == 0
-    names: list[str] = []
-    real_run = store_module.run
-
-    def recording(runner: Any, name: str, *args: Any, **params: Any) -> Any:
-        names.append(name)
-        return real_run(runner, name, *args, **params)
-
-    monkeypatch.setattr(store_module, "run", recording)
     link = {"source": "p-s11", "target": "co-s11", "type": "DIRECTS", "since": "2020-01-01"}
     page = tmp_path / "view.html"
     commands: list[tuple[list[str], Callable[[Result], bool]]] = [

@@ -35,6 +35,7 @@ import logging
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -533,10 +534,16 @@ class Neo4jStore:
         nodes: set[str] = set()
         links: set[LinkRow] = set()
         values: set[str] = set()
-        for chunk in _chunks(pairs, PATH_PAIRS):
-            found = self._rows("detect/shortest_paths", {"max_hops": str(max(2, rules.max_hops))},
-                               pairs=chunk, hub_limit=rules.hub_limit, max_hops=rules.max_hops,
-                               max_family=rules.max_family)  # fmt: skip
+
+        def search(chunk: list[dict[str, Any]]) -> list[Any]:
+            return self._rows("detect/shortest_paths", {"max_hops": str(max(2, rules.max_hops))},
+                              pairs=chunk, hub_limit=rules.hub_limit, max_hops=rules.max_hops,
+                              max_family=rules.max_family)  # fmt: skip
+
+        # the server runs each query on one thread: PATH_SESSIONS queries at once use its cores
+        with ThreadPoolExecutor(max_workers=PATH_SESSIONS) as pool:
+            results = list(pool.map(search, _chunks(pairs, PATH_PAIRS)))
+        for found in results:
             for _source, _target, steps in found:
                 for type_, a, b, source, target, role, share, since, until in steps:
                     nodes.add(a)  # an identifier value is always a step's far end
@@ -748,8 +755,10 @@ class Neo4jStore:
         return stored_finding(*rows[0])
 
 
-PATH_PAIRS = 500
+PATH_PAIRS = 250
 """(decision-maker, winner, date) pairs sent in one `detect/shortest_paths` query."""
+PATH_SESSIONS = 2
+"""`detect/shortest_paths` queries run at once, each in its own session."""
 
 
 def _iso(day: Any) -> str:
