@@ -21,7 +21,7 @@ from cofi.queries import all_queries, query
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLERS = (ROOT / "cofi" / "store" / "neo4j.py", ROOT / "tests" / "neo4j_server.py")
-RUNNERS = {"run": 1, "_write": 1, "_rows": 0, "_stream": 0}
+RUNNERS = {"run": 1, "_write": 1, "_rows": 0, "_stream": 0, "_rows_by": 0}
 """Functions that run a named query, and the position of the name among their arguments."""
 
 
@@ -101,6 +101,11 @@ def _query_calls() -> list[tuple[Path, int, str, set[str], set[str]]]:
             params = {k.arg for k in node.keywords if k.arg is not None}
             slots: set[str] = set()
             rest = node.args[RUNNERS[name] + 1 :]
+            if name == "_rows_by":  # (name, list parameter, values, slots)
+                key = rest[0]
+                assert isinstance(key, ast.Constant) and isinstance(key.value, str)
+                params.add(key.value)
+                rest = rest[2:]
             if rest and isinstance(rest[0], ast.Dict):
                 slots = {k.value for k in rest[0].keys if isinstance(k, ast.Constant)}
             elif rest and isinstance(rest[0], ast.Name):
@@ -133,7 +138,9 @@ def test_the_code_passes_each_query_exactly_the_parameters_it_uses() -> None:
         assert slots == set(q.slots), f"{where}: fills {sorted(slots)}, has {sorted(q.slots)}"
     used = {name for _, _, name, _, _ in calls}
     for q in all_queries():
-        if q.name.split("/")[0] in ("store", "load", "graph", "sweep", "admin"):
+        if q.name.split("/")[0] in (
+            "store", "load", "graph", "sweep", "admin", "check", "project", "detect",
+        ):  # fmt: skip
             assert q.name in used, f"cypher/{q.name}.cypher is run by no code"
 
 

@@ -269,6 +269,15 @@ class Neo4jStore:
         with self._session() as s:
             return s.execute_read(lambda tx: [tuple(r) for r in run(tx, name, slots, **params)])
 
+    def _rows_by(
+        self, name: str, key: str, values: list[str], slots: dict[str, str] | None = None,
+        **params: Any,
+    ) -> list[Any]:  # fmt: skip
+        """`_rows` with the list parameter `key` sent BATCH values at a time (a neighbourhood
+        at a large scale can reach more records than one query should carry)."""
+        return [row for chunk in _chunks(values, BATCH)
+                for row in self._rows(name, slots, **{key: chunk}, **params)]  # fmt: skip
+
     def _stream(self, name: str, **params: Any) -> Iterator[tuple[Any, ...]]:
         """The records of a read query as tuples, streamed (for millions of rows)."""
         with self._session() as s:
@@ -511,10 +520,10 @@ class Neo4jStore:
         wanted |= {c.supplier_id for c in contracts}
         contacts = [
             ContactRow(entity_id, kind, key, raw or "")
-            for entity_id, kind, key, raw, _ in self._rows("check/contacts_of", ids=members)
+            for entity_id, kind, key, raw, _ in self._rows_by("check/contacts_of", "ids", members)
             if f"{kind}:{key}" in values
         ]
-        entities = [EntityRow(*r) for r in self._rows("check/records_of", ids=sorted(wanted))]
+        entities = [EntityRow(*r) for r in self._rows_by("check/records_of", "ids", sorted(wanted))]
         decided = [(f[0], json.dumps(f[-1], ensure_ascii=False, separators=(",", ":")))
                    for f in found]  # fmt: skip
         return GraphRows(
@@ -804,7 +813,8 @@ class _Rings:
 
     def _ring(self, ids: list[str]) -> set[str]:
         store, merges, reached = self.store, self.merges, set()
-        rows = store._rows("check/links_around", ids=ids, at=self.at, not_before=self.not_before)
+        rows = store._rows_by("check/links_around", "ids", ids, at=self.at,
+                              not_before=self.not_before)  # fmt: skip
         merges.close([end[0] for *_, ends in rows for end in ends])
         for *link, ends in rows:
             row = LinkRow(*link)
@@ -814,13 +824,13 @@ class _Rings:
                 if end_kind != Kind.AGENCY.value:
                     reached.update(merges.group(end_id))
         held: dict[Kind, set[str]] = defaultdict(set)
-        for entity_id, kind, key, raw, _ in store._rows("check/contacts_of", ids=ids):
+        for entity_id, kind, key, raw, _ in store._rows_by("check/contacts_of", "ids", ids):
             self.contacts[(entity_id, kind, key)] = ContactRow(entity_id, kind, key, raw or "")
             held[Kind(kind)].add(key)
         for kind, keys in held.items():
             holders: dict[str, set[str]] = defaultdict(set)
             slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
-            found = store._rows("check/holders_of", slots, keys=sorted(keys))
+            found = store._rows_by("check/holders_of", "keys", sorted(keys), slots)
             merges.close([entity_id for entity_id, *_ in found])
             for entity_id, k, key, raw, _ in found:
                 self.contacts[(entity_id, k, key)] = ContactRow(entity_id, k, key, raw or "")
@@ -833,7 +843,7 @@ class _Rings:
 
     def rows(self, contracts: list[ContractRow], decided: list[tuple[str, str]]) -> GraphRows:
         ids = sorted(self.wanted)
-        entities = [EntityRow(*r) for r in self.store._rows("check/records_of", ids=ids)]
+        entities = [EntityRow(*r) for r in self.store._rows_by("check/records_of", "ids", ids)]
         return GraphRows(
             entities=sorted(entities),
             same_as=sorted(self.merges.same_as),
@@ -860,7 +870,7 @@ class _Merges:
     def close(self, records: Iterable[str]) -> None:
         todo = {r for r in records if r not in self.linked}
         while todo:
-            found = self.store._rows("check/merges_of", ids=sorted(todo))
+            found = self.store._rows_by("check/merges_of", "ids", sorted(todo))
             for record, same_as, same_id in found:
                 self.linked[record] = set(same_as) | set(same_id)
                 self.same_as.update((record, other) for other in same_as)
