@@ -110,9 +110,9 @@ def cofi_findings(
             with plan_load([write_bundle(Path(tmp) / "b", bundle)], store.kinds_of) as plan:
                 store.write(plan)
             graph = Graph.build(store.graph_rows())
-            # Neo4j's `check` reads only a contract's neighbourhood: the same findings, exactly
+            # Neo4j's `check` reads only the paths its server-side search finds: the same findings
             around = {c: store.contract_rows(c, rules) for c in graph.contracts} if neo4j else {}
-            if neo4j:  # and `path` the rings around its two ends: the same paths
+            if neo4j:  # and `path` every path the server enumerates: the same paths
                 for k in graph.contracts.values():
                     for decider, _ in graph.deciders_of(k.id)[:1]:
                         for at in (None, k.signed_on):

@@ -15,12 +15,12 @@ the revision and the sweep's mark, and marks the database as cofi's.
 Every load keeps a path projection (`_project`, `cypher/project/*`): one `Resolved` node per real
 person or company, the traversable links between them (dates as dates) and their identifier
 values with `entities` counts.  `check` and sweeps search it on the server (`contracts_rows`:
-`ALL SHORTEST` per decision-maker and winner, every rule inside the search) and read back only the
-paths' records, which the same Python engine as the embedded store classifies, scores and
-explains.  `path_rows`, `reach_rows`, `explore_rows` and `affected_contracts` read rings instead
-(`_Rings`): neighbourhoods, not shortest paths.  `cypher/related_paths.cypher` is the same path
-search for the Browser.  `graph_rows` (every
-node and link) is kept for tests that compare the rings with the whole graph; no command calls it.
+`ALL SHORTEST` per decision-maker and winner, every rule inside the search), as `path` does
+(`path_rows`: every valid path), and read back only the paths' records, which the same Python
+engine as the embedded store classifies, scores and explains.  `reach_rows`, `explore_rows` and
+`affected_contracts` read rings instead (`_Rings`): neighbourhoods, not paths.
+`cypher/related_paths.cypher` is the same path search for the Browser.  `graph_rows` (every node
+and link) is kept for tests that compare with the whole graph; no command calls it.
 
 A load is written in transactions of `BATCH` rows (Neo4j holds a whole transaction in memory), not
 in one: a load killed part-way leaves the rows written so far, and running it again completes it
@@ -511,26 +511,43 @@ class Neo4jStore:
                     "source": source, "target": winner, "at": at,
                     "not_before": at - timedelta(days=rules.lookback_days),
                 }  # fmt: skip
-        on_paths, links, values = self._shortest_paths(list(pairs.values()), rules)
-        on_paths |= set(resolved.values())
-        members = sorted({m for chunk in _chunks(sorted(on_paths), BATCH)
-                          for (m,) in self._rows("project/members", ids=chunk)})  # fmt: skip
+        found_paths = self._shortest_paths(list(pairs.values()), rules)
+        decided = [(f[0], json.dumps(f[-1], ensure_ascii=False, separators=(",", ":")))
+                   for f in found]  # fmt: skip
+        wanted = set(buyers) | ends | {h.source for h in head_links}
+        return self._path_rows(found_paths, set(resolved.values()), wanted, merges,
+                               contracts, decided, head_links)  # fmt: skip
+
+    def _path_rows(
+        self,
+        found: tuple[set[str], set[LinkRow], set[str]],
+        entities_also: set[str],
+        records_also: set[str],
+        merges: _Merges,
+        contracts: list[ContractRow],
+        decided: list[tuple[str, str]],
+        links_also: list[LinkRow],
+    ) -> GraphRows:
+        """The rows of the paths the server found (their entities, links and identifier
+        values), with every record of those entities and of `entities_also`, the records
+        `records_also`, and the given contracts and links: the small graph the engine searches
+        again, finding exactly the server's paths."""
+        on_paths, links, values = found
+        ids = sorted(on_paths | entities_also)
+        members = sorted({m for (m,) in self._rows_by("project/members", "ids", ids)})
         merges.close(members)
-        wanted = set(members) | set(buyers) | ends | {h.source for h in head_links}
-        wanted |= {c.supplier_id for c in contracts}
         contacts = [
             ContactRow(entity_id, kind, key, raw or "")
             for entity_id, kind, key, raw, _ in self._rows_by("check/contacts_of", "ids", members)
             if f"{kind}:{key}" in values
         ]
-        entities = [EntityRow(*r) for r in self._rows_by("check/records_of", "ids", sorted(wanted))]
-        decided = [(f[0], json.dumps(f[-1], ensure_ascii=False, separators=(",", ":")))
-                   for f in found]  # fmt: skip
+        wanted = sorted(set(members) | records_also | {c.supplier_id for c in contracts})
+        entities = [EntityRow(*r) for r in self._rows_by("check/records_of", "ids", wanted)]
         return GraphRows(
             entities=sorted(entities),
             same_as=sorted(merges.same_as),
             contracts=sorted(contracts, key=lambda c: c.id),
-            links=sorted({*links, *head_links}),
+            links=sorted({*links, *links_also}),
             decided=decided,
             contacts=sorted(set(contacts), key=lambda c: (c.entity_id, c.kind)),
         )
@@ -540,9 +557,6 @@ class Neo4jStore:
     ) -> tuple[set[str], set[LinkRow], set[str]]:
         """The entities, input links and identifier values (`kind:key`) on every shortest
         valid path of each pair (`detect/shortest_paths`)."""
-        nodes: set[str] = set()
-        links: set[LinkRow] = set()
-        values: set[str] = set()
 
         def search(chunk: list[dict[str, Any]]) -> list[Any]:
             return self._rows("detect/shortest_paths", {"max_hops": str(max(2, rules.max_hops))},
@@ -552,31 +566,31 @@ class Neo4jStore:
         # the server runs each query on one thread: PATH_SESSIONS queries at once use its cores
         with ThreadPoolExecutor(max_workers=PATH_SESSIONS) as pool:
             results = list(pool.map(search, _chunks(pairs, PATH_PAIRS)))
-        for found in results:
-            for _source, _target, steps in found:
-                for type_, a, b, source, target, role, share, since, until in steps:
-                    nodes.add(a)  # an identifier value is always a step's far end
-                    if source is None:
-                        values.add(b)
-                        continue
-                    nodes.add(b)
-                    links.add(LinkRow(source, target, type_, role or "", share,
-                                      _iso(since), _iso(until)))  # fmt: skip
-        return nodes, links, values
+        return _steps([steps for found in results for _source, _target, steps in found])
 
     def contract_dates(self) -> list[tuple[str, str]]:
         """Every contract's (id, signing date), in date order."""
         return [(cid, signed) for cid, signed in self._rows("check/contract_dates")]
 
     def path_rows(self, a: str, b: str, rules: Rules, at: str | None) -> GraphRows:
-        """The rows the paths between records `a` and `b` can use: everything within
-        ceil(max_hops / 2) of either (through links in force on `at` with the lookback, or
-        through every link without it), ring by ring (`_Rings`).  A contract id among
-        them comes back as a contract, so that the caller can say what it is."""
-        window = (_days_before(at, rules.lookback_days), at) if at else None
-        rings = _Rings(self, rules.hub_limit, window)
-        rings.walk([a, b], (rules.max_hops + 1) // 2)
-        return rings.rows(self._contracts([a, b]), [])
+        """The rows of every valid path of at most max_hops between records `a` and `b`,
+        found by the server on the path projection (`detect/all_paths`: links in force on `at`
+        with the lookback, or every link without it), as `contracts_rows` reads a contract's.
+        A contract or agency id among them comes back as what it is, so that the caller can
+        say so."""
+        self._materialise()
+        resolved = dict(self._rows("project/resolved_of", ids=[a, b]))
+        found: tuple[set[str], set[LinkRow], set[str]] = (set(), set(), set())
+        if a in resolved and b in resolved and resolved[a] != resolved[b]:
+            day = date.fromisoformat(at) if at else date.max
+            low = day - timedelta(days=rules.lookback_days) if at else date.min
+            rows = self._rows("detect/all_paths", {"max_hops": str(max(2, rules.max_hops))},
+                              source=resolved[a], target=resolved[b], at=day, not_before=low,
+                              hub_limit=rules.hub_limit, max_hops=rules.max_hops,
+                              max_family=rules.max_family)  # fmt: skip
+            found = _steps([steps for (steps,) in rows])
+        return self._path_rows(found, set(resolved.values()), {a, b}, _Merges(self),
+                               self._contracts([a, b]), [], [])  # fmt: skip
 
     def reach_rows(self, record: str, rules: Rules, at: str | None) -> GraphRows:
         """The rows within max_hops of `record` (links in force on `at`, or all), with the
@@ -768,6 +782,23 @@ PATH_PAIRS = 250
 """(decision-maker, winner, date) pairs sent in one `detect/shortest_paths` query."""
 PATH_SESSIONS = 2
 """`detect/shortest_paths` queries run at once, each in its own session."""
+
+
+def _steps(paths: list[list[list[Any]]]) -> tuple[set[str], set[LinkRow], set[str]]:
+    """The entities, input links and identifier values (`kind:key`) of the paths a
+    `detect/*` query returned, step by step."""
+    nodes: set[str] = set()
+    links: set[LinkRow] = set()
+    values: set[str] = set()
+    for steps in paths:
+        for type_, a, b, source, target, role, share, since, until in steps:
+            nodes.add(a)  # an identifier value is always a step's far end
+            if source is None:
+                values.add(b)
+                continue
+            nodes.add(b)
+            links.add(LinkRow(source, target, type_, role or "", share, _iso(since), _iso(until)))
+    return nodes, links, values
 
 
 def _iso(day: Any) -> str:
