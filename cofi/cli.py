@@ -24,11 +24,11 @@ from cofi.detect import Rules, Search
 from cofi.errors import EXIT_INVALID, CofiError, InvalidInput, LoadRejected, NotFound
 from cofi.findings import (
     STATUSES,
-    best_path,
     check_contract,
     explain,
     path_json,
     rank_key,
+    winners_near,
 )
 from cofi.graph import Graph
 from cofi.importers import FORMATS as INPUT_FORMATS
@@ -489,26 +489,11 @@ def links(obj: Context, /, entity_id: str, at: str | None, as_json: bool, **limi
     """
     rules = _rules(**limits)
     graph = reach_graph(obj.store(), entity_id, rules, at)
-    source = _node(graph, entity_id)
-    search = Search(graph, rules)
-    ok = search.in_force(at)
-    reach = search.ball((source,), search.rules.max_hops, ok)
-    rows = []
-    for node in sorted(n for n in reach if n in graph.contracts_of):
-        if node == source:
-            paths = []
-        else:
-            paths = search.shortest(source, node, ok)
-            if not paths:
-                continue
-        best = best_path(graph, paths, at, None) if paths else None
-        rows.append((best.hops if best else 0, graph.node_id(node), node, best))
+    rows = winners_near(graph, _node(graph, entity_id), rules, at)
     if not rows:
-        click.echo(
-            f"no contract winner within {search.rules.max_hops} hops of {entity_id}", err=True
-        )
+        click.echo(f"no contract winner within {rules.max_hops} hops of {entity_id}", err=True)
         return
-    for hops, winner_id, node, best in sorted(rows, key=lambda r: r[:2]):
+    for hops, winner_id, node, best in rows:
         contracts = sorted(graph.contracts_of[node])
         total = sum(graph.contracts[c].value or 0 for c in contracts)
         sentence = explain(graph, best, at, "") if best else f"{entity_id} is the winner itself"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cofi import kinship
-from cofi.detect import Path, Search
+from cofi.detect import Path, Rules, Search
 from cofi.graph import EDGE_CODE, EDGE_TYPES, FAMILY, IDENTIFIER_EDGE, ContractRow, Graph
 from cofi.vocab import Kind, indirect_through
 
@@ -450,3 +450,22 @@ def _verb(g: Graph, half: int, at: str | None, there: str) -> str:
         else:
             phrase = f"{'employed' if ended else 'employs'} {there}{as_role}"
     return phrase + _dates(g.e_since[e], until, ended)
+
+
+def winners_near(
+    g: Graph, source: int, rules: Rules, at: str | None
+) -> list[tuple[int, str, int, Path | None]]:
+    """What `cofi links` lists: (hops, winner id, node, best path) for every contract winner
+    with a valid path of at most max_hops from `source` (the source itself first when it won,
+    with no path), nearest first."""
+    search = Search(g, rules)
+    ok = search.in_force(at)
+    reach = search.ball((source,), rules.max_hops, ok)
+    rows: list[tuple[int, str, int, Path | None]] = []
+    for node in sorted(n for n in reach if n in g.contracts_of):
+        paths = [] if node == source else search.shortest(source, node, ok)
+        if node != source and not paths:
+            continue
+        best = best_path(g, paths, at, None) if paths else None
+        rows.append((best.hops if best else 0, g.node_id(node), node, best))
+    return sorted(rows, key=lambda r: r[:2])

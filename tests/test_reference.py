@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cofi.detect import Rules, Search
-from cofi.findings import check_contract, path_json
+from cofi.findings import check_contract, path_json, winners_near
 from cofi.graph import Graph
 from cofi.loader import plan_load
 from cofi.reference import reference
@@ -120,6 +120,11 @@ def cofi_findings(
                             assert paths_between(part, decider, k.supplier_id, rules, at) == (
                                 paths_between(graph, decider, k.supplier_id, rules, at)
                             ), (k.id, at)
+                            # and `links` the shortest paths to each winner near
+                            near = Graph.build(store.reach_rows(decider, rules, at))
+                            assert links_of(near, decider, rules, at) == (
+                                links_of(graph, decider, rules, at)
+                            ), (k.id, at)
         finally:
             store.close()
     search = Search(graph, rules)
@@ -188,3 +193,15 @@ def test_cofi_on_neo4j_agrees_with_the_brute_force_reference() -> None:
             assert pattern in want[key][1], key
 
     agrees()
+
+
+def links_of(graph: Graph, record: str, rules: Rules, at: str | None) -> list[Any]:
+    """What `cofi links` prints for `record`: each winner near, its hops, contracts and path."""
+    source = graph.node_of(record)
+    if source is None:
+        return []
+    return [
+        (hops, winner, sorted(graph.contracts_of[node]),
+         path_json(graph, best, record, winner) if best else [])
+        for hops, winner, node, best in winners_near(graph, source, rules, at)
+    ]  # fmt: skip

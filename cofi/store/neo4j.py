@@ -15,9 +15,10 @@ the revision and the sweep's mark, and marks the database as cofi's.
 Every load keeps a path projection (`_project`, `cypher/project/*`): one `Resolved` node per real
 person or company, the traversable links between them (dates as dates) and their identifier
 values with `entities` counts.  `check` and sweeps search it on the server (`contracts_rows`:
-`ALL SHORTEST` per decision-maker and winner, every rule inside the search), as `path` does
-(`path_rows`: every valid path), and read back only the paths' records, which the same Python
-engine as the embedded store classifies, scores and explains.  `reach_rows`, `explore_rows` and
+`ALL SHORTEST` per decision-maker and winner, every rule inside the search), as `path` and `links`
+do (`path_rows`: every valid path; `reach_rows`: the shortest to each winner near), and read back
+only the paths' records, which the same Python engine as the embedded store classifies, scores
+and explains.  `explore_rows` and
 `affected_contracts` read rings instead (`_Rings`): neighbourhoods, not paths.
 `cypher/related_paths.cypher` is the same path search for the Browser.  `graph_rows` (every node
 and link) is kept for tests that compare with the whole graph; no command calls it.
@@ -593,15 +594,28 @@ class Neo4jStore:
                                self._contracts([a, b]), [], [])  # fmt: skip
 
     def reach_rows(self, record: str, rules: Rules, at: str | None) -> GraphRows:
-        """The rows within max_hops of `record` (links in force on `at`, or all), with the
-        contracts that the companies reached won: what `links` shows."""
-        window = (_days_before(at, rules.lookback_days), at) if at else None
-        rings = _Rings(self, rules.hub_limit, window)
-        rings.walk([record], rules.max_hops)
-        won = [
-            ContractRow(*r) for r in self._rows("check/contracts_won_by", ids=sorted(rings.seen))
-        ]
-        return rings.rows([*won, *self._contracts([record])], [])
+        """The rows of what `links` shows, found by the server: every shortest valid path from
+        `record`'s entity to each contract winner within max_hops (`detect/winners_near`, links
+        in force on `at` with the lookback, or every link without it), with the contracts
+        those winners and the entity itself won."""
+        self._materialise()
+        resolved = dict(self._rows("project/resolved_of", ids=[record]))
+        found: tuple[set[str], set[LinkRow], set[str]] = (set(), set(), set())
+        winners: set[str] = set()
+        if record in resolved:
+            day = date.fromisoformat(at) if at else date.max
+            low = day - timedelta(days=rules.lookback_days) if at else date.min
+            rows = self._rows("detect/winners_near", {"max_hops": str(max(2, rules.max_hops))},
+                              source=resolved[record], at=day, not_before=low,
+                              hub_limit=rules.hub_limit, max_hops=rules.max_hops,
+                              max_family=rules.max_family)  # fmt: skip
+            paths = [(w, steps) for w, steps in rows if w != resolved[record]]  # not a cycle
+            found = _steps([steps for _, steps in paths])
+            winners = {w for w, _ in paths} | {resolved[record]}
+        members = [m for (m,) in self._rows_by("project/members", "ids", sorted(winners))]
+        won = [ContractRow(*r) for r in self._rows_by("check/contracts_won_by", "ids", members)]
+        return self._path_rows(found, winners, {record}, _Merges(self),
+                               [*won, *self._contracts([record])], [], [])  # fmt: skip
 
     def explore_rows(
         self, seeds: list[str], depth: int, hub_limit: int, per_node: int
