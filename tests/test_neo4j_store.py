@@ -21,7 +21,7 @@ from cofi.queries import all_queries, query
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLERS = (ROOT / "cofi" / "store" / "neo4j.py", ROOT / "tests" / "neo4j_server.py")
-RUNNERS = {"run": 1, "_write": 1, "_rows": 0, "_stream": 0, "_rows_by": 0}
+RUNNERS = {"run": 1, "_write": 1, "_rows": 0, "_stream": 0, "_rows_by": 0, "_detect": 0}
 """Functions that run a named query, and the position of the name among their arguments."""
 
 
@@ -97,10 +97,18 @@ def _query_calls() -> list[tuple[Path, int, str, set[str], set[str]]]:
             arg = node.args[RUNNERS[name]]
             if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
                 continue  # the runners' own bodies pass the name on
-            assert all(k.arg is not None for k in node.keywords), (path, node.lineno)
             params = {k.arg for k in node.keywords if k.arg is not None}
+            for spread in (k.value for k in node.keywords if k.arg is None):
+                # only `**_window(...)`, whose keys are known, may spread parameters
+                assert isinstance(spread, ast.Call) and getattr(spread.func, "id", "") == (
+                    "_window"), (path, node.lineno)  # fmt: skip
+                params |= {"at", "not_before"}
             slots: set[str] = set()
             rest = node.args[RUNNERS[name] + 1 :]
+            if name == "_detect":  # (name, rules, params): the rules fill these
+                params |= {"hub_limit", "max_hops", "max_family"}
+                slots = {"max_hops"}
+                rest = []
             if name == "_rows_by":  # (name, list parameter, values, slots)
                 key = rest[0]
                 assert isinstance(key, ast.Constant) and isinstance(key.value, str)

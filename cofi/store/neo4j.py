@@ -503,15 +503,15 @@ class Neo4jStore:
         pairs: dict[tuple[str, str, str], dict[str, Any]] = {}
         for c in contracts:
             winner = resolved.get(c.supplier_id)
-            at = date.fromisoformat(c.signed_on)
             for d in deciders[c.id] | heads_of.get(merges.canonical(c.buyer_id), set()):
                 source = resolved.get(d)
                 if winner is None or source is None or source == winner:
                     continue
                 pairs[(source, winner, c.signed_on)] = {
-                    "source": source, "target": winner, "at": at,
-                    "not_before": at - timedelta(days=rules.lookback_days),
-                }  # fmt: skip
+                    "source": source,
+                    "target": winner,
+                    **_window(c.signed_on, rules),
+                }
         found_paths = self._shortest_paths(list(pairs.values()), rules)
         decided = [(f[0], json.dumps(f[-1], ensure_ascii=False, separators=(",", ":")))
                    for f in found]  # fmt: skip
@@ -553,6 +553,14 @@ class Neo4jStore:
             contacts=sorted(set(contacts), key=lambda c: (c.entity_id, c.kind)),
         )
 
+    def _detect(self, name: str, rules: Rules, **params: Any) -> list[Any]:
+        """Run a `detect/*` path search under `rules`: the hop limit as the quantifier's bound
+        (the `max_hops` slot: Neo4j refuses {1,1}, so at least 2, with the limit also a
+        predicate), the hub and family limits as parameters."""
+        slots = {"max_hops": str(max(2, rules.max_hops))}
+        return self._rows(name, slots, hub_limit=rules.hub_limit, max_hops=rules.max_hops,
+                          max_family=rules.max_family, **params)  # fmt: skip
+
     def _shortest_paths(
         self, pairs: list[dict[str, Any]], rules: Rules
     ) -> tuple[set[str], set[LinkRow], set[str]]:
@@ -560,9 +568,7 @@ class Neo4jStore:
         valid path of each pair (`detect/shortest_paths`)."""
 
         def search(chunk: list[dict[str, Any]]) -> list[Any]:
-            return self._rows("detect/shortest_paths", {"max_hops": str(max(2, rules.max_hops))},
-                              pairs=chunk, hub_limit=rules.hub_limit, max_hops=rules.max_hops,
-                              max_family=rules.max_family)  # fmt: skip
+            return self._detect("detect/shortest_paths", rules, pairs=chunk)
 
         # the server runs each query on one thread: PATH_SESSIONS queries at once use its cores
         with ThreadPoolExecutor(max_workers=PATH_SESSIONS) as pool:
@@ -583,12 +589,8 @@ class Neo4jStore:
         resolved = dict(self._rows("project/resolved_of", ids=[a, b]))
         found: tuple[set[str], set[LinkRow], set[str]] = (set(), set(), set())
         if a in resolved and b in resolved and resolved[a] != resolved[b]:
-            day = date.fromisoformat(at) if at else date.max
-            low = day - timedelta(days=rules.lookback_days) if at else date.min
-            rows = self._rows("detect/all_paths", {"max_hops": str(max(2, rules.max_hops))},
-                              source=resolved[a], target=resolved[b], at=day, not_before=low,
-                              hub_limit=rules.hub_limit, max_hops=rules.max_hops,
-                              max_family=rules.max_family)  # fmt: skip
+            rows = self._detect("detect/all_paths", rules, source=resolved[a],
+                                target=resolved[b], **_window(at, rules))  # fmt: skip
             found = _steps([steps for (steps,) in rows])
         return self._path_rows(found, set(resolved.values()), {a, b}, _Merges(self),
                                self._contracts([a, b]), [], [])  # fmt: skip
@@ -603,12 +605,8 @@ class Neo4jStore:
         found: tuple[set[str], set[LinkRow], set[str]] = (set(), set(), set())
         winners: set[str] = set()
         if record in resolved:
-            day = date.fromisoformat(at) if at else date.max
-            low = day - timedelta(days=rules.lookback_days) if at else date.min
-            rows = self._rows("detect/winners_near", {"max_hops": str(max(2, rules.max_hops))},
-                              source=resolved[record], at=day, not_before=low,
-                              hub_limit=rules.hub_limit, max_hops=rules.max_hops,
-                              max_family=rules.max_family)  # fmt: skip
+            rows = self._detect("detect/winners_near", rules, source=resolved[record],
+                                **_window(at, rules))  # fmt: skip
             paths = [(w, steps) for w, steps in rows if w != resolved[record]]  # not a cycle
             found = _steps([steps for _, steps in paths])
             winners = {w for w, _ in paths} | {resolved[record]}
@@ -625,7 +623,7 @@ class Neo4jStore:
         date, each with the contracts the records won, decided or bought (the first `per_node`
         of each kind of a view node, in id order, walked on; all of them counted), each
         contract's buyer, winner and decision-makers, and each agency's heads."""
-        rings = _Rings(self, hub_limit, None)
+        rings = _Rings(self, hub_limit)
         merges = rings.merges
         contracts: dict[str, tuple[ContractRow, list[list[str]]]] = {}
         frontier = set(seeds)
@@ -699,7 +697,7 @@ class Neo4jStore:
         kinds = self.kinds_of(records)
         out = {r for r, k in kinds.items() if k is Kind.CONTRACT}
         agencies = [r for r, k in kinds.items() if k is Kind.AGENCY]
-        rings = _Rings(self, rules.hub_limit, None)
+        rings = _Rings(self, rules.hub_limit)
         rings.walk((r for r, k in kinds.items() if k not in (Kind.CONTRACT, Kind.AGENCY)),
                    rules.max_hops)  # fmt: skip
         reached = sorted(rings.seen)
@@ -815,13 +813,18 @@ def _steps(paths: list[list[list[Any]]]) -> tuple[set[str], set[LinkRow], set[st
     return nodes, links, values
 
 
+def _window(at: str | None, rules: Rules) -> dict[str, date]:
+    """The dates a path search judges links by: in force on `at` (`since` on or before it,
+    `until` on or after it minus the lookback), or every link when there is no date."""
+    if at is None:
+        return {"at": date.max, "not_before": date.min}
+    day = date.fromisoformat(at)
+    return {"at": day, "not_before": day - timedelta(days=rules.lookback_days)}
+
+
 def _iso(day: Any) -> str:
     """A Neo4j date (or None) as the ISO text the engine compares."""
     return "" if day is None else str(day.iso_format())
-
-
-def _days_before(day: str, days: int) -> str:
-    return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
 
 
 class _Rings:
@@ -832,9 +835,9 @@ class _Rings:
 
     _ALWAYS = ("0000-01-01", "9999-12-31")
 
-    def __init__(self, store: Neo4jStore, hub_limit: int, window: tuple[str, str] | None) -> None:
+    def __init__(self, store: Neo4jStore, hub_limit: int) -> None:
         self.store, self.hub_limit = store, hub_limit
-        self.not_before, self.at = window or self._ALWAYS
+        self.not_before, self.at = self._ALWAYS
         self.merges = _Merges(store)
         self.links: dict[LinkRow, LinkRow] = {}
         self.contacts: dict[tuple[str, str, str], ContactRow] = {}
