@@ -268,16 +268,18 @@ def sweep(
             if old is None:
                 report = True
             else:
-                reopened = old.status == "dismissed" and old.signature != f.signature
+                reopened = (old.status == "dismissed" and old.signature is not None
+                            and old.signature != f.signature)  # fmt: skip
                 status = "new" if reopened else old.status
                 f = replace(f, status=status, note=old.note)
                 report = report or reopened or (not old.active and status != "dismissed")
             commit.findings.append(f)
             if report:
                 result.reported.append(f)
-    commit.gone = sorted(fid for fid, old in stored.items() if fid not in seen and old.active)
+    gone = [old for fid, old in stored.items() if fid not in seen and (old.active or old.unsettled)]
+    commit.gone = sorted(old.finding_id for old in gone)  # an unsettled one is settled as gone
     result.found = len(commit.findings)
-    result.gone = len(commit.gone)
+    result.gone = sum(old.active for old in gone)
     store.commit_sweep(commit)
     result.reported.sort(key=lambda f: (-f.score, f.contract_id, f.finding_id))
     return result

@@ -252,13 +252,15 @@ IDENTIFIER_LINK: dict[Kind, str] = {
 }
 
 STORE_LABELS: tuple[str, ...] = (
-    "Entity", "Finding", "CofiMeta", "CofiTouched", "CofiLoad", "Resolved",
+    "Entity", "Finding", "CofiMeta", "CofiTouched", "CofiLoad", "CofiSweep", "Resolved",
 )  # fmt: skip
 """The Neo4j store's own labels: `Entity` on every person, agency, company and contract node;
 `Finding` for the findings written back; `CofiMeta` (revision, sweep mark, the store's maker) and
 `CofiTouched` (identifier values a load changed, for the incremental sweep); `CofiLoad` (a running
 load: its revision and heartbeat, so that a sweep meanwhile does not mark its rows as seen);
-`Resolved` (the path projection: one node per real person or company, see `RESOLVED_AS`)."""
+`CofiSweep` (a sweep writing its findings: what it wrote counts once it is gone, see
+`sweep/findings_write`); `Resolved` (the path projection: one node per real person or company,
+see `RESOLVED_AS`)."""
 
 RESOLVED_AS = "RESOLVED_AS"
 """From each person and company record to its `Resolved` node: the records of one real entity

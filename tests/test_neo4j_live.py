@@ -545,3 +545,74 @@ def test_a_sweeps_memory_stays_flat_as_the_graph_grows(
     assert whole_after > 3 * whole_before  # the graph did grow
     assert step_after < step_before * 1.1 + 256 * 1024, (step_before, step_after)
     assert every_after < every_before * 1.1 + 256 * 1024, (every_before, every_after)
+
+
+class Died(Exception):
+    """A sweep's process dying between two of its transactions."""
+
+
+def test_a_sweep_that_dies_between_its_batches_loses_nothing_the_next_one_must_report(
+    live: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Neo4j sweep writes its findings FINDINGS_BATCH at a time (4 here) and moves its mark in
+    a last transaction.  One that dies after two batches leaves 8 findings written and the mark
+    unmoved; the next sweep still reports all of them, as the first sweep.  One that dies after
+    writing a new finding and a gone one (before the mark) leaves the next sweep to report the
+    new one and the gone one again, the dismissal kept."""
+    import cofi.store.neo4j as store_module
+    from cofi.detect import Rules
+    from cofi.store import open_store
+    from cofi.sweep import sweep
+
+    monkeypatch.setattr(store_module, "FINDINGS_BATCH", 4)
+    real_write = store_module._write
+
+    def dying(name: str, after: int) -> Callable[..., None]:
+        calls = [0]
+
+        def write(session: Any, query_name: str, *args: Any, **params: Any) -> None:
+            if query_name == name:
+                if calls[0] == after:
+                    raise Died(query_name)
+                calls[0] += 1
+            real_write(session, query_name, *args, **params)
+
+        return write
+
+    def found(store: Any, die: Callable[..., None] | None = None) -> Any:
+        monkeypatch.setattr(store_module, "_write", die or real_write)
+        return sweep(store, Rules())
+
+    def reported(result: Any) -> set[tuple[str, str, str, str, int]]:
+        return {(f.contract_id, f.decision_maker_id, f.winner_id, f.pattern, f.hops)
+                for f in result.reported}  # fmt: skip
+
+    assert cofi("--store", live, "load", str(SCENARIOS)).exit_code == 0
+    store = open_store(live)
+    try:
+        with pytest.raises(Died):
+            found(store, dying("sweep/findings_write", after=2))
+        assert run_cypher("MATCH (f:Finding) RETURN count(f)") == [(8,)]  # died half-way
+        first = found(store)
+        assert reported(first) == expected()  # the 8 written are reported too
+        assert reported(found(store)) == set()
+        s04 = next(f for f in first.reported if f.contract_id == "S04").finding_id
+        store.triage(s04, "dismissed", "declared")
+        ended = {"source": "p-s04a", "target": "co-s04", "type": "DIRECTS", "role": "director",
+                 "since": "2019-01-01", "until": "2020-01-01"}  # fmt: skip
+        new = {"source": "p-s11", "target": "co-s11", "type": "DIRECTS", "since": "2020-01-01"}
+        change = write_bundle(tmp_path / "change", {"link": [ended, new]})
+        assert cofi("--store", live, "load", str(change)).exit_code == 0
+        with pytest.raises(Died):
+            found(store, dying("sweep/swept", after=0))  # S11's finding and S04 gone: written
+        assert run_cypher("MATCH (f:Finding {contract_id: 'S04'}) RETURN f.active") == [(False,)]
+        again = found(store)
+        assert reported(again) == {("S11", "p-s11", "co-s11", "SELF_DEALING", 1)}
+        assert (again.checked, again.gone) == (2, 1)
+        assert reported(found(store)) == set()
+        (gone,) = store.findings(contract_id="S04", active=False)
+        assert (gone.status, gone.note) == ("dismissed", "declared")
+        active = {f.contract_id for f in store.findings()}
+        assert active == {k[0] for k in expected() if k[0] != "S04"} | {"S11"}
+    finally:
+        store.close()

@@ -217,4 +217,4 @@ def test_a_finding_is_written_with_each_path_node_matched_by_id_or_identifier_ke
                      "email": None}  # fmt: skip
     assert middle["id"] is None and middle["address"] == f.path[2]["id"].split(":", 1)[1]
     assert last["id"] == f.winner_id and last["step"] == 2
-    query("sweep/findings_write").check({"rows": [row]})
+    query("sweep/findings_write").check({"rows": [row], "sweep_id": "s1"})

@@ -71,17 +71,26 @@ class SweepState:
 
 @dataclass(frozen=True)
 class StoredFinding:
+    """A finding as the last finished sweep left it, with the triage it has now.
+
+    `unsettled`: a sweep that never finished (killed) wrote it since; `signature` and `active` are
+    then still those of the last finished sweep, and `signature` is None if that killed sweep
+    added it, so that the next sweep reports what the killed one never did.
+    """
+
     finding_id: str
     contract_id: str
-    signature: str
+    signature: str | None
     status: str
     note: str
     active: bool
+    unsettled: bool = False
 
 
 @dataclass
 class SweepCommit:
-    """Everything one sweep writes, in one transaction.
+    """Everything one sweep writes: in one transaction (embedded), or in batches that count only
+    once the last one, which moves the mark, is written (Neo4j: see `StoredFinding.unsettled`).
 
     `findings` are written with their `status` and `note`; `gone` are findings whose contract was
     re-checked and no longer shows them; `swept` the contracts checked.  `state` is None for a

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -85,6 +86,8 @@ logging.getLogger("neo4j").setLevel(logging.CRITICAL)
 
 BATCH = 10_000
 """Rows per load transaction."""
+FINDINGS_BATCH = 1000
+"""Findings per sweep transaction (each brings its path's links)."""
 _UNAVAILABLE = frozenset({
     "Neo.TransientError.General.DatabaseUnavailable",
     "Neo.TransientError.Database.DatabaseUnavailable",
@@ -742,32 +745,39 @@ class Neo4jStore:
     def stored_findings(self, contract_ids: Iterable[str]) -> dict[str, StoredFinding]:
         out: dict[str, StoredFinding] = {}
         for chunk in _chunks(contract_ids, BATCH):
-            for fid, cid, sig, status, note, active in self._rows(
+            for fid, cid, sig, status, note, active, unsettled in self._rows(
                 "sweep/stored_findings", contract_ids=chunk
             ):
-                out[fid] = StoredFinding(fid, cid, sig, status, note, bool(active))
+                out[fid] = StoredFinding(fid, cid, sig, status, note, bool(active), unsettled)
         return out
 
     def commit_sweep(self, commit: SweepCommit) -> None:
+        """The sweep's writes in transactions of FINDINGS_BATCH findings (or BATCH ids), then one
+        that settles them and moves the mark. Killed before that, the findings written stay
+        unsettled (`StoredFinding.unsettled`) and the mark unmoved: the next sweep re-checks
+        the same contracts and reports what this one never did."""
         self._materialise()
         rev = self.rev
-        rows = [_finding_row(f) for f in commit.findings]
-
-        def work(tx: ManagedTransaction) -> None:
-            for chunk in _chunks(rows, 1000):
-                run(tx, "sweep/findings_write", rows=chunk).consume()
-            for ids in _chunks(commit.gone, BATCH):
-                run(tx, "sweep/findings_gone", ids=ids).consume()
-            for ids in _chunks(commit.swept, BATCH):
-                run(tx, "sweep/swept", ids=ids, rev=rev).consume()
-            if commit.state is not None:
-                state = commit.state
-                run(tx, "sweep/mark", key=META_KEY, sweep_rev=state.rev,
-                    sweep_rules=state.rules).consume()  # fmt: skip
-                run(tx, "sweep/prune_touched", sweep_rev=state.rev).consume()
-
+        sweep_id = uuid.uuid4().hex
         with self._session() as s:
-            s.execute_write(work)
+            _write(s, "sweep/sweep_begin", sweep_id=sweep_id)
+            for chunk in _chunks(commit.findings, FINDINGS_BATCH):
+                rows = [_finding_row(f) for f in chunk]
+                _write(s, "sweep/findings_write", rows=rows, sweep_id=sweep_id)
+            for ids in _chunks(commit.gone, BATCH):
+                _write(s, "sweep/findings_gone", ids=ids, sweep_id=sweep_id)
+            for ids in _chunks(commit.swept, BATCH):
+                _write(s, "sweep/swept", ids=ids, rev=rev)
+
+            def finish(tx: ManagedTransaction) -> None:
+                run(tx, "sweep/sweep_end", sweep_id=sweep_id).consume()
+                if commit.state is not None:
+                    state = commit.state
+                    run(tx, "sweep/mark", key=META_KEY, sweep_rev=state.rev,
+                        sweep_rules=state.rules).consume()  # fmt: skip
+                    run(tx, "sweep/prune_touched", sweep_rev=state.rev).consume()
+
+            s.execute_write(finish)
 
     def findings(
         self, *, status: str | None = None, contract_id: str | None = None, active: bool = True

@@ -1,11 +1,17 @@
-// Writes a sweep's findings as (:Finding) nodes linked to their contract, decision-maker, winner and each node of the path.
-// ON_PATH links carry the node's position on the path (`step`, from 0 at the decision-maker); an identifier node on a
-// path is matched by its kind's label and key. A finding's older links are replaced. Its triage is the one stored
-// now, not the one the sweep read when it began (a triage made during a sweep is kept): its status, note and
-// triage time stay, except that a dismissed finding whose path changed (another signature) is reopened as new.
+// Writes a batch of a sweep's findings as (:Finding) nodes linked to their contract, decision-maker, winner and each
+// node of the path. ON_PATH links carry the node's position on the path (`step`, from 0 at the decision-maker); an
+// identifier node on a path is matched by its kind's label key. A finding's older links are replaced. Its triage is
+// the one stored now, not the one the sweep read when it began (a triage made during a sweep is kept): its status,
+// note and triage time stay, except that a dismissed finding whose path changed (another signature) is reopened.
+// A sweep writes in batches and finishes with sweep/sweep_end; until then the finding carries the running sweep's
+// id and, in was_*, what it was when the last finished sweep left it (kept, not overwritten, when the sweep that
+// wrote it last never finished), so that a sweep killed half-way loses nothing the next one must report.
 UNWIND $rows AS row
 MERGE (f:Finding {finding_id: row.finding_id})
-WITH row, f, f.triaged_at AS triaged_at, f.status AS status, f.note AS note, f.signature AS signature
+WITH row, f, f.triaged_at AS triaged_at, f.status AS status, f.note AS note, f.signature AS signature,
+     f.active AS active, f.was_present AS was_present, f.was_signature AS was_signature,
+     f.was_active AS was_active,
+     NOT EXISTS { MATCH (by:CofiSweep) WHERE by.id = f.sweep_id } AS settled
 SET f = row.props
 SET f.triaged_at = triaged_at,
     f.note = CASE WHEN status IS NULL THEN row.props.note ELSE note END,
@@ -13,7 +19,11 @@ SET f.triaged_at = triaged_at,
       WHEN status IS NULL THEN row.props.status
       WHEN status = 'dismissed' AND signature <> row.props.signature THEN 'new'
       ELSE status
-    END
+    END,
+    f.sweep_id = $sweep_id,
+    f.was_present = CASE WHEN settled THEN signature IS NOT NULL ELSE was_present END,
+    f.was_signature = CASE WHEN settled THEN signature ELSE was_signature END,
+    f.was_active = CASE WHEN settled THEN coalesce(active, false) ELSE was_active END
 WITH row, f
 CALL (f) {
   MATCH (f)-[old:OF_CONTRACT|DECISION_MAKER|WINNER|ON_PATH]->()
