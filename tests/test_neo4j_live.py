@@ -23,6 +23,7 @@ from cofi.cli import cli
 from tests.conftest import DEMO, write_bundle
 from tests.neo4j_server import fresh_database, neo4j_uri
 from tests.test_detect import SCENARIOS, expected
+from tests.test_rings import assert_explore_draws_the_whole_graphs_view
 
 
 @pytest.fixture
@@ -457,12 +458,9 @@ def test_no_command_reads_the_whole_graph_on_neo4j(
 def test_explore_on_neo4j_draws_what_it_draws_on_the_embedded_store(
     live: str, tmp_path: Path
 ) -> None:
-    """Every entity, contract, identifier value and finding of the scenarios, at depths 1 to
-    3: the view drawn from the rings Neo4j reads is the view drawn from the whole graph of the
-    same bundle on the embedded store (nodes with their fields, links, whether it was cut)."""
-    from cofi.explore import neighbourhood
+    """The view drawn from the rings Neo4j reads is the view drawn from the whole graph of the
+    same bundle on the embedded store (`assert_explore_draws_the_whole_graphs_view`)."""
     from cofi.store import open_store
-    from cofi.sweep import explore_graph, load_graph
 
     embedded = str(tmp_path / "store")
     for where in (live, embedded):
@@ -470,19 +468,7 @@ def test_explore_on_neo4j_draws_what_it_draws_on_the_embedded_store(
         assert cofi("--store", where, "sweep", "--out", os.devnull).exit_code == 0
     whole_store, ring_store = open_store(embedded), open_store(live)
     try:
-        whole = load_graph(whole_store)
-        findings = {f.finding_id: f for f in whole_store.findings(active=False)}
-        ids = [*sorted(whole.rec_index), *sorted(whole.contracts), *sorted(findings),
-               *sorted(whole.node_id(n) for n in whole.ident_value)]  # fmt: skip
-        assert len(findings) == len(expected()) and len(ids) > 100
-        for depth in (1, 2, 3):
-            for item in ids:
-                finding = findings.get(item)
-                want = neighbourhood(whole, item, depth=depth, hub_limit=3, finding=finding)
-                part = explore_graph(ring_store, item, depth, 3, finding)
-                got = neighbourhood(part, item, depth=depth, hub_limit=3, finding=finding)
-                assert (got.title, got.nodes, got.edges, got.truncated) == (
-                    want.title, want.nodes, want.edges, want.truncated), (item, depth)  # fmt: skip
+        assert_explore_draws_the_whole_graphs_view(ring_store, whole_store)
     finally:
         whole_store.close()
         ring_store.close()

@@ -110,32 +110,32 @@ def cofi_findings(
             with plan_load([write_bundle(Path(tmp) / "b", bundle)], store.kinds_of) as plan:
                 store.write(plan)
             graph = Graph.build(store.graph_rows())
-            # Neo4j's `check` reads only the paths its server-side search finds: the same findings
-            around = {c: store.contract_rows(c, rules) for c in graph.contracts} if neo4j else {}
-            if neo4j:  # and `path` every path the server enumerates: the same paths
-                for k in graph.contracts.values():
-                    for decider, _ in graph.deciders_of(k.id)[:1]:
-                        for at in (None, k.signed_on):
-                            part = Graph.build(store.path_rows(decider, k.supplier_id, rules, at))
-                            assert paths_between(part, decider, k.supplier_id, rules, at) == (
-                                paths_between(graph, decider, k.supplier_id, rules, at)
-                            ), (k.id, at)
-                            # and `links` the shortest paths to each winner near
-                            near = Graph.build(store.reach_rows(decider, rules, at))
-                            assert links_of(near, decider, rules, at) == (
-                                links_of(graph, decider, rules, at)
-                            ), (k.id, at)
+            # `check` reads only a part of the graph (Neo4j: the paths its server-side search
+            # finds; embedded: the rings around the contract's ends): the same findings
+            around = {c: store.contract_rows(c, rules) for c in graph.contracts}
+            # and `path` every path the part holds (Neo4j: what the server enumerates)
+            for k in graph.contracts.values():
+                for decider, _ in graph.deciders_of(k.id)[:1]:
+                    for at in (None, k.signed_on):
+                        part = Graph.build(store.path_rows(decider, k.supplier_id, rules, at))
+                        assert paths_between(part, decider, k.supplier_id, rules, at) == (
+                            paths_between(graph, decider, k.supplier_id, rules, at)
+                        ), (k.id, at)
+                        # and `links` the shortest paths to each winner near
+                        near = Graph.build(store.reach_rows(decider, rules, at))
+                        assert links_of(near, decider, rules, at) == (
+                            links_of(graph, decider, rules, at)
+                        ), (k.id, at)
         finally:
             store.close()
     search = Search(graph, rules)
     out = {}
     for contract_id in graph.contracts:
         found = check_contract(search, contract_id)
-        if neo4j:
-            rows = around[contract_id]
-            assert rows is not None
-            alone = check_contract(Search(Graph.build(rows), rules), contract_id)
-            assert [f.__dict__ for f in alone] == [f.__dict__ for f in found], contract_id
+        rows = around[contract_id]
+        assert rows is not None
+        alone = check_contract(Search(Graph.build(rows), rules), contract_id)
+        assert [f.__dict__ for f in alone] == [f.__dict__ for f in found], contract_id
         for f in found:
             key = (f.contract_id, graph.canonical_of(f.decision_maker_id), f.winner_id)
             assert key not in out, "two findings for one (contract, decision-maker, winner)"

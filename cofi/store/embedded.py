@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+from cofi import rings
+from cofi.detect import Rules
 from cofi.errors import NotFound, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
@@ -35,6 +37,7 @@ from cofi.store.base import (
     rank_hits,
     stored_finding,
 )
+from cofi.store.embedded_rings import EmbeddedReader
 from cofi.vocab import Kind
 
 DB_NAME = "cofi.sqlite"
@@ -59,6 +62,8 @@ CREATE INDEX IF NOT EXISTS entities_kind ON entities (kind);
 CREATE INDEX IF NOT EXISTS entities_rev ON entities (rev);
 CREATE INDEX IF NOT EXISTS entities_signed ON entities (signed_on) WHERE kind = 'contract';
 CREATE INDEX IF NOT EXISTS entities_strong ON entities (kind, strong_id) WHERE strong_id <> '';
+CREATE INDEX IF NOT EXISTS entities_supplier ON entities (supplier_id) WHERE kind = 'contract';
+CREATE INDEX IF NOT EXISTS entities_buyer ON entities (buyer_id) WHERE kind = 'contract';
 CREATE TABLE IF NOT EXISTS links (
     source TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -173,6 +178,10 @@ class EmbeddedStore:
             raise StoreUnreachable(
                 f"no cofi store at {directory} (load a bundle first, or pass --store)"
             )
+
+    @property
+    def _reader(self) -> EmbeddedReader:
+        return EmbeddedReader(self._db, self.kinds_of)
 
     def _connect(self, path: Path | None) -> sqlite3.Connection:
         """Open (or, for None, make an empty in-memory stand-in for) the database."""
@@ -381,6 +390,26 @@ class EmbeddedStore:
         return rank_hits(name, rows, limit)
 
     # -- detection ------------------------------------------------------------------------
+
+    def contract_rows(self, contract_id: str, rules: Rules) -> GraphRows | None:
+        """The neighbourhood a check of one contract searches (`cofi.rings.contracts_rows`,
+        read with indexed lookups), None when there is no such contract."""
+        rows = rings.contracts_rows(self._reader, [contract_id], rules)
+        return rows if rows.contracts else None
+
+    def path_rows(self, a: str, b: str, rules: Rules, at: str | None) -> GraphRows:
+        """See `cofi.rings.path_rows`."""
+        return rings.path_rows(self._reader, a, b, rules, at)
+
+    def reach_rows(self, record: str, rules: Rules, at: str | None) -> GraphRows:
+        """See `cofi.rings.reach_rows`."""
+        return rings.reach_rows(self._reader, record, rules, at)
+
+    def explore_rows(
+        self, seeds: list[str], depth: int, hub_limit: int, per_node: int
+    ) -> GraphRows:
+        """See `cofi.rings.explore_rows`."""
+        return rings.explore_rows(self._reader, seeds, depth, hub_limit, per_node)
 
     def graph_rows(self) -> GraphRows:
         """The rows to build the graph from, streamed from the database (ids in order).

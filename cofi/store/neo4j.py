@@ -19,7 +19,8 @@ values with `entities` counts.  `check` and sweeps search it on the server (`con
 do (`path_rows`: every valid path; `reach_rows`: the shortest to each winner near), and read back
 only the paths' records, which the same Python engine as the embedded store classifies, scores
 and explains.  `explore_rows` and
-`affected_contracts` read rings instead (`_Rings`): neighbourhoods, not paths.
+`affected_contracts` read rings instead (`cofi.rings`, through `_Reader`): neighbourhoods, not
+paths.
 `cypher/related_paths.cypher` is the same path search for the Browser.  `graph_rows` (every node
 and link) is kept for tests that compare with the whole graph; no command calls it.
 
@@ -48,6 +49,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, Session
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
+from cofi import rings
 from cofi.detect import Rules
 from cofi.errors import NotFound, StoreRefused, StoreUnreachable
 from cofi.findings import Finding
@@ -56,6 +58,7 @@ from cofi.loader import LoadPlan, props_json
 from cofi.merge import canonical_ids
 from cofi.model import EntityRecord, LinkRecord
 from cofi.queries import query
+from cofi.rings import Merges
 from cofi.search import query_tokens
 from cofi.store.base import (
     SearchHit,
@@ -207,6 +210,7 @@ class Neo4jStore:
         if password is None:
             password = os.environ.get("NEO4J_PASSWORD", "")
         self._database = os.environ.get("NEO4J_DATABASE") or None
+        self._reader = _Reader(self)
         try:
             self._driver: Driver = GraphDatabase.driver(address, auth=(user, password))
         except (DriverError, ValueError) as exc:
@@ -380,7 +384,7 @@ class Neo4jStore:
         merged with them now, and those that shared their entity as last projected.  Each
         transaction replaces whole entities, so a kill leaves each one old or new, never
         half."""
-        merges = _Merges(self)
+        merges = Merges(self._reader)
         old: dict[str, str] = {}
         seen: set[str] = set()
         frontier = set(records)
@@ -410,7 +414,7 @@ class Neo4jStore:
         if todo:
             self._project_chunk(session, todo, merges)
 
-    def _project_chunk(self, session: Session, ids: list[str], merges: _Merges) -> None:
+    def _project_chunk(self, session: Session, ids: list[str], merges: Merges) -> None:
         groups: dict[str, list[str]] = defaultdict(list)
         for record in ids:
             groups[merges.canonical(record)].append(record)
@@ -486,7 +490,7 @@ class Neo4jStore:
         self._materialise()  # a store made before the projection gets it here, once
         found = self._rows("check/contracts", contract_ids=contract_ids)
         contracts = [ContractRow(*fields) for *fields, _ in found]
-        merges = _Merges(self)
+        merges = Merges(self._reader)
         if not contracts:
             return GraphRows(entities=[], same_as=[], contracts=[], links=[], decided=[],
                              contacts=[])  # fmt: skip
@@ -527,7 +531,7 @@ class Neo4jStore:
         found: tuple[set[str], set[LinkRow], set[str]],
         entities_also: set[str],
         records_also: set[str],
-        merges: _Merges,
+        merges: Merges,
         contracts: list[ContractRow],
         decided: list[tuple[str, str]],
         links_also: list[LinkRow],
@@ -595,7 +599,7 @@ class Neo4jStore:
             rows = self._detect("detect/all_paths", rules, source=resolved[a],
                                 target=resolved[b], **_window(at, rules))  # fmt: skip
             found = _steps([steps for (steps,) in rows])
-        return self._path_rows(found, set(resolved.values()), {a, b}, _Merges(self),
+        return self._path_rows(found, set(resolved.values()), {a, b}, Merges(self._reader),
                                self._contracts([a, b]), [], [])  # fmt: skip
 
     def reach_rows(self, record: str, rules: Rules, at: str | None) -> GraphRows:
@@ -615,105 +619,21 @@ class Neo4jStore:
             winners = {w for w, _ in paths} | {resolved[record]}
         members = [m for (m,) in self._rows_by("project/members", "ids", sorted(winners))]
         won = [ContractRow(*r) for r in self._rows_by("check/contracts_won_by", "ids", members)]
-        return self._path_rows(found, winners, {record}, _Merges(self),
+        return self._path_rows(found, winners, {record}, Merges(self._reader),
                                [*won, *self._contracts([record])], [], [])  # fmt: skip
 
     def explore_rows(
         self, seeds: list[str], depth: int, hub_limit: int, per_node: int
     ) -> GraphRows:
-        """The rows `cofi.explore.neighbourhood` draws from, for a view `depth` steps out from
-        `seeds` (records, contracts, `kind:key` identifier ids): depth + 1 rings of links of any
-        date, each with the contracts the records won, decided or bought (the first `per_node`
-        of each kind of a view node, in id order, walked on; all of them counted), each
-        contract's buyer, winner and decision-makers, and each agency's heads."""
-        rings = _Rings(self, hub_limit)
-        merges = rings.merges
-        contracts: dict[str, tuple[ContractRow, list[list[str]]]] = {}
-        frontier = set(seeds)
-        for _ in range(depth + 1):
-            if not frontier:
-                break
-            kinds = self.kinds_of(frontier)
-            nxt: set[str] = set()
-            for kind in IDENTIFIER_KINDS:
-                keys = sorted(i.partition(":")[2] for i in frontier - kinds.keys()
-                              if i.partition(":")[0] == kind.value)  # fmt: skip
-                slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
-                for entity_id, k, key, raw, _ in self._rows("check/holders_of", slots, keys=keys):
-                    rings.contacts[(entity_id, k, key)] = ContactRow(entity_id, k, key, raw or "")
-                    nxt.add(entity_id)
-            merges.close(r for r, k in kinds.items() if k is not Kind.CONTRACT)
-            records = sorted({m for r, k in kinds.items() if k is not Kind.CONTRACT
-                              for m in merges.group(r)})  # fmt: skip
-            rings.wanted.update(records)
-            rings.seen.update(records)
-            people = [r for r in records if kinds.get(r) is not Kind.AGENCY]
-            nxt |= rings._ring(people)
-            heads = self._rows("check/heads_of", ids=[r for r in records if r not in people],
-                               at=_Rings._ALWAYS[1], not_before=_Rings._ALWAYS[0],
-                               head_role=HEAD_ROLE)  # fmt: skip
-            for *link, (head, *_) in heads:
-                row = LinkRow(*link)
-                rings.links[row] = row
-                nxt.add(head)
-            for row in list(rings.links):
-                if (
-                    row.type == "EMPLOYED"
-                    and row.source in rings.seen
-                    and (row.role.strip().casefold() == HEAD_ROLE)
-                ):
-                    nxt.add(row.target)  # the agency a reached person heads
-            drawn: dict[tuple[str, str], list[str]] = defaultdict(list)
-            for chunk in _chunks(records, BATCH):
-                for record, how, contract in self._rows("check/contracts_of", ids=chunk):
-                    drawn[(merges.canonical(record), how)].append(contract)
-            walk_on = {c for ids in drawn.values() for c in sorted(set(ids))[:per_node]}
-            walk_on |= {r for r, k in kinds.items() if k is Kind.CONTRACT}
-            every = {c for ids in drawn.values() for c in ids} | walk_on
-            for chunk in _chunks(sorted(every - contracts.keys()), BATCH):
-                for *fields, deciders in self._rows("check/contracts", contract_ids=chunk):
-                    contracts[fields[0]] = (ContractRow(*fields), deciders)
-            for cid in walk_on & contracts.keys():
-                contract, deciders = contracts[cid]
-                nxt.update([contract.buyer_id, contract.supplier_id, *(d for d, _ in deciders)])
-            rings.seen.update(walk_on)
-            frontier = nxt - rings.seen
-        decided = [(cid, json.dumps(d, ensure_ascii=False, separators=(",", ":")))
-                   for cid, (_, d) in sorted(contracts.items())]  # fmt: skip
-        ends = {
-            r
-            for contract, _ in contracts.values()
-            for r in (contract.buyer_id, contract.supplier_id)
-        }
-        rings.wanted |= ends
-        return rings.rows([contract for contract, _ in contracts.values()], decided)
+        """See `cofi.rings.explore_rows`: rings read with `cypher/check/*`."""
+        return rings.explore_rows(self._reader, seeds, depth, hub_limit, per_node)
 
     def _contracts(self, ids: list[str]) -> list[ContractRow]:
         return [ContractRow(*f) for *f, _ in self._rows("check/contracts", contract_ids=ids)]
 
     def affected_contracts(self, records: Iterable[str], rules: Rules) -> set[str]:
-        """What `cofi.sweep.affected_contracts` finds on the whole graph, read ring by ring: the
-        changed contracts, the contracts bought by a changed agency (or one merged with it),
-        and those won or decided by a record within max_hops of a changed one (links of any
-        date; no hub walked through), or bought by an agency such a record heads at any
-        time."""
-        kinds = self.kinds_of(records)
-        out = {r for r, k in kinds.items() if k is Kind.CONTRACT}
-        agencies = [r for r, k in kinds.items() if k is Kind.AGENCY]
-        rings = _Rings(self, rules.hub_limit)
-        rings.walk((r for r, k in kinds.items() if k not in (Kind.CONTRACT, Kind.AGENCY)),
-                   rules.max_hops)  # fmt: skip
-        reached = sorted(rings.seen)
-        for chunk in _chunks(reached, BATCH):
-            found = self._rows("sweep/agencies_headed_by", ids=chunk, head_role=HEAD_ROLE)
-            agencies.extend(a for (a,) in found)
-        rings.merges.close(agencies)
-        bought = sorted({r for a in agencies for r in rings.merges.group(a)})
-        for chunk in _chunks(reached, BATCH):
-            out.update(c for (c,) in self._rows("sweep/contracts_near", ids=chunk, agencies=[]))
-        for chunk in _chunks(bought, BATCH):
-            out.update(c for (c,) in self._rows("sweep/contracts_near", ids=[], agencies=chunk))
-        return out
+        """See `cofi.rings.affected_contracts`: rings read with `cypher/check/*`."""
+        return rings.affected_contracts(self._reader, records, rules)
 
     def changed_records(self, since_rev: int) -> set[str]:
         out = {i for (i,) in self._rows("sweep/changed_records", since_rev=since_rev)}
@@ -837,119 +757,52 @@ def _iso(day: Any) -> str:
     return "" if day is None else str(day.iso_format())
 
 
-class _Rings:
-    """A neighbourhood read from the server ring by ring (`cypher/check/*`): links in force in
-    the window (every link without one), every record of each entity reached (merges cost no
-    hop) and every holder of each address, phone or email reached, so that a hub counts its
-    entities exactly; a hub and an agency are never walked through."""
-
-    _ALWAYS = ("0000-01-01", "9999-12-31")
-
-    def __init__(self, store: Neo4jStore, hub_limit: int) -> None:
-        self.store, self.hub_limit = store, hub_limit
-        self.not_before, self.at = self._ALWAYS
-        self.merges = _Merges(store)
-        self.links: dict[LinkRow, LinkRow] = {}
-        self.contacts: dict[tuple[str, str, str], ContactRow] = {}
-        self.wanted: set[str] = set()
-        self.seen: set[str] = set()
-
-    def walk(self, seeds: Iterable[str], rings: int) -> None:
-        """Read `rings` rings out from `seeds` (and every record merged with them)."""
-        seeds = list(seeds)
-        self.merges.close(seeds)
-        frontier = {r for seed in seeds for r in self.merges.group(seed)}
-        self.wanted |= frontier
-        self.seen |= frontier
-        for _ in range(rings):
-            if not frontier:
-                break
-            reached = self._ring(sorted(frontier))
-            frontier = reached - self.seen
-            self.seen |= reached
-            self.wanted |= reached
-
-    def _ring(self, ids: list[str]) -> set[str]:
-        store, merges, reached = self.store, self.merges, set()
-        rows = store._rows_by("check/links_around", "ids", ids, at=self.at,
-                              not_before=self.not_before)  # fmt: skip
-        merges.close([end[0] for *_, ends in rows for end in ends])
-        for *link, ends in rows:
-            row = LinkRow(*link)
-            self.links[row] = row
-            for end_id, end_kind, _name, _strong in ends:
-                self.wanted.add(end_id)
-                if end_kind != Kind.AGENCY.value:
-                    reached.update(merges.group(end_id))
-        held: dict[Kind, set[str]] = defaultdict(set)
-        for entity_id, kind, key, raw, _ in store._rows_by("check/contacts_of", "ids", ids):
-            self.contacts[(entity_id, kind, key)] = ContactRow(entity_id, kind, key, raw or "")
-            held[Kind(kind)].add(key)
-        for kind, keys in held.items():
-            holders: dict[str, set[str]] = defaultdict(set)
-            slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
-            found = store._rows_by("check/holders_of", "keys", sorted(keys), slots)
-            merges.close([entity_id for entity_id, *_ in found])
-            for entity_id, k, key, raw, _ in found:
-                self.contacts[(entity_id, k, key)] = ContactRow(entity_id, k, key, raw or "")
-                holders[key].add(entity_id)
-            for records in holders.values():
-                self.wanted |= records
-                if len({merges.canonical(r) for r in records}) <= self.hub_limit:  # no hub
-                    reached.update(x for r in records for x in merges.group(r))
-        return reached
-
-    def rows(self, contracts: list[ContractRow], decided: list[tuple[str, str]]) -> GraphRows:
-        ids = sorted(self.wanted)
-        entities = [EntityRow(*r) for r in self.store._rows_by("check/records_of", "ids", ids)]
-        return GraphRows(
-            entities=sorted(entities),
-            same_as=sorted(self.merges.same_as),
-            contracts=sorted({c.id: c for c in contracts}.values(), key=lambda c: c.id),
-            links=sorted(self.links, key=lambda x: (x.source, x.target, x.type, x.role, x.since)),
-            decided=decided,
-            contacts=sorted(self.contacts.values(), key=lambda c: (c.entity_id, c.kind)),
-        )
-
-
-class _Merges:
-    """The merged records (SAME_AS, equal valid IIN/BIN) of the records a check reaches, read
-    from the server as they are reached and followed until closed: each record's whole entity,
-    without reading every merge in the store."""
+class _Reader:
+    """`cofi.rings.Reader` on Neo4j: `cypher/check/*` (and two `sweep/*`), BATCH ids a query."""
 
     def __init__(self, store: Neo4jStore) -> None:
         self.store = store
-        self.linked: dict[str, set[str]] = {}
-        """Record -> the records directly merged with it."""
-        self.same_as: set[tuple[str, str]] = set()
-        self._canon: dict[str, str] | None = None
-        self._members: dict[str, list[str]] = {}
 
-    def close(self, records: Iterable[str]) -> None:
-        todo = {r for r in records if r not in self.linked}
-        while todo:
-            found = self.store._rows_by("check/merges_of", "ids", sorted(todo))
-            for record, same_as, same_id in found:
-                self.linked[record] = set(same_as) | set(same_id)
-                self.same_as.update((record, other) for other in same_as)
-            for record in todo - {r for r, *_ in found}:
-                self.linked[record] = set()  # not in the store
-            todo = {o for r in todo for o in self.linked[r] if o not in self.linked}
-            self._canon = None
+    def kinds_of(self, ids: Iterable[str]) -> dict[str, Kind]:
+        return self.store.kinds_of(ids)
 
-    def canonical(self, record: str) -> str:
-        if self._canon is None:
-            pairs = [(a, b) for a, others in self.linked.items() for b in others]
-            self._canon = canonical_ids(pairs, [])
-            self._members = defaultdict(list)
-            for member, head in self._canon.items():
-                self._members[head].append(member)
-        return self._canon.get(record, record)
+    def links_around(self, ids: list[str], at: str, not_before: str) -> list[Any]:
+        return self.store._rows_by("check/links_around", "ids", ids, at=at, not_before=not_before)
 
-    def group(self, record: str) -> list[str]:
-        self.close([record])
-        head = self.canonical(record)
-        return self._members.get(head, [record])
+    def contacts_of(self, ids: list[str]) -> list[Any]:
+        return self.store._rows_by("check/contacts_of", "ids", ids)
+
+    def holders_of(self, kind: Kind, keys: list[str]) -> list[Any]:
+        slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
+        return self.store._rows_by("check/holders_of", "keys", keys, slots)
+
+    def merges_of(self, ids: list[str]) -> list[Any]:
+        return self.store._rows_by("check/merges_of", "ids", ids)
+
+    def records_of(self, ids: list[str]) -> list[Any]:
+        return self.store._rows_by("check/records_of", "ids", ids)
+
+    def heads_of(self, ids: list[str], at: str, not_before: str) -> list[Any]:
+        return self.store._rows_by("check/heads_of", "ids", ids, at=at, not_before=not_before,
+                                   head_role=HEAD_ROLE)  # fmt: skip
+
+    def contracts(self, ids: list[str]) -> list[Any]:
+        return self.store._rows_by("check/contracts", "contract_ids", ids)
+
+    def contracts_won_by(self, ids: list[str]) -> list[Any]:
+        return self.store._rows_by("check/contracts_won_by", "ids", ids)
+
+    def contracts_of(self, ids: list[str]) -> list[Any]:
+        return self.store._rows_by("check/contracts_of", "ids", ids)
+
+    def agencies_headed_by(self, ids: list[str]) -> list[str]:
+        rows = self.store._rows_by("sweep/agencies_headed_by", "ids", ids, head_role=HEAD_ROLE)
+        return [a for (a,) in rows]
+
+    def contracts_near(self, ids: list[str], agencies: list[str]) -> list[str]:
+        found = self.store._rows_by("sweep/contracts_near", "ids", ids, agencies=[])
+        found += self.store._rows_by("sweep/contracts_near", "agencies", agencies, ids=[])
+        return [c for (c,) in found]
 
 
 class _Load:

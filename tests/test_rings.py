@@ -1,0 +1,130 @@
+"""Neighbourhoods read ring by ring (`cofi.rings`): on the embedded store, `check`, `path`,
+`links` and `explore` read only the rings around what they search, and find exactly what the
+whole graph gives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cofi.cli import cli
+from cofi.detect import Rules, Search
+from cofi.findings import check_contract
+from cofi.store.base import Store
+from cofi.sweep import contract_graph, explore_graph, load_graph
+from tests.test_detect import SCENARIOS, expected
+
+
+def cofi(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def assert_explore_draws_the_whole_graphs_view(part_store: Store, whole_store: Store) -> None:
+    """Every entity, contract, identifier value and finding of `whole_store`, at depths 1 to 3:
+    the view drawn from the rings `part_store` reads is the view drawn from the whole graph
+    (nodes with their fields, links, whether it was cut)."""
+    from cofi.explore import neighbourhood
+
+    whole = load_graph(whole_store)
+    findings = {f.finding_id: f for f in whole_store.findings(active=False)}
+    ids = [*sorted(whole.rec_index), *sorted(whole.contracts), *sorted(findings),
+           *sorted(whole.node_id(n) for n in whole.ident_value)]  # fmt: skip
+    assert findings and len(ids) > 100
+    for depth in (1, 2, 3):
+        for item in ids:
+            finding = findings.get(item)
+            want = neighbourhood(whole, item, depth=depth, hub_limit=3, finding=finding)
+            part = explore_graph(part_store, item, depth, 3, finding)
+            got = neighbourhood(part, item, depth=depth, hub_limit=3, finding=finding)
+            assert (got.title, got.nodes, got.edges, got.truncated) == (
+                want.title, want.nodes, want.edges, want.truncated), (item, depth)  # fmt: skip
+
+
+@pytest.fixture
+def scenarios(tmp_path: Path) -> str:
+    store = str(tmp_path / "store")
+    assert cofi("--store", store, "load", str(SCENARIOS)).exit_code == 0
+    assert cofi("--store", store, "sweep", "--out", os.devnull).exit_code == 0
+    return store
+
+
+def test_explore_on_the_embedded_store_reads_rings_and_draws_the_whole_graphs_view(
+    scenarios: str,
+) -> None:
+    from cofi.store import open_store
+
+    store = open_store(scenarios)
+    try:
+        assert_explore_draws_the_whole_graphs_view(store, store)
+    finally:
+        store.close()
+
+
+def test_no_neighbourhood_command_reads_the_whole_graph_on_the_embedded_store(
+    scenarios: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check`, `path`, `links` and `explore` answer with the whole-graph read made to fail."""
+    from cofi.store.embedded import EmbeddedStore
+
+    def refuse(_: EmbeddedStore) -> None:
+        raise AssertionError("the whole graph was read")
+
+    monkeypatch.setattr(EmbeddedStore, "graph_rows", refuse)
+    page = tmp_path / "view.html"
+    for args, answered in (
+        (["check", "S04", "--format", "jsonl"], lambda r: '"ASSOCIATE"' in r.stdout),
+        (["path", "p-s04", "co-s04"], lambda r: "ASSOCIATE" in r.stdout),
+        (["links", "p-s04"], lambda r: "co-s04" in r.stdout),
+        (["explore", "p-s04", "--out", str(page)], lambda r: page.exists()),
+    ):
+        result = cofi("--store", scenarios, *args)
+        assert result.exit_code == 0 and answered(result), (args, result.output)
+    missing = cofi("--store", scenarios, "check", "NO-SUCH")
+    assert missing.exit_code == 1 and "no contract 'NO-SUCH' in the store" in missing.stderr
+
+
+def test_every_scenario_check_on_rings_is_the_whole_graphs(scenarios: str) -> None:
+    from cofi.store import open_store
+
+    store = open_store(scenarios)
+    try:
+        whole = load_graph(store)
+        for rules in (Rules(), Rules(max_hops=2, max_family=1, lookback_days=0, hub_limit=1)):
+            search = Search(whole, rules)
+            for contract_id in sorted(whole.contracts):
+                part = Search(contract_graph(store, contract_id, rules), rules)
+                got = [f.__dict__ for f in check_contract(part, contract_id)]
+                assert got == [f.__dict__ for f in check_contract(search, contract_id)]
+        got = {(f.contract_id, f.decision_maker_id, f.winner_id, f.pattern, f.hops)
+               for c in whole.contracts
+               for f in check_contract(Search(contract_graph(store, c, Rules()), Rules()), c)}  # fmt: skip
+        assert got == expected()
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_a_synthetic_bundles_checks_on_rings_are_the_whole_graphs(tmp_path: Path) -> None:
+    """`cofi synth` (small, seed 3): every third contract's findings from its rings are those
+    of the whole graph, field for field."""
+    from cofi.store import open_store
+
+    store_dir = str(tmp_path / "store")
+    assert cofi("synth", "--out", str(tmp_path / "b"), "--seed", "3").exit_code == 0
+    assert cofi("--store", store_dir, "load", str(tmp_path / "b")).exit_code == 0
+    store = open_store(store_dir)
+    try:
+        whole = load_graph(store)
+        search, rules = Search(whole, Rules()), Rules()
+        found = 0
+        for contract_id in sorted(whole.contracts)[::3]:
+            want = [f.__dict__ for f in check_contract(search, contract_id)]
+            part = Search(contract_graph(store, contract_id, rules), rules)
+            assert [f.__dict__ for f in check_contract(part, contract_id)] == want, contract_id
+            found += len(want)
+        assert found > 50
+    finally:
+        store.close()
