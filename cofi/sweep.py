@@ -123,7 +123,13 @@ def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> se
 BATCH_CONTRACTS = 5000
 """Contracts whose neighbourhoods a batched sweep reads and searches at once."""
 READS_AHEAD = 1
-"""Batches read from the store (each in its own session) while the client searches another."""
+"""Batches read from a server (each in its own session) while the client searches another."""
+RINGS_SCOPE_MAX = 20_000
+"""Changed records up to which the embedded store finds an incremental sweep's scope by rings;
+beyond, it builds the whole graph (cheaper than so many ring reads)."""
+RINGS_CHECK_MAX = 20_000
+"""Contracts up to which the embedded store checks a sweep's contracts on their rings; beyond,
+on the whole graph."""
 
 
 def _in_batches(
@@ -131,17 +137,19 @@ def _in_batches(
     order: list[str],
     rules: Rules,
     progress: Callable[[int], None] | None,
+    reads_ahead: int,
 ) -> Iterator[list[Finding]]:
     """Each contract's findings, batch by batch: the graph of one batch's neighbourhoods only
-    (memory bounded by a few batches, not by the store).  The next batches are read on other
-    threads while this one is searched: the server reads while the client searches."""
+    (memory bounded by a few batches, not by the store).  With `reads_ahead`, the next batches
+    are read on other threads while this one is searched: the server reads while the client
+    searches (a store in this process, SQLite, reads in turn)."""
     batches = [order[i : i + BATCH_CONTRACTS] for i in range(0, len(order), BATCH_CONTRACTS)]
-    with ThreadPoolExecutor(max_workers=READS_AHEAD) as pool:
-        ahead = deque(pool.submit(read, b, rules) for b in batches[:READS_AHEAD])
+    with ThreadPoolExecutor(max_workers=max(1, reads_ahead)) as pool:
+        ahead = deque(pool.submit(read, b, rules) for b in batches[:reads_ahead])
         for i, batch in enumerate(batches):
-            rows = ahead.popleft().result()
-            if i + READS_AHEAD < len(batches):
-                ahead.append(pool.submit(read, batches[i + READS_AHEAD], rules))
+            rows = ahead.popleft().result() if reads_ahead else read(batch, rules)
+            if reads_ahead and i + reads_ahead < len(batches):
+                ahead.append(pool.submit(read, batches[i + reads_ahead], rules))
             search = Search(Graph.build(rows), rules)
             del rows
             for contract_id in batch:
@@ -224,14 +232,17 @@ def sweep(
     full_state: SweepState | None = SweepState(rev, rules.key())
     every_contract = everything or state.rev is None or state.rules != rules.key()
     count = default_workers() if workers is None else workers
-    batches = getattr(store, "contracts_rows", None)
-    g: Graph | None = None
-    if graph is None and batches is not None:
-        # a store that reads a batch of contracts' neighbourhood (Neo4j) is swept batch by
-        # batch, in date order, never reading the whole graph
+    # a store that reads a batch of contracts' neighbourhoods (`contracts_rows`) is swept batch
+    # by batch, in date order; one that must never be read whole (Neo4j) always is, the
+    # embedded store when the sweep is small enough that rings cost less than the whole graph
+    parts = getattr(store, "contracts_rows", None)
+    whole = graph is not None or not getattr(store, "parts_only", False)
+    g = graph
+    if g is None and (parts is None or (whole and every_contract)):
+        g = load_graph(store)
+    if g is None:
         dates: list[tuple[str, str]] = store.contract_dates()  # type: ignore[attr-defined]
     else:
-        g = graph or load_graph(store)
         dates = [(c.id, c.signed_on) for c in g.contracts.values()]
     total = len(dates)
     if signed_since is not None and not every_contract:
@@ -244,14 +255,18 @@ def sweep(
         todo = {c for c, _ in dates if c not in swept}
         if state.rev is not None and rev != state.rev:
             changed = store.changed_records(state.rev)
-            if g is None:
+            if g is None and (not whole or len(changed) <= RINGS_SCOPE_MAX):
                 todo |= store.affected_contracts(changed, rules)  # type: ignore[attr-defined]
             else:
+                g = g or load_graph(store)
                 todo |= affected_contracts(g, changed, rules)
+    if g is None and whole and len(todo) > RINGS_CHECK_MAX:
+        g = load_graph(store)
     if g is None:
-        assert batches is not None
+        assert parts is not None
         order = [c for c, _ in dates if c in todo]  # date order: narrow windows
-        checked = _in_batches(batches, order, rules, progress)
+        ahead = 0 if whole else READS_AHEAD
+        checked = _in_batches(parts, order, rules, progress, ahead)
     else:
         order = sorted(todo)
         checked = check_many(Search(g, rules), order, count, progress)

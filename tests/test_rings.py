@@ -15,6 +15,7 @@ from cofi.detect import Rules, Search
 from cofi.findings import check_contract
 from cofi.store.base import Store
 from cofi.sweep import contract_graph, explore_graph, load_graph
+from tests.conftest import write_bundle
 from tests.test_detect import SCENARIOS, expected
 
 
@@ -128,3 +129,56 @@ def test_a_synthetic_bundles_checks_on_rings_are_the_whole_graphs(tmp_path: Path
         assert found > 50
     finally:
         store.close()
+
+
+def test_a_small_incremental_sweep_on_the_embedded_store_reads_rings_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first sweep (the whole graph), a load's changes are scoped and checked on rings:
+    with the whole-graph read made to fail, each incremental sweep re-checks what the same sweep
+    on the whole graph re-checks and finds the same, in a second store swept the old way."""
+    import cofi.sweep as sweep_module
+    from cofi.store.embedded import EmbeddedStore
+
+    rings_store, whole_store = str(tmp_path / "rings"), str(tmp_path / "whole")
+    for store in (rings_store, whole_store):
+        assert cofi("--store", store, "load", str(SCENARIOS)).exit_code == 0
+        assert cofi("--store", store, "sweep", "--out", os.devnull).exit_code == 0
+    people = [
+        {"id": "p-s12", "name": "Нурбол Ахметжанов", "birth_date": "1982-12-12",
+         "phone": "+7 700 000 11 22"},
+        {"id": "p-s12w", "name": "Рустем Әлиев", "birth_date": "1984-02-14",
+         "phone": "8 700 000 11 22"},
+    ]  # fmt: skip
+    changes = [
+        {"link": [{"source": "p-s11", "target": "co-s11", "type": "DIRECTS",
+                   "since": "2020-01-01"}]},
+        {"person": people},
+        {"link": [{"source": "p-s04a", "target": "co-s04", "type": "DIRECTS",
+                   "role": "director", "since": "2019-01-01", "until": "2020-01-01"}]},
+        {"contract": [{"id": "S99", "buyer_id": "ag-b", "supplier_id": "co-s01",
+                       "signed_on": "2025-07-01", "value": "10"}],
+         "link": [{"source": "p-s01", "target": "S99", "type": "DECIDED", "role": "chair"}]},
+    ]  # fmt: skip
+    real_rows = EmbeddedStore.graph_rows
+    for n, rows in enumerate(changes):
+        bundle = write_bundle(tmp_path / f"change{n}", rows)
+        outputs = []
+        for store, rings in ((rings_store, True), (whole_store, False)):
+            assert cofi("--store", store, "load", str(bundle)).exit_code == 0, rows
+            if rings:
+                monkeypatch.setattr(EmbeddedStore, "graph_rows", _refuse)
+            else:
+                monkeypatch.setattr(EmbeddedStore, "graph_rows", real_rows)
+                monkeypatch.setattr(sweep_module, "RINGS_SCOPE_MAX", -1)
+                monkeypatch.setattr(sweep_module, "RINGS_CHECK_MAX", -1)
+            result = cofi("--store", store, "sweep", "--format", "jsonl")
+            assert result.exit_code == 0, result.output
+            outputs.append((result.stdout, result.stderr))
+            monkeypatch.undo()
+        assert outputs[0] == outputs[1], rows
+    assert '"S99"' in outputs[0][0]
+
+
+def _refuse(_: object) -> None:
+    raise AssertionError("the whole graph was read")

@@ -397,6 +397,21 @@ class EmbeddedStore:
         rows = rings.contracts_rows(self._reader, [contract_id], rules)
         return rows if rows.contracts else None
 
+    def contracts_rows(self, contract_ids: list[str], rules: Rules) -> GraphRows:
+        """The rings a check of the given contracts searches (a small sweep's batch)."""
+        return rings.contracts_rows(self._reader, contract_ids, rules)
+
+    def contract_dates(self) -> list[tuple[str, str]]:
+        """Every contract's (id, signing date), in date order."""
+        return self._db.execute(
+            "SELECT id, signed_on FROM entities INDEXED BY entities_signed "
+            "WHERE kind = 'contract' ORDER BY signed_on, id"
+        ).fetchall()
+
+    def affected_contracts(self, records: Iterable[str], rules: Rules) -> set[str]:
+        """An incremental sweep's scope read by rings (`cofi.rings.affected_contracts`)."""
+        return rings.affected_contracts(self._reader, records, rules)
+
     def path_rows(self, a: str, b: str, rules: Rules, at: str | None) -> GraphRows:
         """See `cofi.rings.path_rows`."""
         return rings.path_rows(self._reader, a, b, rules, at)

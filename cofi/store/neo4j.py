@@ -201,6 +201,9 @@ class Neo4jStore:
     anything cofi did not write is refused.
     """
 
+    parts_only = True
+    """Never read whole: `cofi.sweep` reads every sweep's contracts batch by batch."""
+
     def __init__(self, uri: str, *, create: bool) -> None:
         given = parse_uri(uri)
         address, uri = given.uri, given.shown
