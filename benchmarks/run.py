@@ -19,6 +19,12 @@ one run, embedded and Neo4j (a throwaway local Neo4j 5.26 started by tools/neo4j
 whole-process `cofi check` (median of five sampled contracts), each beside the time Python's `csv`
 module takes to read the same files in the same run.
 
+Embedded (`--what embedded`, not part of `all`): the `cofi synth --scale SCALE` bundle in a fresh
+embedded store, every command a whole process as a user runs it: `load`, `sweep --all`, `check`
+(median of five sampled contracts; `cofi --version` beside it, the start-up alone), `path` and
+`links` of a finding's decision-maker, `stats`, `search`; then one day's 2,000 new contracts, each
+with three DECIDED links from people already in the store, loaded and swept incrementally.
+
 Evaluate (`--what evaluate`, not part of `all`: about six minutes at the large scale): `cofi synth
 --evaluate` on that bundle, planted found / planted, decoys flagged, extras emergent-valid / wrong.
 """
@@ -196,6 +202,94 @@ def bench_stores(scale: str, work: Path) -> list[dict[str, Any]]:
     return out
 
 
+def run_timed(command: list[str]) -> tuple[float, float, str]:
+    """`timed`, with the command's stderr (where cofi writes its summary)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with PeakMemory(proc.pid) as mem:
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed: {err.strip()[-300:]}")
+    return time.perf_counter() - start, mem.peak_kib / 1024, err
+
+
+def median(runs: list[tuple[float, float, str]]) -> tuple[float, float]:
+    seconds, mb, _ = sorted(runs)[len(runs) // 2]
+    return seconds, mb
+
+
+def day_bundle(bundle: Path, day: Path, contracts: int, seed: int) -> str:
+    """One day's `contracts` new contracts after the last one of `bundle`: buyers, winners and
+    (three per contract) decision-makers drawn from those already in it.  Returns the day."""
+    import csv
+    import random
+
+    from cofi.model import COLUMNS
+
+    def ids(name: str) -> list[str]:
+        with (bundle / name).open(encoding="utf-8", newline="") as fh:
+            return [row["id"] for row in csv.DictReader(fh)]
+
+    with (bundle / "contracts.csv").open(encoding="utf-8", newline="") as fh:
+        last = max(row["signed_on"] for row in csv.DictReader(fh))
+    signed = date.fromordinal(date.fromisoformat(last).toordinal() + 1).isoformat()
+    people, companies, agencies = ids("people.csv"), ids("companies.csv"), ids("agencies.csv")
+    rng = random.Random(seed)
+    day.mkdir(parents=True)
+    with (
+        (day / "contracts.csv").open("w", encoding="utf-8", newline="") as kf,
+        (day / "links.csv").open("w", encoding="utf-8", newline="") as lf,
+    ):
+        k = csv.DictWriter(kf, fieldnames=COLUMNS["contract"])
+        links = csv.DictWriter(lf, fieldnames=COLUMNS["link"])
+        k.writeheader()
+        links.writeheader()
+        for i in range(contracts):
+            cid = f"day-{signed}-{i}"
+            k.writerow({"id": cid, "buyer_id": rng.choice(agencies),
+                        "supplier_id": rng.choice(companies), "signed_on": signed,
+                        "value": "1000000", "currency": "KZT"})  # fmt: skip
+            for role in ("chair", "member", "member"):
+                links.writerow({"source": rng.choice(people), "target": cid,
+                                "type": "DECIDED", "role": role})  # fmt: skip
+    return signed
+
+
+def bench_embedded(scale: str, work: Path) -> dict[str, Any]:
+    """Every command of the embedded store, a whole process each (see the module docstring)."""
+    bundle, store = work / "bundle", work / "store"
+    counts = generate(bundle, SCALES[scale], seed=1)
+    rows = sum(n for name, n in counts.items() if name.endswith(".csv"))
+    with (bundle / "contracts.csv").open(encoding="utf-8") as fh:
+        contracts = [line.split(",", 1)[0] for line in fh][1:]
+    sample = contracts[:: max(1, len(contracts) // 5)][:5]
+    os.sync()
+    out: dict[str, Any] = {"rows": rows, "contracts": len(contracts)}
+    out["baseline_s"] = csv_read_seconds(bundle)
+    cofi = [sys.executable, "-m", "cofi", "--store", str(store)]
+    out["load"] = run_timed([*cofi, "load", str(bundle)])[:2]
+    findings = work / "f.jsonl"
+    out["sweep"] = run_timed([*cofi, "sweep", "--all", "--out", str(findings)])[:2]
+    out["version"] = median([run_timed([sys.executable, "-m", "cofi", "--version"])
+                             for _ in range(3)])  # fmt: skip
+    out["check"] = median([run_timed([*cofi, "check", c]) for c in sample])
+    with findings.open(encoding="utf-8") as fh:
+        first = json.loads(fh.readline())
+    dm, winner = first["decision_maker_id"], first["winner_id"]
+    out["path"] = median([run_timed([*cofi, "path", dm, winner]) for _ in range(3)])
+    out["links"] = median([run_timed([*cofi, "links", dm]) for _ in range(3)])
+    out["stats"] = median([run_timed([*cofi, "stats"]) for _ in range(3)])
+    out["search"] = median([run_timed([*cofi, "search", first["path"][0]["name"].split()[0]])
+                            for _ in range(3)])  # fmt: skip
+    day = work / "day"
+    day_bundle(bundle, day, 2000, seed=1)
+    out["day_load"] = run_timed([*cofi, "load", str(day)])[:2]
+    seconds, mb, err = run_timed([*cofi, "sweep", "--out", str(work / "day.jsonl")])
+    out["day_sweep"] = (seconds, mb)
+    out["day_summary"] = err.strip().splitlines()[-1]
+    return out
+
+
 def record(line: str) -> None:
     print(line)
     text = RESULTS.read_text(encoding="utf-8")
@@ -206,7 +300,9 @@ def record(line: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--what", choices=["load", "ocds", "detect", "all", "evaluate", "stores"], default="all"
+        "--what",
+        choices=["load", "ocds", "detect", "all", "evaluate", "stores", "embedded"],
+        default="all",
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--releases", type=int, default=100_000)
@@ -267,6 +363,35 @@ def main() -> None:
                        f"{r['sweep_mb']:,.0f} MB (PSS, the cofi process tree) |")  # fmt: skip
                 record(f"{today} {what}: whole-process `cofi check`, median of 5 | "
                        f"{r['check_s']:.2f} s | — | {r['check_mb']:,.0f} MB (PSS) |")  # fmt: skip
+    if args.what == "embedded":
+        with tempfile.TemporaryDirectory() as tmp:
+            e = bench_embedded(args.scale, Path(tmp))
+        base = e["baseline_s"]
+        what = (f"embedded, `cofi synth --scale {args.scale}` ({e['rows']:,} rows, "
+                f"{e['contracts']:,} contracts; csv module read {base:.2f} s)")  # fmt: skip
+        load_s, load_mb = e["load"]
+        record(f"{today} {what}: `cofi load` ({load_s / base:.1f}× the csv read) | "
+               f"{load_s:.1f} s | {e['rows'] / load_s:,.0f} rows/s | "
+               f"{load_mb:,.0f} MB (PSS) |")  # fmt: skip
+        sweep_s, sweep_mb = e["sweep"]
+        record(f"{today} {what}: `cofi sweep --all` | {sweep_s:.1f} s | "
+               f"{e['contracts'] / sweep_s:,.0f} contracts/s | "
+               f"{sweep_mb:,.0f} MB (PSS) |")  # fmt: skip
+        for name, label in (("check", "`cofi check`, median of 5 contracts"),
+                            ("path", "`cofi path` of a finding's ends, median of 3"),
+                            ("links", "`cofi links` of a finding's decision-maker, median of 3"),
+                            ("stats", "`cofi stats`, median of 3"),
+                            ("search", "`cofi search`, median of 3")):  # fmt: skip
+            seconds, mb = e[name]
+            record(f"{today} {what}: whole-process {label} (`cofi --version`: "
+                   f"{e['version'][0]:.2f} s) | {seconds:.2f} s | — | "
+                   f"{mb:,.0f} MB (PSS) |")  # fmt: skip
+        load_s, load_mb = e["day_load"]
+        sweep_s, sweep_mb = e["day_sweep"]
+        record(f"{today} {what}: then one day's 2,000 new contracts (6,000 DECIDED links): "
+               f"`cofi load` {load_s:.1f} s, {load_mb:,.0f} MB; incremental `cofi sweep` "
+               f"({e['day_summary']}) | {sweep_s:.1f} s | — | "
+               f"{sweep_mb:,.0f} MB (PSS) |")  # fmt: skip
     if args.what == "evaluate":
         with tempfile.TemporaryDirectory() as tmp:
             record(f"{today} {bench_evaluate(args.scale, Path(tmp))}")

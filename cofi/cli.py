@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -31,15 +31,16 @@ from cofi.findings import (
     winners_near,
 )
 from cofi.graph import Graph
-from cofi.importers import FORMATS as INPUT_FORMATS
-from cofi.importers import input_files
-from cofi.loader import LoadPlan, plan_load
 from cofi.output import FORMATS, path_text, write_findings
 from cofi.queries import query
 from cofi.store import NEO4J_SCHEMES, open_store
 from cofi.store.base import Store, WriteReport
 from cofi.sweep import contract_graph, explore_graph, path_graph, reach_graph
 from cofi.sweep import sweep as run_sweep
+from cofi.vocab import INPUT_FORMATS
+
+if TYPE_CHECKING:
+    from cofi.loader import LoadPlan
 
 DEFAULT_HUB_LIMIT = 20
 
@@ -209,6 +210,9 @@ def _plan_with_progress(
 ) -> LoadPlan:
     """Validate, with progress shown when stderr is a terminal: a bar over a bundle's lines, a
     running count of rows for the other formats (whose rows are not lines)."""
+    from cofi.importers import input_files  # only a load needs the importers (their imports
+    from cofi.loader import plan_load  # take most of the start-up of every other command)
+
     if not sys.stderr.isatty():
         return plan_load(paths, store.kinds_of, fmt=fmt, skip_invalid=skip_invalid)
     files = input_files(paths, fmt)

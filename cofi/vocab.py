@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+INPUT_FORMATS = ("bundle", "ocds", "bods", "ftm")
+"""What `cofi load --format` takes: a cofi bundle, OCDS, BODS, FollowTheMoney (`cofi.importers`)."""
+
 
 class Kind(StrEnum):
     """Every kind of node in the graph."""

@@ -15,9 +15,9 @@ from typing import NamedTuple
 from cofi.bundle import SEQ_PER_FILE, Part, RawRow, bundle_files, read_csv, read_jsonl
 from cofi.errors import InvalidInput, RowError
 from cofi.importers import bods, ftm, ocds
-from cofi.vocab import BUNDLE_FILES
+from cofi.vocab import BUNDLE_FILES, INPUT_FORMATS
 
-FORMATS = ("bundle", "ocds", "bods", "ftm")
+FORMATS = INPUT_FORMATS
 IMPORTERS: dict[str, Callable[[Path], Iterator[RawRow]]] = {
     "ocds": ocds.read,
     "bods": bods.read,

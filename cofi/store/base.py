@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cofi.findings import Finding
 from cofi.graph import GraphRows
-from cofi.loader import LoadPlan
 from cofi.search import rank
 from cofi.vocab import Kind
+
+if TYPE_CHECKING:
+    from cofi.loader import LoadPlan
 
 
 @dataclass(frozen=True)

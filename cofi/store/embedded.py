@@ -15,14 +15,13 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from cofi import rings
 from cofi.detect import Rules
 from cofi.errors import NotFound, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
-from cofi.loader import LoadPlan
 from cofi.merge import canonical_ids
 from cofi.search import query_tokens
 from cofi.store.base import (
@@ -39,6 +38,9 @@ from cofi.store.base import (
 )
 from cofi.store.embedded_rings import EmbeddedReader
 from cofi.vocab import Kind
+
+if TYPE_CHECKING:
+    from cofi.loader import LoadPlan
 
 DB_NAME = "cofi.sqlite"
 SCHEMA_VERSION = "1"
