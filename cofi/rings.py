@@ -141,14 +141,38 @@ class Rings:
         for _ in range(rings):
             if not frontier:
                 break
-            reached = self.ring(sorted(frontier))
+            by_link, by_value = self.ring(sorted(frontier))
+            reached = by_link | by_value
             frontier = reached - self.seen
             self.seen |= reached
             self.wanted |= reached
 
-    def ring(self, ids: list[str]) -> set[str]:
-        """Read the links and identifier values of `ids`; the records one step out."""
-        reader, merges, reached = self.reader, self.merges, set()
+    def distances(self, seeds: Iterable[str], max_hops: int) -> dict[str, int]:
+        """Every record within `max_hops` of `seeds` in the engine's hops (a shared address,
+        phone or email costs two: to the value and on; merges none), with its distance; the
+        rings read on the way are kept, as `walk` keeps them."""
+        seeds = list(seeds)
+        self.merges.close(seeds)
+        depth: dict[str, int] = {}
+        buckets: dict[int, set[str]] = defaultdict(set)
+        buckets[0] = {r for seed in seeds for r in self.merges.group(seed)}
+        for d in range(max_hops + 1):
+            level = buckets.pop(d, set()) - depth.keys()
+            depth.update(dict.fromkeys(level, d))
+            self.seen |= level
+            self.wanted |= level
+            if level and d < max_hops:
+                by_link, by_value = self.ring(sorted(level))
+                buckets[d + 1] |= by_link - depth.keys()
+                buckets[d + 2] |= by_value - depth.keys()
+        return depth
+
+    def ring(self, ids: list[str]) -> tuple[set[str], set[str]]:
+        """Read the links and identifier values of `ids`: the records one link out, and those
+        one shared value out."""
+        reader, merges = self.reader, self.merges
+        by_link: set[str] = set()
+        by_value: set[str] = set()
         rows = reader.links_around(ids, self.at, self.not_before)
         merges.close([end[0] for *_, ends in rows for end in ends])
         for *link, ends in rows:
@@ -157,7 +181,7 @@ class Rings:
             for end_id, end_kind, _name, _strong in ends:
                 self.wanted.add(end_id)
                 if end_kind != Kind.AGENCY.value:
-                    reached.update(merges.group(end_id))
+                    by_link.update(merges.group(end_id))
         held: dict[Kind, set[str]] = defaultdict(set)
         for entity_id, kind, key, raw, _ in reader.contacts_of(ids):
             self.contacts[(entity_id, kind, key)] = ContactRow(entity_id, kind, key, raw or "")
@@ -176,8 +200,8 @@ class Rings:
             for records in holders.values():
                 self.wanted |= records
                 if len({merges.canonical(r) for r in records}) <= self.hub_limit:  # no hub
-                    reached.update(x for r in records for x in merges.group(r))
-        return reached
+                    by_value.update(x for r in records for x in merges.group(r))
+        return by_link, by_value
 
     def rows(self, contracts: list[ContractRow], decided: list[tuple[str, str]]) -> GraphRows:
         ids = sorted(self.wanted)
@@ -274,7 +298,7 @@ def explore_rows(
         rings.wanted.update(records)
         rings.seen.update(records)
         people = [r for r in records if kinds.get(r) is not Kind.AGENCY]
-        nxt |= rings.ring(people)
+        nxt = nxt.union(*rings.ring(people))
         not_before, at = ALWAYS
         heads = reader.heads_of([r for r in records if r not in people], at, not_before)
         for *link, (head, *_) in heads:
@@ -309,19 +333,34 @@ def explore_rows(
 
 def affected_contracts(reader: Reader, records: Iterable[str], rules: Rules) -> set[str]:
     """What `cofi.sweep.affected_contracts` finds on the whole graph, read ring by ring: the
-    changed contracts, the contracts bought by a changed agency (or one merged with it), and
-    those won or decided by a record within max_hops of a changed one (links of any date; no hub
-    walked through), or bought by an agency such a record heads at any time."""
+    changed contracts, every contract of a changed agency (or one merged with it), and each
+    contract with a decision-maker (who decided it, or headed its buyer at any time) and a winner
+    whose distances from the changed records add up to at most max_hops (hops of links of any
+    date, no hub walked through): a path a change can make or break runs through it."""
     kinds = reader.kinds_of(records)
     out = {r for r, k in kinds.items() if k is Kind.CONTRACT}
-    agencies = [r for r, k in kinds.items() if k is Kind.AGENCY]
+    changed_agencies = [r for r, k in kinds.items() if k is Kind.AGENCY]
     rings = Rings(reader, rules.hub_limit)
-    rings.walk((r for r, k in kinds.items() if k not in (Kind.CONTRACT, Kind.AGENCY)),
-               rules.max_hops)  # fmt: skip
-    reached = sorted(rings.seen)
-    agencies.extend(reader.agencies_headed_by(reached))
-    rings.merges.close(agencies)
-    bought = sorted({r for a in agencies for r in rings.merges.group(a)})
-    out.update(reader.contracts_near(reached, []))
-    out.update(reader.contracts_near([], bought))
+    depth = rings.distances(
+        (r for r, k in kinds.items() if k not in (Kind.CONTRACT, Kind.AGENCY)), rules.max_hops
+    )
+    reached = sorted(depth)
+    headed = reader.agencies_headed_by(reached)
+    rings.merges.close([*changed_agencies, *headed])
+    everything = sorted({r for a in changed_agencies for r in rings.merges.group(a)})
+    out.update(reader.contracts_near([], everything))
+    bought = sorted({r for a in headed for r in rings.merges.group(a)})
+    near = set(reader.contracts_near(reached, [])) | set(reader.contracts_near([], bought))
+    found = reader.contracts(sorted(near - out))
+    buyers = sorted({r for f in found for r in rings.merges.group(f[1])})
+    heads: dict[str, set[str]] = defaultdict(set)
+    not_before, at = ALWAYS
+    for source, target, *_ in reader.heads_of(buyers, at, not_before):
+        heads[rings.merges.canonical(target)].add(source)
+    far = rules.max_hops + 1
+    for contract_id, buyer, winner, *_, deciders in found:
+        who = {d for d, _ in deciders} | heads.get(rings.merges.canonical(buyer), set())
+        nearest = min((depth.get(d, far) for d in who), default=far)
+        if nearest + depth.get(winner, far) <= rules.max_hops:
+            out.add(contract_id)
     return out

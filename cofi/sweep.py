@@ -82,7 +82,10 @@ def explore_graph(
 
 
 def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> set[str]:
-    """Contracts whose decision-makers or winner are within `max_hops` of a changed record.
+    """Contracts a change can touch: each changed contract, every contract of a changed agency,
+    and each contract with a decision-maker and a winner whose distances from the changed
+    records add up to at most `max_hops` (a path the change makes or breaks runs through a
+    changed record, so it is at least that long).
 
     The walk ignores dates and the family limit (a superset is safe); it enters no hub, but when
     a hub's membership changed its members are seeds themselves (`Store.changed_records`).
@@ -103,19 +106,21 @@ def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> se
         else:
             agencies.add(graph.canonical_of(record))
     # walked ignoring dates; hubs are entered only as seeds (their members then are seeds too)
-    reached = set(Search(graph, rules).ball(seeds, rules.max_hops))
+    dist = Search(graph, rules).ball(seeds, rules.max_hops)
+    far = rules.max_hops + 1
     heads = {agency: {graph.node_of(h.record) for h in hs} for agency, hs in graph.heads.items()}
     for contract in graph.contracts.values():
         if contract.id in out:
             continue
         buyer = graph.canonical_of(contract.buyer_id)
+        if buyer in agencies:
+            out.add(contract.id)
+            continue
         deciders = {graph.node_of(d) for d, _ in graph.deciders_of(contract.id)}
         deciders |= heads.get(buyer, set())
-        if (
-            buyer in agencies
-            or graph.node_of(contract.supplier_id) in reached
-            or not deciders.isdisjoint(reached)
-        ):
+        winner = graph.node_of(contract.supplier_id)
+        nearest = min((dist.get(d, far) for d in deciders if d is not None), default=far)
+        if winner is not None and nearest + dist.get(winner, far) <= rules.max_hops:
             out.add(contract.id)
     return out
 

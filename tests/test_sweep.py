@@ -57,6 +57,25 @@ def test_a_new_link_makes_an_old_contract_show_up(
     assert "swept 1 of 24 contract(s)" in result.stderr  # only S11 is near the change
 
 
+def test_a_change_re_checks_only_the_contracts_a_path_through_it_could_serve(
+    swept: Callable[..., Result], tmp_path: Path
+) -> None:
+    """S12's decision-maker gains a relative who is linked to nobody else: no path from him to
+    S12's winner can run through the new link, so nothing is re-checked (a walk out to max_hops
+    from the change would re-check S12).  Then the relative marries into the winner's owner's
+    family: that change ripples, S12 is re-checked and shows the 3-hop path."""
+    person = {"id": "p-far", "name": "Дамир Сейітов", "birth_date": "1979-03-03"}
+    link = {"source": "p-s12", "target": "p-far", "type": "FAMILY", "role": "sibling"}
+    load_rows(swept, tmp_path, "relative", {"person": [person], "link": [link]})
+    result = swept("sweep", "--format", "jsonl")
+    assert jsonl(result) == [] and "swept 0 of 24" in result.stderr
+    link = {"source": "p-far", "target": "p-s12w", "type": "FAMILY", "role": "spouse"}
+    load_rows(swept, tmp_path, "married", {"link": [link]})
+    result = swept("sweep", "--format", "jsonl")
+    assert "swept 1 of 24" in result.stderr
+    assert keys(jsonl(result)) == {("S12", "p-s12", "co-s12", "FAMILY", 3)}
+
+
 def test_a_new_identifier_value_re_checks_its_holders_contracts(
     swept: Callable[..., Result], tmp_path: Path
 ) -> None:
