@@ -30,6 +30,12 @@ class StoreUnreachable(CofiError):
     exit_code = EXIT_UNREACHABLE
 
 
+class StoreFull(CofiError):
+    """The disk (or the database's size limit) is full: the write was rolled back (exit 3)."""
+
+    exit_code = EXIT_UNREACHABLE
+
+
 class StoreRefused(CofiError):
     """The store was reached but refused an operation: a constraint, a limit, bad data (exit 1)."""
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from cofi.bulk import write_bulk_bundle
 from cofi.loader import plan_load
 from cofi.store.embedded import EmbeddedStore
 from tests.conftest import DEMO, snapshot, write_bundle
+from tests.test_detect import SCENARIOS, expected
 
 
 @pytest.mark.slow
@@ -160,3 +162,80 @@ def test_search_without_match_exits_1(run: Callable[..., Result]) -> None:
     result = run("search", "Nobody Atall")
     assert result.exit_code == 1
     assert "no match" in result.stderr
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs (root only; skipped where it cannot be mounted)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_load_and_a_sweep_on_a_full_disk_say_so_and_leave_the_store_as_it_was(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    cofi = [sys.executable, "-m", "cofi", "--store", str(small_disk / "store")]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cofi, *args], capture_output=True, text=True)
+
+    assert run("load", str(SCENARIOS)).returncode == 0
+    before = snapshot(small_disk / "store")
+    bulk = tmp_path / "bulk"
+    write_bulk_bundle(bulk, 20_000, seed=1)  # several MB: does not fit
+    failed = run("load", str(bulk))
+    assert failed.returncode == 3, failed.stderr
+    (line,) = failed.stderr.strip().splitlines()
+    assert line.startswith(f"cofi: error: {small_disk / 'store'}: disk full (")
+    assert line.endswith("nothing was written, the store is as it was")
+    assert snapshot(small_disk / "store") == before
+    filler = small_disk / "filler"
+    with contextlib.suppress(OSError), filler.open("wb") as fh:  # what is left of the disk
+        while True:
+            fh.write(b"\0" * 4096)
+            fh.flush()
+    failed = run("sweep")
+    assert failed.returncode == 3 and "disk full" in failed.stderr, failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1
+    filler.unlink()  # (reading a WAL database needs a little room too)
+    assert snapshot(small_disk / "store") == before
+    done = run("sweep", "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == len(expected())
+
+
+def test_a_write_past_the_databases_size_limit_is_disk_full_and_rolled_back(
+    tmp_path: Path,
+) -> None:
+    """The same path without a tmpfs: SQLite's `max_page_count` makes the database full."""
+    from cofi.detect import Rules
+    from cofi.errors import StoreFull
+    from cofi.sweep import sweep
+
+    store = EmbeddedStore(tmp_path / "store", create=True)
+    try:
+        with plan_load([SCENARIOS], store.kinds_of) as plan:
+            store.write(plan)
+        before = snapshot(tmp_path / "store")
+        write_bulk_bundle(tmp_path / "bulk", 20_000, seed=1)
+        ((pages,),) = store._db.execute("PRAGMA page_count").fetchall()
+        store._db.execute(f"PRAGMA max_page_count = {pages}")
+        with (
+            pytest.raises(StoreFull, match="disk full"),
+            plan_load([tmp_path / "bulk"], store.kinds_of) as plan,
+        ):
+            store.write(plan)
+        assert snapshot(tmp_path / "store") == before
+        with pytest.raises(StoreFull, match="disk full"):
+            sweep(store, Rules(), workers=1)  # its findings do not fit either
+        assert snapshot(tmp_path / "store") == before
+    finally:
+        store.close()

@@ -10,7 +10,9 @@ which the incremental sweep reads to see what changed).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from cofi import rings
 from cofi.detect import Rules
-from cofi.errors import NotFound, StoreUnreachable
+from cofi.errors import NotFound, StoreFull, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
 from cofi.merge import canonical_ids
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
     from cofi.loader import LoadPlan
 
 DB_NAME = "cofi.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -194,12 +196,17 @@ class EmbeddedStore:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA cache_size = -262144")
-            db.executescript(
-                f"BEGIN IMMEDIATE; {_SCHEMA}"
-                f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
-                "INSERT OR IGNORE INTO meta VALUES ('rev', '0'); COMMIT;"
-            )
+            if _schema_version(db) != SCHEMA_VERSION:  # a new store, or one an older cofi made
+                db.executescript(
+                    f"BEGIN IMMEDIATE; {_SCHEMA}"
+                    f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                    "INSERT OR IGNORE INTO meta VALUES ('rev', '0'); COMMIT;"
+                )
         except sqlite3.DatabaseError as exc:
+            if _no_space(exc, self._path.parent):
+                raise StoreFull(
+                    f"cannot open store at {self.location}: disk full ({exc})"
+                ) from None
             raise StoreUnreachable(f"cannot open store at {self.location}: {exc}") from None
         return db
 
@@ -223,13 +230,19 @@ class EmbeddedStore:
         # but on the store only: IMMEDIATE would lock every attached database too, and a load's
         # link checks are still writing theirs while the entities are written.
         self._db.execute("BEGIN")
-        self._db.execute("UPDATE meta SET value = value WHERE key = 'rev'")
         try:
+            self._db.execute("UPDATE meta SET value = value WHERE key = 'rev'")
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            if self._db.in_transaction:  # SQLite may have rolled back already (a full disk)
+                self._db.execute("ROLLBACK")
+            if _no_space(exc, self._path.parent):
+                raise StoreFull(
+                    f"{self.location}: disk full ({exc}); nothing was written, the store is as "
+                    "it was"
+                ) from None
             raise
-        self._db.execute("COMMIT")
 
     @property
     def rev(self) -> int:
@@ -288,8 +301,9 @@ class EmbeddedStore:
                 return self._write_staged(first, plan)
             finally:
                 plan.detach(self._db)
-                if first:
-                    self._db.execute("PRAGMA journal_mode = WAL")
+                if first:  # (on a full disk this can fail too: the next open sets WAL again)
+                    with contextlib.suppress(sqlite3.OperationalError):
+                        self._db.execute("PRAGMA journal_mode = WAL")
         except BaseException:
             if made:
                 self._unmake(made)
@@ -633,6 +647,33 @@ def _bulk_upsert(
     for _, sql in indexes:
         db.execute(sql)
     return changed
+
+
+def _no_space(exc: BaseException, directory: Path) -> bool:
+    """A write that failed for want of space: SQLite's SQLITE_FULL (a full disk, or the
+    database's `max_page_count`), the operating system's ENOSPC, or SQLite's I/O error while
+    the disk holding the store has no room left (it cannot grow its shared-memory file)."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    if not isinstance(exc, sqlite3.Error):
+        return False
+    code = getattr(exc, "sqlite_errorcode", 0)
+    if code == sqlite3.SQLITE_FULL:
+        return True
+    if code & 0xFF != sqlite3.SQLITE_IOERR:
+        return False
+    try:
+        return shutil.disk_usage(directory).free < 1 << 20
+    except OSError:
+        return False
+
+
+def _schema_version(db: sqlite3.Connection) -> str | None:
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError:  # no meta table: a new store
+        return None
+    return row[0] if row else None
 
 
 def _count(db: sqlite3.Connection, table: str) -> int:
