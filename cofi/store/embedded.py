@@ -371,15 +371,20 @@ class EmbeddedStore:
                 "GROUP BY kind ORDER BY 1"
             )
         )
-        candidates = (
+        candidates = [
             (kind, key, raw, members.split("\x1f"))
             for kind, key, raw, members in db.execute(
                 "SELECT kind, key, min(raw), group_concat(entity_id, char(31)) FROM contacts "
                 "GROUP BY kind, key HAVING count(*) > ?",
                 (hub_limit,),
             )
-        )
-        hubs = count_hubs(candidates, self.canonical_ids, hub_limit)
+        ]
+        # the merges of the candidates' holders only, not of the whole store
+        holders = sorted({m for *_, members in candidates for m in members})
+        merges = rings.Merges(self._reader)
+        merges.close(holders)
+        hubs = count_hubs(candidates, lambda: {m: merges.canonical(m) for m in holders},
+                          hub_limit)  # fmt: skip
         return Stats(entities, links, identifiers, hubs)
 
     def canonical_ids(self) -> dict[str, str]:
