@@ -371,12 +371,20 @@ class EmbeddedStore:
                 "GROUP BY kind ORDER BY 1"
             )
         )
+        # the values held by more records than the limit, from the (kind, key) index alone
+        # (min(raw) there would read the table for every row), then their holders
+        values = db.execute(
+            "SELECT kind, key FROM contacts INDEXED BY contacts_key GROUP BY kind, key "
+            "HAVING count(*) > ?",
+            (hub_limit,),
+        ).fetchall()
         candidates = [
             (kind, key, raw, members.split("\x1f"))
-            for kind, key, raw, members in db.execute(
-                "SELECT kind, key, min(raw), group_concat(entity_id, char(31)) FROM contacts "
-                "GROUP BY kind, key HAVING count(*) > ?",
-                (hub_limit,),
+            for kind, key in values
+            for raw, members in db.execute(
+                "SELECT min(raw), group_concat(entity_id, char(31)) FROM contacts "
+                "INDEXED BY contacts_key WHERE kind = ? AND key = ?",
+                (kind, key),
             )
         ]
         # the merges of the candidates' holders only, not of the whole store

@@ -98,18 +98,21 @@ class EmbeddedReader:
     def merges_of(self, ids: list[str]) -> list[Any]:
         rows = self._all(
             "SELECT e.id, "
-            " (SELECT json_group_array(x) FROM ("
+            " (SELECT nullif(json_group_array(x), '[]') FROM ("
             "   SELECT l.target AS x FROM links AS l WHERE l.source = e.id AND l.type = 'SAME_AS'"
             "   UNION SELECT l.source FROM links AS l INDEXED BY links_target"
             "   WHERE l.target = e.id AND l.type = 'SAME_AS')), "
-            " (SELECT json_group_array(o.id) FROM entities AS o INDEXED BY entities_strong"
+            " (SELECT nullif(json_group_array(o.id), '[]') FROM entities AS o"
+            "   INDEXED BY entities_strong"
             "   WHERE e.strong_id <> '' AND o.strong_id <> '' AND o.kind = e.kind"
             "   AND o.strong_id = e.strong_id AND o.id <> e.id) "
             "FROM (SELECT DISTINCT value FROM json_each(?)) AS j "
             "CROSS JOIN entities AS e ON e.id = j.value",
             ids,
         )
-        return [(i, json.loads(same_as), json.loads(same_id)) for i, same_as, same_id in rows]
+        # (most records merge with nothing: NULL, not an empty JSON array to parse)
+        return [(i, json.loads(same_as) if same_as else [], json.loads(same_id) if same_id else [])
+                for i, same_as, same_id in rows]  # fmt: skip
 
     def records_of(self, ids: list[str]) -> list[Any]:
         return self._all(
