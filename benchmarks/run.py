@@ -167,18 +167,24 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
     return time.perf_counter() - start, mem.peak_kib / 1024
 
 
+def synth_bundle(scale: str, bundle: Path) -> tuple[int, list[str], list[str]]:
+    """`cofi synth --scale SCALE` (seed 1) written to `bundle` and on disk: its rows, its
+    contract ids, and five of them spread over the list (the `check` sample)."""
+    counts = generate(bundle, SCALES[scale], seed=1)
+    rows = sum(n for name, n in counts.items() if name.endswith(".csv"))
+    with (bundle / "contracts.csv").open(encoding="utf-8") as fh:
+        contracts = [line.split(",", 1)[0] for line in fh][1:]
+    os.sync()  # the bundle on disk before a clock starts
+    return rows, contracts, contracts[:: max(1, len(contracts) // 5)][:5]
+
+
 def bench_stores(scale: str, work: Path) -> list[dict[str, Any]]:
     """Load, sweep --all and check on the embedded store and on a throwaway local Neo4j."""
     sys.path.insert(0, str(HERE.parent / "tools"))
     import neo4j_ctl
 
     bundle = work / "bundle"
-    counts = generate(bundle, SCALES[scale], seed=1)
-    rows = sum(n for name, n in counts.items() if name.endswith(".csv"))
-    with (bundle / "contracts.csv").open(encoding="utf-8") as fh:
-        contracts = [line.split(",", 1)[0] for line in fh][1:]
-    sample = contracts[:: max(1, len(contracts) // 5)][:5]
-    os.sync()
+    rows, contracts, sample = synth_bundle(scale, bundle)
     baseline = csv_read_seconds(bundle)
     home, password = work / "neo4j", "bench-" + os.urandom(8).hex()
     uri = neo4j_ctl.start(home, neo4j_ctl.free_port(), password)
@@ -258,12 +264,7 @@ def day_bundle(bundle: Path, day: Path, contracts: int, seed: int) -> str:
 def bench_embedded(scale: str, work: Path) -> dict[str, Any]:
     """Every command of the embedded store, a whole process each (see the module docstring)."""
     bundle, store = work / "bundle", work / "store"
-    counts = generate(bundle, SCALES[scale], seed=1)
-    rows = sum(n for name, n in counts.items() if name.endswith(".csv"))
-    with (bundle / "contracts.csv").open(encoding="utf-8") as fh:
-        contracts = [line.split(",", 1)[0] for line in fh][1:]
-    sample = contracts[:: max(1, len(contracts) // 5)][:5]
-    os.sync()
+    rows, contracts, sample = synth_bundle(scale, bundle)
     out: dict[str, Any] = {"rows": rows, "contracts": len(contracts)}
     out["baseline_s"] = csv_read_seconds(bundle)
     cofi = [sys.executable, "-m", "cofi", "--store", str(store)]

@@ -17,6 +17,7 @@ from cofi.store.base import Store
 from cofi.sweep import contract_graph, explore_graph, load_graph
 from tests.conftest import write_bundle
 from tests.test_detect import SCENARIOS, expected
+from tests.test_sweep import SHARED_PHONE
 
 
 def cofi(*args: str) -> Result:
@@ -144,16 +145,10 @@ def test_a_small_incremental_sweep_on_the_embedded_store_reads_rings_only(
     for store in (rings_store, whole_store):
         assert cofi("--store", store, "load", str(SCENARIOS)).exit_code == 0
         assert cofi("--store", store, "sweep", "--out", os.devnull).exit_code == 0
-    people = [
-        {"id": "p-s12", "name": "Нурбол Ахметжанов", "birth_date": "1982-12-12",
-         "phone": "+7 700 000 11 22"},
-        {"id": "p-s12w", "name": "Рустем Әлиев", "birth_date": "1984-02-14",
-         "phone": "8 700 000 11 22"},
-    ]  # fmt: skip
     changes = [
         {"link": [{"source": "p-s11", "target": "co-s11", "type": "DIRECTS",
                    "since": "2020-01-01"}]},
-        {"person": people},
+        {"person": SHARED_PHONE},
         {"link": [{"source": "p-s04a", "target": "co-s04", "type": "DIRECTS",
                    "role": "director", "since": "2019-01-01", "until": "2020-01-01"}]},
         {"contract": [{"id": "S99", "buyer_id": "ag-b", "supplier_id": "co-s01",

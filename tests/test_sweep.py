@@ -76,17 +76,19 @@ def test_a_change_re_checks_only_the_contracts_a_path_through_it_could_serve(
     assert keys(jsonl(result)) == {("S12", "p-s12", "co-s12", "FAMILY", 3)}
 
 
+SHARED_PHONE = [
+    {"id": "p-s12", "name": "Нурбол Ахметжанов", "birth_date": "1982-12-12",
+     "phone": "+7 700 000 11 22"},
+    {"id": "p-s12w", "name": "Рустем Әлиев", "birth_date": "1984-02-14",
+     "phone": "8 700 000 11 22"},
+]  # fmt: skip
+"""p-s12 (decider of S12) and p-s12w (who owns co-s12) turn out to share one phone number."""
+
+
 def test_a_new_identifier_value_re_checks_its_holders_contracts(
     swept: Callable[..., Result], tmp_path: Path
 ) -> None:
-    # p-s12 (decider of S12) and p-s12w (who owns co-s12) turn out to share one phone number
-    people = [
-        {"id": "p-s12", "name": "Нурбол Ахметжанов", "birth_date": "1982-12-12",
-         "phone": "+7 700 000 11 22"},
-        {"id": "p-s12w", "name": "Рустем Әлиев", "birth_date": "1984-02-14",
-         "phone": "8 700 000 11 22"},
-    ]  # fmt: skip
-    load_rows(swept, tmp_path, "phones", {"person": people})
+    load_rows(swept, tmp_path, "phones", {"person": SHARED_PHONE})
     got = keys(jsonl(swept("sweep", "--format", "jsonl")))
     assert got == {("S12", "p-s12", "co-s12", "SHARED_CONTACT", 3)}
 
