@@ -16,7 +16,7 @@ caller can pick the best by score.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -74,26 +74,54 @@ class Search:
         self.g = graph
         self.rules = rules
         self.hubs = frozenset(n for n, size in graph.ident_size.items() if size > rules.hub_limit)
-        self._reach: dict[tuple[int, int], frozenset[int]] = {}
+        self._reach: dict[int, dict[int, frozenset[int]]] = {}
+        """Radius -> node -> its undated ball (int keys: a sweep asks millions of times)."""
 
     def reach(self, node: int, radius: int) -> frozenset[int]:
         """Every node within `radius` of `node` on any date, hubs not entered (remembered: the
         same commission members come back contract after contract)."""
-        key = (node, radius)
-        found = self._reach.get(key)
+        memo = self._reach.get(radius)
+        if memo is None:
+            memo = self._reach[radius] = {}
+        found = memo.get(node)
         if found is None:
-            if len(self._reach) >= REACH_MEMO:
-                self._reach.clear()
-            found = self._reach[key] = frozenset(self.ball((node,), radius))
+            if len(memo) >= REACH_MEMO:
+                memo.clear()
+            found = memo[node] = self._undated_ball(node, radius)
         return found
 
-    def apart(self, source: int, target_ball: tuple[dict[int, int], int]) -> bool:
+    def may_reach(self, sources: list[int], target: int) -> list[bool]:
+        """For each source, False when no path of at most `max_hops` joins it to `target` on any
+        date (`apart` on the undated balls: what rules out most commission members)."""
+        radius = self.rules.max_hops // 2
+        near = self.reach(target, radius)
+        reach, other = self.reach, self.rules.max_hops - radius
+        return [not reach(source, other).isdisjoint(near) for source in sources]
+
+    def _undated_ball(self, node: int, radius: int) -> frozenset[int]:
+        """`ball((node,), radius)`'s nodes on any date, in set operations (C loops, not
+        Python ones: a sweep asks for hundreds of thousands of these)."""
+        offsets, far, hubs = self.g.offsets, self.g.far, self.hubs
+        seen = {node}
+        frontier: set[int] | tuple[int] = (node,)
+        for _ in range(radius):
+            step: set[int] = set()
+            for n in frontier:
+                step.update(far[offsets[n] : offsets[n + 1]])
+            frontier = step - seen - hubs
+            if not frontier:
+                break
+            seen |= frontier
+        return frozenset(seen)
+
+    def apart(self, source: int, target_ball: tuple[Collection[int], int]) -> bool:
         """True when no valid path of at most `max_hops` can join `source` to the target.
 
         A necessary condition, cheap to test: a valid path of L hops has a node `x` at most r
         hops from the target (r = the target ball's radius) and L - r from the source (the
         source itself when L <= r); the path being valid, `x` is in the target's ball on the
-        date and in the source's undated ball of radius `max_hops - r`.
+        date (or its undated ball, a superset) and in the source's undated ball of radius
+        `max_hops - r`.
         """
         dist, radius = target_ball
         return self.reach(source, self.rules.max_hops - radius).isdisjoint(dist)

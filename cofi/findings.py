@@ -243,13 +243,19 @@ def check_contract(search: Search, contract_id: str) -> list[Finding]:
     deciders = decision_makers(g, contract)
     if winner is None or not deciders:
         return []
+    # most commission members cannot reach the winner on any date: their undated balls (kept
+    # from contract to contract) rule them out before the winner's ball on the date is walked
+    near = search.may_reach([node for _, _, node in deciders], winner)
+    deciders = [d for d, ok in zip(deciders, near, strict=True) if ok]
+    if not deciders:
+        return []
     at = contract.signed_on
     ok = search.in_force(at)
     ball = search.target_ball(winner, ok)
     out = []
     for record, role, node in deciders:
         if search.apart(node, ball):
-            continue  # most commission members: the winner is out of reach
+            continue
         paths = search.shortest(node, winner, ok, ball)
         if paths:
             out.append(

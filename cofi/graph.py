@@ -138,6 +138,10 @@ class Graph:
     """Canonical agency id -> EMPLOYED links with role `head` into any of its records."""
     contracts_of: dict[int, list[str]] = field(default_factory=dict)
     """Winner node -> ids of the contracts it won."""
+    slots: tuple[array[int], array[int]] | None = None
+    """`decider_slots`, once asked for (or read from the graph file)."""
+    winners: array[int] | None = None
+    """`contract_winners`, once asked for (or read from the graph file)."""
 
     # -- building -------------------------------------------------------------------------
 
@@ -354,6 +358,34 @@ class Graph:
         """(record id, role) of each DECIDED link into the contract."""
         text = self.decided.get(contract_id)
         return [(record, role) for record, role in json.loads(text)] if text else []
+
+    def decider_slots(self) -> tuple[array[int], array[int]]:
+        """(contract position in `contracts`, node) of every person who may decide a contract:
+        each DECIDED record and each head of its buyer on any date (`decision_makers` is the
+        exact list, on the signing date: this is a superset of it, for `cofi.prefilter`)."""
+        if self.slots is None:
+            contract, node = array("i"), array("i")
+            node_of = self.node_of
+            heads = {
+                agency: {node_of(h.record) for h in hs} - {None}
+                for agency, hs in self.heads.items()
+            }
+            for position, k in enumerate(self.contracts.values()):
+                nodes = {node_of(record) for record, _ in self.deciders_of(k.id)} - {None}
+                nodes |= heads.get(self.canonical_of(k.buyer_id), set())
+                for n in sorted(nodes):  # type: ignore[type-var]
+                    contract.append(position)
+                    node.append(n)  # type: ignore[arg-type]
+            self.slots = (contract, node)
+        return self.slots
+
+    def contract_winners(self) -> array[int]:
+        """The winner's node of each contract, in `contracts` order (-1: no person or company)."""
+        if self.winners is None:
+            node_of = self.node_of
+            nodes = (node_of(k.supplier_id) for k in self.contracts.values())
+            self.winners = array("i", (-1 if n is None else n for n in nodes))
+        return self.winners
 
     def canonical_of(self, record_id: str) -> str:
         return self.canonical.get(record_id, record_id)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
+from cofi import prefilter
 from cofi.detect import Rules, Search
 from cofi.errors import NotFound
 from cofi.findings import Finding, check_contract
@@ -37,7 +38,9 @@ class SweepResult:
 
 
 def load_graph(store: Store) -> Graph:
-    return Graph.build(store.graph_rows())
+    """The whole graph (the embedded store keeps it in a file between loads)."""
+    whole = getattr(store, "whole_graph", None)
+    return whole() if whole is not None else Graph.build(store.graph_rows())
 
 
 def _part(store: Store, read: str, *args: object) -> Graph | None:
@@ -276,9 +279,17 @@ def sweep(
         ahead = 0 if whole else READS_AHEAD
         checked = _in_batches(parts, order, rules, progress, ahead)
     else:
-        order = sorted(todo)
-        checked = check_many(Search(g, rules), order, count, progress)
-    order = sorted(order)
+        search = Search(g, rules)
+        maybe = todo
+        if prefilter.useful(search, len(todo)):
+            maybe = prefilter.may_have_findings(search, todo)  # the rest have no finding
+            if progress is not None:
+                progress(len(todo) - len(maybe))
+        # by winner: a winner's undated ball is walked once for all its contracts
+        contracts = g.contracts
+        order = sorted(maybe, key=lambda c: (contracts[c].supplier_id, c))
+        checked = check_many(search, order, count, progress)
+    order = sorted(todo)
     result = SweepResult(checked=len(order), contracts=total)
     stored = store.stored_findings(order)
     commit = SweepCommit(swept=order, state=full_state)

@@ -14,6 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cofi import graph_file, prefilter
 from cofi.detect import Rules, Search
 from cofi.findings import check_contract, path_json, winners_near
 from cofi.graph import Graph
@@ -110,6 +111,10 @@ def cofi_findings(
             with plan_load([write_bundle(Path(tmp) / "b", bundle)], store.kinds_of) as plan:
                 store.write(plan)
             graph = Graph.build(store.graph_rows())
+            if not neo4j:  # a sweep may read the graph from its file instead: the same graph
+                graph_file.write(graph, Path(tmp) / "graph.bin", "tag")
+                kept = graph_file.read(Path(tmp) / "graph.bin", "tag")
+                assert kept is not None and same_graph(kept, graph)
             # `check` reads only a part of the graph (Neo4j: the paths its server-side search
             # finds; embedded: the rings around the contract's ends): the same findings
             around = {c: store.contract_rows(c, rules) for c in graph.contracts}
@@ -129,9 +134,12 @@ def cofi_findings(
         finally:
             store.close()
     search = Search(graph, rules)
+    # a large sweep checks only the contracts the prefilter keeps: every one with a finding
+    maybe = prefilter.may_have_findings(search, list(graph.contracts))
     out = {}
     for contract_id in graph.contracts:
         found = check_contract(search, contract_id)
+        assert contract_id in maybe or not found, contract_id
         rows = around[contract_id]
         assert rows is not None
         alone = check_contract(Search(Graph.build(rows), rules), contract_id)
@@ -141,6 +149,14 @@ def cofi_findings(
             assert key not in out, "two findings for one (contract, decision-maker, winner)"
             out[key] = (f.hops, f.pattern)
     return out
+
+
+def same_graph(a: Graph, b: Graph) -> bool:
+    """Every field of two graphs equal (arrays, lists and dicts compared by value)."""
+    a.decider_slots(), b.decider_slots(), a.contract_winners(), b.contract_winners()
+    return all(
+        getattr(a, name) == getattr(b, name) for name in Graph.__dataclass_fields__
+    ) and list(a.contracts) == list(b.contracts)
 
 
 def paths_between(

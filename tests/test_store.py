@@ -15,11 +15,14 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from cofi import graph_file
 from cofi.bulk import write_bulk_bundle
+from cofi.graph import Graph
 from cofi.loader import plan_load
-from cofi.store.embedded import EmbeddedStore
+from cofi.store.embedded import GRAPH_NAME, EmbeddedStore
 from tests.conftest import DEMO, snapshot, write_bundle
 from tests.test_detect import SCENARIOS, expected
+from tests.test_reference import same_graph
 
 
 @pytest.mark.slow
@@ -27,7 +30,9 @@ def test_load_killed_mid_write_leaves_previous_state(tmp_path: Path) -> None:
     store = tmp_path / "store"
     cofi = [sys.executable, "-m", "cofi", "--store", str(store)]
     subprocess.run([*cofi, "load", str(DEMO)], check=True, capture_output=True)
+    subprocess.run([*cofi, "sweep"], check=True, capture_output=True)  # keeps the graph file
     before = snapshot(store)
+    kept = (store / GRAPH_NAME).read_bytes()
     bulk = tmp_path / "bulk"
     write_bulk_bundle(bulk, 300_000, seed=7)
     wal = store / "cofi.sqlite-wal"
@@ -45,9 +50,20 @@ def test_load_killed_mid_write_leaves_previous_state(tmp_path: Path) -> None:
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     db.close()
     assert snapshot(store) == before
+    # the graph file still describes the store, and is read as it is
+    assert (store / GRAPH_NAME).read_bytes() == kept
+    opened = EmbeddedStore(store, create=False)
+    tag = graph_file.tag_of(store / GRAPH_NAME)
+    assert tag is not None and tag.endswith(f":{opened.rev}")
+    assert same_graph(opened.whole_graph(), Graph.build(opened.graph_rows()))
+    opened.close()
     done = subprocess.run([*cofi, "load", str(bulk)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert len(snapshot(store)["entities"]) > len(before["entities"])
+    opened = EmbeddedStore(store, create=False)  # a new revision: the old file is not read
+    assert graph_file.read(store / GRAPH_NAME, f"{tag.split(':')[0]}:{opened.rev}") is None
+    assert same_graph(opened.whole_graph(), Graph.build(opened.graph_rows()))
+    opened.close()
 
 
 def test_a_first_load_killed_mid_write_leaves_an_empty_store_that_loads_again(

@@ -23,7 +23,7 @@ from cofi import rings
 from cofi.detect import Rules
 from cofi.errors import NotFound, StoreFull, StoreUnreachable
 from cofi.findings import Finding
-from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
+from cofi.graph import ContactRow, ContractRow, EntityRow, Graph, GraphRows, LinkRow
 from cofi.merge import canonical_ids
 from cofi.search import query_tokens
 from cofi.store.base import (
@@ -45,7 +45,9 @@ if TYPE_CHECKING:
     from cofi.loader import LoadPlan
 
 DB_NAME = "cofi.sqlite"
-SCHEMA_VERSION = "2"
+GRAPH_NAME = "graph.bin"
+"""The whole graph kept beside the database for sweeps (`cofi.graph_file`)."""
+SCHEMA_VERSION = "3"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -200,7 +202,9 @@ class EmbeddedStore:
                 db.executescript(
                     f"BEGIN IMMEDIATE; {_SCHEMA}"
                     f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
-                    "INSERT OR IGNORE INTO meta VALUES ('rev', '0'); COMMIT;"
+                    "INSERT OR IGNORE INTO meta VALUES ('rev', '0');"
+                    "INSERT OR IGNORE INTO meta VALUES ('store_id', lower(hex(randomblob(16))));"
+                    "COMMIT;"
                 )
         except sqlite3.DatabaseError as exc:
             if _no_space(exc, self._path.parent):
@@ -249,6 +253,28 @@ class EmbeddedStore:
         """The store's revision: raised by one by every load that changed anything."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'rev'").fetchone()
         return int(row[0])
+
+    def whole_graph(self) -> Graph:
+        """The whole graph: read from the graph file when it holds this revision, else built
+        from the rows and written there for the next sweep (`cofi.graph_file`)."""
+        from cofi import graph_file
+
+        db = self._db
+        db.execute("BEGIN")  # one snapshot for the revision and every row read
+        try:
+            meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('rev', 'store_id')"))
+            tag = f"{meta.get('store_id', '')}:{meta['rev']}"
+            path = self._path.parent / GRAPH_NAME
+            graph = graph_file.read(path, tag) if self._path.exists() else None
+            if graph is not None:
+                return graph
+            graph = Graph.build(self.graph_rows())
+        finally:
+            db.execute("COMMIT")
+        if self._path.exists():
+            with contextlib.suppress(OSError, ValueError):  # a full disk: the next one builds
+                graph_file.write(graph, path, tag)
+        return graph
 
     def kinds_of(self, ids: Iterable[str]) -> dict[str, Kind]:
         out: dict[str, Kind] = {}

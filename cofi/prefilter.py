@@ -1,0 +1,117 @@
+"""Which contracts of a large sweep can have a finding at all, found for all of them at once.
+
+A finding needs a path of at most `max_hops` from a decision-maker to the winner.  Such a path has
+a node at most r = max_hops // 2 steps from the winner and max_hops - r from the decision-maker,
+so the undated ball of radius max_hops - r around the decision-maker (hubs not entered) meets the
+undated ball of radius r around the winner: `Search.may_reach` makes that test one pair at a time.
+Here it is made for every (decision-maker, winner) pair of a sweep at once, as products of sparse
+boolean matrices (scipy; boolean so that counts of walks can never overflow): the rows of
+(I + A)^k for the decision-makers and for the winners, A being the graph's adjacency without the
+steps into hubs, and their product.  A contract none of whose possible decision-makers passes
+cannot have a finding; every other contract is checked as usual, so the findings are the same.
+
+At the large synthetic scale this takes about 8 s for 507,200 contracts and leaves about 6,000 to
+check, where checking each one took about 70 µs (35 s on one core).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from cofi.detect import Search
+
+if TYPE_CHECKING:
+    from cofi.graph import Graph
+
+MAX_HOPS = 5
+"""Above this the decision-makers' balls (radius 3 and more) grow too large to hold at once; a
+sweep under such rules checks every contract."""
+MIN_CONTRACTS = 20_000
+"""Below this a sweep checks every contract: the matrices cost a few seconds whatever the size."""
+
+
+def useful(search: Search, contracts: int) -> bool:
+    return search.rules.max_hops <= MAX_HOPS and contracts >= MIN_CONTRACTS
+
+
+def may_have_findings(search: Search, contract_ids: Iterable[str]) -> set[str]:
+    """The contracts among `contract_ids` that may have a finding (see the module docstring)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    g = search.g
+    position = {c: i for i, c in enumerate(g.contracts)}
+    ids = list(g.contracts)
+    chosen = np.zeros(len(ids), dtype=bool)
+    chosen[[position[c] for c in contract_ids]] = True
+    slot_contract, slot_node = (np.frombuffer(a, dtype=np.int32) for a in g.decider_slots())
+    winner = np.frombuffer(g.contract_winners(), dtype=np.int32)
+    keep = chosen[slot_contract] & (winner[slot_contract] >= 0)
+    contract, decider = slot_contract[keep], slot_node[keep]
+    if not len(contract):
+        return set()
+    n = len(g.node_kind)
+    deciders, d_at = _numbered(decider, n)
+    winners, w_at = _numbered(winner[contract], n)
+    step = _step(g, search.hubs)
+    r = search.rules.max_hops // 2
+    near = _near(step, deciders, winners, search.rules.max_hops - r, r)
+    asked = sp.csr_matrix(
+        (np.ones(len(d_at), dtype=bool), (d_at, w_at)), shape=(len(deciders), len(winners))
+    )
+    met = near.multiply(asked).tocoo()  # the pairs asked about whose balls meet
+    wanted = d_at.astype(np.int64) * len(winners) + w_at
+    hit = np.isin(wanted, met.row.astype(np.int64) * len(winners) + met.col)
+    return {ids[i] for i in np.unique(contract[hit]).tolist()}
+
+
+def _numbered(nodes: Any, n: int) -> tuple[Any, Any]:
+    """The distinct nodes in order, and each node's position among them (np.unique's
+    return_inverse without its sort)."""
+    import numpy as np
+
+    present = np.zeros(n, dtype=bool)
+    present[nodes] = True
+    position = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present), position[nodes]
+
+
+def _near(step: Any, deciders: Any, winners: Any, out: int, back: int) -> Any:
+    """Row i, column j true when the ball of radius `out` around `deciders[i]` meets the ball
+    of radius `back` around `winners[j]`: the selection of the deciders times step^out times
+    (step^T)^back, whose last factor keeps only the winners' columns (a walk from the meeting
+    point back to the winner, never stepping into a hub, is a winner's walk reversed)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    n = step.shape[0]
+    rows = sp.csr_matrix(
+        (np.ones(len(deciders), dtype=bool), deciders, np.arange(len(deciders) + 1)),
+        shape=(len(deciders), n),
+    )
+    for _ in range(out):
+        rows = rows @ step
+    if back == 0:
+        return rows[:, winners].tocsr()
+    reverse = step.T.tocsr()
+    for _ in range(back - 1):
+        rows = rows @ reverse
+    return (rows @ reverse[:, winners]).tocsr()
+
+
+def _step(g: Graph, hubs: frozenset[int]) -> Any:
+    """I + A as a boolean CSR matrix, with no step into a hub."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    n = len(g.node_kind)
+    # copies: scipy works on the arrays it is given in place (eliminate_zeros compacts them)
+    offsets = np.array(g.offsets, dtype=np.int32)
+    far = np.array(g.far, dtype=np.int32)
+    open_ = np.ones(n, dtype=bool)
+    if hubs:
+        open_[np.fromiter(hubs, dtype=np.int64, count=len(hubs))] = False
+    adjacency = sp.csr_matrix((open_[far], far, offsets), shape=(n, n))
+    adjacency.eliminate_zeros()
+    return (adjacency + sp.identity(n, dtype=bool, format="csr")).tocsr()

@@ -1,0 +1,190 @@
+"""The graph file a sweep keeps beside the embedded store, and the prefilter of large sweeps."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from cofi import graph_file, prefilter
+from cofi.detect import Rules
+from cofi.graph import Graph
+from cofi.store.embedded import GRAPH_NAME, EmbeddedStore
+from cofi.sweep import sweep
+from cofi.synth import SCALES, generate
+from tests.conftest import DEMO, write_bundle
+from tests.test_reference import same_graph
+
+NEW_PERSON = {"person": [{"id": "P-NEW", "name": "Новый Человек"}]}
+
+
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the graphs built from rows from here on."""
+    calls: list[int] = []
+    build = Graph.build.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Graph], rows: object) -> Graph:
+        calls.append(1)
+        return build(cls, rows)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Graph, "build", classmethod(counted))
+    return calls
+
+
+def fresh(store: Path) -> Graph:
+    s = EmbeddedStore(store, create=False)
+    try:
+        return Graph.build(s.graph_rows())
+    finally:
+        s.close()
+
+
+def whole(store: Path) -> Graph:
+    s = EmbeddedStore(store, create=False)
+    try:
+        return s.whole_graph()
+    finally:
+        s.close()
+
+
+def test_a_sweep_keeps_the_graph_that_the_next_sweep_reads_until_a_load_changes_the_store(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    assert run("load", str(DEMO)).exit_code == 0
+    first = run("sweep", "--all", "--format", "jsonl")
+    assert first.exit_code == 0, first.output
+    assert (store / GRAPH_NAME).exists()
+    built = builds(monkeypatch)
+    again = run("sweep", "--all", "--format", "jsonl")
+    assert again.exit_code == 0 and built == []  # read from the file, not built
+    assert again.output == first.output
+    assert run("load", str(write_bundle(tmp_path / "more", NEW_PERSON))).exit_code == 0
+    assert run("sweep", "--all", "--format", "jsonl").output == first.output
+    assert built == [1]  # the file held the old revision: built again, and kept
+    assert run("sweep", "--all", "--format", "jsonl").output == first.output
+    assert built == [1]
+    assert same_graph(whole(store), fresh(store))
+
+
+def damage(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-100])
+
+
+def garbage(path: Path) -> None:
+    path.write_bytes(b"not a graph file at all")
+
+
+@pytest.mark.parametrize("spoil", [damage, truncate, garbage])
+def test_a_damaged_graph_file_is_never_read_but_built_again(
+    run: Callable[..., Result],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    spoil: Callable[[Path], None],
+) -> None:
+    store = tmp_path / "store"
+    assert run("load", str(DEMO)).exit_code == 0
+    assert run("sweep", "--all").exit_code == 0
+    spoil(store / GRAPH_NAME)
+    built = builds(monkeypatch)
+    assert same_graph(whole(store), fresh(store))
+    assert len(built) == 2  # whole_graph built it (and `fresh` once)
+    assert same_graph(graph_file.read(store / GRAPH_NAME, tag(store)) or Graph(), fresh(store))
+
+
+def tag(store: Path) -> str:
+    found = graph_file.tag_of(store / GRAPH_NAME)
+    assert found is not None
+    return found
+
+
+def test_another_stores_graph_file_at_the_same_revision_is_not_read(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    other = tmp_path / "other"
+    assert run("load", str(DEMO)).exit_code == 0
+    assert run("--store", str(other), "load", str(write_bundle(tmp_path / "b", NEW_PERSON)))
+    assert run("--store", str(other), "sweep", "--all").exit_code == 0
+    shutil.copy(other / GRAPH_NAME, store / GRAPH_NAME)
+    assert tag(store).split(":")[1] == "1"  # both at revision 1
+    assert same_graph(whole(store), fresh(store))
+    assert tag(store) != graph_file.tag_of(other / GRAPH_NAME)
+
+
+def test_a_writer_killed_before_its_rename_leaves_no_file_in_use_and_its_orphan_is_removed(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    assert run("load", str(DEMO)).exit_code == 0
+    orphan = store / f".{GRAPH_NAME}.999999999.tmp"  # no such process
+    orphan.write_bytes(b"half a graph")
+    assert run("sweep", "--all").exit_code == 0
+    assert not orphan.exists() and graph_file.tag_of(store / GRAPH_NAME) is not None
+
+
+def test_a_value_holding_nul_makes_no_file_and_the_sweep_goes_on(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    g = fresh_demo(run, tmp_path)
+    g.rec_name[0] += "\x00"
+    with pytest.raises(ValueError, match="NUL"):
+        graph_file.write(g, tmp_path / "g.bin", "t")
+    assert not (tmp_path / "g.bin").exists()
+    assert list(tmp_path.glob(".g.bin.*")) == []
+
+
+def fresh_demo(run: Callable[..., Result], tmp_path: Path) -> Graph:
+    assert run("load", str(DEMO)).exit_code == 0
+    return fresh(tmp_path / "store")
+
+
+@pytest.fixture(scope="module")
+def synth_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from cofi.loader import plan_load
+
+    root = tmp_path_factory.mktemp("synth")
+    generate(root / "bundle", SCALES["small"], seed=5)
+    store = EmbeddedStore(root / "store", create=True)
+    with plan_load([root / "bundle"], store.kinds_of) as plan:
+        store.write(plan)
+    store.close()
+    return root / "store"
+
+
+@pytest.mark.parametrize("rules", [Rules(), Rules(max_hops=5, hub_limit=3), Rules(max_hops=2)])
+def test_the_prefilter_changes_no_finding_of_a_sweep(
+    synth_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: Rules
+) -> None:
+    """Every planted pattern and near miss of a synthetic bundle, swept with the prefilter and
+    without: the same findings, field for field (the prefilter left some contracts out)."""
+    results = []
+    kept: list[int] = []
+    may = prefilter.may_have_findings
+
+    def counted(*args: object) -> set[str]:
+        out = may(*args)  # type: ignore[arg-type]
+        kept.append(len(out))
+        return out
+
+    monkeypatch.setattr(prefilter, "may_have_findings", counted)
+    for least in (0, 10**9):
+        monkeypatch.setattr(prefilter, "MIN_CONTRACTS", least)
+        copy = tmp_path / f"store-{least}"
+        shutil.copytree(synth_store, copy)
+        store = EmbeddedStore(copy, create=False)
+        found = sweep(store, rules, everything=True, workers=1).reported
+        store.close()
+        results.append([json.dumps(f.__dict__, sort_keys=True) for f in found])
+    assert results[0] == results[1] and len(results[0]) > 10
+    assert len(kept) == 1 and kept[0] < SCALES["small"].contracts
