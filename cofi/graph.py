@@ -379,6 +379,13 @@ class Graph:
             self.slots = (contract, node)
         return self.slots
 
+    def contract_dates(self) -> list[tuple[str, str]]:
+        """(id, signed_on) of every contract, in `contracts` order."""
+        dates = getattr(self.contracts, "dates", None)  # a graph file's: without whole rows
+        if dates is not None:
+            return list(dates())
+        return [(k.id, k.signed_on) for k in self.contracts.values()]
+
     def contract_winners(self) -> array[int]:
         """The winner's node of each contract, in `contracts` order (-1: no person or company)."""
         if self.winners is None:

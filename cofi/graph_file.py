@@ -1,39 +1,43 @@
-"""The whole graph kept on disk beside the embedded store, so that a sweep reads it in about a
-second instead of rebuilding it from millions of rows.
+"""The whole graph kept on disk beside the embedded store: a sweep opens it in a fraction of a
+second instead of rebuilding it from millions of rows (42-55 s at the large synthetic scale).
 
-The file holds a `Graph`'s columns as they are in memory: integer and float columns as raw
-`array` bytes, text columns as UTF-8 joined by NUL, text repeated on millions of edges (a role, a
-date) as codes into a table of its distinct values.  It carries a *tag*: the store's identity and
-the revision its rows were read at.  A revision is raised only by a committed load, so a file
-whose tag names the store's current revision describes exactly the committed rows; any other
-file (an older revision, another store, a killed write, a damaged or truncated file: every
-column has a CRC-32) is never read, and the graph is built from the rows again.
+The file holds a `Graph`'s columns: integer and float columns as raw `array` bytes, text columns as
+UTF-8 with the end offset of each value, text repeated on millions of edges (a role, a date) as
+codes into a small table.  `read` maps the file into memory and hands back a `Graph` whose columns
+are views of it: nothing is decoded until it is asked for, pages are shared by the forked workers
+of a sweep, and an id is found through a hash table kept in the file.  Only the small parts
+(merges, agency heads, the code tables) are read eagerly.
 
-The file is written to a temporary name and renamed over the old one, so a reader sees the old
-file or the new one, never half of one.
+The file carries a *tag*: the store's identity and the revision its rows were read at.  A
+revision is raised only by a committed load, so a file whose tag names a revision describes
+exactly the rows committed at it; a file of another store, or damaged or truncated (every column
+has a CRC-32, checked when the file is opened), is never read, and the graph is built from the
+rows again.  It is written to a temporary name and renamed over the old one, so a reader sees the
+old file or the new one, never half of one.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
+import mmap
 import os
 import struct
 import zlib
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from cofi.graph import ContractRow, Graph, Head
-from cofi.heap import gc_paused
 from cofi.vocab import Kind
 
-MAGIC = b"COFI-GRAPH-2\n"
+MAGIC = b"COFI-GRAPH-4\n"
 """The first bytes of a graph file; a new layout gets a new number (an old file is rebuilt)."""
 _KINDS = tuple(Kind)
 _KIND_CODE = {k: i for i, k in enumerate(_KINDS)}
-_SEP = "\x00"
+_ALIGN = 8
 
 
 class _Writer:
@@ -47,21 +51,30 @@ class _Writer:
         self.toc.append(
             dict(name=name, kind=kind, count=count, offset=self.offset, size=len(data), crc=crc)
         )
-        self.parts.append(data)
-        self.offset += len(data)
+        pad = -len(data) % _ALIGN  # every column starts aligned for its typed view
+        self.parts.append(data + bytes(pad))
+        self.offset += len(data) + pad
 
-    def ints(self, name: str, values: Iterable[int] | array[int], code: str = "i") -> None:
+    def ints(self, name: str, values: Sequence[int], code: str = "i") -> None:
         data = values if isinstance(values, array) else array(code, values)
         self.raw(name, data.tobytes(), f"array:{data.typecode}", len(data))
 
-    def floats(self, name: str, values: Iterable[float] | array[float]) -> None:
+    def floats(self, name: str, values: Sequence[float]) -> None:
         data = values if isinstance(values, array) else array("d", values)
         self.raw(name, data.tobytes(), "array:d", len(data))
 
+    def kinds(self, name: str, values: Sequence[Kind]) -> None:
+        self.raw(name, bytes(_KIND_CODE[k] for k in values), "bytes", len(values))
+
     def texts(self, name: str, values: Sequence[str]) -> None:
-        if any(_SEP in v for v in values):
-            raise ValueError(f"graph column {name} holds a NUL character")
-        self.raw(name, _SEP.join(values).encode(), "text", len(values))
+        encoded = [v.encode() for v in values]
+        ends = array("q")
+        end = 0
+        for e in encoded:
+            end += len(e)
+            ends.append(end)
+        self.raw(f"{name}.text", b"".join(encoded), "bytes", end)
+        self.ints(f"{name}.ends", ends)
 
     def coded(self, name: str, values: Sequence[str]) -> None:
         """Text from few distinct values: a code per row and the table of values."""
@@ -72,21 +85,23 @@ class _Writer:
 
 
 def write(graph: Graph, path: Path, tag: str) -> None:
-    """Write `graph` to `path` under `tag` (see the module docstring)."""
-    w = _Writer()
+    """Write `graph` (built from rows, ids in order) to `path` under `tag`."""
     g = graph
+    w = _Writer()
     w.texts("rec_id", g.rec_id)
+    w.ints("rec_id.hash", hash_table(g.rec_id))
     w.texts("rec_name", g.rec_name)
-    w.raw("rec_kind", bytes(_KIND_CODE[k] for k in g.rec_kind), "bytes", len(g.rec_kind))
+    w.kinds("rec_kind", g.rec_kind)
     w.ints("rec_node", g.rec_node)
     w.texts("canonical.keys", list(g.canonical))
     w.texts("canonical.values", list(g.canonical.values()))
     w.ints("node_rec", g.node_rec)
-    w.raw("node_kind", bytes(_KIND_CODE[k] for k in g.node_kind), "bytes", len(g.node_kind))
-    w.ints("ident.node", list(g.ident_value))
-    w.texts("ident.key", [key for key, _ in g.ident_value.values()])
-    w.texts("ident.raw", [raw for _, raw in g.ident_value.values()])
-    w.ints("ident.size", [g.ident_size[n] for n in g.ident_value])
+    w.kinds("node_kind", g.node_kind)
+    idents = sorted(g.ident_value)
+    w.ints("ident.node", idents)
+    w.texts("ident.key", [g.ident_value[n][0] for n in idents])
+    w.texts("ident.raw", [g.ident_value[n][1] for n in idents])
+    w.ints("ident.size", [g.ident_size[n] for n in idents])
     for name in ("e_a", "e_b", "e_ra", "e_rb", "offsets", "halves", "far"):
         w.ints(name, getattr(g, name))
     w.raw("e_type", bytes(g.e_type), "bytes", len(g.e_type))
@@ -94,24 +109,28 @@ def write(graph: Graph, path: Path, tag: str) -> None:
     for name in ("e_role", "e_since", "e_until"):
         w.coded(name, getattr(g, name))
     contracts = list(g.contracts.values())
-    w.texts("contract.id", [c.id for c in contracts])
+    ids = [c.id for c in contracts]
+    w.texts("contract.id", ids)
+    w.ints("contract.hash", hash_table(ids))
     w.texts("contract.buyer_id", [c.buyer_id for c in contracts])
     w.texts("contract.supplier_id", [c.supplier_id for c in contracts])
     w.texts("contract.signed_on", [c.signed_on for c in contracts])
     w.floats("contract.value", [math.nan if c.value is None else c.value for c in contracts])
     w.texts("contract.currency", [c.currency for c in contracts])
     w.texts("contract.title", [c.title for c in contracts])
+    w.texts("contract.decided", [g.decided.get(c.id, "") for c in contracts])
     w.ints("contract.winner", g.contract_winners())
     slot_contract, slot_node = g.decider_slots()
     w.ints("slot.contract", slot_contract)
     w.ints("slot.node", slot_node)
-    w.texts("decided.contract", list(g.decided))
-    w.texts("decided.json", list(g.decided.values()))
     heads = [(agency, h) for agency, hs in g.heads.items() for h in hs]
     w.texts("head.agency", [agency for agency, _ in heads])
-    for i, column in enumerate(("record", "since", "until")):
-        w.texts(f"head.{column}", [h[i] for _, h in heads])
+    w.texts("head.record", [h.record for _, h in heads])
+    w.texts("head.since", [h.since for _, h in heads])
+    w.texts("head.until", [h.until for _, h in heads])
     header = json.dumps({"tag": tag, "columns": w.toc}).encode()
+    start = len(MAGIC) + 8 + len(header)
+    header += b" " * (-start % _ALIGN)
     _remove_orphans(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -161,86 +180,296 @@ def tag_of(path: Path) -> str | None:
 
 
 def read(path: Path, tag: str) -> Graph | None:
-    """The graph in `path` if it was written under `tag` and is whole, else None."""
-    with gc_paused():  # millions of strings: the collector would rescan them again and again
-        return _read(path, tag)
-
-
-def _read(path: Path, tag: str) -> Graph | None:
-    columns: dict[str, Any] = {}
+    """The graph in `path`, as views of the mapped file, if it was written under `tag` and is
+    whole; else None."""
     try:
         with open(path, "rb") as f:
             header = _header(f)
             if header is None or header.get("tag") != tag:
                 return None
             start = f.tell()
-            for c in header["columns"]:  # one column at a time: never the whole file in memory
-                f.seek(start + c["offset"])
-                data = f.read(c["size"])
-                if len(data) != c["size"] or zlib.crc32(data) != c["crc"]:
-                    return None  # truncated or damaged
-                value = _column(c["kind"], data, c["count"])
-                del data
-                if len(value) != c["count"]:
-                    return None
-                columns[c["name"]] = value
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):
         return None
+    view = memoryview(mapped)
+    columns: dict[str, Any] = {}
+    for c in header["columns"]:
+        lo = start + c["offset"]
+        data = view[lo : lo + c["size"]]
+        if len(data) != c["size"] or zlib.crc32(data) != c["crc"]:
+            return None  # truncated or damaged
+        kind = c["kind"]
+        value = data if kind == "bytes" else data.cast(kind.removeprefix("array:"))
+        if len(value) != c["count"]:
+            return None
+        columns[c["name"]] = value
     return _graph(columns)
 
 
-def _column(kind: str, data: bytes, count: int) -> Any:
-    if kind == "bytes":
-        return data
-    if kind == "text":
-        return data.decode().split(_SEP) if count else []
-    values = array(kind.removeprefix("array:"))
-    values.frombytes(data)
-    return values
+class Texts(Sequence[str]):
+    """A text column of the file: each value decoded when it is asked for."""
+
+    def __init__(self, columns: dict[str, Any], name: str) -> None:
+        self.text: memoryview = columns[f"{name}.text"]
+        self.ends: memoryview = columns[f"{name}.ends"]
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self.ends)
+        start = self.ends[i - 1] if i else 0
+        return str(self.text[start : self.ends[i]], "utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        text, start = self.text, 0
+        for end in self.ends:
+            yield str(text[start:end], "utf-8")
+            start = end
+
+
+def _hash(key: str) -> int:
+    return zlib.crc32(key.encode())  # stable across processes, unlike hash()
+
+
+def hash_table(keys: Sequence[str]) -> array[int]:
+    """An open-addressing table of `keys`: slot -> position + 1 (0: empty), at least half empty,
+    probed linearly from `_hash(key)`."""
+    mask = (1 << max(4, (2 * len(keys)).bit_length())) - 1
+    table = array("i", bytes(4 * (mask + 1)))
+    for i, key in enumerate(keys):
+        slot = _hash(key) & mask
+        while table[slot]:
+            slot = (slot + 1) & mask
+        table[slot] = i + 1
+    return table
+
+
+class _Index(Mapping[str, int]):
+    """Value -> position in a text column, by the column's hash table (`hash_table`)."""
+
+    def __init__(self, keys: Sequence[str], table: memoryview) -> None:
+        self.keys_, self.table, self.mask = keys, table, len(table) - 1
+
+    def get(self, key: str, default: Any = None) -> Any:
+        table, mask, keys = self.table, self.mask, self.keys_
+        slot = _hash(key) & mask
+        while i := table[slot]:
+            if keys[i - 1] == key:
+                return i - 1
+            slot = (slot + 1) & mask
+        return default
+
+    def __getitem__(self, key: str) -> int:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return int(found)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys_)
+
+    def __len__(self) -> int:
+        return len(self.keys_)
+
+
+class _Kinds(Sequence[Kind]):
+    def __init__(self, codes: memoryview) -> None:
+        self.codes = codes
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: Any) -> Any:
+        return _KINDS[self.codes[i]]
+
+
+class _Coded(Sequence[str]):
+    def __init__(self, columns: dict[str, Any], name: str) -> None:
+        self.table = list(Texts(columns, f"{name}.table"))
+        self.codes: memoryview = columns[f"{name}.codes"]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.table[self.codes[i]]
+
+
+class _ByNode(Mapping[int, Any]):
+    """Identifier node -> a value of it, by binary search in the ascending node column."""
+
+    def __init__(self, nodes: memoryview, value: Callable[[int], Any]) -> None:
+        self.nodes, self.value = nodes, value
+
+    def __getitem__(self, node: int) -> Any:
+        i = bisect.bisect_left(self.nodes, node)
+        if i < len(self.nodes) and self.nodes[i] == node:
+            return self.value(i)
+        raise KeyError(node)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def items(self) -> Iterator[tuple[int, Any]]:  # type: ignore[override]
+        return zip(self.nodes, map(self.value, range(len(self.nodes))), strict=True)
+
+
+class Contracts(Mapping[str, ContractRow]):
+    """The file's contracts, and `extra` ones (new or changed since it was written) over them."""
+
+    def __init__(self, columns: dict[str, Any]) -> None:
+        self.ids = Texts(columns, "contract.id")
+        self.index = _Index(self.ids, columns["contract.hash"])
+        self.columns = [Texts(columns, f"contract.{c}") for c in ("buyer_id", "supplier_id",
+                                                                "signed_on")]  # fmt: skip
+        self.value: memoryview = columns["contract.value"]
+        self.currency = Texts(columns, "contract.currency")
+        self.title = Texts(columns, "contract.title")
+        self.decided = Texts(columns, "contract.decided")
+        self.extra: dict[str, ContractRow] = {}
+
+    def row(self, i: int) -> ContractRow:
+        buyer, supplier, signed = (c[i] for c in self.columns)
+        value = self.value[i]
+        return ContractRow(self.ids[i], buyer, supplier, signed,
+                           None if math.isnan(value) else value, self.currency[i],
+                           self.title[i])  # fmt: skip
+
+    def __getitem__(self, contract_id: str) -> ContractRow:
+        found = self.extra.get(contract_id)
+        if found is not None:
+            return found
+        return self.row(self.index[contract_id])
+
+    def __contains__(self, contract_id: object) -> bool:
+        return contract_id in self.extra or contract_id in self.index
+
+    def __iter__(self) -> Iterator[str]:
+        extra = self.extra
+        yield from (c for c in self.ids if c not in extra)
+        yield from (c for c in extra if c not in self.index)
+
+    def __len__(self) -> int:
+        return len(self.ids) + sum(c not in self.index for c in self.extra)
+
+    def dates(self) -> Iterator[tuple[str, str]]:
+        """(id, signed_on) of each contract, in order (`Graph.contract_dates`)."""
+        extra, signed = self.extra, self.columns[2]
+        for contract_id, on in zip(self.ids, signed, strict=True):
+            found = extra.get(contract_id)
+            yield (contract_id, on) if found is None else (contract_id, found.signed_on)
+        yield from ((c, k.signed_on) for c, k in extra.items() if c not in self.index)
+
+    def values(self) -> Iterator[ContractRow]:  # type: ignore[override]
+        extra = self.extra
+        for i, contract_id in enumerate(self.ids):
+            yield extra.get(contract_id) or self.row(i)
+        yield from (k for c, k in extra.items() if c not in self.index)
+
+
+class Decided(Mapping[str, str]):
+    """Contract id -> its DECIDED links as JSON (`Graph.decided`), and `extra` ones over them."""
+
+    def __init__(self, contracts: Contracts) -> None:
+        self.contracts = contracts
+        self.extra: dict[str, str] = {}
+
+    def get(self, contract_id: str, default: Any = None) -> Any:
+        if contract_id in self.extra:
+            return self.extra[contract_id] or default
+        i = self.contracts.index.get(contract_id)
+        return (self.contracts.decided[i] or default) if i is not None else default
+
+    def __getitem__(self, contract_id: str) -> str:
+        found = self.get(contract_id)
+        if found is None:
+            raise KeyError(contract_id)
+        return str(found)
+
+    def __iter__(self) -> Iterator[str]:
+        return (c for c in self.contracts if self.get(c) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Won(Mapping[int, list[str]]):
+    """Winner node -> ids of the contracts it won, gathered on first use."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.won: dict[int, list[str]] | None = None
+
+    def _all(self) -> dict[int, list[str]]:
+        if self.won is None:
+            self.won = {}
+            for contract_id, node in zip(self.graph.contracts, self.graph.contract_winners(),
+                                         strict=True):  # fmt: skip
+                if node >= 0:
+                    self.won.setdefault(node, []).append(contract_id)
+        return self.won
+
+    def __getitem__(self, node: int) -> list[str]:
+        return self._all()[node]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def _graph(c: dict[str, Any]) -> Graph:
     g = Graph()
-    g.rec_id = c["rec_id"]
-    g.rec_name = c["rec_name"]
-    g.rec_index = dict(zip(g.rec_id, range(len(g.rec_id)), strict=True))
-    g.rec_kind = [_KINDS[k] for k in c["rec_kind"]]
-    g.rec_node = c["rec_node"]
-    g.canonical = dict(zip(c["canonical.keys"], c["canonical.values"], strict=True))
-    g.node_rec = c["node_rec"]
-    g.node_kind = [_KINDS[k] for k in c["node_kind"]]
-    g.ident_value = dict(
-        zip(c["ident.node"], zip(c["ident.key"], c["ident.raw"], strict=True), strict=True)
-    )
-    g.ident_size = dict(zip(c["ident.node"], c["ident.size"], strict=True))
-    for name in ("e_a", "e_b", "e_ra", "e_rb", "offsets", "halves", "far", "e_share"):
-        setattr(g, name, c[name])
-    g.e_type = bytearray(c["e_type"])
+    rec_id = Texts(c, "rec_id")
+    ident_key, ident_raw = Texts(c, "ident.key"), Texts(c, "ident.raw")
+    sizes = c["ident.size"]
+    contracts = Contracts(c)
+    views: dict[str, Any] = {
+        "rec_id": rec_id,
+        "rec_index": _Index(rec_id, c["rec_id.hash"]),
+        "rec_name": Texts(c, "rec_name"),
+        "rec_kind": _Kinds(c["rec_kind"]),
+        "node_kind": _Kinds(c["node_kind"]),
+        "ident_value": _ByNode(c["ident.node"], lambda i: (ident_key[i], ident_raw[i])),
+        "ident_size": _ByNode(c["ident.node"], sizes.__getitem__),
+        "e_type": c["e_type"],
+        "contracts": contracts,
+        "decided": Decided(contracts),
+        "contracts_of": _Won(g),
+        "winners": c["contract.winner"],
+        "slots": (c["slot.contract"], c["slot.node"]),
+    }
+    for name in ("rec_node", "node_rec", "e_a", "e_b", "e_ra", "e_rb", "offsets", "halves",
+                 "far", "e_share"):  # fmt: skip
+        views[name] = c[name]
     for name in ("e_role", "e_since", "e_until"):
-        table = c[f"{name}.table"]
-        setattr(g, name, list(map(table.__getitem__, c[f"{name}.codes"])))
-    values = [None if math.isnan(v) else v for v in c["contract.value"]]
-    columns = (
-        c["contract.id"],
-        c["contract.buyer_id"],
-        c["contract.supplier_id"],
-        c["contract.signed_on"],
-        values,
-        c["contract.currency"],
-        c["contract.title"],
-    )
-    g.contracts = dict(
-        zip(columns[0], map(ContractRow._make, zip(*columns, strict=True)), strict=True)
-    )
-    g.decided = dict(zip(c["decided.contract"], c["decided.json"], strict=True))
-    for agency, record, since, until in zip(
-        c["head.agency"], c["head.record"], c["head.since"], c["head.until"], strict=True
-    ):
+        views[name] = _Coded(c, name)
+    for name, value in views.items():
+        setattr(g, name, value)
+    g.canonical = dict(zip(Texts(c, "canonical.keys"), Texts(c, "canonical.values"), strict=True))
+    heads = zip(*(Texts(c, f"head.{column}") for column in ("agency", "record", "since", "until")),
+                strict=True)  # fmt: skip
+    for agency, record, since, until in heads:
         g.heads.setdefault(agency, []).append(Head(record, since, until))
-    g.winners = c["contract.winner"]
-    g.slots = (c["slot.contract"], c["slot.node"])
-    won = g.contracts_of
-    for contract_id, node in zip(columns[0], c["contract.winner"], strict=True):
-        if node >= 0:
-            won.setdefault(node, []).append(contract_id)
     return g
+
+
+def with_changes(graph: Graph, contracts: list[ContractRow], decided: dict[str, str]) -> None:
+    """Lay contracts and DECIDED links changed since the file was written over its graph (the
+    rest of the graph unchanged); what was derived from the file's contracts is derived again."""
+    assert isinstance(graph.contracts, Contracts) and isinstance(graph.decided, Decided)
+    graph.contracts.extra.update((k.id, k) for k in contracts)
+    graph.decided.extra.update(decided)
+    graph.slots = graph.winners = None
+    graph.contracts_of = _Won(graph)

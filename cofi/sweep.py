@@ -110,16 +110,17 @@ def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> se
         else:
             agencies.add(graph.canonical_of(record))
     # walked ignoring dates; hubs are entered only as seeds (their members then are seeds too)
-    dist = Search(graph, rules).ball(seeds, rules.max_hops)
+    dist = Search(graph, rules).ball(seeds, rules.max_hops) if seeds else {}
     far = rules.max_hops + 1
     heads = {agency: {graph.node_of(h.record) for h in hs} for agency, hs in graph.heads.items()}
-    for contract in graph.contracts.values():
-        if contract.id in out:
-            continue
+    candidates = {c for node in dist for c in graph.contracts_of.get(node, ())}  # winner near
+    if agencies:  # every contract of a changed agency
+        for contract in graph.contracts.values():
+            if graph.canonical_of(contract.buyer_id) in agencies:
+                out.add(contract.id)
+    for contract_id in sorted(candidates - out):
+        contract = graph.contracts[contract_id]
         buyer = graph.canonical_of(contract.buyer_id)
-        if buyer in agencies:
-            out.add(contract.id)
-            continue
         deciders = {graph.node_of(d) for d, _ in graph.deciders_of(contract.id)}
         deciders |= heads.get(buyer, set())
         winner = graph.node_of(contract.supplier_id)
@@ -223,6 +224,17 @@ def check_many(
         gc.unfreeze()
 
 
+def _never_swept(store: Store, total: int, contracts: Iterable[str]) -> set[str]:
+    """The contracts no sweep has checked.  Every contract loaded since the last sweep is
+    checked as changed; this catches any other (a store whose sweep count says every contract
+    was swept is not read through)."""
+    count = getattr(store, "swept_count", None)
+    if count is not None and count() == total:
+        return set()
+    swept = store.swept_contracts()
+    return {c for c in contracts if c not in swept}
+
+
 def sweep(
     store: Store,
     rules: Rules,
@@ -249,21 +261,24 @@ def sweep(
     parts = getattr(store, "contracts_rows", None)
     whole = graph is not None or not getattr(store, "parts_only", False)
     g = graph
+    if g is None and whole:  # a graph the store keeps opens in a moment: better than any part
+        kept = getattr(store, "kept_graph", None)
+        g = kept() if kept is not None else None
     if g is None and (parts is None or (whole and every_contract)):
         g = load_graph(store)
+    dates: list[tuple[str, str]] = []  # (id, signed_on) of every contract, when needed
     if g is None:
-        dates: list[tuple[str, str]] = store.contract_dates()  # type: ignore[attr-defined]
+        dates = store.contract_dates()  # type: ignore[attr-defined]
+        total = len(dates)
     else:
-        dates = [(c.id, c.signed_on) for c in g.contracts.values()]
-    total = len(dates)
+        total = len(g.contracts)
     if signed_since is not None and not every_contract:
-        todo = {c for c, signed in dates if signed >= signed_since}
+        todo = {c for c, signed in dates or g.contract_dates() if signed >= signed_since}  # type: ignore[union-attr]
         full_state = None
     elif every_contract:
-        todo = {c for c, _ in dates}
+        todo = set(g.contracts) if g is not None else {c for c, _ in dates}
     else:
-        swept = store.swept_contracts()
-        todo = {c for c, _ in dates if c not in swept}
+        todo = _never_swept(store, total, g.contracts if g is not None else [c for c, _ in dates])
         if state.rev is not None and rev != state.rev:
             changed = store.changed_records(state.rev)
             if g is None and (not whole or len(changed) <= RINGS_SCOPE_MAX):

@@ -8,6 +8,7 @@ the rules applied to it whole.  It shares no code with cofi's search, graph or m
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -152,10 +153,21 @@ def cofi_findings(
 
 
 def same_graph(a: Graph, b: Graph) -> bool:
-    """Every field of two graphs equal (arrays, lists and dicts compared by value)."""
+    """Every field of two graphs equal, whatever holds it (a built graph's lists and dicts, or
+    the views of a graph file), and the contracts in the same order."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, str | int | float) or value is None:
+            return value
+        if isinstance(value, tuple) and not hasattr(value, "_fields"):
+            return tuple(plain(v) for v in value)
+        return [plain(v) for v in value]
+
     a.decider_slots(), b.decider_slots(), a.contract_winners(), b.contract_winners()
     return all(
-        getattr(a, name) == getattr(b, name) for name in Graph.__dataclass_fields__
+        plain(getattr(a, name)) == plain(getattr(b, name)) for name in Graph.__dataclass_fields__
     ) and list(a.contracts) == list(b.contracts)
 
 

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 DB_NAME = "cofi.sqlite"
 GRAPH_NAME = "graph.bin"
 """The whole graph kept beside the database for sweeps (`cofi.graph_file`)."""
+KEPT_CHANGES = 20_000
+"""Contracts changed since the graph file was written up to which they are laid over it; beyond,
+the graph is built again (and the file rewritten)."""
 SCHEMA_VERSION = "3"
 
 _SCHEMA = """
@@ -255,25 +258,97 @@ class EmbeddedStore:
         return int(row[0])
 
     def whole_graph(self) -> Graph:
-        """The whole graph: read from the graph file when it holds this revision, else built
-        from the rows and written there for the next sweep (`cofi.graph_file`)."""
+        """The whole graph: the kept one (`kept_graph`) when there is one, else built from the
+        rows and written to the graph file for the next sweep (`cofi.graph_file`)."""
         from cofi import graph_file
 
         db = self._db
         db.execute("BEGIN")  # one snapshot for the revision and every row read
         try:
-            meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('rev', 'store_id')"))
-            tag = f"{meta.get('store_id', '')}:{meta['rev']}"
-            path = self._path.parent / GRAPH_NAME
-            graph = graph_file.read(path, tag) if self._path.exists() else None
+            graph = self.kept_graph()
             if graph is not None:
                 return graph
             graph = Graph.build(self.graph_rows())
+            tag = self._graph_tag()
         finally:
             db.execute("COMMIT")
         if self._path.exists():
             with contextlib.suppress(OSError, ValueError):  # a full disk: the next one builds
-                graph_file.write(graph, path, tag)
+                graph_file.write(graph, self._path.parent / GRAPH_NAME, tag)
+        return graph
+
+    def _graph_tag(self, rev: int | None = None) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+        return f"{row[0] if row else ''}:{self.rev if rev is None else rev}"
+
+    def kept_graph(self) -> Graph | None:
+        """The whole graph from the graph file, opened in a fraction of a second: when it was
+        written at this revision, or at an earlier one and only contracts and DECIDED links
+        changed since (at most `KEPT_CHANGES` of them: they are laid over it); else None."""
+        if not self._path.exists():
+            return None
+        if self._db.in_transaction:
+            return self._kept_graph()
+        self._db.execute("BEGIN")  # one snapshot for the revision and the changes read
+        try:
+            return self._kept_graph()
+        finally:
+            self._db.execute("COMMIT")
+
+    def _kept_graph(self) -> Graph | None:
+        from cofi import graph_file
+
+        db, path = self._db, self._path.parent / GRAPH_NAME
+        tag = self._graph_tag()
+        kept = graph_file.tag_of(path)
+        if kept == tag:
+            return graph_file.read(path, tag)
+        store_id = tag.split(":")[0]
+        if kept is None or kept.split(":")[0] != store_id:
+            return None
+        since = int(kept.split(":")[1])
+        if (
+            since > self.rev
+            or db.execute(
+                "SELECT 1 FROM entities INDEXED BY entities_rev WHERE rev > ? "
+                "AND kind <> 'contract' UNION ALL SELECT 1 FROM links INDEXED BY links_rev "
+                "WHERE rev > ? "
+                "AND type <> 'DECIDED' LIMIT 1",
+                (since, since),
+            ).fetchone()
+        ):
+            return None  # people, companies, agencies or the links between them changed
+        contracts = [
+            ContractRow(*r)
+            for r in db.execute(
+                "SELECT id, buyer_id, supplier_id, signed_on, value, "
+                "coalesce(json_extract(props, '$.currency'), ''), "
+                "coalesce(json_extract(props, '$.title'), '') "
+                "FROM entities INDEXED BY entities_rev WHERE rev > ? AND kind = 'contract'",
+                (since,),
+            )
+        ]
+        touched = {k.id for k in contracts}
+        touched.update(
+            t
+            for (t,) in db.execute(
+                "SELECT target FROM links INDEXED BY links_rev WHERE rev > ?", (since,)
+            )
+        )
+        if len(touched) > KEPT_CHANGES:
+            return None
+        decided = dict.fromkeys(touched, "")
+        decided.update(
+            db.execute(
+                "SELECT l.target, json_group_array(json_array(l.source, l.role)) "
+                "FROM json_each(?) AS j CROSS JOIN links AS l INDEXED BY links_target "
+                "ON l.target = j.value WHERE l.type = 'DECIDED' GROUP BY l.target",
+                (json.dumps(sorted(touched)),),
+            )
+        )
+        graph = graph_file.read(path, kept)
+        if graph is not None:
+            graph_file.with_changes(graph, contracts, decided)
         return graph
 
     def kinds_of(self, ids: Iterable[str]) -> dict[str, Kind]:
@@ -550,8 +625,10 @@ class EmbeddedStore:
         out.update(
             i
             for (i,) in db.execute(
-                "SELECT e.id FROM touched AS t JOIN entities AS e "
-                "ON t.kind = 'strong' AND e.kind || ':' || e.strong_id = t.key WHERE t.rev > ?",
+                "SELECT e.id FROM touched AS t CROSS JOIN entities AS e INDEXED BY entities_strong "
+                "ON e.kind = substr(t.key, 1, instr(t.key, ':') - 1) "
+                "AND e.strong_id = substr(t.key, instr(t.key, ':') + 1) AND e.strong_id <> '' "
+                "WHERE t.kind = 'strong' AND t.rev > ?",
                 (since_rev,),
             )
         )
@@ -566,6 +643,11 @@ class EmbeddedStore:
         if "sweep_rev" not in rows:
             return SweepState()
         return SweepState(int(rows["sweep_rev"]), rows.get("sweep_rules", ""))
+
+    def swept_count(self) -> int:
+        """How many contracts have been swept (`cofi.sweep`: none unswept when it equals the
+        number of contracts; swept contracts are only ever contracts)."""
+        return int(self._db.execute("SELECT count(*) FROM swept").fetchone()[0])
 
     def swept_contracts(self) -> set[str]:
         return {c for (c,) in self._db.execute("SELECT contract_id FROM swept")}
