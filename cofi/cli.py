@@ -201,6 +201,11 @@ def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None) -> None:
     for error in plan.errors:
         click.echo(f"skipped: {error}", err=True)
     click.echo(_load_summary(plan, report))
+    keep = getattr(store, "keep_graph", None)  # the embedded store's graph file, for sweeps
+    if keep is not None:
+        kept = keep()
+        if kept:
+            click.echo(kept, err=True)
     if plan.rejects:
         click.echo(f"{len(plan.rejects)} invalid row(s) skipped, written to {target}", err=True)
 

@@ -51,21 +51,20 @@ def whole(store: Path) -> Graph:
         s.close()
 
 
-def test_a_sweep_keeps_the_graph_that_the_next_sweep_reads_until_a_load_changes_the_store(
+def test_a_load_keeps_the_graph_that_sweeps_read_and_keeps_it_again_when_the_graph_changes(
     run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = tmp_path / "store"
-    assert run("load", str(DEMO)).exit_code == 0
-    first = run("sweep", "--all", "--format", "jsonl")
-    assert first.exit_code == 0, first.output
+    loaded = run("load", str(DEMO))
+    assert loaded.exit_code == 0 and "graph kept for sweeps: " in loaded.output
     assert (store / GRAPH_NAME).exists()
     built = builds(monkeypatch)
-    again = run("sweep", "--all", "--format", "jsonl")
-    assert again.exit_code == 0 and built == []  # read from the file, not built
-    assert again.output == first.output
-    assert run("load", str(write_bundle(tmp_path / "more", NEW_PERSON))).exit_code == 0
+    first = run("sweep", "--all", "--format", "jsonl")
+    assert first.exit_code == 0 and built == []  # read from the file, not built
     assert run("sweep", "--all", "--format", "jsonl").output == first.output
-    assert built == [1]  # the file held the old revision: built again, and kept
+    assert run("load", str(DEMO)).exit_code == 0 and built == []  # nothing changed
+    more = run("load", str(write_bundle(tmp_path / "more", NEW_PERSON)))
+    assert more.exit_code == 0 and built == [1]  # a new person: the graph built and kept
     assert run("sweep", "--all", "--format", "jsonl").output == first.output
     assert built == [1]
     assert same_graph(whole(store), fresh(store))
@@ -94,7 +93,6 @@ def test_a_damaged_graph_file_is_never_read_but_built_again(
 ) -> None:
     store = tmp_path / "store"
     assert run("load", str(DEMO)).exit_code == 0
-    assert run("sweep", "--all").exit_code == 0
     spoil(store / GRAPH_NAME)
     built = builds(monkeypatch)
     assert same_graph(whole(store), fresh(store))
@@ -115,7 +113,6 @@ def test_another_stores_graph_file_at_the_same_revision_is_not_read(
     other = tmp_path / "other"
     assert run("load", str(DEMO)).exit_code == 0
     assert run("--store", str(other), "load", str(write_bundle(tmp_path / "b", NEW_PERSON)))
-    assert run("--store", str(other), "sweep", "--all").exit_code == 0
     shutil.copy(other / GRAPH_NAME, store / GRAPH_NAME)
     assert tag(store).split(":")[1] == "1"  # both at revision 1
     assert same_graph(whole(store), fresh(store))
@@ -129,6 +126,7 @@ def test_a_writer_killed_before_its_rename_leaves_no_file_in_use_and_its_orphan_
     assert run("load", str(DEMO)).exit_code == 0
     orphan = store / f".{GRAPH_NAME}.999999999.tmp"  # no such process
     orphan.write_bytes(b"half a graph")
+    (store / GRAPH_NAME).unlink()
     assert run("sweep", "--all").exit_code == 0
     assert not orphan.exists() and graph_file.tag_of(store / GRAPH_NAME) is not None
 
@@ -167,15 +165,17 @@ DAY = {
 def test_a_days_contracts_are_laid_over_the_kept_graph_without_building_it(
     run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """New contracts and DECIDED links change no path: the sweep after them opens the file of
-    the revision before and lays them over it, and finds what a store built afresh finds."""
+    """New contracts and DECIDED links change no path: neither their load nor the sweep after
+    them builds the graph; the sweep opens the file of the revision before and lays them over
+    it, and finds what a store built afresh finds."""
     store = tmp_path / "store"
     assert run("load", str(DEMO)).exit_code == 0
     assert run("sweep").exit_code == 0
-    assert run("load", str(write_bundle(tmp_path / "day", DAY))).exit_code == 0
+    built = builds(monkeypatch)
+    day_load = run("load", str(write_bundle(tmp_path / "day", DAY)))
+    assert day_load.exit_code == 0 and "graph kept" not in day_load.output and built == []
     shutil.copytree(store, tmp_path / "afresh")
     (tmp_path / "afresh" / GRAPH_NAME).unlink()
-    built = builds(monkeypatch)
     day = run("sweep", "--format", "jsonl")
     assert day.exit_code == 0 and built == []
     reported = {json.loads(line)["contract_id"] for line in findings(day.output)}

@@ -14,6 +14,7 @@ import errno
 import json
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -276,6 +277,30 @@ class EmbeddedStore:
             with contextlib.suppress(OSError, ValueError):  # a full disk: the next one builds
                 graph_file.write(graph, self._path.parent / GRAPH_NAME, tag)
         return graph
+
+    def keep_graph(self) -> str | None:
+        """After a load: build the graph and write the graph file unless the kept one still
+        serves (`kept_graph`).  A line for the user, or None when there was nothing to do."""
+        from cofi import graph_file
+
+        if not self._path.exists() or self.kept_graph() is not None:
+            return None
+        started = time.monotonic()
+        self._db.execute("BEGIN")  # one snapshot for the revision and every row read
+        try:
+            graph = Graph.build(self.graph_rows())
+            tag = self._graph_tag()
+        finally:
+            self._db.execute("COMMIT")
+        path = self._path.parent / GRAPH_NAME
+        try:
+            graph_file.write(graph, path, tag)
+        except OSError as exc:
+            return f"graph not kept for sweeps ({exc}): a sweep will build it"
+        return (
+            f"graph kept for sweeps: {len(graph.node_kind):,} nodes, {graph.edge_count:,} edges "
+            f"({time.monotonic() - started:.1f} s)"
+        )
 
     def _graph_tag(self, rev: int | None = None) -> str:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
