@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from cofi.detect import Rules, cutoff
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
+from cofi.merge import Groups
 from cofi.vocab import HEAD_ROLE, IDENTIFIER_KINDS, Kind
 
 ALWAYS = ("0000-01-01", "9999-12-31")
@@ -73,16 +74,6 @@ class Reader(Protocol):
         """Contracts won or decided by one of `ids`, or bought by one of `agencies`."""
 
 
-class _Group:
-    """The records of one entity found so far, and the smallest of their ids."""
-
-    __slots__ = ("head", "members")
-
-    def __init__(self, record: str) -> None:
-        self.head = record
-        self.members = [record]
-
-
 class Merges:
     """The merged records (SAME_AS, equal valid IIN/BIN) of the records a read reaches, read as
     they are reached and followed until closed: each record's whole entity, without reading every
@@ -94,7 +85,7 @@ class Merges:
         self.linked: dict[str, set[str]] = {}
         """Record -> the records directly merged with it."""
         self.same_as: set[tuple[str, str]] = set()
-        self._groups: dict[str, _Group] = {}
+        self._groups = Groups()
 
     def close(self, records: Iterable[str]) -> None:
         todo = {r for r in records if r not in self.linked}
@@ -105,33 +96,18 @@ class Merges:
                 self.linked[record] = others
                 self.same_as.update((record, other) for other in same_as)
                 for other in others:
-                    self._union(record, other)
+                    self._groups.union(record, other)
             for record in todo - {r for r, *_ in found}:
                 self.linked[record] = set()  # not in the store
             todo = {o for r in todo for o in self.linked[r] if o not in self.linked}
 
-    def _union(self, a: str, b: str) -> None:
-        groups = self._groups
-        ga = groups.get(a) or groups.setdefault(a, _Group(a))
-        gb = groups.get(b) or groups.setdefault(b, _Group(b))
-        if ga is gb:
-            return
-        if len(ga.members) < len(gb.members):
-            ga, gb = gb, ga
-        ga.members.extend(gb.members)
-        ga.head = min(ga.head, gb.head)
-        for member in gb.members:
-            groups[member] = ga
-
     def canonical(self, record: str) -> str:
         """The entity's canonical id: the smallest id among its records (as `canonical_ids`)."""
-        found = self._groups.get(record)
-        return record if found is None else found.head
+        return self._groups.head(record)
 
     def group(self, record: str) -> list[str]:
         self.close([record])
-        found = self._groups.get(record)
-        return [record] if found is None else list(found.members)
+        return self._groups.members(record)
 
 
 class Rings:

@@ -51,7 +51,7 @@ GRAPH_NAME = "graph.bin"
 KEPT_CHANGES = 20_000
 """Contracts changed since the graph file was written up to which they are laid over it; beyond,
 the graph is built again (and the file rewritten)."""
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -88,6 +88,8 @@ CREATE TABLE IF NOT EXISTS links (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS links_target ON links (target);
 CREATE INDEX IF NOT EXISTS links_rev ON links (rev);
+CREATE INDEX IF NOT EXISTS links_same_as ON links (source, target) WHERE type = 'SAME_AS';
+CREATE INDEX IF NOT EXISTS links_same_as_target ON links (target, source) WHERE type = 'SAME_AS';
 CREATE TABLE IF NOT EXISTS contacts (
     entity_id TEXT NOT NULL,
     kind TEXT NOT NULL,

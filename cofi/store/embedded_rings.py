@@ -99,8 +99,9 @@ class EmbeddedReader:
         rows = self._all(
             "SELECT e.id, "
             " (SELECT nullif(json_group_array(x), '[]') FROM ("
-            "   SELECT l.target AS x FROM links AS l WHERE l.source = e.id AND l.type = 'SAME_AS'"
-            "   UNION SELECT l.source FROM links AS l INDEXED BY links_target"
+            "   SELECT l.target AS x FROM links AS l INDEXED BY links_same_as"
+            "   WHERE l.source = e.id AND l.type = 'SAME_AS'"
+            "   UNION SELECT l.source FROM links AS l INDEXED BY links_same_as_target"
             "   WHERE l.target = e.id AND l.type = 'SAME_AS')), "
             " (SELECT nullif(json_group_array(o.id), '[]') FROM entities AS o"
             "   INDEXED BY entities_strong"
