@@ -203,7 +203,7 @@ def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None) -> None:
     click.echo(_load_summary(plan, report))
     keep = getattr(store, "keep_graph", None)  # the embedded store's graph file, for sweeps
     if keep is not None:
-        kept = keep()
+        kept = keep(report)
         if kept:
             click.echo(kept, err=True)
     if plan.rejects:

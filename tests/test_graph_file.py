@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -226,3 +228,53 @@ def test_the_prefilter_changes_no_finding_of_a_sweep(
         results.append([json.dumps(f.__dict__, sort_keys=True) for f in found])
     assert results[0] == results[1] and len(results[0]) > 10
     assert len(kept) == 1 and kept[0] < SCALES["small"].contracts
+
+
+def fresh_counts(store: Path) -> dict[str, dict[str, int]]:
+    db = sqlite3.connect(store / "cofi.sqlite")
+    try:
+        return {
+            "entities": dict(db.execute("SELECT kind, count(*) FROM entities GROUP BY kind")),
+            "links": dict(db.execute("SELECT type, count(*) FROM links GROUP BY type")),
+            "identifiers": dict(
+                db.execute("SELECT kind, count(DISTINCT key) FROM contacts GROUP BY kind")
+            ),
+        }
+    finally:
+        db.close()
+
+
+def kept_counts(store: Path) -> dict[str, Any]:
+    db = sqlite3.connect(store / "cofi.sqlite")
+    try:
+        rev, counts = (
+            db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+            for key in ("rev", "counts")
+        )
+    finally:
+        db.close()
+    kept: dict[str, Any] = json.loads(counts)
+    assert kept.pop("rev") == int(rev), "the counts kept are not of the store's revision"
+    kept.pop("hubs", None)  # (compared as `stats` prints them)
+    return kept
+
+
+def test_stats_reads_counts_each_load_keeps_and_they_equal_a_fresh_count(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    """A load that changes the graph counts afresh (and finds the hubs under the default
+    limit); a day's contracts add what they created to the counts of the revision before;
+    either way `stats` prints what counting now prints, under any hub limit."""
+    store = tmp_path / "store"
+    for bundle in (DEMO, write_bundle(tmp_path / "day", DAY),
+                   write_bundle(tmp_path / "more", NEW_PERSON)):  # fmt: skip
+        assert run("load", str(bundle)).exit_code == 0
+        assert kept_counts(store) == fresh_counts(store)
+        printed = [run("stats").output, run("stats", "--hub-limit", "1").output]
+        db = sqlite3.connect(store / "cofi.sqlite")
+        db.execute("DELETE FROM meta WHERE key = 'counts'")
+        db.commit()
+        db.close()
+        again = [run("stats").output, run("stats", "--hub-limit", "1").output]
+        assert again == printed and "hubs (shared by more than 1 entities)" in again[1]
+        assert kept_counts(store) == fresh_counts(store)  # and kept again

@@ -28,6 +28,7 @@ from cofi.graph import ContactRow, ContractRow, EntityRow, Graph, GraphRows, Lin
 from cofi.merge import canonical_ids
 from cofi.search import query_tokens
 from cofi.store.base import (
+    Hub,
     SearchHit,
     Stats,
     StoredFinding,
@@ -280,12 +281,17 @@ class EmbeddedStore:
                 graph_file.write(graph, self._path.parent / GRAPH_NAME, tag)
         return graph
 
-    def keep_graph(self) -> str | None:
-        """After a load: build the graph and write the graph file unless the kept one still
-        serves (`kept_graph`).  A line for the user, or None when there was nothing to do."""
+    def keep_graph(self, report: WriteReport) -> str | None:
+        """After a load (`report`): build the graph and write the graph file unless the kept
+        one still serves (`kept_graph`), and keep `stats`' counts.  A line for the user, or None
+        when there was nothing to do."""
         from cofi import graph_file
 
-        if not self._path.exists() or self.kept_graph() is not None:
+        if not self._path.exists():
+            return None
+        if self.kept_graph() is not None:
+            if report.changed:  # contracts and DECIDED links alone
+                self._count_contracts_loaded(report)
             return None
         started = time.monotonic()
         self._db.execute("BEGIN")  # one snapshot for the revision and every row read
@@ -299,6 +305,7 @@ class EmbeddedStore:
             graph_file.write(graph, path, tag)
         except OSError as exc:
             return f"graph not kept for sweeps ({exc}): a sweep will build it"
+        self.stats(Rules().hub_limit)  # counted once now, read by every `cofi stats` after
         return (
             f"graph kept for sweeps: {len(graph.node_kind):,} nodes, {graph.edge_count:,} edges "
             f"({time.monotonic() - started:.1f} s)"
@@ -489,16 +496,71 @@ class EmbeddedStore:
                 db.execute("UPDATE meta SET value = ? WHERE key = 'rev'", (str(rev),))
         return report
 
-    def stats(self, hub_limit: int) -> Stats:
+    def _counts(self) -> dict[str, Any]:
+        """Entities by kind, links by type and distinct identifier values by kind, as of this
+        revision: kept in the store (`keep_graph`), else counted (4 s at the large scale, the
+        links' GROUP BY most of it) and kept for the next time."""
         db = self._db
-        entities = dict(db.execute("SELECT kind, count(*) FROM entities GROUP BY kind ORDER BY 1"))
-        links = dict(db.execute("SELECT type, count(*) FROM links GROUP BY type ORDER BY 1"))
-        identifiers = dict(
-            db.execute(
-                "SELECT kind, count(*) FROM (SELECT DISTINCT kind, key FROM contacts) "
-                "GROUP BY kind ORDER BY 1"
-            )
+        row = db.execute("SELECT value FROM meta WHERE key = 'counts'").fetchone()
+        kept = json.loads(row[0]) if row else {}
+        rev = self.rev
+        if kept.get("rev") == rev:
+            return dict(kept)
+        counts = {
+            "rev": rev,
+            "entities": dict(db.execute("SELECT kind, count(*) FROM entities GROUP BY kind")),
+            "links": dict(db.execute("SELECT type, count(*) FROM links GROUP BY type")),
+            "identifiers": dict(
+                db.execute(
+                    "SELECT kind, count(*) FROM (SELECT DISTINCT kind, key FROM contacts) "
+                    "GROUP BY kind"
+                )
+            ),
+        }
+        self._keep_counts(counts)
+        return counts
+
+    def _keep_counts(self, counts: dict[str, Any]) -> None:
+        if not self._path.exists():
+            return
+        # (a store this user may only read keeps nothing)
+        with contextlib.suppress(sqlite3.Error), self._transaction() as db:
+            if self.rev == counts["rev"]:  # no load committed since they were counted
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('counts', ?)", (json.dumps(counts),)
+                )
+
+    def _count_contracts_loaded(self, report: WriteReport) -> None:
+        """After a load of contracts and DECIDED links alone: the kept counts of the revision
+        before, plus what it created (it created nothing else)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'counts'").fetchone()
+        kept = json.loads(row[0]) if row else {}
+        rev = self.rev
+        if kept.get("rev") != rev - 1:
+            return
+        kept["rev"] = rev
+        contract, decided = Kind.CONTRACT.value, "DECIDED"
+        kept["entities"][contract] = kept["entities"].get(contract, 0) + report.entities_created
+        kept["links"][decided] = kept["links"].get(decided, 0) + report.links_created
+        self._keep_counts(kept)
+
+    def stats(self, hub_limit: int) -> Stats:
+        counts = self._counts()
+        entities, links, identifiers = (
+            dict(sorted(counts[part].items())) for part in ("entities", "links", "identifiers")
         )
+        kept = counts.setdefault("hubs", {}).get(str(hub_limit))
+        if kept is None:
+            hubs = self._hubs(hub_limit)
+            counts["hubs"][str(hub_limit)] = [[h.kind.value, h.key, h.value, h.entities]
+                                              for h in hubs]  # fmt: skip
+            self._keep_counts(counts)
+        else:
+            hubs = [Hub(Kind(kind), key, value, n) for kind, key, value, n in kept]
+        return Stats(entities, links, identifiers, hubs)
+
+    def _hubs(self, hub_limit: int) -> list[Hub]:
+        db = self._db
         # the values held by more records than the limit, from the (kind, key) index alone
         # (min(raw) there would read the table for every row), then their holders
         values = db.execute(
@@ -519,9 +581,8 @@ class EmbeddedStore:
         holders = sorted({m for *_, members in candidates for m in members})
         merges = rings.Merges(self._reader)
         merges.close(holders)
-        hubs = count_hubs(candidates, lambda: {m: merges.canonical(m) for m in holders},
+        return count_hubs(candidates, lambda: {m: merges.canonical(m) for m in holders},
                           hub_limit)  # fmt: skip
-        return Stats(entities, links, identifiers, hubs)
 
     def canonical_ids(self) -> dict[str, str]:
         """Merged record id -> canonical entity id (records that merge with nothing are absent)."""
