@@ -273,7 +273,8 @@ def sweep(
     else:
         total = len(g.contracts)
     if signed_since is not None and not every_contract:
-        todo = {c for c, signed in dates or g.contract_dates() if signed >= signed_since}  # type: ignore[union-attr]
+        listed = dates if g is None else g.contract_dates()
+        todo = {c for c, signed in listed if signed >= signed_since}
         full_state = None
     elif every_contract:
         todo = set(g.contracts) if g is not None else {c for c, _ in dates}
