@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -225,19 +226,31 @@ def test_search_without_match_exits_1(run: Callable[..., Result]) -> None:
     assert "no match" in result.stderr
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MB tmpfs (root only; skipped where it cannot be mounted)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
-                             capture_output=True, text=True)  # fmt: skip
+@contextlib.contextmanager
+def tmpfs(directory: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `directory` (root only; skipped where it cannot be)."""
+    directory.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                              str(directory)], capture_output=True, text=True)  # fmt: skip
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
     try:
-        yield disk
+        yield directory
     finally:
-        subprocess.run(["umount", str(disk)], check=True)
+        subprocess.run(["umount", str(directory)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs."""
+    with tmpfs(tmp_path / "disk", "1m") as disk:
+        yield disk
+
+
+@pytest.fixture
+def disk_4m(tmp_path: Path) -> Iterator[Path]:
+    with tmpfs(tmp_path / "disk4", "4m") as disk:
+        yield disk
 
 
 def test_a_load_and_a_sweep_on_a_full_disk_say_so_and_leave_the_store_as_it_was(
@@ -250,6 +263,7 @@ def test_a_load_and_a_sweep_on_a_full_disk_say_so_and_leave_the_store_as_it_was(
 
     assert run("load", str(SCENARIOS)).returncode == 0
     before = snapshot(small_disk / "store")
+    kept = (small_disk / "store" / GRAPH_NAME).read_bytes()
     bulk = tmp_path / "bulk"
     write_bulk_bundle(bulk, 20_000, seed=1)  # several MB: does not fit
     failed = run("load", str(bulk))
@@ -258,6 +272,7 @@ def test_a_load_and_a_sweep_on_a_full_disk_say_so_and_leave_the_store_as_it_was(
     assert line.startswith(f"cofi: error: {small_disk / 'store'}: disk full (")
     assert line.endswith("nothing was written, the store is as it was")
     assert snapshot(small_disk / "store") == before
+    assert (small_disk / "store" / GRAPH_NAME).read_bytes() == kept  # and its graph file
     filler = small_disk / "filler"
     with contextlib.suppress(OSError), filler.open("wb") as fh:  # what is left of the disk
         while True:
@@ -271,6 +286,32 @@ def test_a_load_and_a_sweep_on_a_full_disk_say_so_and_leave_the_store_as_it_was(
     done = run("sweep", "--format", "jsonl")
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == len(expected())
+
+
+def test_a_graph_file_that_does_not_fit_leaves_the_old_one_and_says_disk_full(
+    disk_4m: Path, tmp_path: Path
+) -> None:
+    """The rows fit and commit; the graph file written after them does not: the load says so
+    in one line, the old file (of the old revision, never read for the new one) stays, and no
+    half-written file is left."""
+    store = disk_4m / "store"
+    cofi = [sys.executable, "-m", "cofi", "--store", str(store)]
+    write_bulk_bundle(tmp_path / "bulk", 4000, seed=1)
+    assert (
+        subprocess.run([*cofi, "load", str(tmp_path / "bulk")], capture_output=True).returncode == 0
+    )
+    kept = (store / GRAPH_NAME).read_bytes()
+    room = shutil.disk_usage(disk_4m).free - len(kept) // 2  # room for the rows, not the graph
+    (disk_4m / "filler").write_bytes(b"\0" * room)
+    person = write_bundle(tmp_path / "one", {"person": [{"id": "P-ONE", "name": "Бір Адам"}]})
+    done = subprocess.run([*cofi, "load", str(person)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("graph not kept for sweeps: disk full (") and "rows are in" in line
+    assert (store / GRAPH_NAME).read_bytes() == kept and not list(store.glob(".*.tmp"))
+    opened = EmbeddedStore(store, create=False)
+    assert "P-ONE" in opened.kinds_of(["P-ONE"]) and opened.kept_graph() is None
+    opened.close()
 
 
 def test_a_write_past_the_databases_size_limit_is_disk_full_and_rolled_back(

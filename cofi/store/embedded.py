@@ -304,7 +304,8 @@ class EmbeddedStore:
         try:
             graph_file.write(graph, path, tag)
         except OSError as exc:
-            return f"graph not kept for sweeps ({exc}): a sweep will build it"
+            why = f"disk full ({exc})" if exc.errno == errno.ENOSPC else str(exc)
+            return f"graph not kept for sweeps: {why}; the loaded rows are in, a sweep builds it"
         self.stats(Rules().hub_limit)  # counted once now, read by every `cofi stats` after
         return (
             f"graph kept for sweeps: {len(graph.node_kind):,} nodes, {graph.edge_count:,} edges "
