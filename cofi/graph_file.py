@@ -355,9 +355,8 @@ class Contracts(Mapping[str, ContractRow]):
         return contract_id in self.extra or contract_id in self.index
 
     def __iter__(self) -> Iterator[str]:
-        extra = self.extra
-        yield from (c for c in self.ids if c not in extra)
-        yield from (c for c in extra if c not in self.index)
+        yield from self.ids  # (a changed one among them reads from `extra`)
+        yield from (c for c in self.extra if c not in self.index)
 
     def __len__(self) -> int:
         return len(self.ids) + sum(c not in self.index for c in self.extra)

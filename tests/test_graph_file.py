@@ -156,6 +156,10 @@ DAY = {
     "contract": [
         {"id": "K-17b", "buyer_id": "ag-health", "supplier_id": "co-dala",
          "signed_on": "2025-03-20", "value": "5000000", "currency": "KZT"},
+        # a contract the kept graph holds, now with another winner
+        {"id": "K-33", "buyer_id": "ag-roads", "supplier_id": "co-dala",
+         "signed_on": "2025-09-10", "title": "Поставка дорожных знаков", "value": "3150000",
+         "currency": "KZT", "procedure": "request_for_quotations"},
     ],
     "link": [
         {"source": "p-aigerim", "target": "K-17b", "type": "DECIDED", "role": "chair"},
@@ -178,6 +182,11 @@ def test_a_days_contracts_are_laid_over_the_kept_graph_without_building_it(
     assert day_load.exit_code == 0 and "graph kept" not in day_load.output and built == []
     shutil.copytree(store, tmp_path / "afresh")
     (tmp_path / "afresh" / GRAPH_NAME).unlink()
+    kept, built_now = whole(store), fresh(store)
+    assert dict(kept.contracts) == dict(built_now.contracts) and len(kept.contracts) == 6
+    assert dict(kept.decided) == dict(built_now.decided)
+    assert built == [1]  # (`fresh` built one; `whole` laid the day over the kept one)
+    built.clear()
     day = run("sweep", "--format", "jsonl")
     assert day.exit_code == 0 and built == []
     reported = {json.loads(line)["contract_id"] for line in findings(day.output)}
