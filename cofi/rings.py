@@ -158,14 +158,15 @@ class Rings:
             self.seen |= level
             self.wanted |= level
             if level and d < max_hops:
-                by_link, by_value = self.ring(sorted(level))
+                # (a value held at the last level leads two hops on, past max_hops: not read)
+                by_link, by_value = self.ring(sorted(level), values=d + 2 <= max_hops)
                 buckets[d + 1] |= by_link - depth.keys()
                 buckets[d + 2] |= by_value - depth.keys()
         return depth
 
-    def ring(self, ids: list[str]) -> tuple[set[str], set[str]]:
-        """Read the links and identifier values of `ids`: the records one link out, and those
-        one shared value out."""
+    def ring(self, ids: list[str], values: bool = True) -> tuple[set[str], set[str]]:
+        """Read the links and (with `values`) the identifier values of `ids`: the records one
+        link out, and those one shared value out."""
         reader, merges = self.reader, self.merges
         by_link: set[str] = set()
         by_value: set[str] = set()
@@ -179,7 +180,7 @@ class Rings:
                 if end_kind != Kind.AGENCY.value:
                     by_link.update(merges.group(end_id))
         held: dict[Kind, set[str]] = defaultdict(set)
-        for entity_id, kind, key, raw, _ in reader.contacts_of(ids):
+        for entity_id, kind, key, raw, _ in reader.contacts_of(ids) if values else ():
             self.contacts[(entity_id, kind, key)] = ContactRow(entity_id, kind, key, raw or "")
             held[Kind(kind)].add(key)
         for kind, keys in held.items():
@@ -256,7 +257,8 @@ def reach_rows(reader: Reader, record: str, rules: Rules, at: str | None) -> Gra
     that the records reached won: what `links` shows."""
     window = (cutoff(at, rules.lookback_days), at) if at else None
     rings = Rings(reader, rules.hub_limit, window)
-    rings.walk([record], rules.max_hops)
+    # out to max_hops in the engine's hops (a shared value costs two), not in rings
+    rings.distances([record], rules.max_hops)
     won = [ContractRow(*r) for r in reader.contracts_won_by(sorted(rings.seen))]
     return rings.rows([*won, *contracts(reader, [record])], [])
 
