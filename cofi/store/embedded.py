@@ -54,6 +54,12 @@ KEPT_CHANGES = 20_000
 the graph is built again (and the file rewritten)."""
 SCHEMA_VERSION = "4"
 
+_CONTRACT_ROW = (
+    "id, buyer_id, supplier_id, signed_on, value, "
+    "coalesce(json_extract(props, '$.currency'), ''), coalesce(json_extract(props, '$.title'), '')"
+)
+"""The columns of a `ContractRow`, from the entities table."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entities (
@@ -261,25 +267,36 @@ class EmbeddedStore:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'rev'").fetchone()
         return int(row[0])
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """One read snapshot for everything read inside (joins one already open)."""
+        if self._db.in_transaction:
+            yield self._db
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield self._db
+        finally:
+            self._db.execute("COMMIT")
+
     def whole_graph(self) -> Graph:
         """The whole graph: the kept one (`kept_graph`) when there is one, else built from the
         rows and written to the graph file for the next sweep (`cofi.graph_file`)."""
         from cofi import graph_file
 
-        db = self._db
-        db.execute("BEGIN")  # one snapshot for the revision and every row read
-        try:
-            graph = self.kept_graph()
-            if graph is not None:
-                return graph
-            graph = Graph.build(self.graph_rows())
-            tag = self._graph_tag()
-        finally:
-            db.execute("COMMIT")
+        graph = self.kept_graph()
+        if graph is not None:
+            return graph
+        graph, tag = self._built_graph()
         if self._path.exists():
             with contextlib.suppress(OSError, ValueError):  # a full disk: the next one builds
                 graph_file.write(graph, self._path.parent / GRAPH_NAME, tag)
         return graph
+
+    def _built_graph(self) -> tuple[Graph, str]:
+        """The graph built from the rows, and the tag of the revision they were read at."""
+        with self._snapshot():
+            return Graph.build(self.graph_rows()), self._graph_tag()
 
     def keep_graph(self, report: WriteReport) -> str | None:
         """After a load (`report`): build the graph and write the graph file unless the kept
@@ -289,20 +306,16 @@ class EmbeddedStore:
 
         if not self._path.exists():
             return None
-        if self.kept_graph() is not None:
+        with self._snapshot():
+            serves = self._kept_changes() is not None  # (the file itself is read by a sweep)
+        if serves:
             if report.changed:  # contracts and DECIDED links alone
                 self._count_contracts_loaded(report)
             return None
         started = time.monotonic()
-        self._db.execute("BEGIN")  # one snapshot for the revision and every row read
+        graph, tag = self._built_graph()
         try:
-            graph = Graph.build(self.graph_rows())
-            tag = self._graph_tag()
-        finally:
-            self._db.execute("COMMIT")
-        path = self._path.parent / GRAPH_NAME
-        try:
-            graph_file.write(graph, path, tag)
+            graph_file.write(graph, self._path.parent / GRAPH_NAME, tag)
         except OSError as exc:
             why = f"disk full ({exc})" if exc.errno == errno.ENOSPC else str(exc)
             return f"graph not kept for sweeps: {why}; the loaded rows are in, a sweep builds it"
@@ -312,32 +325,38 @@ class EmbeddedStore:
             f"({time.monotonic() - started:.1f} s)"
         )
 
-    def _graph_tag(self, rev: int | None = None) -> str:
+    def _graph_tag(self) -> str:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
-        return f"{row[0] if row else ''}:{self.rev if rev is None else rev}"
+        return f"{row[0] if row else ''}:{self.rev}"
 
     def kept_graph(self) -> Graph | None:
         """The whole graph from the graph file, opened in a fraction of a second: when it was
         written at this revision, or at an earlier one and only contracts and DECIDED links
         changed since (at most `KEPT_CHANGES` of them: they are laid over it); else None."""
-        if not self._path.exists():
-            return None
-        if self._db.in_transaction:
-            return self._kept_graph()
-        self._db.execute("BEGIN")  # one snapshot for the revision and the changes read
-        try:
-            return self._kept_graph()
-        finally:
-            self._db.execute("COMMIT")
-
-    def _kept_graph(self) -> Graph | None:
         from cofi import graph_file
 
-        db, path = self._db, self._path.parent / GRAPH_NAME
+        if not self._path.exists():
+            return None
+        with self._snapshot():
+            changes = self._kept_changes()
+        if changes is None:
+            return None
+        tag, contracts, decided = changes
+        graph = graph_file.read(self._path.parent / GRAPH_NAME, tag)
+        if graph is not None and (contracts or decided):
+            graph_file.with_changes(graph, contracts, decided)
+        return graph
+
+    def _kept_changes(self) -> tuple[str, list[ContractRow], dict[str, str]] | None:
+        """The graph file's tag, and the contracts and DECIDED links changed since it was
+        written, when they are all that changed (and not too many); else None."""
+        from cofi import graph_file
+
+        db = self._db
         tag = self._graph_tag()
-        kept = graph_file.tag_of(path)
+        kept = graph_file.tag_of(self._path.parent / GRAPH_NAME)
         if kept == tag:
-            return graph_file.read(path, tag)
+            return tag, [], {}
         store_id = tag.split(":")[0]
         if kept is None or kept.split(":")[0] != store_id:
             return None
@@ -356,10 +375,8 @@ class EmbeddedStore:
         contracts = [
             ContractRow(*r)
             for r in db.execute(
-                "SELECT id, buyer_id, supplier_id, signed_on, value, "
-                "coalesce(json_extract(props, '$.currency'), ''), "
-                "coalesce(json_extract(props, '$.title'), '') "
-                "FROM entities INDEXED BY entities_rev WHERE rev > ? AND kind = 'contract'",
+                f"SELECT {_CONTRACT_ROW} FROM entities INDEXED BY entities_rev "
+                "WHERE rev > ? AND kind = 'contract'",
                 (since,),
             )
         ]
@@ -381,10 +398,7 @@ class EmbeddedStore:
                 (json.dumps(sorted(touched)),),
             )
         )
-        graph = graph_file.read(path, kept)
-        if graph is not None:
-            graph_file.with_changes(graph, contracts, decided)
-        return graph
+        return kept, contracts, decided
 
     def kinds_of(self, ids: Iterable[str]) -> dict[str, Kind]:
         out: dict[str, Kind] = {}
@@ -502,11 +516,10 @@ class EmbeddedStore:
         revision: kept in the store (`keep_graph`), else counted (4 s at the large scale, the
         links' GROUP BY most of it) and kept for the next time."""
         db = self._db
-        row = db.execute("SELECT value FROM meta WHERE key = 'counts'").fetchone()
-        kept = json.loads(row[0]) if row else {}
+        kept = self._kept_counts()
         rev = self.rev
         if kept.get("rev") == rev:
-            return dict(kept)
+            return kept
         counts = {
             "rev": rev,
             "entities": dict(db.execute("SELECT kind, count(*) FROM entities GROUP BY kind")),
@@ -521,6 +534,10 @@ class EmbeddedStore:
         self._keep_counts(counts)
         return counts
 
+    def _kept_counts(self) -> dict[str, Any]:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'counts'").fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
     def _keep_counts(self, counts: dict[str, Any]) -> None:
         if not self._path.exists():
             return
@@ -534,8 +551,7 @@ class EmbeddedStore:
     def _count_contracts_loaded(self, report: WriteReport) -> None:
         """After a load of contracts and DECIDED links alone: the kept counts of the revision
         before, plus what it created (it created nothing else)."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'counts'").fetchone()
-        kept = json.loads(row[0]) if row else {}
+        kept = self._kept_counts()
         rev = self.rev
         if kept.get("rev") != rev - 1:
             return
@@ -664,12 +680,7 @@ class EmbeddedStore:
             same_as=rows("SELECT source, target FROM links WHERE type = 'SAME_AS'"),
             contracts=(
                 ContractRow(*r)
-                for r in rows(
-                    "SELECT id, buyer_id, supplier_id, signed_on, value, "
-                    "coalesce(json_extract(props, '$.currency'), ''), "
-                    "coalesce(json_extract(props, '$.title'), '') "
-                    "FROM entities WHERE kind = 'contract'"
-                )
+                for r in rows(f"SELECT {_CONTRACT_ROW} FROM entities WHERE kind = 'contract'")
             ),
             links=cast(
                 "Iterable[LinkRow]",
