@@ -16,18 +16,19 @@ def query_tokens(query: str) -> list[str]:
     return search_key(query).split()
 
 
-def rank(query: str, names: list[str]) -> int | None:
-    """How well `query` matches the best of `names` (a name and its aliases); None for no match."""
+def rank(query: str, names: list[str], keys: list[str] | None = None) -> int | None:
+    """How well `query` matches the best of `names` (a name and its aliases); None for no match.
+    `keys`, when given, are the names' search keys as stored (saves computing them again)."""
     plain = normalize_text(query)
     key = search_key(query)
     tokens = key.split()
     if not tokens:
         return None
     best: int | None = None
-    for name in names:
+    for i, name in enumerate(names):
         if normalize_text(name) == plain:
             return EXACT
-        name_key = search_key(name)
+        name_key = search_key(name) if keys is None else keys[i]
         if name_key == key:
             score = SAME_KEY
         elif set(tokens) <= set(name_key.split()):

@@ -194,14 +194,16 @@ def count_hubs(
 
 
 def rank_hits(
-    name: str, candidates: Iterable[tuple[str, str, str, str]], limit: int
+    name: str, candidates: Iterable[tuple[str, str, str, str, str]], limit: int
 ) -> list[SearchHit]:
-    """The best `limit` of `candidates` ((id, kind, name, props JSON) whose search key holds
-    every token of `name`), ranked as `cofi.search.rank` says."""
+    """The best `limit` of `candidates` ((id, kind, name, props JSON, search key) whose search
+    key holds every token of `name`), ranked as `cofi.search.rank` says.  The stored search key
+    is the name's key and each alias's, joined by " | " (`cofi.loader`)."""
     hits = []
-    for id_, kind, ent_name, props in candidates:
-        aliases = json.loads(props).get("aliases", [])
-        r = rank(name, [ent_name, *aliases])
+    for id_, kind, ent_name, props, key in candidates:
+        aliases = json.loads(props).get("aliases", []) if '"aliases"' in props else []
+        names, keys = [ent_name, *aliases], key.split(" | ")
+        r = rank(name, names, keys if len(keys) == len(names) else None)
         if r is not None:
             hits.append(SearchHit(id_, Kind(kind), ent_name, r))
     hits.sort(key=lambda h: (h.rank, h.name, h.id))

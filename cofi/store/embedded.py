@@ -52,7 +52,7 @@ GRAPH_NAME = "graph.bin"
 KEPT_CHANGES = 20_000
 """Contracts changed since the graph file was written up to which they are laid over it; beyond,
 the graph is built again (and the file rewritten)."""
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 _CONTRACT_ROW = (
     "id, buyer_id, supplier_id, signed_on, value, "
@@ -111,6 +111,21 @@ CREATE TRIGGER IF NOT EXISTS entities_strong_touched AFTER UPDATE OF strong_id O
 WHEN old.strong_id <> '' AND old.strong_id IS NOT new.strong_id
 BEGIN
     INSERT INTO touched VALUES ('strong', old.kind || ':' || old.strong_id, new.rev);
+END;
+CREATE TABLE IF NOT EXISTS name_rows (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE IF NOT EXISTS names
+    USING fts5(key, content='', tokenize='trigram case_sensitive 1');
+CREATE TRIGGER IF NOT EXISTS entities_named AFTER INSERT ON entities
+BEGIN
+    INSERT INTO name_rows (id) VALUES (new.id);
+    INSERT INTO names (rowid, key) VALUES (last_insert_rowid(), new.search_key);
+END;
+CREATE TRIGGER IF NOT EXISTS entities_renamed AFTER UPDATE OF search_key ON entities
+WHEN old.search_key IS NOT new.search_key
+BEGIN
+    INSERT INTO names (names, rowid, key)
+    SELECT 'delete', n, old.search_key FROM name_rows WHERE id = old.id;
+    INSERT INTO names (rowid, key) SELECT n, new.search_key FROM name_rows WHERE id = new.id;
 END;
 CREATE TABLE IF NOT EXISTS findings (
     finding_id TEXT PRIMARY KEY,
@@ -175,6 +190,14 @@ INSERT INTO touched SELECT kind, key, ? FROM contacts
 WHERE entity_id IN (SELECT id FROM entities WHERE rev = ?)
 """
 
+_INDEX_NAMES = """
+INSERT INTO name_rows (id) SELECT id FROM entities WHERE id NOT IN (SELECT id FROM name_rows);
+INSERT INTO names (rowid, key)
+SELECT r.n, e.search_key FROM name_rows AS r JOIN entities AS e ON e.id = r.id
+WHERE r.n > coalesce((SELECT max(id) FROM names_docsize), 0);
+"""
+"""A store an older cofi made gets its names indexed (the triggers index every later change)."""
+
 _CHUNK = 5000
 
 
@@ -217,7 +240,7 @@ class EmbeddedStore:
                     f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
                     "INSERT OR IGNORE INTO meta VALUES ('rev', '0');"
                     "INSERT OR IGNORE INTO meta VALUES ('store_id', lower(hex(randomblob(16))));"
-                    "COMMIT;"
+                    f"{_INDEX_NAMES} COMMIT;"
                 )
         except sqlite3.DatabaseError as exc:
             if _no_space(exc, self._path.parent):
@@ -614,14 +637,23 @@ class EmbeddedStore:
         return canonical_ids(same_as.fetchall(), groups)
 
     def search(self, name: str, limit: int) -> list[SearchHit]:
+        """Candidates from the trigram index of search keys (`names`), each checked against its
+        key; a query whose every token is shorter than three letters scans the keys instead."""
         tokens = query_tokens(name)
         if not tokens:
             return []
-        where = " AND ".join("instr(search_key, ?) > 0" for _ in tokens)
-        rows = self._db.execute(
-            f"SELECT id, kind, name, props FROM entities WHERE {where}",
-            tokens,
-        )
+        columns = "SELECT e.id, e.kind, e.name, e.props, e.search_key"
+        where = " AND ".join("instr(e.search_key, ?) > 0" for _ in tokens)
+        indexed = [t for t in tokens if len(t) >= 3]
+        if indexed:
+            match = " AND ".join('"' + t.replace('"', '""') + '"' for t in indexed)
+            rows = self._db.execute(
+                f"{columns} FROM names JOIN name_rows AS r ON r.n = names.rowid "
+                f"JOIN entities AS e ON e.id = r.id WHERE names MATCH ? AND {where}",
+                [match, *tokens],
+            )
+        else:
+            rows = self._db.execute(f"{columns} FROM entities AS e WHERE {where}", tokens)
         return rank_hits(name, rows, limit)
 
     # -- detection ------------------------------------------------------------------------
