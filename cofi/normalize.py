@@ -12,8 +12,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from anyascii import anyascii
-
 from cofi.vocab import Kind
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
@@ -80,15 +78,24 @@ def _first(match: re.Match[str]) -> str:
     return match.group(1)
 
 
-# anyascii's own mapping for the blocks names are written in (Latin-1 and Latin Extended-A/B,
-# Cyrillic with Kazakh letters), taken once so that most names transliterate in one `translate`
-# call; characters outside these blocks still go through anyascii itself.
-_TRANSLIT = {c: anyascii(chr(c)).lower() for c in range(0x80, 0x500)}
+@lru_cache(maxsize=1)
+def _translit() -> dict[int, str]:
+    """anyascii's own mapping for the blocks names are written in (Latin-1 and Latin Extended-A/B,
+    Cyrillic with Kazakh letters), taken once so that most names transliterate in one `translate`
+    call; characters outside these blocks still go through anyascii itself.  Taken on first use:
+    loading anyascii's tables costs a command that reads no name 10-25 ms of its start."""
+    from anyascii import anyascii
+
+    return {c: anyascii(chr(c)).lower() for c in range(0x80, 0x500)}
 
 
 def _to_ascii(text: str) -> str:
-    text = text.translate(_TRANSLIT)
-    return text if text.isascii() else anyascii(text).lower()
+    text = text.translate(_translit())
+    if text.isascii():
+        return text
+    from anyascii import anyascii
+
+    return anyascii(text).lower()
 
 
 def search_key(name: str) -> str:

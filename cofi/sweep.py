@@ -13,11 +13,9 @@ the embedded store, batches settled by a last transaction on Neo4j (`StoredFindi
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from cofi import prefilter
@@ -155,6 +153,8 @@ def _in_batches(
     (memory bounded by a few batches, not by the store).  With `reads_ahead`, the next batches
     are read on other threads while this one is searched: the server reads while the client
     searches (a store in this process, SQLite, reads in turn)."""
+    from concurrent.futures import ThreadPoolExecutor  # (here: `check` and `links` never need it)
+
     batches = [order[i : i + BATCH_CONTRACTS] for i in range(0, len(order), BATCH_CONTRACTS)]
     with ThreadPoolExecutor(max_workers=max(1, reads_ahead)) as pool:
         ahead = deque(pool.submit(read, b, rules) for b in batches[:reads_ahead])
@@ -198,6 +198,8 @@ def check_many(
     With more than one worker (and fork available), the contracts are split among forked
     processes that share the graph copy-on-write; results come back in order.
     """
+    import multiprocessing  # (here: `check` and `links` never need it)
+
     global _search
     parallel = (
         workers > 1
