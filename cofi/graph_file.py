@@ -1,5 +1,7 @@
 """The whole graph kept on disk beside the embedded store: a sweep opens it in a fraction of a
-second instead of rebuilding it from millions of rows (42-55 s at the large synthetic scale).
+second instead of rebuilding it from millions of rows (about a minute at the large synthetic
+scale).  The store writes it straight from its rows (`cofi.graph_build`); `write` writes a
+`Graph` built in memory, the same file.
 
 The file holds a `Graph`'s columns: integer and float columns as raw `array` bytes, text columns as
 UTF-8 with the end offset of each value, text repeated on millions of edges (a role, a date) as
@@ -19,6 +21,7 @@ old file or the new one, never half of one.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import math
 import mmap
@@ -33,35 +36,45 @@ from typing import Any, BinaryIO
 from cofi.graph import ContractRow, Graph, Head
 from cofi.vocab import Kind
 
-MAGIC = b"COFI-GRAPH-4\n"
+MAGIC = b"COFI-GRAPH-5\n"
 """The first bytes of a graph file; a new layout gets a new number (an old file is rebuilt)."""
 _KINDS = tuple(Kind)
 _KIND_CODE = {k: i for i, k in enumerate(_KINDS)}
 _ALIGN = 8
+_START = 24
+"""Where the columns begin: after the magic and the footer's offset, aligned.  The footer (JSON:
+the tag and each column's name, type, count, offset, size and CRC-32) is written last, so that
+columns go to the file as they are made, never all held at once."""
 
 
-class _Writer:
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
+class Writer:
+    """Columns written one after another to an open file; `finish` writes the footer."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
         self.toc: list[dict[str, Any]] = []
         self.offset = 0
+        f.write(MAGIC + bytes(_START - len(MAGIC)))
 
-    def raw(self, name: str, data: bytes, kind: str, count: int) -> None:
-        crc = zlib.crc32(data)
+    def raw(self, name: str, data: Any, kind: str, count: int) -> None:
+        """`data`: anything with the buffer protocol (bytes, an `array`, a numpy array)."""
+        view = memoryview(data).cast("B")
+        crc = zlib.crc32(view)
         self.toc.append(
-            dict(name=name, kind=kind, count=count, offset=self.offset, size=len(data), crc=crc)
+            dict(name=name, kind=kind, count=count, offset=self.offset, size=len(view), crc=crc)
         )
-        pad = -len(data) % _ALIGN  # every column starts aligned for its typed view
-        self.parts.append(data + bytes(pad))
-        self.offset += len(data) + pad
+        pad = -len(view) % _ALIGN  # every column starts aligned for its typed view
+        self.f.write(view)
+        self.f.write(bytes(pad))
+        self.offset += len(view) + pad
 
     def ints(self, name: str, values: Sequence[int], code: str = "i") -> None:
         data = values if isinstance(values, array) else array(code, values)
-        self.raw(name, data.tobytes(), f"array:{data.typecode}", len(data))
+        self.raw(name, data, f"array:{data.typecode}", len(data))
 
     def floats(self, name: str, values: Sequence[float]) -> None:
         data = values if isinstance(values, array) else array("d", values)
-        self.raw(name, data.tobytes(), "array:d", len(data))
+        self.raw(name, data, "array:d", len(data))
 
     def kinds(self, name: str, values: Sequence[Kind]) -> None:
         self.raw(name, bytes(_KIND_CODE[k] for k in values), "bytes", len(values))
@@ -83,66 +96,80 @@ class _Writer:
         self.texts(f"{name}.table", list(table))
         self.ints(f"{name}.codes", codes)
 
+    def finish(self, tag: str) -> None:
+        footer = _START + self.offset
+        self.f.write(json.dumps({"tag": tag, "columns": self.toc}).encode())
+        self.f.seek(len(MAGIC))
+        self.f.write(struct.pack("<Q", footer))
 
-def write(graph: Graph, path: Path, tag: str) -> None:
-    """Write `graph` (built from rows, ids in order) to `path` under `tag`."""
-    g = graph
-    w = _Writer()
-    w.texts("rec_id", g.rec_id)
-    w.ints("rec_id.hash", hash_table(g.rec_id))
-    w.texts("rec_name", g.rec_name)
-    w.kinds("rec_kind", g.rec_kind)
-    w.ints("rec_node", g.rec_node)
-    w.texts("canonical.keys", list(g.canonical))
-    w.texts("canonical.values", list(g.canonical.values()))
-    w.ints("node_rec", g.node_rec)
-    w.kinds("node_kind", g.node_kind)
-    idents = sorted(g.ident_value)
-    w.ints("ident.node", idents)
-    w.texts("ident.key", [g.ident_value[n][0] for n in idents])
-    w.texts("ident.raw", [g.ident_value[n][1] for n in idents])
-    w.ints("ident.size", [g.ident_size[n] for n in idents])
-    for name in ("e_a", "e_b", "e_ra", "e_rb", "offsets", "halves", "far"):
-        w.ints(name, getattr(g, name))
-    w.raw("e_type", bytes(g.e_type), "bytes", len(g.e_type))
-    w.floats("e_share", g.e_share)
-    for name in ("e_role", "e_since", "e_until"):
-        w.coded(name, getattr(g, name))
-    contracts = list(g.contracts.values())
-    ids = [c.id for c in contracts]
-    w.texts("contract.id", ids)
-    w.ints("contract.hash", hash_table(ids))
-    w.texts("contract.buyer_id", [c.buyer_id for c in contracts])
-    w.texts("contract.supplier_id", [c.supplier_id for c in contracts])
-    w.texts("contract.signed_on", [c.signed_on for c in contracts])
-    w.floats("contract.value", [math.nan if c.value is None else c.value for c in contracts])
-    w.texts("contract.currency", [c.currency for c in contracts])
-    w.texts("contract.title", [c.title for c in contracts])
-    w.texts("contract.decided", [g.decided.get(c.id, "") for c in contracts])
-    w.ints("contract.winner", g.contract_winners())
-    slot_contract, slot_node = g.decider_slots()
-    w.ints("slot.contract", slot_contract)
-    w.ints("slot.node", slot_node)
-    heads = [(agency, h) for agency, hs in g.heads.items() for h in hs]
-    w.texts("head.agency", [agency for agency, _ in heads])
-    w.texts("head.record", [h.record for _, h in heads])
-    w.texts("head.since", [h.since for _, h in heads])
-    w.texts("head.until", [h.until for _, h in heads])
-    header = json.dumps({"tag": tag, "columns": w.toc}).encode()
-    start = len(MAGIC) + 8 + len(header)
-    header += b" " * (-start % _ALIGN)
+
+@contextlib.contextmanager
+def writing(path: Path, tag: str) -> Iterator[Writer]:
+    """A `Writer` to a temporary file that is renamed over `path` once every column is written
+    and synced (and removed if anything fails)."""
     _remove_orphans(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
-            f.write(MAGIC + struct.pack("<Q", len(header)) + header)
-            for part in w.parts:
-                f.write(part)
+            w = Writer(f)
+            yield w
+            w.finish(tag)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write(graph: Graph, path: Path, tag: str) -> None:
+    """Write `graph` (built from rows, ids in order) to `path` under `tag`.  (The embedded store
+    writes its file straight from its rows instead: `cofi.graph_build`.)"""
+    g = graph
+    with writing(path, tag) as w:
+        w.texts("rec_id", g.rec_id)
+        w.ints("rec_id.hash", hash_table(g.rec_id))
+        w.texts("rec_name", g.rec_name)
+        w.kinds("rec_kind", g.rec_kind)
+        w.ints("rec_node", g.rec_node)
+        w.texts("canonical.keys", list(g.canonical))
+        w.texts("canonical.values", list(g.canonical.values()))
+        w.ints("node_rec", g.node_rec)
+        w.kinds("node_kind", g.node_kind)
+        idents = sorted(g.ident_value)
+        w.ints("ident.node", idents)
+        w.texts("ident.key", [g.ident_value[n][0] for n in idents])
+        w.texts("ident.raw", [g.ident_value[n][1] for n in idents])
+        w.ints("ident.size", [g.ident_size[n] for n in idents])
+        for name in ("e_a", "e_b", "e_ra", "e_rb", "offsets", "halves", "far"):
+            w.ints(name, getattr(g, name))
+        w.raw("e_type", bytes(g.e_type), "bytes", len(g.e_type))
+        w.floats("e_share", g.e_share)
+        for name in ("e_role", "e_since", "e_until"):
+            w.coded(name, getattr(g, name))
+        contracts = list(g.contracts.values())
+        ids = [c.id for c in contracts]
+        w.texts("contract.id", ids)
+        w.ints("contract.hash", hash_table(ids))
+        w.texts("contract.buyer_id", [c.buyer_id for c in contracts])
+        w.texts("contract.supplier_id", [c.supplier_id for c in contracts])
+        w.texts("contract.signed_on", [c.signed_on for c in contracts])
+        w.floats("contract.value", [math.nan if c.value is None else c.value for c in contracts])
+        w.texts("contract.currency", [c.currency for c in contracts])
+        w.texts("contract.title", [c.title for c in contracts])
+        w.texts("contract.decided", [g.decided.get(c.id, "") for c in contracts])
+        w.ints("contract.winner", g.contract_winners())
+        slot_contract, slot_node = g.decider_slots()
+        w.ints("slot.contract", slot_contract)
+        w.ints("slot.node", slot_node)
+        write_heads(w, [(agency, h) for agency, hs in g.heads.items() for h in hs])
+
+
+def write_heads(w: Writer, heads: list[tuple[str, Head]]) -> None:
+    """The agency heads' columns: (canonical agency id, head link) in the graph's order."""
+    w.texts("head.agency", [agency for agency, _ in heads])
+    w.texts("head.record", [h.record for _, h in heads])
+    w.texts("head.since", [h.since for _, h in heads])
+    w.texts("head.until", [h.until for _, h in heads])
 
 
 def _remove_orphans(path: Path) -> None:
@@ -165,7 +192,8 @@ def _header(f: BinaryIO) -> dict[str, Any] | None:
     size = f.read(8)
     if len(size) != 8:
         return None
-    header: dict[str, Any] = json.loads(f.read(struct.unpack("<Q", size)[0]))
+    f.seek(struct.unpack("<Q", size)[0])
+    header: dict[str, Any] = json.loads(f.read())
     return header
 
 
@@ -187,7 +215,7 @@ def read(path: Path, tag: str) -> Graph | None:
             header = _header(f)
             if header is None or header.get("tag") != tag:
                 return None
-            start = f.tell()
+            start = _START
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):
         return None
@@ -235,17 +263,14 @@ def _hash(key: str) -> int:
     return zlib.crc32(key.encode())  # stable across processes, unlike hash()
 
 
-def hash_table(keys: Sequence[str]) -> array[int]:
+def hash_table(keys: Sequence[str]) -> Any:
     """An open-addressing table of `keys`: slot -> position + 1 (0: empty), at least half empty,
-    probed linearly from `_hash(key)`."""
-    mask = (1 << max(4, (2 * len(keys)).bit_length())) - 1
-    table = array("i", bytes(4 * (mask + 1)))
-    for i, key in enumerate(keys):
-        slot = _hash(key) & mask
-        while table[slot]:
-            slot = (slot + 1) & mask
-        table[slot] = i + 1
-    return table
+    each key reachable by linear probing from `_hash(key)` (`cofi.graph_build.hash_table`)."""
+    import numpy as np
+
+    from cofi.graph_build import hash_table as of_hashes
+
+    return of_hashes(np.fromiter(map(_hash, keys), np.int64, len(keys)))
 
 
 class _Index(Mapping[str, int]):

@@ -15,6 +15,7 @@ from click.testing import Result
 from cofi import graph_file, prefilter
 from cofi.detect import Rules
 from cofi.graph import Graph
+from cofi.loader import plan_load
 from cofi.store.embedded import GRAPH_NAME, EmbeddedStore
 from cofi.sweep import sweep
 from cofi.synth import SCALES, generate
@@ -25,15 +26,23 @@ NEW_PERSON = {"person": [{"id": "P-NEW", "name": "Новый Человек"}]}
 
 
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the graphs built from rows from here on."""
+    """Count the graphs built from rows from here on: in memory, or into the graph file."""
+    from cofi import graph_build
+
     calls: list[int] = []
     build = Graph.build.__func__  # type: ignore[attr-defined]
+    write = graph_build.write_graph_file
 
     def counted(cls: type[Graph], rows: object) -> Graph:
         calls.append(1)
         return build(cls, rows)  # type: ignore[no-any-return]
 
+    def written(*args: Any) -> tuple[int, int]:
+        calls.append(1)
+        return write(*args)
+
     monkeypatch.setattr(Graph, "build", classmethod(counted))
+    monkeypatch.setattr(graph_build, "write_graph_file", written)
     return calls
 
 
@@ -287,3 +296,54 @@ def test_stats_reads_counts_each_load_keeps_and_they_equal_a_fresh_count(
         again = [run("stats").output, run("stats", "--hub-limit", "1").output]
         assert again == printed and "hubs (shared by more than 1 entities)" in again[1]
         assert kept_counts(store) == fresh_counts(store)  # and kept again
+
+
+@pytest.mark.parametrize("run_of", [2, 1000])
+def test_the_file_written_from_rows_is_the_graph_built_from_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_of: int
+) -> None:
+    """Read range by range (here 2 records a range, and all in one) and through the separator
+    the ranges are sent with, inside a name, a title, a role and an address: the same graph as
+    `Graph.build` makes from the same rows."""
+    from cofi import graph_build
+
+    monkeypatch.setattr(graph_build, "_RANGE", run_of)
+    bundle = tmp_path / "bundle"
+    shutil.copytree(DEMO, bundle)
+    odd = write_bundle(tmp_path / "odd", {
+        "person": [{"id": "p-odd", "name": "Odd\x1fName", "address": "ул.\x1f Абая, 1"}],
+        "contract": [{"id": "K-odd", "buyer_id": "ag-health", "supplier_id": "co-dala",
+                      "signed_on": "2025-03-20", "title": "a\x1fb", "value": "1"}],
+        "link": [{"source": "p-odd", "target": "co-dala", "type": "DIRECTS",
+                  "role": "dir\x1fector", "since": "2020-01-01"},
+                 {"source": "p-odd", "target": "K-odd", "type": "DECIDED", "role": "chair"}],
+    })  # fmt: skip
+    store = EmbeddedStore(tmp_path / "store", create=True)
+    for b in (bundle, odd):
+        with plan_load([b], store.kinds_of) as plan:
+            store.write(plan)
+    with store._snapshot() as db:
+        nodes, edges = graph_build.write_graph_file(db, tmp_path / "g.bin", "t")
+        built = Graph.build(store.graph_rows())
+    back = graph_file.read(tmp_path / "g.bin", "t")
+    assert back is not None and same_graph(back, built)
+    assert (nodes, edges) == (len(built.node_kind), built.edge_count)
+    assert "Odd\x1fName" in list(back.rec_name) and back.contracts["K-odd"].title == "a\x1fb"
+    store.close()
+
+
+@pytest.mark.parametrize("homes", [[15, 15, 15, 0, 1], [14, 15, 15, 15, 15, 0], [3, 3, 3, 4, 0]])
+def test_the_hash_table_finds_every_key_from_its_home_slot(homes: list[int]) -> None:
+    """Keys crowded at the end of the table go round to its first free slots, and every key
+    is reached by probing forward from its home without crossing an empty slot."""
+    import numpy as np
+
+    from cofi.graph_build import hash_table
+
+    table = hash_table(np.array(homes, np.int64))
+    assert len(table) == 16 and sorted(table[table > 0]) == list(range(1, len(homes) + 1))
+    for position, home in enumerate(homes):
+        slot = home
+        while table[slot] != position + 1:
+            assert table[slot], f"key {position} not reached from slot {home}"
+            slot = (slot + 1) % 16

@@ -19,6 +19,7 @@ from cofi import graph_file, prefilter
 from cofi.detect import Rules, Search
 from cofi.findings import check_contract, path_json, winners_near
 from cofi.graph import Graph
+from cofi.graph_build import write_graph_file
 from cofi.loader import plan_load
 from cofi.reference import reference
 from cofi.store.base import Store
@@ -115,6 +116,11 @@ def cofi_findings(
             if not neo4j:  # a sweep may read the graph from its file instead: the same graph
                 graph_file.write(graph, Path(tmp) / "graph.bin", "tag")
                 kept = graph_file.read(Path(tmp) / "graph.bin", "tag")
+                assert kept is not None and same_graph(kept, graph)
+                assert isinstance(store, EmbeddedStore)  # and as the store writes it, from rows
+                with store._snapshot() as db:
+                    write_graph_file(db, Path(tmp) / "rows.bin", "tag")
+                kept = graph_file.read(Path(tmp) / "rows.bin", "tag")
                 assert kept is not None and same_graph(kept, graph)
             # `check` reads only a part of the graph (Neo4j: the paths its server-side search
             # finds; embedded: the rings around the contract's ends): the same findings

@@ -310,11 +310,21 @@ class EmbeddedStore:
         graph = self.kept_graph()
         if graph is not None:
             return graph
-        graph, tag = self._built_graph()
         if self._path.exists():
-            with contextlib.suppress(OSError, ValueError):  # a full disk: the next one builds
-                graph_file.write(graph, self._path.parent / GRAPH_NAME, tag)
-        return graph
+            with contextlib.suppress(OSError):  # a full disk: built in memory, as before
+                tag = self._write_graph_file()[0]
+                graph = graph_file.read(self._path.parent / GRAPH_NAME, tag)
+                if graph is not None:
+                    return graph
+        return self._built_graph()[0]
+
+    def _write_graph_file(self) -> tuple[str, int, int]:
+        """Write the graph file from the rows (`cofi.graph_build`); its tag, nodes and edges."""
+        from cofi.graph_build import write_graph_file
+
+        with self._snapshot() as db:
+            tag = self._graph_tag()
+            return (tag, *write_graph_file(db, self._path.parent / GRAPH_NAME, tag))
 
     def _built_graph(self) -> tuple[Graph, str]:
         """The graph built from the rows, and the tag of the revision they were read at."""
@@ -325,7 +335,6 @@ class EmbeddedStore:
         """After a load (`report`): build the graph and write the graph file unless the kept
         one still serves (`kept_graph`), and keep `stats`' counts.  A line for the user, or None
         when there was nothing to do."""
-        from cofi import graph_file
 
         if not self._path.exists():
             return None
@@ -336,15 +345,14 @@ class EmbeddedStore:
                 self._count_contracts_loaded(report)
             return None
         started = time.monotonic()
-        graph, tag = self._built_graph()
         try:
-            graph_file.write(graph, self._path.parent / GRAPH_NAME, tag)
+            _, nodes, edges = self._write_graph_file()
         except OSError as exc:
             why = f"disk full ({exc})" if exc.errno == errno.ENOSPC else str(exc)
             return f"graph not kept for sweeps: {why}; the loaded rows are in, a sweep builds it"
         self.stats(Rules().hub_limit)  # counted once now, read by every `cofi stats` after
         return (
-            f"graph kept for sweeps: {len(graph.node_kind):,} nodes, {graph.edge_count:,} edges "
+            f"graph kept for sweeps: {nodes:,} nodes, {edges:,} edges "
             f"({time.monotonic() - started:.1f} s)"
         )
 

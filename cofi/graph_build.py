@@ -1,0 +1,563 @@
+"""The embedded store's graph file written straight from its rows: the same graph as
+`Graph.build` followed by `graph_file.write`, without a `Graph` in memory.
+
+`Graph.build` makes a Python object per record, link and identifier (2.4 GB and 40-55 s at the
+large synthetic scale, so a national register would not fit).  Here SQLite does the joins (a
+temporary table numbers the records in id order; links and contacts are read with the numbers of
+their ends) and numpy does the rest on whole columns: which links are edges, the entity of each
+record after merges, the identifier nodes, the compressed adjacency, the decision-makers of each
+contract.
+
+Rows cross from SQLite to Python a range at a time as one text per column (`group_concat`: a
+million numbers parse in milliseconds, where a million row tuples cost seconds), in the order
+the range is scanned, which is the order `Graph.build` reads them in.  A text that holds the
+separator itself (U+001F) sends its range through ordinary rows instead.  Columns are written
+as they are made, so memory holds columns, never rows.  `tests/test_reference.py` checks, on
+every generated bundle, that the file read back is the graph `Graph.build` makes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterator, Sequence
+from itertools import compress
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cofi.graph import EDGE_CODE, Head
+from cofi.graph_file import Writer, write_heads, writing
+from cofi.merge import canonical_ids
+from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
+
+Array = np.ndarray[Any, Any]
+
+_KINDS = tuple(Kind)
+_AGENCY = _KINDS.index(Kind.AGENCY)
+_RANGE = 200_000
+"""Records (or contracts) per range read at once."""
+_SEP = "\x1f"
+_NO_SHARE = -1.0
+
+
+def _kind_code(column: str) -> str:
+    """SQL for the code (position in `Kind`) of a kind column."""
+    cases = " ".join(f"WHEN '{k.value}' THEN {i}" for i, k in enumerate(_KINDS))
+    return f"CASE {column} {cases} END"
+
+
+class _Column:
+    """One column of a range: numbers (`ints`, `floats`) or texts (`texts`, `split`)."""
+
+    def __init__(self, n: int, text: str | None, rows: list[Any] | None) -> None:
+        self.n, self.text, self.rows = n, text or "", rows
+
+    def _numbers(self, dtype: Any) -> Array:
+        if self.rows is not None:
+            return np.array(self.rows, dtype)
+        if not self.n:
+            return np.zeros(0, dtype)
+        return np.fromstring(self.text, dtype=dtype, sep=_SEP)
+
+    def ints(self) -> Array:
+        return self._numbers(np.int64)
+
+    def floats(self) -> Array:
+        return self._numbers(np.float64)
+
+    def split(self) -> list[str]:
+        if self.rows is not None:
+            return self.rows
+        return self.text.split(_SEP) if self.n else []
+
+
+def _ranges(db: sqlite3.Connection, table: str) -> list[tuple[str | None, str | None]]:
+    """Id ranges [lo, hi) that cut `table` (a numbering table) into runs of `_RANGE`."""
+    cuts: list[str | None] = [
+        i
+        for (i,) in db.execute(
+            f"SELECT id FROM temp.{table} WHERE i % ? = 0 AND i > 0 ORDER BY i", (_RANGE,)
+        )
+    ]
+    return list(zip([None, *cuts], [*cuts, None], strict=True))
+
+
+def _read(
+    db: sqlite3.Connection,
+    columns: Sequence[str],
+    rest: str,
+    order: str,
+    table: str,
+    params: Sequence[Any] = (),
+) -> Iterator[list[_Column]]:
+    """Each range's `columns` (SQL expressions) of the rows `rest` (FROM … WHERE …) in `order`,
+    whose first column ranges over the ids of the numbering table `table`."""
+    key = order.split(",")[0]
+    concat = ", ".join(f"group_concat(c{i}, char(31))" for i in range(len(columns)))
+    named = ", ".join(f"{c} AS c{i}" for i, c in enumerate(columns))
+    for lo, hi in _ranges(db, table):
+        bounds = [(f"{key} >= ?", lo), (f"{key} < ?", hi)]
+        where = " AND ".join(c for c, b in bounds if b is not None) or "1"
+        rows_of = f"{rest} AND {where} ORDER BY {order}"
+        values = [*params, *(b for _, b in bounds if b is not None)]
+        n, *texts = db.execute(
+            f"SELECT count(*), {concat} FROM (SELECT {named} {rows_of})", values
+        ).fetchone()
+        if all(t is None or t.count(_SEP) == n - 1 for t in texts):
+            yield [_Column(n, t, None) for t in texts]
+            continue
+        rows = db.execute(f"SELECT {', '.join(columns)} {rows_of}", values).fetchall()
+        yield [_Column(len(rows), None, list(c)) for c in zip(*rows, strict=True)] or [
+            _Column(0, None, []) for _ in columns
+        ]
+
+
+class _Texts:
+    """A text column gathered range by range: UTF-8 and the end of each value."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.ends: list[Array] = []
+        self.size = 0
+
+    def add(self, column: _Column) -> None:
+        if column.rows is not None:
+            encoded = [v.encode() for v in column.rows]
+            lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+            self.parts.append(b"".join(encoded))
+            self.ends.append(self.size + np.cumsum(lengths))
+        elif column.n:
+            data = column.text.encode()
+            seps = np.flatnonzero(np.frombuffer(data, np.uint8) == 0x1F)
+            ends = np.append(seps, len(data)) - np.arange(column.n)
+            self.parts.append(data.replace(b"\x1f", b""))
+            self.ends.append(self.size + ends)
+        self.size += len(self.parts[-1]) if column.n else 0
+
+    def add_all(self, values: Sequence[str]) -> None:
+        self.add(_Column(len(values), None, list(values)))
+
+    def write(self, w: Writer, name: str) -> None:
+        text = b"".join(self.parts)
+        self.parts = []
+        ends = np.concatenate([*self.ends, np.zeros(0, np.int64)])
+        w.raw(f"{name}.text", text, "bytes", len(text))
+        w.raw(f"{name}.ends", ends, "array:q", len(ends))
+
+
+class _Codes:
+    """A column of few distinct texts (a role, a date) as codes into a table."""
+
+    def __init__(self) -> None:
+        self.table: dict[str, int] = {}
+        self.codes: list[Array] = []
+
+    def add(self, values: Sequence[str]) -> None:
+        table = self.table
+        for v in dict.fromkeys(values):
+            if v not in table:
+                table[v] = len(table)
+        self.codes.append(np.fromiter(map(table.__getitem__, values), np.int32, len(values)))
+
+    def write(self, w: Writer, name: str) -> None:
+        texts = _Texts()
+        texts.add_all(list(self.table))
+        texts.write(w, f"{name}.table")
+        codes = np.concatenate([*self.codes, np.zeros(0, np.int32)])
+        w.raw(f"{name}.codes", codes, "array:i", len(codes))
+
+
+def _ints(w: Writer, name: str, values: Any) -> None:
+    data = np.ascontiguousarray(values, dtype=np.int32)
+    w.raw(name, data, "array:i", len(data))
+
+
+def _cat(parts: list[Array], dtype: Any = np.int64) -> Array:
+    return np.concatenate([*parts, np.zeros(0, dtype)])
+
+
+def write_graph_file(db: sqlite3.Connection, path: Path, tag: str) -> tuple[int, int]:
+    """Write the graph of the rows `db` holds (in the snapshot the caller holds open) to
+    `path` under `tag`; (nodes, edges)."""
+    # (the numbering tables are read in random order: kept in memory, not re-read from disk)
+    db.execute("PRAGMA temp.cache_size = -1048576")
+    try:
+        with writing(path, tag) as w:
+            return _Build(db, w).run()
+    finally:
+        db.execute("DROP TABLE IF EXISTS temp.g_rec")
+        db.execute("DROP TABLE IF EXISTS temp.g_k")
+
+
+def _number(db: sqlite3.Connection, table: str, where: str, kind: bool = False) -> None:
+    """A temporary table numbering the entities `where` selects in id order (`i`), with the
+    code of each one's kind (`k`) if asked."""
+    db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    db.execute(
+        f"CREATE TEMP TABLE {table} (id TEXT PRIMARY KEY, i INTEGER NOT NULL"
+        f"{', k INTEGER NOT NULL' if kind else ''}) WITHOUT ROWID"
+    )
+    db.execute(
+        f"INSERT INTO temp.{table} SELECT id, row_number() OVER (ORDER BY id) - 1"
+        f"{', ' + _kind_code('kind') if kind else ''} FROM entities WHERE {where} ORDER BY id"
+    )
+
+
+class _Build:
+    def __init__(self, db: sqlite3.Connection, w: Writer) -> None:
+        self.db, self.w = db, w
+        self.heads: list[tuple[str, Head]] = []
+
+    def run(self) -> tuple[int, int]:
+        self._records()
+        self._nodes()
+        self._links()
+        self._contacts()
+        self._edges()
+        self._contracts()
+        write_heads(self.w, self.heads)
+        return self.nodes, self.edges
+
+    def _records(self) -> None:
+        """Records (persons, companies, agencies) in id order: ids, names, kinds, numbers."""
+        db, w = self.db, self.w
+        _number(db, "g_rec", "kind <> 'contract'", kind=True)
+        ids, names = _Texts(), _Texts()
+        hashes: list[Array] = []
+        kinds: list[Array] = []
+        for rec_id, name, kind in _read(
+            db,
+            ["e.id", "e.name", "r.k"],
+            "FROM entities AS e CROSS JOIN temp.g_rec AS r ON r.id = e.id WHERE 1",
+            "e.id",
+            "g_rec",
+        ):
+            ids.add(rec_id)
+            names.add(name)
+            kinds.append(kind.ints().astype(np.int8))
+            hashes.append(
+                np.fromiter(map(zlib.crc32, map(str.encode, rec_id.split())), np.int64, rec_id.n)
+            )
+        self.kind = _cat(kinds, np.int8)
+        ids.write(w, "rec_id")
+        _ints(w, "rec_id.hash", hash_table(_cat(hashes)))
+        names.write(w, "rec_name")
+        w.raw("rec_kind", self.kind, "bytes", len(self.kind))
+
+    def _nodes(self) -> None:
+        """Each record's entity node after merges (`Graph.build`: a node for each canonical
+        id, at the first record that maps to it; none for agencies)."""
+        db, w = self.db, self.w
+        strong = [k.value for k in STRONG_ID_FIELD]
+        groups = (
+            json.loads(ids)
+            for (ids,) in db.execute(
+                "SELECT json_group_array(id) FROM entities INDEXED BY entities_strong "
+                f"WHERE strong_id <> '' AND kind IN ({','.join('?' * len(strong))}) "
+                "GROUP BY kind, strong_id HAVING count(*) > 1",
+                strong,
+            )
+        )
+        same_as = db.execute("SELECT source, target FROM links WHERE type = 'SAME_AS'")
+        self.canonical = canonical = canonical_ids(same_as, groups)
+        new = self.kind != _AGENCY
+        first_of: dict[str, int] = {}
+        follows: list[tuple[int, str]] = []
+        for rec, rec_id, kind in db.execute(
+            "SELECT r.i, r.id, r.k FROM json_each(?) AS j JOIN temp.g_rec AS r ON r.id = j.value "
+            "ORDER BY r.i",
+            (json.dumps(list(canonical)),),
+        ):
+            if kind == _AGENCY:
+                continue
+            head = canonical[rec_id]
+            if head in first_of:
+                new[rec] = False
+                follows.append((rec, head))
+            else:
+                first_of[head] = rec
+        node = np.cumsum(new, dtype=np.int64) - 1
+        for rec, head in follows:
+            node[rec] = node[first_of[head]]
+        node[self.kind == _AGENCY] = -1
+        self.rec_node = node
+        self.node_rec = np.flatnonzero(new)
+        self.entity_nodes = len(self.node_rec)
+        _ints(w, "rec_node", node)
+        keys, values = _Texts(), _Texts()
+        keys.add_all(list(canonical))
+        values.add_all(list(canonical.values()))
+        keys.write(w, "canonical.keys")
+        values.write(w, "canonical.values")
+
+    def _links(self) -> None:
+        """The traversable links between records whose kinds their type may be walked into,
+        and the heads of agencies; in the order of the links table (as `Graph.build` reads)."""
+        db = self.db
+        walk = {
+            name: (EDGE_CODE[name], lt.traverse_into)
+            for name, lt in LINK_TYPES.items()
+            if lt.traversable and name in EDGE_CODE
+        }
+        allowed = np.zeros((len(EDGE_CODE), len(_KINDS)), bool)
+        for code, kinds in walk.values():
+            for kind in kinds:
+                allowed[code, _KINDS.index(kind)] = True
+        type_case = "CASE l.type " + " ".join(f"WHEN '{t}' THEN {c}" for t, (c, _) in walk.items())
+        self.roles, self.sinces, self.untils = _Codes(), _Codes(), _Codes()
+        parts: dict[str, list[Array]] = {k: [] for k in ("ra", "rb", "type", "share")}
+        node = self.rec_node
+        for ra, rb, ka, kb, typ, share, role, since, until in _read(
+            db,
+            [
+                "ra.i",
+                "rb.i",
+                "ra.k",
+                "rb.k",
+                f"{type_case} END",
+                "printf('%!.17g', coalesce(l.share, -1.0))",
+                "l.role",
+                "l.since",
+                "l.until",
+            ],
+            "FROM links AS l CROSS JOIN temp.g_rec AS ra ON ra.id = l.source "
+            "CROSS JOIN temp.g_rec AS rb ON rb.id = l.target "
+            f"WHERE l.type IN ({','.join('?' * len(walk))})",
+            "l.source, l.target, l.type, l.role, l.since",
+            "g_rec",
+            list(walk),
+        ):
+            a_rec, b_rec, t = ra.ints(), rb.ints(), typ.ints()
+            keep = allowed[t, ka.ints()] & allowed[t, kb.ints()] & (node[a_rec] != node[b_rec])
+            parts["ra"].append(a_rec[keep])
+            parts["rb"].append(b_rec[keep])
+            parts["type"].append(t[keep])
+            parts["share"].append(share.floats()[keep])
+            chosen = keep.tolist()
+            self.roles.add(list(compress(role.split(), chosen)))
+            self.sinces.add(list(compress(since.split(), chosen)))
+            self.untils.add(list(compress(until.split(), chosen)))
+        self.links = {
+            k: _cat(v, np.float64 if k == "share" else np.int64) for k, v in parts.items()
+        }
+        by_agency: dict[str, list[Head]] = {}
+        for source, target, role, since, until in db.execute(
+            "SELECT l.source, l.target, l.role, l.since, l.until FROM links AS l "
+            "CROSS JOIN temp.g_rec AS ra ON ra.id = l.source "
+            "CROSS JOIN temp.g_rec AS rb ON rb.id = l.target "
+            "WHERE l.type = 'EMPLOYED' AND rb.k = ? "
+            "ORDER BY l.source, l.target, l.type, l.role, l.since",
+            (_AGENCY,),
+        ):
+            if role.strip().casefold() == HEAD_ROLE:
+                boss = self.canonical.get(target, target)
+                by_agency.setdefault(boss, []).append(Head(source, since, until))
+        self.heads = [(agency, h) for agency, hs in by_agency.items() for h in hs]
+        self.head_nodes: dict[str, list[int]] = {}
+        for agency, hs in by_agency.items():
+            recs = [
+                i
+                for (i,) in db.execute(
+                    "SELECT r.i FROM json_each(?) AS j JOIN temp.g_rec AS r ON r.id = j.value",
+                    (json.dumps([h.record for h in hs]),),
+                )
+            ]
+            nodes = sorted({int(node[i]) for i in recs if node[i] >= 0})
+            if nodes:
+                self.head_nodes[agency] = nodes
+
+    def _contacts(self) -> None:
+        """One identifier node per (kind, key) in the order first held, one edge per entity
+        holding it (`Graph._add_contacts`)."""
+        db, w, node = self.db, self.w, self.rec_node
+        ident_of: dict[str, int] = {}
+        raw_of: dict[str, str] = {}
+        recs: list[Array] = []
+        idents: list[Array] = []
+        for rec, value, raw in _read(
+            db,
+            ["r.i", "c.kind || char(30) || c.key", "c.raw"],
+            "FROM contacts AS c CROSS JOIN temp.g_rec AS r ON r.id = c.entity_id WHERE 1",
+            "c.entity_id, c.kind",
+            "g_rec",
+        ):
+            rec_a = rec.ints()
+            held = node[rec_a] >= 0
+            chosen = held.tolist()
+            values = list(compress(value.split(), chosen))
+            raws = list(compress(raw.split(), chosen))
+            first_raw = dict(zip(reversed(values), reversed(raws), strict=True))
+            for v in dict.fromkeys(values):
+                if v not in ident_of:
+                    ident_of[v] = len(ident_of)
+                    raw_of[v] = first_raw[v]
+            recs.append(rec_a[held])
+            idents.append(np.fromiter(map(ident_of.__getitem__, values), np.int64, len(values)))
+        rec_all, ident_all = _cat(recs), _cat(idents)
+        entity = node[rec_all]
+        # one edge per (entity, identifier): the first record of the entity to hold it
+        pair = ident_all * (self.entity_nodes + 1) + entity
+        order = np.argsort(pair, kind="stable")
+        starts = np.ones(len(order), bool)
+        starts[1:] = pair[order[1:]] != pair[order[:-1]]
+        first = np.sort(order[starts])
+        self.c_rec, self.c_entity = rec_all[first], entity[first]
+        self.c_ident = ident_all[first] + self.entity_nodes
+        kinds = [v.split("\x1e", 1)[0] for v in ident_of]
+        codes = {k.value: EDGE_CODE[IDENTIFIER_LINK[k]] for k in IDENTIFIER_LINK}
+        self.c_type = np.array([codes[k] for k in kinds], np.int64)[ident_all[first]]
+        self.nodes = self.entity_nodes + len(ident_of)
+        node_kind = np.concatenate(
+            [self.kind[self.node_rec], np.array([_KINDS.index(Kind(k)) for k in kinds], np.int8)]
+        ).astype(np.int8)
+        _ints(w, "node_rec", np.concatenate([self.node_rec, np.full(len(ident_of), -1)]))
+        w.raw("node_kind", node_kind, "bytes", len(node_kind))
+        _ints(w, "ident.node", np.arange(self.entity_nodes, self.nodes))
+        keys, raws_t = _Texts(), _Texts()
+        keys.add_all([v.split("\x1e", 1)[1] for v in ident_of])
+        raws_t.add_all(list(raw_of.values()))
+        keys.write(w, "ident.key")
+        raws_t.write(w, "ident.raw")
+        _ints(w, "ident.size", np.bincount(ident_all[first], minlength=len(ident_of)))
+
+    def _edges(self) -> None:
+        """Edge columns (links, then identifier edges) and the compressed adjacency."""
+        w, links, node = self.w, self.links, self.rec_node
+        n_c = len(self.c_rec)
+        e_a = np.concatenate([node[links["ra"]], self.c_entity]).astype(np.int32)
+        e_b = np.concatenate([node[links["rb"]], self.c_ident]).astype(np.int32)
+        self.edges = edges = len(e_a)
+        _ints(w, "e_a", e_a)
+        _ints(w, "e_b", e_b)
+        _ints(w, "e_ra", np.concatenate([links["ra"], self.c_rec]))
+        _ints(w, "e_rb", np.concatenate([links["rb"], np.full(n_c, -1)]))
+        ends = np.empty(2 * edges, np.int32)  # half-edge h is at node ends[h]
+        ends[0::2], ends[1::2] = e_a, e_b
+        del e_a, e_b
+        offsets = np.zeros(self.nodes + 1, np.int64)
+        np.cumsum(np.bincount(ends, minlength=self.nodes), out=offsets[1:])
+        halves = np.argsort(ends, kind="stable").astype(np.int32)
+        far = ends[halves ^ 1]  # the other half of the same edge
+        del ends
+        _ints(w, "offsets", offsets)
+        _ints(w, "halves", halves)
+        _ints(w, "far", far)
+        del halves, far
+        e_type = np.concatenate([links["type"], self.c_type]).astype(np.uint8)
+        w.raw("e_type", e_type, "bytes", len(e_type))
+        share = np.concatenate([links["share"], np.full(n_c, _NO_SHARE)])
+        w.raw("e_share", share, "array:d", len(share))
+        for name, codes in (
+            ("e_role", self.roles),
+            ("e_since", self.sinces),
+            ("e_until", self.untils),
+        ):
+            codes.add([""] * n_c)
+            codes.write(w, name)
+        del self.links
+
+    def _contracts(self) -> None:
+        """The contracts in id order, their deciders' text, winner node and decision-makers
+        (`Graph.decider_slots`: DECIDED records and the buyer's heads, as nodes)."""
+        db, w, node = self.db, self.w, self.rec_node
+        _number(db, "g_k", "kind = 'contract'")
+        names = ("id", "buyer_id", "supplier_id", "signed_on", "currency", "title", "decided")
+        texts = {c: _Texts() for c in names}
+        hashes: list[Array] = []
+        values: list[Array] = []
+        winners: list[Array] = []
+        slot_k: list[Any] = []
+        slot_n: list[Any] = []
+        heads_k: list[int] = []
+        heads_n: list[int] = []
+        canonical, head_nodes = self.canonical, self.head_nodes
+        position = 0
+        for ids, buyer, supplier, signed, value, currency, title, decided, won in _read(
+            db,
+            [
+                "e.id",
+                "e.buyer_id",
+                "e.supplier_id",
+                "e.signed_on",
+                "CASE WHEN e.value IS NULL THEN 'nan' ELSE printf('%!.17g', e.value) END",
+                "coalesce(json_extract(e.props, '$.currency'), '')",
+                "coalesce(json_extract(e.props, '$.title'), '')",
+                "(SELECT CASE WHEN count(*) THEN json_group_array(json_array(d.source, d.role)) "
+                "ELSE '' END FROM links AS d INDEXED BY links_target "
+                "WHERE d.target = e.id AND d.type = 'DECIDED')",
+                "coalesce(s.i, -1)",
+            ],
+            "FROM entities AS e CROSS JOIN temp.g_k AS k ON k.id = e.id "
+            "LEFT JOIN temp.g_rec AS s ON s.id = e.supplier_id WHERE 1",
+            "e.id",
+            "g_k",
+        ):
+            for name, column in zip(
+                names, (ids, buyer, supplier, signed, currency, title, decided), strict=True
+            ):
+                texts[name].add(column)
+            hashes.append(
+                np.fromiter(map(zlib.crc32, map(str.encode, ids.split())), np.int64, ids.n)
+            )
+            values.append(value.floats())
+            won_a = won.ints()
+            winners.append(
+                np.where(won_a >= 0, node[np.maximum(won_a, 0)] if len(node) else -1, -1)
+            )
+            for i, b in enumerate(buyer.split()):
+                hs = head_nodes.get(canonical.get(b, b))
+                if hs:
+                    heads_k += [position + i] * len(hs)
+                    heads_n += hs
+            position += ids.n
+        texts["id"].write(w, "contract.id")
+        _ints(w, "contract.hash", hash_table(_cat(hashes)))
+        for name in ("buyer_id", "supplier_id", "signed_on"):
+            texts[name].write(w, f"contract.{name}")
+        value_all = _cat(values, np.float64)
+        w.raw("contract.value", value_all, "array:d", len(value_all))
+        for name in ("currency", "title", "decided"):
+            texts[name].write(w, f"contract.{name}")
+        _ints(w, "contract.winner", _cat(winners))
+        slot_k.append(np.array(heads_k, np.int64))
+        slot_n.append(np.array(heads_n, np.int64))
+        for k, rec in _read(  # (in any order: the pairs are sorted below)
+            db,
+            ["k.i", "r.i"],
+            "FROM temp.g_k AS k CROSS JOIN links AS d INDEXED BY links_target ON d.target = k.id "
+            "CROSS JOIN temp.g_rec AS r ON r.id = d.source WHERE d.type = 'DECIDED'",
+            "k.id",
+            "g_k",
+        ):
+            slot_k.append(k.ints())
+            slot_n.append(node[rec.ints()])
+        pos, at = _cat(slot_k), _cat(slot_n)
+        held = at >= 0
+        pairs = np.unique(pos[held] * (self.nodes + 1) + at[held])
+        _ints(w, "slot.contract", pairs // (self.nodes + 1))
+        _ints(w, "slot.node", pairs % (self.nodes + 1))
+
+
+def hash_table(hashes: Array) -> Array:
+    """The hash table of keys (`graph_file.hash_table`) from their CRC-32s, made on the whole
+    column: sorted by home slot, each takes the next free slot from its home."""
+    n = len(hashes)
+    mask = (1 << max(4, (2 * n).bit_length())) - 1
+    table = np.zeros(mask + 1, np.int32)
+    if not n:
+        return table
+    home = hashes & mask
+    order = np.argsort(home, kind="stable")
+    steps = np.arange(n, dtype=np.int64)
+    slot = np.maximum.accumulate(home[order] - steps) + steps  # the next free slot from home
+    inside = slot <= mask
+    table[slot[inside]] = order[inside] + 1
+    free = 0
+    for position in order[~inside]:  # past the end: round to the first free slots
+        while table[free]:
+            free += 1
+        table[free] = position + 1
+    return table
