@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from cofi.graph import ContractRow, Graph, Head
+from cofi.orphans import remove_orphans
 from cofi.vocab import Kind
 
 MAGIC = b"COFI-GRAPH-5\n"
@@ -174,16 +175,7 @@ def write_heads(w: Writer, heads: list[tuple[str, Head]]) -> None:
 
 def _remove_orphans(path: Path) -> None:
     """Remove what writers killed before their rename left behind (`.NAME.PID.tmp`)."""
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = tmp.name.removeprefix(f".{path.name}.").removesuffix(".tmp")
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            continue  # alive, another user's: left alone
+    remove_orphans(path.parent, f".{path.name}.", ".tmp")
 
 
 def _header(f: BinaryIO) -> dict[str, Any] | None:

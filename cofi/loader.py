@@ -38,6 +38,7 @@ from cofi.heap import gc_paused
 from cofi.importers import InputFile, input_files, read_input
 from cofi.model import EntityRecord, LinkRecord, validate_row
 from cofi.normalize import normalize_contact, registry_key, search_key, valid_iin_bin
+from cofi.orphans import remove_orphans
 from cofi.vocab import (
     IDENTIFIER_HOLDERS,
     IDENTIFIER_KINDS,
@@ -259,7 +260,8 @@ def plan_load(
     process of their own beside the entity checks.
     """
     files = input_files(paths, fmt)
-    tmp = tempfile.TemporaryDirectory(prefix="cofi-load-")
+    remove_orphans(Path(tempfile.gettempdir()), "cofi-load-")  # of loads killed before
+    tmp = tempfile.TemporaryDirectory(prefix=f"cofi-load-{os.getpid()}-")
     plan = LoadPlan(Path(tmp.name), skip_invalid=skip_invalid, _tmp=tmp)
     try:
         if any(f.format != "bundle" for f in files):

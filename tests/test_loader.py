@@ -434,3 +434,36 @@ def test_parallel_readers_give_the_serial_plan(
     assert [Path(w.file).name for w in warnings].count("people.csv") == 2
     assert ("x2", "x3", "FAMILY") in {(lk.source, lk.target, lk.type) for lk in links}
     assert "x1" not in {e.id for e in entities}
+
+
+def test_a_killed_loads_staging_directory_is_removed_by_the_next_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load killed mid-way leaves its staging databases (a large bundle's run to gigabytes);
+    the next load removes those of processes that are gone, and no other."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    orphan = scratch / f"cofi-load-{gone}-x1y2"
+    orphan.mkdir()
+    (orphan / "stage.sqlite").write_bytes(b"\0" * 1000)
+    mine = scratch / f"cofi-load-{os.getpid()}-inuse"  # a live process's: left alone
+    mine.mkdir()
+    older = scratch / "cofi-load-abcdef"  # not named by a pid: left alone
+    older.mkdir()
+    store = EmbeddedStore(tmp_path / "s", create=True)
+    with plan_load([DEMO], store.kinds_of) as plan:
+        assert plan.directory.parent == scratch and plan.directory.name.startswith(
+            f"cofi-load-{os.getpid()}-"
+        )
+        store.write(plan)
+    store.close()
+    assert not orphan.exists() and mine.exists() and older.exists()
+    assert sorted(p.name for p in scratch.iterdir()) == sorted([mine.name, older.name])
