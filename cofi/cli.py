@@ -725,10 +725,10 @@ def triage(obj: Context, finding_id: str, status: str, note: str | None) -> None
 )
 @click.option(
     "--scale",
-    type=click.Choice(["small", "medium", "large"]),
+    type=click.Choice(["small", "medium", "large", "xlarge"]),
     default="small",
     show_default=True,
-    help="small ~4k entities, medium ~90k, large ~1M.",
+    help="small ~4k entities, medium ~90k, large ~1M, xlarge ~10M.",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same bundle.")
 @click.option("--people", type=click.IntRange(min=10), help="Override the scale's count.")

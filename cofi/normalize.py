@@ -78,19 +78,29 @@ def _first(match: re.Match[str]) -> str:
     return match.group(1)
 
 
-@lru_cache(maxsize=1)
-def _translit() -> dict[int, str]:
+class _Translit(dict[int, str]):
     """anyascii's own mapping for the blocks names are written in (Latin-1 and Latin Extended-A/B,
-    Cyrillic with Kazakh letters), taken once so that most names transliterate in one `translate`
-    call; characters outside these blocks still go through anyascii itself.  Taken on first use:
-    loading anyascii's tables costs a command that reads no name 10-25 ms of its start."""
-    from anyascii import anyascii
+    Cyrillic with Kazakh letters), each letter taken the first time it is met, so that most
+    names transliterate in one `translate` call; characters outside these blocks still go
+    through anyascii itself.  (Taking the whole blocks at once cost every command that folds a
+    name 19 ms.)"""
 
-    return {c: anyascii(chr(c)).lower() for c in range(0x80, 0x500)}
+    def __missing__(self, c: int) -> str:
+        if 0x80 <= c < 0x500:
+            from anyascii import anyascii
+
+            value = anyascii(chr(c)).lower()
+        else:
+            value = chr(c)  # left as it is (and found at once the next time)
+        self[c] = value
+        return value
+
+
+_TRANSLIT = _Translit()
 
 
 def _to_ascii(text: str) -> str:
-    text = text.translate(_translit())
+    text = text.translate(_TRANSLIT)
     if text.isascii():
         return text
     from anyascii import anyascii

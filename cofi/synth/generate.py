@@ -49,6 +49,8 @@ SCALES: dict[str, Scale] = {
     "medium": Scale(agencies=60, people=60_000, companies=30_000, contracts=30_000, plants=20),
     "large": Scale(agencies=1_000, people=666_000, companies=333_000, contracts=500_000,
                    plants=200),
+    "xlarge": Scale(agencies=10_000, people=6_660_000, companies=3_330_000, contracts=5_000_000,
+                    plants=2_000),
 }  # fmt: skip
 
 PLANTED = (
