@@ -331,7 +331,10 @@ class _Population:
                 if born < date(2000, 1, 1):
                     self.adults.append(child)
             if rng.random() < 0.05 and len(self.adults) > 10:  # an in-law across households
-                self.link(husband, rng.choice(self.adults[:-size]), "FAMILY", "sibling_in_law")
+                # (the draw `rng.choice(self.adults[:-size])` makes, without copying the list:
+                # a copy per in-law made the xlarge scale quadratic)
+                in_law = self.adults[rng.randrange(len(self.adults) - size)]
+                self.link(husband, in_law, "FAMILY", "sibling_in_law")
 
     def make_staff(self) -> None:
         rng = self.rng
