@@ -68,6 +68,10 @@ class _Column:
     def floats(self) -> Array:
         return self._numbers(np.float64)
 
+    def hashes(self) -> Array:
+        """The CRC-32 of each text as UTF-8 (what the file's hash tables are keyed by)."""
+        return np.fromiter(map(zlib.crc32, map(str.encode, self.split())), np.int64, self.n)
+
     def split(self) -> list[str]:
         if self.rows is not None:
             return self.rows
@@ -238,9 +242,7 @@ class _Build:
             ids.add(rec_id)
             names.add(name)
             kinds.append(kind.ints().astype(np.int8))
-            hashes.append(
-                np.fromiter(map(zlib.crc32, map(str.encode, rec_id.split())), np.int64, rec_id.n)
-            )
+            hashes.append(rec_id.hashes())
         self.kind = _cat(kinds, np.int8)
         ids.write(w, "rec_id")
         _ints(w, "rec_id.hash", hash_table(_cat(hashes)))
@@ -499,9 +501,7 @@ class _Build:
                 names, (ids, buyer, supplier, signed, currency, title, decided), strict=True
             ):
                 texts[name].add(column)
-            hashes.append(
-                np.fromiter(map(zlib.crc32, map(str.encode, ids.split())), np.int64, ids.n)
-            )
+            hashes.append(ids.hashes())
             values.append(value.floats())
             won_a = won.ints()
             winners.append(
