@@ -347,3 +347,32 @@ def test_the_hash_table_finds_every_key_from_its_home_slot(homes: list[int]) -> 
         while table[slot] != position + 1:
             assert table[slot], f"key {position} not reached from slot {home}"
             slot = (slot + 1) % 16
+
+
+def test_a_graph_write_whose_temporary_tables_do_not_fit_says_disk_full(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's own "database or disk is full" from the numbering tables (kept in the
+    temporary directory, which may be another disk): the load's rows are in, one line says the
+    graph was not kept, and a sweep after it still finds what it should, from the rows."""
+    from cofi import graph_build
+
+    def full(*args: Any) -> tuple[int, int]:
+        error = sqlite3.OperationalError("database or disk is full")
+        error.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+        raise error
+
+    monkeypatch.setattr(graph_build, "write_graph_file", full)
+    loaded = run("load", str(DEMO))
+    assert loaded.exit_code == 0, loaded.output
+    (line,) = [x for x in loaded.stderr.splitlines() if x.startswith("graph ")]
+    assert line.startswith("graph not kept for sweeps: disk full (database or disk is full)")
+    assert not (tmp_path / "store" / GRAPH_NAME).exists()
+    swept = run("sweep", "--all", "--format", "jsonl")
+    monkeypatch.undo()
+    other = ["--store", str(tmp_path / "other")]
+    assert run(*other, "load", str(DEMO)).exit_code == 0
+    assert (tmp_path / "other" / GRAPH_NAME).exists()
+    kept = run(*other, "sweep", "--all", "--format", "jsonl")
+    assert swept.exit_code == 0 and findings(swept.output) == findings(kept.output)
+    assert len(findings(kept.output)) == 4

@@ -311,7 +311,7 @@ class EmbeddedStore:
         if graph is not None:
             return graph
         if self._path.exists():
-            with contextlib.suppress(OSError):  # a full disk: built in memory, as before
+            with contextlib.suppress(OSError, sqlite3.Error):  # a full disk: built in memory
                 tag = self._write_graph_file()[0]
                 graph = graph_file.read(self._path.parent / GRAPH_NAME, tag)
                 if graph is not None:
@@ -347,8 +347,8 @@ class EmbeddedStore:
         started = time.monotonic()
         try:
             _, nodes, edges = self._write_graph_file()
-        except OSError as exc:
-            why = f"disk full ({exc})" if exc.errno == errno.ENOSPC else str(exc)
+        except (OSError, sqlite3.Error) as exc:  # (SQLite's: its temporary tables did not fit)
+            why = f"disk full ({exc})" if _no_space(exc, self._path.parent) else str(exc)
             return f"graph not kept for sweeps: {why}; the loaded rows are in, a sweep builds it"
         self.stats(Rules().hub_limit)  # counted once now, read by every `cofi stats` after
         return (
