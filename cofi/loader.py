@@ -296,7 +296,10 @@ def _merge(into: dict[tuple[str, int], Reject], rejects: Iterable[Reject]) -> No
 def _scratch(databases: dict[str, Path]) -> sqlite3.Connection:
     """A connection with `databases` (schema name -> file) attached as scratch databases."""
     db = sqlite3.connect(":memory:", isolation_level=None, timeout=3600)
-    db.execute("PRAGMA temp_store = MEMORY")
+    # A sort (grouping the links by key) keeps this much in memory and spills the rest to
+    # temporary files: with `temp_store = MEMORY` it held all of it (over 5 GB for 55M links);
+    # on 6M rows the bounded sort was faster too (16.6 s, 269 MB against 23.5 s, 470 MB).
+    db.execute("PRAGMA cache_size = -262144")
     _attach_scratch(db, databases)
     return db
 
