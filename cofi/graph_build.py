@@ -334,17 +334,18 @@ class _Build:
         ):
             a_rec, b_rec, t = ra.ints(), rb.ints(), typ.ints()
             keep = allowed[t, ka.ints()] & allowed[t, kb.ints()] & (node[a_rec] != node[b_rec])
-            parts["ra"].append(a_rec[keep])
-            parts["rb"].append(b_rec[keep])
-            parts["type"].append(t[keep])
+            parts["ra"].append(a_rec[keep].astype(np.int32))  # (the columns' own widths:
+            parts["rb"].append(b_rec[keep].astype(np.int32))  # a national register's links
+            parts["type"].append(t[keep].astype(np.int8))  # are held whole until written)
             parts["share"].append(share.floats()[keep])
             chosen = keep.tolist()
             self.roles.add(list(compress(role.split(), chosen)))
             self.sinces.add(list(compress(since.split(), chosen)))
             self.untils.add(list(compress(until.split(), chosen)))
-        self.links = {
-            k: _cat(v, np.float64 if k == "share" else np.int64) for k, v in parts.items()
-        }
+        dtypes = {"ra": np.int32, "rb": np.int32, "type": np.int8, "share": np.float64}
+        self.links = {}
+        for k in list(parts):  # each column's pieces let go as it is joined
+            self.links[k] = _cat(parts.pop(k), dtypes[k])
         by_agency: dict[str, list[Head]] = {}
         for source, target, role, since, until in db.execute(
             "SELECT l.source, l.target, l.role, l.since, l.until FROM links AS l "
@@ -376,7 +377,7 @@ class _Build:
         holding it (`Graph._add_contacts`)."""
         db, w, node = self.db, self.w, self.rec_node
         ident_of: dict[str, int] = {}
-        raw_of: dict[str, str] = {}
+        raw_of: list[str] = []
         recs: list[Array] = []
         idents: list[Array] = []
         for rec, value, raw in _read(
@@ -395,7 +396,7 @@ class _Build:
             for v in dict.fromkeys(values):
                 if v not in ident_of:
                     ident_of[v] = len(ident_of)
-                    raw_of[v] = first_raw[v]
+                    raw_of.append(first_raw[v])
             recs.append(rec_a[held])
             idents.append(np.fromiter(map(ident_of.__getitem__, values), np.int64, len(values)))
         rec_all, ident_all = _cat(recs), _cat(idents)
@@ -420,7 +421,7 @@ class _Build:
         _ints(w, "ident.node", np.arange(self.entity_nodes, self.nodes))
         keys, raws_t = _Texts(), _Texts()
         keys.add_all([v.split("\x1e", 1)[1] for v in ident_of])
-        raws_t.add_all(list(raw_of.values()))
+        raws_t.add_all(raw_of)
         keys.write(w, "ident.key")
         raws_t.write(w, "ident.raw")
         _ints(w, "ident.size", np.bincount(ident_all[first], minlength=len(ident_of)))
