@@ -50,7 +50,8 @@ def _kind_code(column: str) -> str:
 
 
 class _Column:
-    """One column of a range: numbers (`ints`, `floats`) or texts (`texts`, `split`)."""
+    """One column of a range, as one text or (a range sent through plain rows) a list: read as
+    numbers (`ints`, `floats`), texts (`split`) or their CRC-32s (`hashes`)."""
 
     def __init__(self, n: int, text: str | None, rows: list[Any] | None) -> None:
         self.n, self.text, self.rows = n, text or "", rows
