@@ -79,12 +79,15 @@ class _Column:
         return self.text.split(_SEP) if self.n else []
 
 
-def _ranges(db: sqlite3.Connection, table: str) -> list[tuple[str | None, str | None]]:
-    """Id ranges [lo, hi) that cut `table` (a numbering table) into runs of `_RANGE`."""
-    cuts: list[str | None] = [
+def _ranges(db: sqlite3.Connection, table: str, number: str) -> list[tuple[Any, Any]]:
+    """Id ranges [lo, hi) that cut `table` (a numbering table: its rows numbered from 0 in id
+    order by the column `number`) into runs of `_RANGE`."""
+    cuts: list[Any] = [
         i
         for (i,) in db.execute(
-            f"SELECT id FROM temp.{table} WHERE i % ? = 0 AND i > 0 ORDER BY i", (_RANGE,)
+            f"SELECT id FROM temp.{table} WHERE {number} % ? = 0 AND {number} > 0 "
+            f"ORDER BY {number}",
+            (_RANGE,),
         )
     ]
     return list(zip([None, *cuts], [*cuts, None], strict=True))
@@ -97,13 +100,14 @@ def _read(
     order: str,
     table: str,
     params: Sequence[Any] = (),
+    number: str = "i",
 ) -> Iterator[list[_Column]]:
     """Each range's `columns` (SQL expressions) of the rows `rest` (FROM … WHERE …) in `order`,
-    whose first column ranges over the ids of the numbering table `table`."""
+    whose first column ranges over the ids of the numbering table `table` (`_ranges`)."""
     key = order.split(",")[0]
     concat = ", ".join(f"group_concat(c{i}, char(31))" for i in range(len(columns)))
     named = ", ".join(f"{c} AS c{i}" for i, c in enumerate(columns))
-    for lo, hi in _ranges(db, table):
+    for lo, hi in _ranges(db, table, number):
         bounds = [(f"{key} >= ?", lo), (f"{key} < ?", hi)]
         where = " AND ".join(c for c, b in bounds if b is not None) or "1"
         rows_of = f"{rest} AND {where} ORDER BY {order}"
@@ -193,8 +197,8 @@ def write_graph_file(db: sqlite3.Connection, path: Path, tag: str) -> tuple[int,
         with writing(path, tag) as w:
             return _Build(db, w).run()
     finally:
-        db.execute("DROP TABLE IF EXISTS temp.g_rec")
-        db.execute("DROP TABLE IF EXISTS temp.g_k")
+        for table in ("g_rec", "g_k", "g_first", "g_id"):
+            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 def _number(db: sqlite3.Connection, table: str, where: str, kind: bool = False) -> None:
@@ -375,32 +379,41 @@ class _Build:
 
     def _contacts(self) -> None:
         """One identifier node per (kind, key) in the order first held, one edge per entity
-        holding it (`Graph._add_contacts`)."""
+        holding it (`Graph._add_contacts`).  SQLite numbers the identifiers (a national register
+        holds millions: as Python strings they would cost gigabytes)."""
         db, w, node = self.db, self.w, self.rec_node
-        ident_of: dict[str, int] = {}
-        raw_of: list[str] = []
+        kinds = sorted(k.value for k in IDENTIFIER_LINK)  # (a record's contacts, in kind order)
+        rank = "CASE c.kind " + " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(kinds))
+        held = "FROM contacts AS c CROSS JOIN temp.g_rec AS r ON r.id = c.entity_id WHERE r.k <> ?"
+        db.execute(  # (min() makes the bare `raw` the first holder's)
+            f"CREATE TEMP TABLE g_first AS SELECT c.kind AS kind, c.key AS key, c.raw AS raw, "
+            f"min(r.i * {len(kinds)} + {rank} END) AS at {held} GROUP BY c.kind, c.key",
+            (_AGENCY,),
+        )
+        db.execute(
+            "CREATE TEMP TABLE g_id (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+            "key TEXT NOT NULL, raw TEXT NOT NULL, UNIQUE (kind, key))"
+        )
+        db.execute(
+            "INSERT INTO temp.g_id SELECT row_number() OVER (ORDER BY at) - 1, kind, key, raw "
+            "FROM temp.g_first"
+        )
+        db.execute("DROP TABLE temp.g_first")
         recs: list[Array] = []
         idents: list[Array] = []
-        for rec, value, raw in _read(
+        ident_of = "CROSS JOIN temp.g_id AS g ON g.kind = c.kind AND g.key = c.key WHERE"
+        for rec, ident in _read(
             db,
-            ["r.i", "c.kind || char(30) || c.key", "c.raw"],
-            "FROM contacts AS c CROSS JOIN temp.g_rec AS r ON r.id = c.entity_id WHERE 1",
+            ["r.i", "g.id"],
+            held.replace("WHERE", ident_of),
             "c.entity_id, c.kind",
             "g_rec",
+            (_AGENCY,),
         ):
-            rec_a = rec.ints()
-            held = node[rec_a] >= 0
-            chosen = held.tolist()
-            values = list(compress(value.split(), chosen))
-            raws = list(compress(raw.split(), chosen))
-            first_raw = dict(zip(reversed(values), reversed(raws), strict=True))
-            for v in dict.fromkeys(values):
-                if v not in ident_of:
-                    ident_of[v] = len(ident_of)
-                    raw_of.append(first_raw[v])
-            recs.append(rec_a[held])
-            idents.append(np.fromiter(map(ident_of.__getitem__, values), np.int64, len(values)))
+            recs.append(rec.ints())
+            idents.append(ident.ints())
         rec_all, ident_all = _cat(recs), _cat(idents)
+        del recs, idents
         entity = node[rec_all]
         # one edge per (entity, identifier): the first record of the entity to hold it
         pair = ident_all * (self.entity_nodes + 1) + entity
@@ -408,24 +421,37 @@ class _Build:
         starts = np.ones(len(order), bool)
         starts[1:] = pair[order[1:]] != pair[order[:-1]]
         first = np.sort(order[starts])
+        del pair, order, starts
         self.c_rec, self.c_entity = rec_all[first], entity[first]
-        self.c_ident = ident_all[first] + self.entity_nodes
-        kinds = [v.split("\x1e", 1)[0] for v in ident_of]
-        codes = {k.value: EDGE_CODE[IDENTIFIER_LINK[k]] for k in IDENTIFIER_LINK}
-        self.c_type = np.array([codes[k] for k in kinds], np.int64)[ident_all[first]]
-        self.nodes = self.entity_nodes + len(ident_of)
-        node_kind = np.concatenate(
-            [self.kind[self.node_rec], np.array([_KINDS.index(Kind(k)) for k in kinds], np.int8)]
-        ).astype(np.int8)
-        _ints(w, "node_rec", np.concatenate([self.node_rec, np.full(len(ident_of), -1)]))
+        ident_first = ident_all[first]
+        self.c_ident = ident_first + self.entity_nodes
+        keys, raws, kind_parts = _Texts(), _Texts(), []
+        for key, raw, kind in _read(
+            db,
+            ["g.key", "g.raw", _kind_code("g.kind")],
+            "FROM temp.g_id AS g WHERE 1",
+            "g.id",
+            "g_id",
+            number="id",
+        ):
+            keys.add(key)
+            raws.add(raw)
+            kind_parts.append(kind.ints().astype(np.int8))
+        db.execute("DROP TABLE temp.g_id")
+        ident_kind = _cat(kind_parts, np.int8)
+        idents_n = len(ident_kind)
+        codes = np.zeros(len(_KINDS), np.int64)
+        for k, link in IDENTIFIER_LINK.items():
+            codes[_KINDS.index(k)] = EDGE_CODE[link]
+        self.c_type = codes[ident_kind[ident_first]]
+        self.nodes = self.entity_nodes + idents_n
+        node_kind = np.concatenate([self.kind[self.node_rec], ident_kind]).astype(np.int8)
+        _ints(w, "node_rec", np.concatenate([self.node_rec, np.full(idents_n, -1)]))
         w.raw("node_kind", node_kind, "bytes", len(node_kind))
         _ints(w, "ident.node", np.arange(self.entity_nodes, self.nodes))
-        keys, raws_t = _Texts(), _Texts()
-        keys.add_all([v.split("\x1e", 1)[1] for v in ident_of])
-        raws_t.add_all(raw_of)
         keys.write(w, "ident.key")
-        raws_t.write(w, "ident.raw")
-        _ints(w, "ident.size", np.bincount(ident_all[first], minlength=len(ident_of)))
+        raws.write(w, "ident.raw")
+        _ints(w, "ident.size", np.bincount(ident_first, minlength=idents_n))
 
     def _edges(self) -> None:
         """Edge columns (links, then identifier edges) and the compressed adjacency."""
@@ -473,11 +499,15 @@ class _Build:
         hashes: list[Array] = []
         values: list[Array] = []
         winners: list[Array] = []
-        slot_k: list[Any] = []
-        slot_n: list[Any] = []
-        heads_k: list[int] = []
-        heads_n: list[int] = []
-        canonical, head_nodes = self.canonical, self.head_nodes
+        slot_k: list[Array] = []
+        slot_n: list[Array] = []
+        canonical = self.canonical
+        # the buyer's heads, as decision-makers: each headed agency's nodes, one run per agency
+        agency_at = {agency: i for i, agency in enumerate(self.head_nodes)}
+        runs = [np.array(nodes, np.int64) for nodes in self.head_nodes.values()]
+        run_len = np.array([len(r) for r in runs] + [0], np.int64)  # (the last: no head)
+        run_end = np.cumsum(run_len)
+        run_nodes = _cat(runs)
         position = 0
         for ids, buyer, supplier, signed, value, currency, title, decided, won in _read(
             db,
@@ -509,11 +539,15 @@ class _Build:
             winners.append(
                 np.where(won_a >= 0, node[np.maximum(won_a, 0)] if len(node) else -1, -1)
             )
-            for i, b in enumerate(buyer.split()):
-                hs = head_nodes.get(canonical.get(b, b))
-                if hs:
-                    heads_k += [position + i] * len(hs)
-                    heads_n += hs
+            buyers = buyer.split()
+            run = np.fromiter(
+                (agency_at.get(canonical.get(b, b), -1) for b in buyers), np.int64, len(buyers)
+            )
+            size = run_len[run]
+            slot_k.append(np.repeat(position + np.arange(ids.n), size))
+            first = np.repeat(run_end[run] - size, size)  # each slot's run, from its start
+            step = np.arange(len(first)) - np.repeat(np.cumsum(size) - size, size)
+            slot_n.append(run_nodes[first + step])
             position += ids.n
         texts["id"].write(w, "contract.id")
         _ints(w, "contract.hash", hash_table(_cat(hashes)))
@@ -524,8 +558,6 @@ class _Build:
         for name in ("currency", "title", "decided"):
             texts[name].write(w, f"contract.{name}")
         _ints(w, "contract.winner", _cat(winners))
-        slot_k.append(np.array(heads_k, np.int64))
-        slot_n.append(np.array(heads_n, np.int64))
         for k, rec in _read(  # (in any order: the pairs are sorted below)
             db,
             ["k.i", "r.i"],

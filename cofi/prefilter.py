@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 MAX_HOPS = 5
 """Above this the decision-makers' balls (radius 3 and more) grow too large to hold at once; a
 sweep under such rules checks every contract."""
+CHUNK = 250_000
+"""Decision-makers whose balls are held at once."""
 MIN_CONTRACTS = 20_000
 """Below this a sweep checks every contract: the matrices cost a few seconds whatever the size."""
 
@@ -56,13 +58,20 @@ def may_have_findings(search: Search, contract_ids: Iterable[str]) -> set[str]:
     winners, w_at = _numbered(winner[contract], n)
     step = _step(g, search.hubs)
     r = search.rules.max_hops // 2
-    near = _near(step, deciders, winners, search.rules.max_hops - r, r)
-    asked = sp.csr_matrix(
-        (np.ones(len(d_at), dtype=bool), (d_at, w_at)), shape=(len(deciders), len(winners))
-    )
-    met = near.multiply(asked).tocoo()  # the pairs asked about whose balls meet
-    wanted = d_at.astype(np.int64) * len(winners) + w_at
-    hit = np.isin(wanted, met.row.astype(np.int64) * len(winners) + met.col)
+    reverse = step.T.tocsr()
+    last = reverse[:, winners].tocsr() if r else None
+    hit = np.zeros(len(contract), dtype=bool)
+    for lo in range(0, len(deciders), CHUNK):  # (the balls of a national register's deciders
+        part = (d_at >= lo) & (d_at < lo + CHUNK)  # would not fit at once)
+        rows = deciders[lo : lo + CHUNK]
+        near = _near(step, reverse, last, rows, winners, search.rules.max_hops - r, r)
+        at = d_at[part] - lo
+        asked = sp.csr_matrix(
+            (np.ones(len(at), dtype=bool), (at, w_at[part])), shape=(len(rows), len(winners))
+        )
+        met = near.multiply(asked).tocoo()  # the pairs asked about whose balls meet
+        wanted = at.astype(np.int64) * len(winners) + w_at[part]
+        hit[part] = np.isin(wanted, met.row.astype(np.int64) * len(winners) + met.col)
     return {ids[i] for i in np.unique(contract[hit]).tolist()}
 
 
@@ -77,11 +86,13 @@ def _numbered(nodes: Any, n: int) -> tuple[Any, Any]:
     return np.flatnonzero(present), position[nodes]
 
 
-def _near(step: Any, deciders: Any, winners: Any, out: int, back: int) -> Any:
+def _near(
+    step: Any, reverse: Any, last: Any, deciders: Any, winners: Any, out: int, back: int
+) -> Any:
     """Row i, column j true when the ball of radius `out` around `deciders[i]` meets the ball
     of radius `back` around `winners[j]`: the selection of the deciders times step^out times
-    (step^T)^back, whose last factor keeps only the winners' columns (a walk from the meeting
-    point back to the winner, never stepping into a hub, is a winner's walk reversed)."""
+    (step^T)^back, whose last factor (`last`) keeps only the winners' columns (a walk from the
+    meeting point back to the winner, never stepping into a hub, is a winner's walk reversed)."""
     import numpy as np
     import scipy.sparse as sp
 
@@ -94,10 +105,9 @@ def _near(step: Any, deciders: Any, winners: Any, out: int, back: int) -> Any:
         rows = rows @ step
     if back == 0:
         return rows[:, winners].tocsr()
-    reverse = step.T.tocsr()
     for _ in range(back - 1):
         rows = rows @ reverse
-    return (rows @ reverse[:, winners]).tocsr()
+    return (rows @ last).tocsr()
 
 
 def _step(g: Graph, hubs: frozenset[int]) -> Any:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 
 from cofi import graph_file, prefilter
-from cofi.detect import Rules
+from cofi.detect import Rules, Search
 from cofi.graph import Graph
 from cofi.loader import plan_load
 from cofi.store.embedded import GRAPH_NAME, EmbeddedStore
@@ -246,6 +246,24 @@ def test_the_prefilter_changes_no_finding_of_a_sweep(
         results.append([json.dumps(f.__dict__, sort_keys=True) for f in found])
     assert results[0] == results[1] and len(results[0]) > 10
     assert len(kept) == 1 and kept[0] < SCALES["small"].contracts
+
+
+@pytest.mark.parametrize("rules", [Rules(), Rules(max_hops=5, hub_limit=3), Rules(max_hops=1)])
+def test_the_prefilter_in_chunks_of_deciders_keeps_the_same_contracts(
+    synth_store: Path, monkeypatch: pytest.MonkeyPatch, rules: Rules
+) -> None:
+    """A national register's decision-makers are taken a chunk at a time: chunks of 7 keep the
+    very contracts that one chunk keeps."""
+    store = EmbeddedStore(synth_store, create=False)
+    try:
+        search = Search(store.whole_graph(), rules)
+    finally:
+        store.close()
+    contracts = list(search.g.contracts)
+    whole = prefilter.may_have_findings(search, contracts)
+    monkeypatch.setattr(prefilter, "CHUNK", 7)
+    assert prefilter.may_have_findings(search, contracts) == whole
+    assert 0 < len(whole) < len(contracts)
 
 
 def fresh_counts(store: Path) -> dict[str, dict[str, int]]:

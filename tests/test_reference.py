@@ -32,6 +32,7 @@ SIGNED = ["2023-01-01", "2025-01-15", "2025-06-01"]
 # 12 digits; the first two pass the IIN/BIN checksum, the third does not
 IINS = ["", "", "", "800415300122", "750101400219", "770707300015"]
 ADDRESSES = ["", "", "", "addr one", "addr two", "addr three"]
+PHONES = ["", "", "+7 701 111 2233", "+7 702 444 5566"]  # (a record holding both kinds orders them)
 FAMILY_ROLES = ["spouse", "child", "sibling", "parent_in_law"]
 
 
@@ -40,7 +41,8 @@ def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     n_people = draw(st.integers(2, 7))
     n_companies = draw(st.integers(1, 5))
     people = [{"id": f"p{i}", "name": f"P{i}", "iin": draw(st.sampled_from(IINS)),
-               "address": draw(st.sampled_from(ADDRESSES))} for i in range(n_people)]  # fmt: skip
+               "address": draw(st.sampled_from(ADDRESSES)), "phone": draw(st.sampled_from(PHONES))}
+              for i in range(n_people)]  # fmt: skip
     companies = [{"id": f"c{i}", "name": f"C{i}", "address": draw(st.sampled_from(ADDRESSES))}
                  for i in range(n_companies)]  # fmt: skip
     agencies = [{"id": "a0", "name": "A0"}, {"id": "a1", "name": "A1"}]
