@@ -177,7 +177,9 @@ def load(
         _write_plan(store, plan, rejects)
 
 
-def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None) -> None:
+def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None, err: bool = False) -> None:
+    """Write a validated load, say what it changed (on stderr with `err`: a command whose stdout
+    is data) and keep the embedded store's graph file."""
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     target = rejects or Path("rejects.jsonl")
@@ -200,7 +202,7 @@ def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None) -> None:
                 target.unlink(missing_ok=True)
     for error in plan.errors:
         click.echo(f"skipped: {error}", err=True)
-    click.echo(_load_summary(plan, report))
+    click.echo(_load_summary(plan, report), err=err)
     keep = getattr(store, "keep_graph", None)  # the embedded store's graph file, for sweeps
     if keep is not None:
         kept = keep(report)
@@ -715,6 +717,132 @@ def triage(obj: Context, finding_id: str, status: str, note: str | None) -> None
     """
     f = obj.store().triage(finding_id, status, note)
     click.echo(f"{f.finding_id} is now {f.status}" + (f": {f.note}" if f.note else ""))
+
+
+@cli.group("match", invoke_without_command=True)
+@click.option(
+    "--kind",
+    type=click.Choice(["person", "company"]),
+    help="Only pairs of this kind. Default: people and companies.",
+)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="List pairs scoring at least this (the review threshold).",
+)
+@click.option(
+    "--same-at",
+    type=click.FloatRange(0, 1),
+    default=0.9,
+    show_default=True,
+    help="A pair scoring at least this is `same`, below it `review` (the accept threshold).",
+)
+@click.option(
+    "--accept-above",
+    type=click.FloatRange(0, 1),
+    metavar="S",
+    help="Join every pair scoring at least S with a SAME_AS link (source_ref match:ID score=S).",
+)
+@format_option("text")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the pairs here instead of to stdout.",
+)
+@click.pass_context
+def match(
+    ctx: click.Context, kind: str | None, min_score: float, same_at: float,
+    accept_above: float | None, fmt: str, out: Path | None,
+) -> None:  # fmt: skip
+    """Records of different sources that are likely one person or company (entity resolution).
+
+    Lists candidate pairs that nothing joins yet, best first, each with a stable match id, a
+    score in [0, 1], a verdict (same or review) and the reasons in words.  Decided pairs are
+    never proposed again.
+
+    \b
+    Examples:
+      cofi match
+      cofi match --kind person --min-score 0.7 --format csv --out pairs.csv
+      cofi match --accept-above 0.95
+      cofi match decide m1a2b3c4d5e6f7a8b same --note "same IIN in the register"
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from cofi import match as matching
+    from cofi.output import write_candidates
+    from cofi.vocab import Kind
+
+    obj = ctx.find_object(Context)
+    assert obj is not None
+    store = obj.store()
+    kinds = [Kind(kind)] if kind else [Kind.PERSON, Kind.COMPANY]
+    found = matching.propose(store, kinds, min_score=min_score, same_at=same_at)
+    title = f"cofi match: {len(found)} candidate pair(s)"
+    if out is None:
+        write_candidates(found, fmt, sys.stdout, title)
+    else:
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            write_candidates(found, fmt, fh, title)
+    same = sum(c.verdict == "same" for c in found)
+    click.echo(
+        f"{len(found)} candidate pair(s): {same} same, {len(found) - same} review"
+        + (f", written to {out}" if out else ""),
+        err=True,
+    )
+    if accept_above is not None:
+        chosen = [c for c in found if c.score >= accept_above]
+        links = [matching.same_as_link(c.match_id, c.left_id, c.right_id, c.score) for c in chosen]
+        click.echo(f"joining {len(chosen)} pair(s) scoring at least {accept_above}", err=True)
+        _load_links(store, links)
+
+
+@match.command("decide")
+@click.argument("match_id")
+@click.argument("verdict", type=click.Choice(["same", "different"]))
+@click.option("--note", default="", help="Why: kept with the decision.")
+@pass_ctx
+def match_decide(obj: Context, match_id: str, verdict: str, note: str) -> None:
+    """Record a reviewer's decision on a pair `cofi match` proposed: `same` joins the two with a
+    SAME_AS link (source_ref match:ID decided); `different` keeps them apart.  Either way the
+    pair is never proposed again.
+
+    \b
+    Example:
+      cofi match decide m1a2b3c4d5e6f7a8b different --note "father and son"
+    """
+    from cofi import match as matching
+
+    store = obj.store()
+    decision = store.decide_match(match_id, verdict, note)
+    click.echo(
+        f"{match_id} ({decision.left_id} ~ {decision.right_id}) is now {verdict}"
+        + (f": {note}" if note else "")
+    )
+    if verdict == "same":
+        _load_links(
+            store, [matching.same_as_link(match_id, decision.left_id, decision.right_id, None)]
+        )
+
+
+def _load_links(store: Store, links: list[dict[str, str]]) -> None:
+    """Load `links` (links.csv rows) as any bundle is loaded: validated, all or nothing."""
+    if not links:
+        return
+    import csv
+    import tempfile
+
+    from cofi.loader import plan_load
+
+    with tempfile.TemporaryDirectory(prefix="cofi-match-") as tmp:
+        with (Path(tmp) / "links.csv").open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, ["source", "target", "type", "source_ref"])
+            writer.writeheader()
+            writer.writerows(links)
+        with plan_load([Path(tmp)], store.kinds_of) as plan:
+            _write_plan(store, plan, None, err=True)
 
 
 @cli.command()

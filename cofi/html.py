@@ -173,6 +173,41 @@ def report_html(findings: list[Finding], title: str) -> str:
     return _page(title, _REPORT_STYLE, body, data, _REPORT_SCRIPT)
 
 
+def matches_html(rows: list[dict[str, Any]], title: str) -> str:
+    """`cofi match`'s candidate pairs as one static table (nothing runs in the page)."""
+    cells = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(v))}</td>"
+            for v in (
+                r["verdict"],
+                f"{r['score']:.3f}",
+                r["kind"],
+                f"{r['left_name']} [{r['left_id']}]",
+                f"{r['right_name']} [{r['right_id']}]",
+                "; ".join(r["reasons"]),
+                r["match_id"],
+            )
+        )
+        + "</tr>\n"
+        for r in rows
+    )
+    body = (
+        f"<header><h1>{html.escape(title)}</h1><span>{len(rows)} pair(s)</span></header>\n"
+        '<table id="matches"><thead><tr><th>Verdict</th><th>Score</th><th>Kind</th>'
+        "<th>Left</th><th>Right</th><th>Reasons</th><th>Match id</th></tr></thead>\n"
+        f"<tbody>{cells}</tbody></table>\n"
+        "<footer>cofi match: decide a pair with <code>cofi match decide MATCH_ID same|different"
+        "</code></footer>"
+    )
+    return _page(title, _MATCH_STYLE, body, {}, "")
+
+
+_MATCH_STYLE = """
+table{border-collapse:collapse;margin:8px 12px}
+td,th{border-top:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top}
+"""
+
 _BASE_STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222}
 header{padding:8px 12px;border-bottom:1px solid #ddd;display:flex;flex-wrap:wrap;gap:10px;

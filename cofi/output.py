@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cofi.findings import Finding
+
+if TYPE_CHECKING:
+    from cofi.match import Candidate
 
 FORMATS = ("jsonl", "csv", "text", "html")
 
@@ -77,6 +80,35 @@ def write_findings(
             out.write(text_block(f))
             n += 1
     return n
+
+
+MATCH_CSV_COLUMNS = ("match_id", "verdict", "score", "kind", "left_id", "left_name", "right_id",
+                     "right_name", "reasons")  # fmt: skip
+
+
+def write_candidates(candidates: list[Candidate], fmt: str, out: TextIO, title: str) -> int:
+    """Write `cofi match`'s candidate pairs to `out` in `fmt`; return how many."""
+    rows = [c.as_dict() for c in candidates]
+    if fmt == "html":
+        from cofi.html import matches_html
+
+        out.write(matches_html(rows, title))
+    elif fmt == "jsonl":
+        out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    elif fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(MATCH_CSV_COLUMNS)
+        for r in rows:
+            r["reasons"] = "; ".join(r["reasons"])
+            writer.writerow([safe_cell(r[c]) for c in MATCH_CSV_COLUMNS])
+    else:
+        for r in rows:
+            out.write(
+                f"{r['verdict'].upper()} {r['score']:.3f}  {r['kind']}  {r['match_id']}\n"
+                f"  {r['left_name']} [{r['left_id']}]  ~  {r['right_name']} [{r['right_id']}]\n"
+                f"  {'; '.join(r['reasons'])}\n"
+            )
+    return len(rows)
 
 
 def text_block(f: Finding) -> str:

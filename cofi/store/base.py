@@ -105,6 +105,19 @@ class SweepCommit:
     state: SweepState | None = None
 
 
+@dataclass(frozen=True)
+class MatchDecision:
+    """A pair `cofi match` proposed, and a reviewer's decision on it: `same` or `different`,
+    for good ('' while undecided)."""
+
+    match_id: str
+    left_id: str
+    right_id: str
+    verdict: str
+    note: str
+    decided_at: str
+
+
 class Store(Protocol):
     """A cofi store."""
 
@@ -165,6 +178,28 @@ class Store(Protocol):
 
     def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
         """Set a finding's status (and note); `NotFound` if there is no such finding."""
+        ...
+
+    def canonical_ids(self) -> dict[str, str]:
+        """Merged record id -> canonical entity id (records that merge with nothing are absent)."""
+        ...
+
+    def match_rows(self, kind: Kind) -> Iterable[tuple[str, str, dict[str, Any]]]:
+        """(id, name, input fields) of every record of `kind`, for `cofi match`."""
+        ...
+
+    def match_decisions(self) -> dict[str, MatchDecision]:
+        """The pairs a reviewer has decided, by match id."""
+        ...
+
+    def remember_matches(self, pairs: list[tuple[str, str, str]]) -> None:
+        """Keep the (match id, left id, right id) of pairs proposed, for `decide` (a pair once
+        proposed stays known; its decision, if any, is left as it is)."""
+        ...
+
+    def decide_match(self, match_id: str, verdict: str, note: str) -> MatchDecision:
+        """Record (or replace) a reviewer's decision on a pair proposed before; `NotFound` if
+        `cofi match` never proposed it."""
         ...
 
     def close(self) -> None: ...

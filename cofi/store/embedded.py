@@ -29,6 +29,7 @@ from cofi.merge import canonical_ids
 from cofi.search import query_tokens
 from cofi.store.base import (
     Hub,
+    MatchDecision,
     SearchHit,
     Stats,
     StoredFinding,
@@ -52,7 +53,7 @@ GRAPH_NAME = "graph.bin"
 KEPT_CHANGES = 20_000
 """Contracts changed since the graph file was written up to which they are laid over it; beyond,
 the graph is built again (and the file rewritten)."""
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 _CONTRACT_ROW = (
     "id, buyer_id, supplier_id, signed_on, value, "
@@ -105,6 +106,14 @@ CREATE TABLE IF NOT EXISTS contacts (
     PRIMARY KEY (entity_id, kind)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS contacts_key ON contacts (kind, key);
+CREATE TABLE IF NOT EXISTS match_decisions (
+    match_id TEXT PRIMARY KEY,
+    left_id TEXT NOT NULL,
+    right_id TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    note TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS touched (kind TEXT NOT NULL, key TEXT NOT NULL, rev INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS touched_rev ON touched (rev);
 CREATE TRIGGER IF NOT EXISTS entities_strong_touched AFTER UPDATE OF strong_id ON entities
@@ -867,6 +876,47 @@ class EmbeddedStore:
             args.append(contract_id)
         sql += " ORDER BY score DESC, finding_id"
         return [stored_finding(*row) for row in self._db.execute(sql, args)]
+
+    def match_rows(self, kind: Kind) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        for rec_id, name, props in self._db.execute(
+            "SELECT id, name, props FROM entities INDEXED BY entities_kind WHERE kind = ?",
+            (kind.value,),
+        ):
+            yield rec_id, name, json.loads(props)
+
+    def match_decisions(self) -> dict[str, MatchDecision]:
+        return {
+            row[0]: MatchDecision(*row)
+            for row in self._db.execute(
+                "SELECT match_id, left_id, right_id, verdict, note, decided_at "
+                "FROM match_decisions WHERE verdict <> ''"
+            )
+        }
+
+    def remember_matches(self, pairs: list[tuple[str, str, str]]) -> None:
+        if not pairs:
+            return
+        self._materialise()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO match_decisions VALUES (?, ?, ?, '', '', '')", pairs
+            )
+
+    def decide_match(self, match_id: str, verdict: str, note: str) -> MatchDecision:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE match_decisions SET verdict = ?, note = ?, "
+                "decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE match_id = ?",
+                (verdict, note, match_id),
+            )
+            row = db.execute(
+                "SELECT match_id, left_id, right_id, verdict, note, decided_at "
+                "FROM match_decisions WHERE match_id = ?",
+                (match_id,),
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"no match {match_id!r} was proposed (run `cofi match` first?)")
+        return MatchDecision(*row)
 
     def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
         with self._transaction() as db:

@@ -61,6 +61,7 @@ from cofi.queries import query
 from cofi.rings import Merges
 from cofi.search import query_tokens
 from cofi.store.base import (
+    MatchDecision,
     SearchHit,
     Stats,
     StoredFinding,
@@ -101,7 +102,7 @@ LOAD_ALIVE_SECONDS = 600
 """A running load beats after every batch; one silent for this long was killed."""
 META_KEY = "store"
 CREATED_BY = "cofi"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 _KEY_SEP = "\x1f"
 """Between a link's role and since in its `key` (sorts before any printable character)."""
 
@@ -289,10 +290,12 @@ class Neo4jStore:
         return [row for chunk in _chunks(values, BATCH)
                 for row in self._rows(name, slots, **{key: chunk}, **params)]  # fmt: skip
 
-    def _stream(self, name: str, **params: Any) -> Iterator[tuple[Any, ...]]:
+    def _stream(
+        self, name: str, slots: dict[str, str] | None = None, **params: Any
+    ) -> Iterator[tuple[Any, ...]]:
         """The records of a read query as tuples, streamed (for millions of rows)."""
         with self._session() as s:
-            for record in run(s, name, **params):
+            for record in run(s, name, slots, **params):
                 yield tuple(record)
 
     def _meta(self) -> Meta:
@@ -710,6 +713,32 @@ class Neo4jStore:
             contract_id=contract_id or None,
         )  # fmt: skip
         return [stored_finding(body, sig, st, note) for body, sig, st, note, _, _ in rows]
+
+    def match_rows(self, kind: Kind) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        for rec_id, name, props in self._stream("match/records", {"label": kind.label}):
+            yield rec_id, name, json.loads(props)
+
+    def match_decisions(self) -> dict[str, MatchDecision]:
+        return {row[0]: MatchDecision(*row) for row in self._rows("match/decisions")}
+
+    def remember_matches(self, pairs: list[tuple[str, str, str]]) -> None:
+        if not pairs:
+            return
+        self._materialise()
+        with self._session() as s:
+            for chunk in _chunks(pairs, BATCH):
+                _write(s, "match/remember", pairs=[list(p) for p in chunk])
+
+    def decide_match(self, match_id: str, verdict: str, note: str) -> MatchDecision:
+        def work(tx: ManagedTransaction) -> list[Any]:
+            result = run(tx, "match/decide", match_id=match_id, verdict=verdict, note=note)
+            return [tuple(r) for r in result]
+
+        with self._session() as s:
+            rows = s.execute_write(work)
+        if not rows:
+            raise NotFound(f"no match {match_id!r} was proposed (run `cofi match` first?)")
+        return MatchDecision(*rows[0])
 
     def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
         def work(tx: ManagedTransaction) -> list[Any]:

@@ -1,0 +1,214 @@
+"""`cofi match`: the rules that make two records one entity or keep them apart, and the
+decisions a reviewer makes (remembered by both stores, across reloads)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from cofi.match import SAME_AT, candidates, compare, confidence, match_id, profile
+from cofi.vocab import Kind
+from tests.conftest import write_bundle
+
+BORN = {"birth_date": "1985-03-12"}
+# (left name, left fields, right name, right fields, expected: "same", "review" or None, and a
+# reason the pair must give, or none)
+PEOPLE: list[tuple[str, dict[str, Any], str, dict[str, Any], str | None, str]] = [
+    # names across scripts (Kazakh Cyrillic, Latin), words in another order, patronymic missing
+    ("Садықова Әйгерім Нұрланқызы", BORN, "Aigerim Sadykova", BORN, "same",
+     "same name across scripts, words in another order"),
+    ("Садықова Әйгерім Нұрланқызы", BORN, "Aigerim Sadykova", BORN, "same",
+     "patronymic missing on one side"),
+    # Kazakh and Russian spellings, and the patronymic in each language's form
+    ("Садыкова Айгерим Нурлановна", BORN, "Садықова Әйгерім Нұрланқызы", BORN, "same",
+     "same patronymic"),
+    # passport and BGN transliterations
+    ("Жаңабаев Ерлан", BORN, "Zhanabayev Yerlan", BORN, "same", "same birth date"),
+    ("Жаңабаев Ерлан", BORN, "Janabaev Erlan", BORN, "same", "same name across scripts"),
+    # initials
+    ("Sadykova A. N.", BORN, "Садықова Әйгерім Нұрланқызы", BORN, "same", "initials agree"),
+    ("Sadykova A. B.", BORN, "Садықова Әйгерім Нұрланқызы", BORN, None, ""),
+    # a different birth date makes a namesake
+    ("Садықова Әйгерім", BORN, "Aigerim Sadykova", {"birth_date": "1985-03-13"}, None, ""),
+    # a man and a woman with the same surname stem are not one person
+    ("Садықов Әйгерім", BORN, "Садықова Әйгерім", BORN, None, ""),
+    ("Sadykova Aigerim Nurlanovna", {}, "Sadykova Aigerim Nurlanovich", {}, None, ""),
+    # a birth date missing on one side: a shared address still makes it `same`, alone `review`
+    ("Жаңабаев Ерлан", {"address": "Астана, Абай 1"}, "Zhanabayev Yerlan",
+     {**BORN, "address": "астана абай 1"}, "same", "shared address"),
+    ("Жаңабаев Ерлан", {}, "Zhanabayev Yerlan", BORN, "review", "birth date missing on one side"),
+    # a shared phone, and relatives at one address (same surname, another given name): apart
+    ("Нұрлан Садықов", {"phone": "+7 701 111 22 33"}, "Sadykov Nurlan",
+     {"phone": "87011112233"}, "same", "shared phone"),
+    ("Садықов Нұрлан", {"address": "Астана, Абай 1"}, "Садықов Ерлан",
+     {"address": "Астана, Абай 1"}, None, ""),
+    # different patronymics: brothers' sons with one name are not one person
+    ("Садыкова Айгерим Нурлановна", {}, "Садыкова Айгерим Ерлановна", {}, None, ""),
+    # an IIN on one side that encodes the other side's birth date supports the match; a
+    # different valid IIN rules it out; an IIN whose birth date differs makes a namesake
+    ("Жаңабаев Ерлан", {"iin": "850312300012"}, "Zhanabayev Yerlan", BORN, "same",
+     "IIN on one side encodes the other's birth date"),
+    ("Жаңабаев Ерлан", {**BORN, "iin": "850312300012"}, "Zhanabayev Yerlan",
+     {**BORN, "iin": "850312300101"}, None, ""),
+    ("Жаңабаев Ерлан", {"iin": "850312300012"}, "Zhanabayev Yerlan",
+     {"birth_date": "1985-03-13"}, None, ""),
+    # short words one letter apart are other names; long ones may be a typo (to review)
+    ("Рогова Ғалия", BORN, "Рогова Галина", BORN, None, ""),
+    ("Крылова Айжан", BORN, "Крюкова Айжан", BORN, None, ""),
+    ("Кенжебеков Ұлан", BORN, "Кенжебеков Нұрлан", BORN, None, ""),
+    ("Кенжебеков Нұрлан", BORN, "Кенжебиков Нұрлан", BORN, "review", "similar name"),
+    # a Kazakh surname in -ұлы is a surname, not a patronymic, when it comes first
+    ("Құдайбергенұлы Харитон", BORN, "Харитонов Құдайберген", BORN, None, ""),
+    # the IIN's sex digit (4: a woman born in the 1900s) against a man's patronymic
+    ("Садықова Әйгерім", {"iin": "850312400019"}, "Sadykova Aigerim Nurlanovich", BORN, None, ""),
+]  # fmt: skip
+
+COMPANIES: list[tuple[str, dict[str, Any], str, dict[str, Any], str | None, str]] = [
+    # legal forms across languages, quotes and punctuation, transliteration
+    ("ТОО «Дала Строй»", {"address": "Астана, Абай 1"}, "Dala Stroy LLP",
+     {"address": "астана абай 1"}, "same", "same legal form"),
+    ("ЖШС «Дала Строй»", {"phone": "+7 701 111 22 33"}, "TOO \"Dala Stroi\"",
+     {"phone": "+77011112233"}, "same", "shared phone"),
+    ("АО «Казтемир»", {"address": "Астана, Абай 1"}, "Kaztemir JSC", {"address": "астана абай 1"},
+     "same", "same name across scripts"),
+    ("АҚ «Казтемир»", {}, "АО Казтемир", {}, "review", "same legal form"),
+    ("ИП Садыков", {"address": "Астана, Абай 1"}, "IE Sadykov", {"address": "астана абай 1"},
+     "same", "same legal form"),
+    ("ЖК Садыков", {}, "ИП «Садыков»", {}, "review", "same name"),
+    # another legal form: weaker, never `same` on the name alone
+    ("ТОО «Дала Строй»", {}, "АО «Дала Строй»", {}, None, ""),
+    # different numbers in the name, different BINs, different register ids: apart
+    ("ТОО «Дала Строй-2»", {}, "ТОО «Дала Строй-3»", {}, None, ""),
+    ("ЖШС «Дала Строй»", {"bin": "990840000002"}, "TOO Dala Stroi", {"bin": "180140000008"},
+     None, ""),
+    ("Dala Stroy LLP", {"registry_id": "GB-COH:1"}, "Dala Stroy LLP",
+     {"registry_id": "GB-COH:2"}, None, ""),
+]  # fmt: skip
+
+
+def _verdict(kind: Kind, a: str, pa: dict[str, Any], b: str, pb: dict[str, Any]) -> Any:
+    got = compare(kind, profile(kind, "a", a, pa), profile(kind, "b", b, pb))
+    if got is None or got[0] < 0.5:
+        return None, got
+    return ("same" if got[0] >= SAME_AT else "review"), got
+
+
+@pytest.mark.parametrize(("a", "pa", "b", "pb", "want", "reason"), PEOPLE)
+def test_a_rule_for_people(
+    a: str, pa: dict[str, Any], b: str, pb: dict[str, Any], want: str | None, reason: str
+) -> None:
+    verdict, got = _verdict(Kind.PERSON, a, pa, b, pb)
+    assert verdict == want, got
+    assert _verdict(Kind.PERSON, b, pb, a, pa)[0] == want, "the order of the pair changed it"
+    if reason:
+        assert reason in got[1], got
+
+
+@pytest.mark.parametrize(("a", "pa", "b", "pb", "want", "reason"), COMPANIES)
+def test_a_rule_for_companies(
+    a: str, pa: dict[str, Any], b: str, pb: dict[str, Any], want: str | None, reason: str
+) -> None:
+    verdict, got = _verdict(Kind.COMPANY, a, pa, b, pb)
+    assert verdict == want, got
+    if reason:
+        assert any(reason in r for r in got[1]), got
+
+
+def test_blocking_finds_the_pairs_and_leaves_out_what_is_joined_or_decided() -> None:
+    rows = [
+        ("p1", "Садықова Әйгерім Нұрланқызы", BORN),
+        ("p2", "Aigerim Sadykova", BORN),
+        ("p3", "Жаңабаев Ерлан", {}),
+        ("p4", "Zhanabayev Yerlan", BORN),
+        ("p5", "Садықов Нұрлан", BORN),  # another person of the same family and birth date
+    ]
+    found = candidates(Kind.PERSON, rows, {}, set())
+    assert {(c.left_id, c.right_id): c.verdict for c in found} == {
+        ("p1", "p2"): "same",
+        ("p3", "p4"): "review",
+    }
+    assert found[0].match_id == match_id("p2", "p1") == match_id("p1", "p2")
+    joined = candidates(Kind.PERSON, rows, {"p1": "p1", "p2": "p1"}, set())
+    assert [(c.left_id, c.right_id) for c in joined] == [("p3", "p4")]
+    decided = candidates(Kind.PERSON, rows, {}, {match_id("p3", "p4")})
+    assert [(c.left_id, c.right_id) for c in decided] == [("p1", "p2")]
+
+
+def test_confidence_is_read_from_the_links_source_ref() -> None:
+    assert confidence("match:m0123 score=0.9412") == pytest.approx(0.9412)
+    assert confidence("match:m0123 decided") == 1.0
+    assert confidence("registry 2024") is None
+
+
+SOURCES = {
+    "person": [
+        {"id": "off-1", "name": "Садықова Әйгерім Нұрланқызы", "birth_date": "1985-03-12",
+         "address": "Астана қ., Абай даңғылы, 1"},
+        {"id": "reg-9", "name": "Aigerim Sadykova", "birth_date": "1985-03-12"},
+        {"id": "off-2", "name": "Жаңабаев Ерлан"},
+        {"id": "reg-7", "name": "Zhanabayev Yerlan", "birth_date": "1979-11-02"},
+        {"id": "off-3", "name": "Садықов Нұрлан", "address": "Астана қ., Абай даңғылы, 1"},
+    ],
+    "company": [
+        {"id": "c-kz", "name": "ТОО «Дала Строй»", "address": "Астана қ., Абай даңғылы, 1"},
+        {"id": "c-en", "name": "Dala Stroy LLP", "address": "Astana, Abai avenue 1"},
+    ],
+}  # fmt: skip
+
+
+def _pairs(crun: Callable[..., Result], *args: str) -> dict[tuple[str, str], dict[str, Any]]:
+    result = crun("match", "--format", "jsonl", *args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    return {(r["left_id"], r["right_id"]): r for r in rows}
+
+
+def test_match_lists_decides_and_remembers_across_reloads(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    bundle = write_bundle(tmp_path / "b", SOURCES)
+    assert crun("load", str(bundle)).exit_code == 0
+    pairs = _pairs(crun)
+    assert set(pairs) == {("off-1", "reg-9"), ("off-2", "reg-7"), ("c-en", "c-kz")}, pairs
+    same = pairs[("off-1", "reg-9")]
+    assert same["verdict"] == "same" and same["kind"] == "person"
+    assert "same name across scripts, words in another order" in same["reasons"]
+    assert same["match_id"] == match_id("off-1", "reg-9")
+    assert pairs[("off-2", "reg-7")]["verdict"] == "review"
+    assert _pairs(crun, "--kind", "company").keys() == {("c-en", "c-kz")}
+
+    review = pairs[("off-2", "reg-7")]["match_id"]
+    result = crun("match", "decide", review, "different", "--note", "another man")
+    assert result.exit_code == 0, result.output
+    assert "is now different: another man" in result.stdout
+    result = crun("match", "decide", same["match_id"], "same")
+    assert result.exit_code == 0, result.output
+    assert "1 links created" in result.stderr
+    assert crun("load", str(bundle)).exit_code == 0  # a reload forgets nothing
+    assert set(_pairs(crun)) == {("c-en", "c-kz")}
+    links = json.loads(crun("stats", "--json").stdout)["links"]
+    assert links == {"SAME_AS": 1}
+
+    result = crun("match", "decide", "m0000000000000000", "same")
+    assert result.exit_code == 1
+    assert "no match 'm0000000000000000' was proposed" in result.stderr
+
+
+def test_accept_above_joins_the_pairs_with_same_as_links(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert crun("load", str(write_bundle(tmp_path / "b", SOURCES))).exit_code == 0
+    result = crun("match", "--accept-above", "0.95", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    accepted = [json.loads(x) for x in result.stdout.splitlines()]
+    accepted = [r for r in accepted if r["score"] >= 0.95]
+    assert {(r["left_id"], r["right_id"]) for r in accepted} == {("off-1", "reg-9")}
+    assert "joining 1 pair(s) scoring at least 0.95" in result.stderr
+    assert "1 links created" in result.stderr
+    assert json.loads(crun("stats", "--json").stdout)["links"] == {"SAME_AS": 1}
+    assert ("off-1", "reg-9") not in _pairs(crun)  # one entity now: not proposed again
