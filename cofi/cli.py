@@ -831,25 +831,23 @@ def _load_links(store: Store, links: list[dict[str, str]]) -> None:
     """Load `links` (links.csv rows) as any bundle is loaded: validated, all or nothing."""
     if not links:
         return
-    import csv
     import tempfile
 
     from cofi.loader import plan_load
+    from cofi.match import write_links
 
-    with tempfile.TemporaryDirectory(prefix="cofi-match-") as tmp:
-        with (Path(tmp) / "links.csv").open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, ["source", "target", "type", "source_ref"])
-            writer.writeheader()
-            writer.writerows(links)
-        with plan_load([Path(tmp)], store.kinds_of) as plan:
-            _write_plan(store, plan, None, err=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="cofi-match-") as tmp,
+        plan_load([write_links(links, Path(tmp))], store.kinds_of) as plan,
+    ):
+        _write_plan(store, plan, None, err=True)
 
 
 @cli.command()
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where to write the bundle, truth.jsonl and decoys.jsonl.",
+    help="Where to write the bundle, truth.jsonl, decoys.jsonl and matches.jsonl.",
 )
 @click.option(
     "--scale",
@@ -886,9 +884,12 @@ def synth(
 
     The bundle (format v1) comes with truth.jsonl (every planted finding: contract,
     decision-maker, winner, pattern, hops) and decoys.jsonl (every near miss and why it must not
-    be flagged).  --evaluate loads a bundle into a scratch store, sweeps it and reports per
+    be flagged) and matches.jsonl (pairs of records that are one entity, or must stay apart, for
+    `cofi match`).  --evaluate loads a bundle into a scratch store, sweeps it and reports per
     pattern planted found / planted, decoys flagged, and the extra findings checked by the
-    brute-force reference (emergent-valid or wrong); exit 1 unless all is right.
+    brute-force reference (emergent-valid or wrong); then `cofi match`'s precision and recall
+    against the planted pairs, and the conflicts found once its `same` pairs are joined; exit 1
+    unless all is right (a decoy pair `same` or a conflict behind a match missed is wrong).
 
     \b
     Examples:
@@ -923,7 +924,8 @@ def synth(
     rows = sum(n for name, n in written.items() if name.endswith(".csv"))
     click.echo(
         f"wrote {rows:,} rows to {out}: {written['truth.jsonl']} planted findings, "
-        f"{written['decoys.jsonl']} near misses (seed {seed})"
+        f"{written['decoys.jsonl']} near misses, {written.get('matches.jsonl', 0)} pairs for "
+        f"`cofi match` (seed {seed})"
     )
 
 

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
@@ -82,6 +83,7 @@ _LEGAL_FORMS = {
     "ie": ("ip", "jk", "ie", "chp", "ип", "жк"),
 }
 _FORM_OF = {word: form for form, words in _LEGAL_FORMS.items() for word in words}
+_QUOTED = re.compile('[«"“„](.*?)[»"”“]')
 _SIGNS = re.compile("[ьЬъЪ'\u2019\u02bc`]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
@@ -161,8 +163,10 @@ def _fold(word: str) -> tuple[str, ...]:
 def _person_name(text: str) -> _Name:
     words = _words(text)
     name = _Name([], cyrillic=bool(_CYRILLIC.search(text)))
+    # a patronymic's form is a surname's too (Ернарұлы Ерлан, Petrovich): one of three words
+    three = sum(len(w) > 1 for w in words) >= 3
     for i, w in enumerate(words):
-        m = _PATRONYMIC.match(w)
+        m = _PATRONYMIC.match(w) if three else None
         if m and i > 0:
             name.patronymic = m.group(1)
             name.sex = "f" if m.group(2) in ("ovna", "evna", "ichna", "kizi") else "m"
@@ -177,19 +181,30 @@ def _person_name(text: str) -> _Name:
 
 
 def _company_name(text: str) -> tuple[_Name, str, frozenset[str]]:
-    """A company's name words without its legal form (the first one met), the form's class,
-    and the numbers in the name."""
+    """A company's name words without its legal form, the form's class, and the numbers in the
+    name.  The form is the last word outside the quoted name, else the first (LLP and JSC are
+    written after the name, ТОО and АО before it); a word inside quotes is always a name word
+    (the Kazakh word ақ, "white", is also the legal form АҚ)."""
+    quoted = _QUOTED.search(text)
+    if quoted:
+        parts = [text[: quoted.start()], quoted.group(1), text[quoted.end() :]]
+    else:
+        parts = [text, "", ""]
+    before, inside, after = (normalize_text(p).split() for p in parts)
     form = ""
-    kept: list[str] = []
-    for word in normalize_text(text).split():
-        key = _words(word)
-        found = _FORM_OF.get(word) or _FORM_OF.get(" ".join(key))  # ("ie" is folded as a name)
-        if found and not form:
+    for words, at in ((after, -1), (before, -1), (before, 0)):
+        if words and (found := _form(words[at])):
             form = found
-        else:
-            kept += key
+            del words[at]
+            break
+    kept = [w for word in (*before, *inside, *after) for w in _fold(word)]
     numbers = frozenset(w for w in kept if w.isdigit())
     return _Name(kept, cyrillic=bool(_CYRILLIC.search(text))), form, numbers
+
+
+def _form(word: str) -> str:
+    """The class of a legal form's abbreviation, or ''."""
+    return _FORM_OF.get(word) or _FORM_OF.get(" ".join(_fold(word)), "")  # ("ie" folds as a name)
 
 
 def _iin_birth(iin: str) -> tuple[str, str]:
@@ -319,16 +334,23 @@ def _compare_names(a: _Name, b: _Name, person: bool) -> tuple[float, list[str]] 
     return weight, reasons
 
 
+_ALIKE = {"z": "j", "j": "z", "k": "h", "h": "k", "t": "c", "c": "t", "y": "ei", "e": "iy",
+          "i": "ey"}  # fmt: skip
+"""An initial as one transliteration writes it and the folded word's first letter (Zh. / Жанна
+folded `jana`, Kh. / `hasen`, Ts. / `coi`, Ye. / `erlan`)."""
+
+
 def _initials_agree(a: _Name, b: _Name) -> bool:
-    """Every initial of one name is the first letter of a word (or the patronymic) of the other
-    that its own words leave unmatched."""
+    """Every initial of one name is the first letter of a word (or the patronymic) of the
+    other, each used once."""
     for mine, other in ((a, b), (b, a)):
         firsts = [w[0] for w in other.words] + ([other.patronymic[0]] if other.patronymic else [])
         firsts += list(other.initials)
         for letter in mine.initials:
-            if letter not in firsts:
+            alike = next((f for f in firsts if f == letter or f in _ALIKE.get(letter, "")), None)
+            if alike is None:
                 return False
-            firsts.remove(letter)
+            firsts.remove(alike)
     return True
 
 
@@ -498,6 +520,18 @@ def same_as_link(match: str, left_id: str, right_id: str, score: float | None) -
     `same`."""
     ref = f"match:{match} " + (f"score={score:.4f}" if score is not None else "decided")
     return {"source": left_id, "target": right_id, "type": "SAME_AS", "source_ref": ref}
+
+
+def write_links(links: list[dict[str, str]], directory: Path) -> Path:
+    """`links` (`same_as_link` rows) as a bundle in `directory`, to load as any bundle is."""
+    import csv
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "links.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, ["source", "target", "type", "source_ref"])
+        writer.writeheader()
+        writer.writerows(links)
+    return directory
 
 
 def confidence(source_ref: str) -> float | None:

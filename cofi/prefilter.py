@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 MAX_HOPS = 5
 """Above this the decision-makers' balls (radius 3 and more) grow too large to hold at once; a
 sweep under such rules checks every contract."""
-CHUNK = 250_000
-"""Decision-makers whose balls are held at once."""
+CHUNK = 25_000
+"""Decision-makers whose balls are held at once: at the xlarge synthetic scale 250,000 of them
+took 7.8 GB (their balls of radius 3 before the last product)."""
 MIN_CONTRACTS = 20_000
 """Below this a sweep checks every contract: the matrices cost a few seconds whatever the size."""
 
@@ -43,10 +44,11 @@ def may_have_findings(search: Search, contract_ids: Iterable[str]) -> set[str]:
     import scipy.sparse as sp
 
     g = search.g
-    position = {c: i for i, c in enumerate(g.contracts)}
-    ids = list(g.contracts)
-    chosen = np.zeros(len(ids), dtype=bool)
-    chosen[[position[c] for c in contract_ids]] = True
+    asked = contract_ids if isinstance(contract_ids, set | frozenset) else set(contract_ids)
+    if len(asked) == len(g.contracts):  # every contract (`sweep --all`): no index of ids
+        chosen = np.ones(len(g.contracts), dtype=bool)
+    else:
+        chosen = np.fromiter((c in asked for c in g.contracts), bool, len(g.contracts))
     slot_contract, slot_node = (np.frombuffer(a, dtype=np.int32) for a in g.decider_slots())
     winner = np.frombuffer(g.contract_winners(), dtype=np.int32)
     keep = chosen[slot_contract] & (winner[slot_contract] >= 0)
@@ -72,7 +74,8 @@ def may_have_findings(search: Search, contract_ids: Iterable[str]) -> set[str]:
         met = near.multiply(asked).tocoo()  # the pairs asked about whose balls meet
         wanted = at.astype(np.int64) * len(winners) + w_at[part]
         hit[part] = np.isin(wanted, met.row.astype(np.int64) * len(winners) + met.col)
-    return {ids[i] for i in np.unique(contract[hit]).tolist()}
+    kept = set(np.unique(contract[hit]).tolist())
+    return {c for i, c in enumerate(g.contracts) if i in kept}
 
 
 def _numbered(nodes: Any, n: int) -> tuple[Any, Any]:

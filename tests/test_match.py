@@ -33,6 +33,8 @@ PEOPLE: list[tuple[str, dict[str, Any], str, dict[str, Any], str | None, str]] =
     # initials
     ("Sadykova A. N.", BORN, "Садықова Әйгерім Нұрланқызы", BORN, "same", "initials agree"),
     ("Sadykova A. B.", BORN, "Садықова Әйгерім Нұрланқызы", BORN, None, ""),
+    ("Alekseeva Zh. B.", BORN, "Алексеева Жанна Богдановна", BORN, "same", "initials agree"),
+    ("Alekseeva Z. B.", BORN, "Алексеева Жанна Богдановна", BORN, "same", "initials agree"),
     # a different birth date makes a namesake
     ("Садықова Әйгерім", BORN, "Aigerim Sadykova", {"birth_date": "1985-03-13"}, None, ""),
     # a man and a woman with the same surname stem are not one person
@@ -62,7 +64,9 @@ PEOPLE: list[tuple[str, dict[str, Any], str, dict[str, Any], str | None, str]] =
     ("Крылова Айжан", BORN, "Крюкова Айжан", BORN, None, ""),
     ("Кенжебеков Ұлан", BORN, "Кенжебеков Нұрлан", BORN, None, ""),
     ("Кенжебеков Нұрлан", BORN, "Кенжебиков Нұрлан", BORN, "review", "similar name"),
-    # a Kazakh surname in -ұлы is a surname, not a patronymic, when it comes first
+    # a Kazakh surname in -ұлы is a surname, not a patronymic, in a name of two words
+    ("Ернарұлы Ерлан", BORN, "Erlan Ernaruly", BORN, "same",
+     "same name across scripts, words in another order"),
     ("Құдайбергенұлы Харитон", BORN, "Харитонов Құдайберген", BORN, None, ""),
     # the IIN's sex digit (4: a woman born in the 1900s) against a man's patronymic
     ("Садықова Әйгерім", {"iin": "850312400019"}, "Sadykova Aigerim Nurlanovich", BORN, None, ""),
@@ -80,6 +84,9 @@ COMPANIES: list[tuple[str, dict[str, Any], str, dict[str, Any], str | None, str]
     ("ИП Садыков", {"address": "Астана, Абай 1"}, "IE Sadykov", {"address": "астана абай 1"},
      "same", "same legal form"),
     ("ЖК Садыков", {}, "ИП «Садыков»", {}, "review", "same name"),
+    # a name word that is also a legal form's abbreviation (ақ, "white"; АҚ): a name word
+    ("ЖШС «Ақ Жол Самұрық-12»", {"address": "Астана, Абай 1"}, "Aq Zhol Samuryq-12 LLP",
+     {"address": "астана абай 1"}, "same", "same legal form"),
     # another legal form: weaker, never `same` on the name alone
     ("ТОО «Дала Строй»", {}, "АО «Дала Строй»", {}, None, ""),
     # different numbers in the name, different BINs, different register ids: apart

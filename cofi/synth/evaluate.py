@@ -25,12 +25,59 @@ from cofi.loader import plan_load
 from cofi.normalize import normalize_contact, valid_iin_bin
 from cofi.reference import Bundle, canonical, reference
 from cofi.store import open_store
+from cofi.store.base import Store
 from cofi.sweep import sweep
 from cofi.vocab import BUNDLE_FILES, Kind
 
 _IDENTS = ("address", "phone", "email")
 _SHOWN = ("finding_id", "contract_id", "decision_maker_id", "winner_id", "pattern", "hops")
 _STRONG = {"person": "iin", "company": "bin", "agency": "bin"}
+
+
+@dataclass
+class MatchScores:
+    """`cofi match` on a synthetic bundle: its candidates against the pairs planted as one
+    entity (`true`) and as must-stay-apart (`decoys`), then the findings planted behind a
+    match, after joining every `same` pair (`--accept-above` at the accept threshold)."""
+
+    candidates: int = 0
+    same: int = 0
+    true: int = 0
+    true_same: int = 0
+    true_listed: int = 0
+    decoys: int = 0
+    decoys_same: int = 0
+    decoys_listed: int = 0
+    behind: int = 0
+    behind_found: int = 0
+    missed: list[dict[str, Any]] = field(default_factory=list)
+    wrong: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.true_same / self.same if self.same else 1.0
+
+    def lines(self) -> Iterator[str]:
+        def share(a: int, b: int) -> str:
+            return f"{a} / {b}" + (f" = {a / b:.3f}" if b else "")
+
+        yield (
+            f"match: {self.candidates} candidates, {self.same} same; precision of same "
+            f"{share(self.true_same, self.same)}"
+        )
+        yield f"match recall: same {share(self.true_same, self.true)}, same + review " + share(
+            self.true_listed, self.true
+        )
+        yield (
+            f"match decoys: same {self.decoys_same} / {self.decoys}, listed "
+            f"{self.decoys_listed} / {self.decoys}"
+        )
+        behind = share(self.behind_found, self.behind)
+        yield f"findings behind a match, after joining the same pairs: found {behind}"
+        for m in self.missed:
+            yield f"match missed: {json.dumps(m, ensure_ascii=False)}"
+        for m in self.wrong:
+            yield f"match wrong: {json.dumps(m, ensure_ascii=False)}"
 
 
 @dataclass
@@ -48,11 +95,16 @@ class Evaluation:
     seconds: dict[str, float] = field(default_factory=dict)
     every: set[tuple[str, str, str, str, int, float]] = field(default_factory=set)
     """Every finding of the sweep: contract, decision-maker, winner, pattern, hops, score."""
+    matches: MatchScores | None = None
+    """`cofi match` against the planted pairs (`matches.jsonl`), when the bundle has them."""
 
     @property
     def perfect(self) -> bool:
-        """100% of planted found, no decoy flagged, no wrong extra."""
-        return not self.missed and not self.flagged and not self.wrong
+        """100% of planted found, no decoy flagged, no wrong extra (and, with planted match
+        pairs: no decoy pair `same`, every finding behind a match found)."""
+        m = self.matches
+        matched = m is None or (not m.decoys_same and m.behind_found == m.behind)
+        return not self.missed and not self.flagged and not self.wrong and matched
 
     def lines(self) -> Iterator[str]:
         for pattern in sorted(self.planted):
@@ -71,6 +123,8 @@ class Evaluation:
             yield f"decoy flagged: {json.dumps(f, ensure_ascii=False)}"
         for f in self.wrong:
             yield f"wrong: {json.dumps(f, ensure_ascii=False)}"
+        if self.matches is not None:
+            yield from self.matches.lines()
 
 
 def evaluate(
@@ -93,6 +147,10 @@ def evaluate(
             start = time.perf_counter()
             findings = sweep(store, rules, everything=True, workers=workers).reported
             out.seconds["sweep"] = time.perf_counter() - start
+            if (bundle / "matches.jsonl").exists():
+                start = time.perf_counter()
+                out.matches = _matches(store, bundle, Path(tmp), rules, workers)
+                out.seconds["match"] = time.perf_counter() - start
         finally:
             store.close()
     start = time.perf_counter()
@@ -123,6 +181,55 @@ def evaluate(
             else:
                 out.wrong.append({k: getattr(f, k) for k in _SHOWN})
     out.seconds["compare"] = time.perf_counter() - start
+    return out
+
+
+def _matches(
+    store: Store, bundle: Path, tmp: Path, rules: Rules, workers: int | None
+) -> MatchScores:
+    """`cofi match` on the loaded store against `matches.jsonl`; then every `same` pair joined
+    and the contracts swept again for the findings planted behind a match."""
+    from cofi.match import propose, same_as_link, write_links
+
+    out = MatchScores()
+    planted = list(_jsonl(bundle / "matches.jsonl"))
+    found = propose(store, [Kind.PERSON, Kind.COMPANY])
+    verdict = {frozenset((c.left_id, c.right_id)): c for c in found}
+    out.candidates = len(found)
+    out.same = sum(c.verdict == "same" for c in found)
+    for p in planted:
+        c = verdict.get(frozenset((p["left_id"], p["right_id"])))
+        is_same = c is not None and c.verdict == "same"
+        seen = {"score": c.score, "verdict": c.verdict, "reasons": c.reasons} if c else None
+        if p["same"]:
+            out.true += 1
+            out.true_same += is_same
+            out.true_listed += c is not None
+            if not is_same:
+                out.missed.append({**p, "candidate": seen})
+        else:
+            out.decoys += 1
+            out.decoys_same += is_same
+            out.decoys_listed += c is not None
+            if is_same:
+                out.wrong.append({**p, "candidate": seen})
+    links = [same_as_link(c.match_id, c.left_id, c.right_id, c.score) for c in found
+             if c.verdict == "same"]  # fmt: skip
+    if links:
+        with plan_load([write_links(links, tmp / "accepted")], store.kinds_of) as plan:
+            store.write(plan)
+    got = {(f.contract_id, f.decision_maker_id, f.winner_id): f
+           for f in sweep(store, rules, everything=True, workers=workers).reported}  # fmt: skip
+    for p in planted:
+        t = p.get("finding")
+        if t is None:
+            continue
+        out.behind += 1
+        f = got.get((t["contract_id"], t["decision_maker_id"], t["winner_id"]))
+        if f is not None and f.pattern == t["pattern"] and f.hops == t["hops"]:
+            out.behind_found += 1
+        else:
+            out.missed.append({**p, "found": f and {"pattern": f.pattern, "hops": f.hops}})
     return out
 
 

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from anyascii import anyascii
 from faker import Faker
 
 from cofi.model import V1_COLUMNS
@@ -74,7 +75,29 @@ NEAR_MISSES: dict[str, str] = {
     "the two are not merged",
 }
 
+MATCH_PLANTS: dict[str, str] = {
+    "official_as_director": "an official (Cyrillic name, IIN) directs the winner of a contract "
+    "they decided, as a register writes the director: another spelling, no IIN, the same birth "
+    "date",
+    "company_two_spellings": "a company in the register and the same company in procurement "
+    "data: its name transliterated, its legal form in English, no BIN, the same address",
+}
+"""Pairs of records that are one entity though nothing joins them (`matches.jsonl`, same=true);
+the first also hides a conflict that only `cofi match` can reveal."""
+MATCH_DECOYS: dict[str, str] = {
+    "namesake_other_birth_date": "the same name, another birth date: another person",
+    "spouse_same_stem": "the wife at the same address, born the same day (the hardest case): "
+    "the surname's female form, another given name",
+    "company_other_number": "the same words and legal form, another number in the name",
+}
+"""Pairs that must never be `same` (`matches.jsonl`, same=false)."""
+
+_RUSSIAN = str.maketrans("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ")
+_FORMS_EN = {"ТОО": "LLP", "ЖШС": "LLP", "АО": "JSC", "ИП": "IE"}
+
 START, END = date(2019, 1, 1), date(2025, 12, 31)
+ADULT_BY = date(2007, 1, 1)
+"""Every child of a household is born before this (an adult by the end of the contracts)."""
 DEPARTMENTS = (
     "денсаулық сақтау басқармасы", "білім басқармасы", "құрылыс басқармасы",
     "жолаушылар көлігі және автомобиль жолдары басқармасы", "энергетика және тұрғын үй-коммуналдық "
@@ -124,7 +147,7 @@ class _Writer:
             writer.writerow(V1_COLUMNS[kind])
             self._rows[kind] = writer.writerow
             self.counts[name] = 0
-        for name in ("truth.jsonl", "decoys.jsonl"):
+        for name in ("truth.jsonl", "decoys.jsonl", "matches.jsonl"):
             fh = (self.out / name).open("w", encoding="utf-8")
             self._files.append(fh)
             self._truths[name] = fh.write
@@ -231,14 +254,18 @@ class _Population:
         self.w.row(Kind.PERSON, pid, name, _day(born), iin_value, aliases, address, phone, "")
         return pid
 
-    def company(self, founded: date | None = None, address: str = "", phone: str = "") -> str:
+    def company(
+        self, founded: date | None = None, address: str = "", phone: str = "", name: str = "",
+        bin_value: str | None = None,
+    ) -> str:  # fmt: skip
         rng = self.rng
         cid = f"c{self.n_companies}"
         self.n_companies += 1
         founded = founded or self._date(date(1998, 1, 1), date(2018, 12, 31))
-        name = f"{rng.choice(FORMS)} «{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_WORDS)}-" \
-            f"{self.n_companies}»"  # fmt: skip
-        self.w.row(Kind.COMPANY, cid, name, self._bin(founded), _day(founded), "",
+        name = name or f"{rng.choice(FORMS)} «{rng.choice(COMPANY_WORDS)} " \
+            f"{rng.choice(COMPANY_WORDS)}-{self.n_companies}»"  # fmt: skip
+        bin_value = self._bin(founded) if bin_value is None else bin_value
+        self.w.row(Kind.COMPANY, cid, name, bin_value, _day(founded), "",
                    address, phone, "")  # fmt: skip
         return cid
 
@@ -277,6 +304,7 @@ class _Population:
         self.make_jobs(companies)
         self.make_contracts(companies)
         self.make_plants()
+        self.make_match_plants()
 
     def make_agencies(self) -> None:
         rng = self.rng
@@ -317,7 +345,9 @@ class _Population:
             self.link(husband, wife, "FAMILY", "spouse", since=married)
             children: list[str] = []
             for _ in range(size - 2):
-                born = min(married + timedelta(days=rng.randrange(300, 365 * 15)), date(2007, 1, 1))
+                born = married + timedelta(days=rng.randrange(300, 365 * 15))
+                if born >= ADULT_BY:  # (folded back over the years before: not one shared day)
+                    born = ADULT_BY - timedelta(days=1 + (born - ADULT_BY).days % 2_556)
                 female = rng.random() < 0.5
                 given = rng.choice(self.names[female]).partition(" ")[2]
                 name = f"{female_form(surname) if female else surname} {given}"
@@ -604,6 +634,84 @@ class _Population:
         w = self.company(date(2010, 1, 1), self._fresh_address())
         self.link(self.person(False, born=born, iin_value=bad), w, "OWNS", share=100)
         self._decoy(self.contract(aid, w, signed, commission), d, w, "invalid_iin")
+
+    # --- pairs for `cofi match` -------------------------------------------------------------
+
+    def make_match_plants(self) -> None:
+        for i in range(self.scale.plants):
+            for plant in MATCH_PLANTS:
+                getattr(self, f"match_{plant}")(i)
+            for decoy in MATCH_DECOYS:
+                getattr(self, f"match_decoy_{decoy}")(i)
+
+    def _pair(self, left: str, right: str, kind: Kind, same: bool, why: str, **extra: Any) -> None:
+        self.w.truth("matches.jsonl", {"left_id": left, "right_id": right, "of": kind.value,
+                                       "same": same, "why": why, **extra})  # fmt: skip
+
+    def _spelling(self, name: str, i: int) -> str:
+        """The same name as another source writes it: Latin in the other order, Russian
+        Cyrillic, or the Latin surname with initials."""
+        words = name.split()
+        if i % 3 == 0:
+            return anyascii(" ".join([*words[1:2], words[0], *words[2:]]))
+        if i % 3 == 1:
+            return name.translate(_RUSSIAN)
+        return f"{anyascii(words[0])} " + " ".join(f"{anyascii(w)[0]}." for w in words[1:])
+
+    def match_official_as_director(self, i: int) -> None:
+        female = i % 2 == 1
+        name = self.rng.choice(self.names[female])
+        born = self._date(date(1965, 1, 1), date(1992, 1, 1))
+        aid, signed, d, commission = self._setting(female=female, name=name, born=born)
+        twin = self.person(female, name=self._spelling(name, i), born=born, iin_value="",
+                           address=self._fresh_address())  # fmt: skip
+        w = self.company(signed - timedelta(days=2_000), self._fresh_address())
+        self.link(twin, w, "DIRECTS", "director", since=signed - timedelta(days=700))
+        kid = self.contract(aid, w, signed, commission)
+        finding = {"contract_id": kid, "decision_maker_id": d, "winner_id": w,
+                   "pattern": "SELF_DEALING", "hops": 1}  # fmt: skip
+        self._pair(d, twin, Kind.PERSON, True, MATCH_PLANTS["official_as_director"],
+                   finding=finding)  # fmt: skip
+
+    def match_company_two_spellings(self, i: int) -> None:
+        rng = self.rng
+        form, a, b = rng.choice(FORMS), rng.choice(COMPANY_WORDS), rng.choice(COMPANY_WORDS)
+        address = self._fresh_address()
+        founded = self._date(date(2005, 1, 1), date(2018, 12, 31))
+        number = self.n_companies + 1
+        left = self.company(founded, address, name=f"{form} «{a} {b}-{number}»")
+        latin = f"{anyascii(a)} {anyascii(b)}-{number} {_FORMS_EN[form]}"
+        right = self.company(founded, address, name=latin, bin_value="")
+        self._pair(left, right, Kind.COMPANY, True, MATCH_PLANTS["company_two_spellings"])
+
+    def match_decoy_namesake_other_birth_date(self, i: int) -> None:
+        female = i % 2 == 0
+        name = self.rng.choice(self.names[female])
+        born = self._date(date(1965, 1, 1), date(1992, 1, 1))
+        left = self.person(female, name=name, born=born)
+        right = self.person(female, name=self._spelling(name, i), iin_value="",
+                            born=born + timedelta(days=self.rng.randrange(400, 4_000)))  # fmt: skip
+        self._pair(left, right, Kind.PERSON, False, MATCH_DECOYS["namesake_other_birth_date"])
+
+    def match_decoy_spouse_same_stem(self, i: int) -> None:
+        husband_name = self.fake.kk_name(False)
+        surname = husband_name.split()[0]
+        address = self._fresh_address()
+        born = self._date(date(1965, 1, 1), date(1992, 1, 1))
+        left = self.person(False, name=husband_name, born=born, address=address)
+        wife = f"{female_form(surname)} {self.fake.kk_first_name(True)}"
+        right = self.person(True, name=wife, born=born, address=address, iin_value="")
+        self.link(left, right, "FAMILY", "spouse", since=born + timedelta(days=9_000))
+        self._pair(left, right, Kind.PERSON, False, MATCH_DECOYS["spouse_same_stem"])
+
+    def match_decoy_company_other_number(self, i: int) -> None:
+        rng = self.rng
+        form, a, b = rng.choice(FORMS), rng.choice(COMPANY_WORDS), rng.choice(COMPANY_WORDS)
+        address = self._fresh_address()
+        number = self.n_companies + 1
+        left = self.company(None, address, name=f"{form} «{a} {b}-{number}»")
+        right = self.company(None, address, name=f"{form} «{a} {b}-{number + 1}»", bin_value="")
+        self._pair(left, right, Kind.COMPANY, False, MATCH_DECOYS["company_other_number"])
 
 
 def female_form(surname: str) -> str:
