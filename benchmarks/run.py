@@ -282,6 +282,10 @@ def bench_embedded(scale: str, work: Path) -> dict[str, Any]:
     out["stats"] = median([run_timed([*cofi, "stats"]) for _ in range(3)])
     out["search"] = median([run_timed([*cofi, "search", first["path"][0]["name"].split()[0]])
                             for _ in range(3)])  # fmt: skip
+    seconds, mb, err = run_timed([*cofi, "match", "--format", "jsonl", "--out",
+                                  str(work / "match.jsonl")])  # fmt: skip
+    out["match"] = (seconds, mb)
+    out["match_summary"] = err.strip().splitlines()[-1]
     day = work / "day"
     day_bundle(bundle, day, 2000, seed=1)
     out["day_load"] = run_timed([*cofi, "load", str(day)])[:2]
@@ -387,6 +391,10 @@ def main() -> None:
             record(f"{today} {what}: whole-process {label} (`cofi --version`: "
                    f"{e['version'][0]:.2f} s) | {seconds:.2f} s | — | "
                    f"{mb:,.0f} MB (PSS) |")  # fmt: skip
+        match_s, match_mb = e["match"]
+        record(f"{today} {what}: `cofi match` over every person and company "
+               f"({e['match_summary']}) | {match_s:.1f} s | — | "
+               f"{match_mb:,.0f} MB (PSS) |")  # fmt: skip
         load_s, load_mb = e["day_load"]
         sweep_s, sweep_mb = e["day_sweep"]
         record(f"{today} {what}: then one day's 2,000 new contracts (6,000 DECIDED links): "
