@@ -205,3 +205,4 @@ def test_small_evaluation_gives_the_same_findings_on_both_stores(small: Path) ->
     neo4j = evaluate(small, workers=1, store_location=uri)
     assert neo4j.perfect, "\n".join(neo4j.lines())
     assert neo4j.every == embedded.every and len(embedded.every) > 7 * SMALL.plants
+    assert neo4j.matches == embedded.matches and embedded.matches is not None  # (cofi match)
