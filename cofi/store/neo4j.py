@@ -730,26 +730,33 @@ class Neo4jStore:
                 _write(s, "match/remember", pairs=[list(p) for p in chunk])
 
     def decide_match(self, match_id: str, verdict: str, note: str) -> MatchDecision:
-        def work(tx: ManagedTransaction) -> list[Any]:
-            result = run(tx, "match/decide", match_id=match_id, verdict=verdict, note=note)
-            return [tuple(r) for r in result]
-
-        with self._session() as s:
-            rows = s.execute_write(work)
-        if not rows:
-            raise NotFound(f"no match {match_id!r} was proposed (run `cofi match` first?)")
-        return MatchDecision(*rows[0])
+        row = self._update_one(
+            "match/decide",
+            f"no match {match_id!r} was proposed (run `cofi match` first?)",
+            match_id=match_id, verdict=verdict, note=note,
+        )  # fmt: skip
+        return MatchDecision(*row)
 
     def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
+        row = self._update_one(
+            "sweep/triage",
+            f"no finding {finding_id!r} in the store (run `cofi sweep` first?)",
+            finding_id=finding_id, status=status, note=note,
+        )  # fmt: skip
+        return stored_finding(*row)
+
+    def _update_one(self, name: str, missing: str, **params: Any) -> tuple[Any, ...]:
+        """Run the write query `name`, which returns the one node it changed; `NotFound` with
+        `missing` when it changed none."""
+
         def work(tx: ManagedTransaction) -> list[Any]:
-            result = run(tx, "sweep/triage", finding_id=finding_id, status=status, note=note)
-            return [tuple(r) for r in result]
+            return [tuple(r) for r in run(tx, name, **params)]
 
         with self._session() as s:
             rows = s.execute_write(work)
         if not rows:
-            raise NotFound(f"no finding {finding_id!r} in the store (run `cofi sweep` first?)")
-        return stored_finding(*rows[0])
+            raise NotFound(missing)
+        return rows[0]  # type: ignore[no-any-return]
 
 
 PATH_PAIRS = 250
