@@ -806,8 +806,9 @@ def match(
 @pass_ctx
 def match_decide(obj: Context, match_id: str, verdict: str, note: str) -> None:
     """Record a reviewer's decision on a pair `cofi match` proposed: `same` joins the two with a
-    SAME_AS link (source_ref match:ID decided); `different` keeps them apart.  Either way the
-    pair is never proposed again.
+    SAME_AS link (source_ref match:ID decided); `different` keeps them apart (refused for two
+    records a link already joins: cofi does not undo links).  Either way the pair is never
+    proposed again.
 
     \b
     Example:
@@ -816,7 +817,7 @@ def match_decide(obj: Context, match_id: str, verdict: str, note: str) -> None:
     from cofi import match as matching
 
     store = obj.store()
-    decision = store.decide_match(match_id, verdict, note)
+    decision = matching.decide(store, match_id, verdict, note)
     click.echo(
         f"{match_id} ({decision.left_id} ~ {decision.right_id}) is now {verdict}"
         + (f": {note}" if note else "")

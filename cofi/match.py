@@ -41,7 +41,7 @@ from cofi.normalize import normalize_contact, normalize_text, search_key, valid_
 from cofi.vocab import Kind
 
 if TYPE_CHECKING:
-    from cofi.store.base import Store
+    from cofi.store.base import MatchDecision, Store
 
 SAME_AT = 0.9
 """Default accept threshold: a candidate scoring at least this is `same`."""
@@ -512,6 +512,26 @@ def propose(
     out.sort(key=lambda c: (-c.score, c.match_id))
     store.remember_matches([(c.match_id, c.left_id, c.right_id) for c in out])
     return out
+
+
+def decide(store: Store, match_id: str, verdict: str, note: str) -> MatchDecision:
+    """Record a reviewer's `same` or `different` on a pair `propose` made.  `different` on two
+    records that are one entity already is refused: cofi does not undo a link, so the decision
+    would not keep them apart."""
+    from cofi.errors import InvalidInput, NotFound
+
+    pair = store.match_pair(match_id)
+    if pair is None:
+        raise NotFound(f"no match {match_id!r} was proposed (run `cofi match` first?)")
+    if verdict == "different":
+        joined = store.canonical_ids()
+        if joined.get(pair.left_id, pair.left_id) == joined.get(pair.right_id, pair.right_id):
+            raise InvalidInput(
+                f"{match_id}: {pair.left_id} and {pair.right_id} are one entity already (a "
+                "SAME_AS link or one IIN/BIN joins them), and cofi cannot undo a link; nothing "
+                "was recorded"
+            )
+    return store.decide_match(match_id, verdict, note)
 
 
 def same_as_link(match: str, left_id: str, right_id: str, score: float | None) -> dict[str, str]:

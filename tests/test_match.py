@@ -213,3 +213,11 @@ def test_accept_above_joins_the_pairs_with_same_as_links(
     assert "1 links created" in result.stderr
     assert json.loads(crun("stats", "--json").stdout)["links"] == {"SAME_AS": 1}
     assert ("off-1", "reg-9") not in _pairs(crun)  # one entity now: not proposed again
+    # a link cofi cannot undo: `different` is refused, and nothing is recorded
+    joined = accepted[0]["match_id"]
+    result = crun("match", "decide", joined, "different")
+    assert result.exit_code == 1
+    assert f"{joined}: off-1 and reg-9 are one entity already" in result.stderr
+    assert "nothing was recorded" in result.stderr
+    result = crun("match", "decide", joined, "same", "--note", "checked")
+    assert result.exit_code == 0 and "is now same: checked" in result.stdout

@@ -197,6 +197,10 @@ class Store(Protocol):
         proposed stays known; its decision, if any, is left as it is)."""
         ...
 
+    def match_pair(self, match_id: str) -> MatchDecision | None:
+        """A pair `cofi match` proposed, decided or not; None if it never proposed it."""
+        ...
+
     def decide_match(self, match_id: str, verdict: str, note: str) -> MatchDecision:
         """Record (or replace) a reviewer's decision on a pair proposed before; `NotFound` if
         `cofi match` never proposed it."""

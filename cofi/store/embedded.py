@@ -902,6 +902,14 @@ class EmbeddedStore:
                 "INSERT OR IGNORE INTO match_decisions VALUES (?, ?, ?, '', '', '')", pairs
             )
 
+    def match_pair(self, match_id: str) -> MatchDecision | None:
+        row = self._db.execute(
+            "SELECT match_id, left_id, right_id, verdict, note, decided_at "
+            "FROM match_decisions WHERE match_id = ?",
+            (match_id,),
+        ).fetchone()
+        return MatchDecision(*row) if row else None
+
     def decide_match(self, match_id: str, verdict: str, note: str) -> MatchDecision:
         with self._transaction() as db:
             db.execute(

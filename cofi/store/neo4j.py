@@ -729,6 +729,10 @@ class Neo4jStore:
             for chunk in _chunks(pairs, BATCH):
                 _write(s, "match/remember", pairs=[list(p) for p in chunk])
 
+    def match_pair(self, match_id: str) -> MatchDecision | None:
+        rows = self._rows("match/pair", match_id=match_id)
+        return MatchDecision(*rows[0]) if rows else None
+
     def decide_match(self, match_id: str, verdict: str, note: str) -> MatchDecision:
         row = self._update_one(
             "match/decide",
