@@ -794,7 +794,10 @@ def match(
     )
     if accept_above is not None:
         chosen = [c for c in found if c.score >= accept_above]
-        links = [matching.same_as_link(c.match_id, c.left_id, c.right_id, c.score) for c in chosen]
+        links = [
+            matching.same_as_link(c.match_id, c.left_id, c.right_id, c.score, c.reasons)
+            for c in chosen
+        ]
         click.echo(f"joining {len(chosen)} pair(s) scoring at least {accept_above}", err=True)
         _load_links(store, links)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from cofi import kinship
 from cofi.detect import Path, Rules, Search
@@ -151,13 +152,61 @@ def path_signature(g: Graph, path: Path) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-def rank_key(g: Graph, path: Path, at: str | None, value: float | None) -> tuple[Any, ...]:
-    """Order of paths of equal length: highest score first, then by their links (deterministic)."""
-    return (-score(g, path, at, value), [edge_key(g, h) for h in path.halves])
+def rank_key(
+    g: Graph, path: Path, at: str | None, value: float | None, ends: tuple[str, str] | None = None
+) -> tuple[Any, ...]:
+    """Order of paths of equal length: highest score first (with a match's confidence when the
+    path's end records `ends` are given), then by their links (deterministic)."""
+    s = score(g, path, at, value)
+    if ends is not None and g.joins:
+        s *= match_confidence(crossings(g, path, *ends))
+    return (-s, [edge_key(g, h) for h in path.halves])
 
 
-def best_path(g: Graph, paths: list[Path], at: str | None, value: float | None) -> Path:
-    return min(paths, key=lambda p: rank_key(g, p, at, value))
+def best_path(
+    g: Graph, paths: list[Path], at: str | None, value: float | None,
+    ends: tuple[str, str] | None = None,
+) -> Path:  # fmt: skip
+    return min(paths, key=lambda p: rank_key(g, p, at, value, ends))
+
+
+class Crossing(NamedTuple):
+    """Where a path enters an entity by one record and leaves it by another that only a
+    `cofi match` link joins to it (`Graph.join`)."""
+
+    position: int
+    entry: str
+    exit: str
+    confidence: float
+    reasons: list[str]
+
+
+def crossings(g: Graph, path: Path, first: str, last: str) -> list[Crossing]:
+    """The crossings of `path` from record `first` (the decision-maker) to record `last`."""
+    if not g.joins:
+        return []
+    out = []
+    nodes, halves = path.nodes, path.halves
+    for i in range(len(nodes)):
+        entry = first if i == 0 else _record_at(g, halves[i - 1], near=False)
+        leave = last if i == len(nodes) - 1 else _record_at(g, halves[i], near=True)
+        if entry is None or leave is None or entry == leave:
+            continue
+        joined = g.join(entry, leave)
+        if joined is not None:
+            out.append(Crossing(i, entry, leave, *joined))
+    return out
+
+
+def _record_at(g: Graph, half: int, near: bool) -> str | None:
+    """The record by which an edge touches the node it leaves (`near`) or the one it enters."""
+    e = half >> 1
+    rec = g.e_ra[e] if (half & 1 == 0) == near else g.e_rb[e]
+    return g.rec_id[rec] if rec >= 0 else None
+
+
+def match_confidence(found: list[Crossing]) -> float:
+    return math.prod(c.confidence for c in found)
 
 
 # -- findings ---------------------------------------------------------------------------------
@@ -184,6 +233,8 @@ class Finding:
     signature: str
     status: str = "new"
     note: str = ""
+    match_confidence: float = 1.0
+    """The product of the confidences of the `cofi match` links the path crosses (1: none)."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     FIELDS = (
@@ -198,6 +249,7 @@ class Finding:
         "pattern",
         "hops",
         "score",
+        "match_confidence",
         "severity",
         "status",
         "note",
@@ -210,6 +262,7 @@ class Finding:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], signature: str) -> Finding:
+        data = {"match_confidence": 1.0, **data}  # (kept by a cofi from before `cofi match`)
         return cls(**{k: data[k] for k in cls.FIELDS}, signature=signature)
 
 
@@ -259,14 +312,22 @@ def check_contract(search: Search, contract_id: str) -> list[Finding]:
         paths = search.shortest(node, winner, ok, ball)
         if paths:
             out.append(
-                make_finding(g, contract, record, role, best_path(g, paths, at, contract.value))
+                make_finding(
+                    g,
+                    contract,
+                    record,
+                    role,
+                    best_path(g, paths, at, contract.value, (record, contract.supplier_id)),
+                )
             )
     return out
 
 
 def make_finding(g: Graph, contract: ContractRow, decider: str, role: str, path: Path) -> Finding:
     at = contract.signed_on
-    s = score(g, path, at, contract.value)
+    crossed = crossings(g, path, decider, contract.supplier_id)
+    confidence = round(match_confidence(crossed), 4)
+    s = round(score(g, path, at, contract.value) * confidence, 4)
     return Finding(
         finding_id=finding_id(contract.id, decider, contract.supplier_id),
         contract_id=contract.id,
@@ -281,8 +342,9 @@ def make_finding(g: Graph, contract: ContractRow, decider: str, role: str, path:
         score=s,
         severity=severity(s),
         path=path_json(g, path, decider, contract.supplier_id),
-        explanation=explain(g, path, at, subject_label(g, contract, role), contract),
+        explanation=explain(g, path, at, subject_label(g, contract, role), contract, crossed),
         signature=path_signature(g, path),
+        match_confidence=confidence,
     )
 
 
@@ -337,34 +399,40 @@ def money(value: float | None, currency: str) -> str:
 
 
 def explain(
-    g: Graph, path: Path, at: str | None, label: str, contract: ContractRow | None = None
-) -> str:
-    """One sentence, read aloud from the first node of `path` to the last."""
+    g: Graph, path: Path, at: str | None, label: str, contract: ContractRow | None = None,
+    crossed: Sequence[Crossing] = (),
+) -> str:  # fmt: skip
+    """One sentence, read aloud from the first node of `path` to the last; a node the path
+    crosses by a `cofi match` link is named "X, probably the same person as Y (reasons)"."""
     nodes, halves = path.nodes, path.halves
-    text = f"{label} {g.node_name(nodes[0])}".strip()
-    after_object = False  # True when the last name was the object of a verb
+    said = {c.position: _probably(g, c) for c in crossed}
+
+    def name(i: int) -> str:
+        return said.get(i) or g.node_name(nodes[i])
+
+    text = f"{label} {name(0)}".strip()
+    after_object = 0 in said  # True when the last name was the object of a verb (or said more)
     i = 0
     while i < len(halves):
         here, there = nodes[i], nodes[i + 1]
         e = halves[i] >> 1
         code = g.e_type[e]
         if code in (FAMILY, _ASSOCIATE):
-            rel, target, used = _relation(g, path, i)
+            rel, target, used = _relation(g, path, i, name)
             text += (", whose " if after_object else "'s ") + f"{rel} {target}"
-            after_object = False
+            after_object = i + used in said
             i += used
             continue
-        lead = _lead(g, here) if after_object else ""
+        # (the subject said twice goes on with its verb: "X, probably the same person as Y
+        # (…), directs")
+        lead = "," if i == 0 and 0 in said else _lead(g, here) if after_object else ""
         if code in IDENTIFIER_EDGE:
-            far_node = nodes[i + 2]
             what = {"address": "the address", "phone": "the phone number", "email": "the email"}
             kind = g.node_kind[there].value
-            text += (
-                f"{lead} shares {what[kind]} “{g.node_name(there)}” with {g.node_name(far_node)}"
-            )
+            text += f"{lead} shares {what[kind]} “{g.node_name(there)}” with {name(i + 2)}"
             i += 2
         else:
-            text += f"{lead} {_verb(g, halves[i], at, g.node_name(there))}"
+            text += f"{lead} {_verb(g, halves[i], at, name(i + 1))}"
             i += 1
         after_object = True
     if contract is not None:
@@ -385,11 +453,18 @@ def _family_role(g: Graph, half: int) -> str:
     return role if half & 1 == 0 else kinship.inverse(role)
 
 
-def _relation(g: Graph, path: Path, i: int) -> tuple[str, str, int]:
+def _probably(g: Graph, c: Crossing) -> str:
+    """ "X, probably the same person as Y (reasons)" for a node crossed by a match."""
+    entry, leave = g.rec_index[c.entry], g.rec_index[c.exit]
+    kind = g.rec_kind[entry].value
+    why = "; ".join(c.reasons)
+    return f"{g.rec_name[entry]}, probably the same {kind} as {g.rec_name[leave]} ({why})"
+
+
+def _relation(g: Graph, path: Path, i: int, named: Callable[[int], str]) -> tuple[str, str, int]:
     """(relationship words, the relative's name, edges used) for the person-person edge at i."""
     half = path.halves[i]
-    there = path.nodes[i + 1]
-    name = g.node_name(there)
+    name, plain = named(i + 1), g.node_name(path.nodes[i + 1])  # (kinship words read `plain`)
     if g.e_type[half >> 1] == _ASSOCIATE:
         return "close associate", name, 1
     first = _family_role(g, half)
@@ -398,9 +473,9 @@ def _relation(g: Graph, path: Path, i: int) -> tuple[str, str, int]:
         composed = kinship.compose(first, second)
         if composed:
             final = g.node_name(path.nodes[i + 2])
-            middle = f"{kinship.word(first, name)} {name}'s {kinship.word(second, final)}"
-            return kinship.word(composed, final), f"{final} ({middle})", 2
-    return kinship.word(first, name), name, 1
+            middle = f"{kinship.word(first, plain)} {name}'s {kinship.word(second, final)}"
+            return kinship.word(composed, final), f"{named(i + 2)} ({middle})", 2
+    return kinship.word(first, plain), name, 1
 
 
 def _dates(since: str, until: str, ended: bool) -> str:

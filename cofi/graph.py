@@ -14,6 +14,7 @@ search reads plain integers.
 
 from __future__ import annotations
 
+import heapq
 import json
 from array import array
 from collections.abc import Callable, Iterable
@@ -84,6 +85,8 @@ class GraphRows:
     decided: Iterable[tuple[str, str]]
     """(contract id, JSON array of [record id, role] of each DECIDED link into it): millions of
     commission seats arrive as one compact text per contract, read only when it is checked."""
+    matched: Iterable[tuple[str, str, str]] = ()
+    """(source, target, source_ref) of the SAME_AS links `cofi match` made (`cofi.match`)."""
 
 
 class Head(NamedTuple):
@@ -138,6 +141,10 @@ class Graph:
     """Canonical agency id -> EMPLOYED links with role `head` into any of its records."""
     contracts_of: dict[int, list[str]] = field(default_factory=dict)
     """Winner node -> ids of the contracts it won."""
+    joins: dict[str, list[tuple[str, float, str]]] = field(default_factory=dict)
+    """For the records of an entity that a `cofi match` link helped make: record -> (a record
+    it is joined to, the join's confidence, its reasons in words); a SAME_AS link of a source
+    or one IIN/BIN counts 1.  Empty when no match made any entity."""
     slots: tuple[array[int], array[int]] | None = None
     """`decider_slots`, once asked for (or read from the graph file)."""
     winners: array[int] | None = None
@@ -164,9 +171,13 @@ class Graph:
         for eid, kind_value, _, strong_id in entities:
             if strong_id and kind_of[kind_value] in STRONG_ID_FIELD:
                 strong.setdefault((kind_value, strong_id), []).append(eid)
-        groups = (ids for ids in strong.values() if len(ids) > 1)
-        g.canonical = canonical_ids(rows.same_as, groups)
+        groups = [ids for ids in strong.values() if len(ids) > 1]
+        matched = list(rows.matched)
+        same_as = list(rows.same_as) if matched else rows.same_as
+        g.canonical = canonical_ids(same_as, groups)
         canon = g.canonical
+        if matched:
+            g.joins = joins(canon, same_as, groups, matched)
         del strong
 
         rec_index, rec_id, rec_kind, rec_node = g.rec_index, g.rec_id, g.rec_kind, g.rec_node
@@ -394,6 +405,32 @@ class Graph:
             self.winners = array("i", (-1 if n is None else n for n in nodes))
         return self.winners
 
+    def join(self, a: str, b: str) -> tuple[float, list[str]] | None:
+        """How records `a` and `b` of one entity are joined when a `cofi match` link is on the
+        way: the most confident chain of joins (the product of their confidences) and the reasons
+        of the matches on it; None when no match is needed to join them."""
+        joins = self.joins
+        if a not in joins or b not in joins:
+            return None
+        best: dict[str, float] = {a: 1.0}
+        why: dict[str, list[str]] = {a: []}
+        heap = [(-1.0, a)]
+        while heap:
+            negative, here = heapq.heappop(heap)
+            if here == b:
+                break
+            if -negative < best[here]:
+                continue
+            for there, confidence, reasons in joins.get(here, ()):
+                value = best[here] * confidence
+                if value > best.get(there, 0.0):
+                    best[there] = value
+                    why[there] = why[here] + ([reasons] if reasons else [])
+                    heapq.heappush(heap, (-value, there))
+        if b not in best or not why[b]:
+            return None
+        return best[b], why[b]
+
     def canonical_of(self, record_id: str) -> str:
         return self.canonical.get(record_id, record_id)
 
@@ -401,3 +438,32 @@ class Graph:
         """(half-edge, far node) for every edge at `node`."""
         lo, hi = self.offsets[node], self.offsets[node + 1]
         return zip(self.halves[lo:hi], self.far[lo:hi], strict=True)
+
+
+def joins(
+    canonical: dict[str, str],
+    same_as: Iterable[tuple[str, str]],
+    groups: Iterable[list[str]],
+    matched: Iterable[tuple[str, str, str]],
+) -> dict[str, list[tuple[str, float, str]]]:
+    """`Graph.joins`: the joins of every entity that a `cofi match` link helped make."""
+    from cofi.match import confidence, match_reasons
+
+    made = {frozenset((a, b)): ref for a, b, ref in matched}
+    touched = {canonical.get(r, r) for pair in made for r in pair}
+    out: dict[str, list[tuple[str, float, str]]] = {}
+
+    def add(a: str, b: str, value: float, reasons: str) -> None:
+        out.setdefault(a, []).append((b, value, reasons))
+        out.setdefault(b, []).append((a, value, reasons))
+
+    for a, b in same_as:
+        if canonical.get(a, a) in touched:
+            ref = made.get(frozenset((a, b)))
+            value = confidence(ref) if ref else None
+            add(a, b, 1.0 if value is None else value, match_reasons(ref) if ref else "")
+    for ids in groups:
+        if canonical.get(ids[0], ids[0]) in touched:
+            for other in ids[1:]:
+                add(ids[0], other, 1.0, "")
+    return out

@@ -21,16 +21,17 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cofi.graph import EDGE_CODE, Head
-from cofi.graph_file import Writer, write_heads, writing
+from cofi.graph import EDGE_CODE, Head, joins
+from cofi.graph_file import Writer, write_heads, write_joins, writing
 from cofi.merge import canonical_ids
+from cofi.store.embedded import MATCHED
 from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
 
 Array = np.ndarray[Any, Any]
@@ -259,7 +260,7 @@ class _Build:
         id, at the first record that maps to it; none for agencies)."""
         db, w = self.db, self.w
         strong = [k.value for k in STRONG_ID_FIELD]
-        groups = (
+        groups: Iterable[list[str]] = (
             json.loads(ids)
             for (ids,) in db.execute(
                 "SELECT json_group_array(id) FROM entities INDEXED BY entities_strong "
@@ -268,8 +269,12 @@ class _Build:
                 strong,
             )
         )
-        same_as = db.execute("SELECT source, target FROM links WHERE type = 'SAME_AS'")
+        same_as: Any = db.execute("SELECT source, target FROM links WHERE type = 'SAME_AS'")
+        matched = db.execute(f"SELECT source, target, source_ref {MATCHED}").fetchall()
+        if matched:  # (read twice: the merges, then the joins a match helped make)
+            groups, same_as = list(groups), same_as.fetchall()
         self.canonical = canonical = canonical_ids(same_as, groups)
+        write_joins(self.w, joins(canonical, same_as, groups, matched) if matched else {})
         new = self.kind != _AGENCY
         first_of: dict[str, int] = {}
         follows: list[tuple[int, str]] = []

@@ -37,7 +37,7 @@ from cofi.graph import ContractRow, Graph, Head
 from cofi.orphans import remove_orphans
 from cofi.vocab import Kind
 
-MAGIC = b"COFI-GRAPH-5\n"
+MAGIC = b"COFI-GRAPH-6\n"
 """The first bytes of a graph file; a new layout gets a new number (an old file is rebuilt)."""
 _KINDS = tuple(Kind)
 _KIND_CODE = {k: i for i, k in enumerate(_KINDS)}
@@ -122,6 +122,16 @@ def writing(path: Path, tag: str) -> Iterator[Writer]:
         tmp.unlink(missing_ok=True)
 
 
+def write_joins(w: Writer, joins: dict[str, list[tuple[str, float, str]]]) -> None:
+    """`Graph.joins`, one row per record and join (each join is written from both ends)."""
+    rows = [(a, b, confidence, reasons) for a, out in joins.items()
+            for b, confidence, reasons in out]  # fmt: skip
+    w.texts("joins.a", [r[0] for r in rows])
+    w.texts("joins.b", [r[1] for r in rows])
+    w.floats("joins.confidence", [r[2] for r in rows])
+    w.texts("joins.reasons", [r[3] for r in rows])
+
+
 def write(graph: Graph, path: Path, tag: str) -> None:
     """Write `graph` (built from rows, ids in order) to `path` under `tag`.  (The embedded store
     writes its file straight from its rows instead: `cofi.graph_build`.)"""
@@ -134,6 +144,7 @@ def write(graph: Graph, path: Path, tag: str) -> None:
         w.ints("rec_node", g.rec_node)
         w.texts("canonical.keys", list(g.canonical))
         w.texts("canonical.values", list(g.canonical.values()))
+        write_joins(w, g.joins)
         w.ints("node_rec", g.node_rec)
         w.kinds("node_kind", g.node_kind)
         idents = sorted(g.ident_value)
@@ -474,6 +485,10 @@ def _graph(c: dict[str, Any]) -> Graph:
     for name, value in views.items():
         setattr(g, name, value)
     g.canonical = dict(zip(Texts(c, "canonical.keys"), Texts(c, "canonical.values"), strict=True))
+    joins = zip(Texts(c, "joins.a"), Texts(c, "joins.b"), c["joins.confidence"],
+                Texts(c, "joins.reasons"), strict=True)  # fmt: skip
+    for a, b, confidence, reasons in joins:
+        g.joins.setdefault(a, []).append((b, confidence, reasons))
     heads = zip(*(Texts(c, f"head.{column}") for column in ("agency", "record", "since", "until")),
                 strict=True)  # fmt: skip
     for agency, record, since, until in heads:

@@ -24,7 +24,6 @@ from their rarest name words (and, for people, the birth date); a key held by mo
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections import Counter
@@ -534,11 +533,16 @@ def decide(store: Store, match_id: str, verdict: str, note: str) -> MatchDecisio
     return store.decide_match(match_id, verdict, note)
 
 
-def same_as_link(match: str, left_id: str, right_id: str, score: float | None) -> dict[str, str]:
+def same_as_link(
+    match: str, left_id: str, right_id: str, score: float | None, reasons: Iterable[str] = ()
+) -> dict[str, str]:
     """The SAME_AS link (a bundle's links.csv row) that joins a pair: `source_ref` says which
-    match made it and with what score (`confidence` reads it back); None for a reviewer's
-    `same`."""
+    match made it, with what score and why (`confidence` and `match_reasons` read it back);
+    `score` None for a reviewer's `same`."""
     ref = f"match:{match} " + (f"score={score:.4f}" if score is not None else "decided")
+    words = ", ".join(reasons)
+    if words:
+        ref += f" ({words})"
     return {"source": left_id, "target": right_id, "type": "SAME_AS", "source_ref": ref}
 
 
@@ -564,9 +568,10 @@ def confidence(source_ref: str) -> float | None:
     return float(m.group(1)) if m else 1.0
 
 
-def reasons_text(reasons: Iterable[str]) -> str:
-    return ", ".join(reasons)
-
-
-def as_json(c: Candidate) -> str:
-    return json.dumps(c.as_dict(), ensure_ascii=False)
+def match_reasons(source_ref: str) -> str:
+    """The reasons a `cofi match` link's `source_ref` gives ('' for none), or for a reviewer's
+    `same` "reviewed"."""
+    m = re.search(r"\((.*)\)\s*$", source_ref)
+    if m:
+        return m.group(1)
+    return "reviewed" if re.search(r"\bdecided\b", source_ref) else ""

@@ -118,5 +118,10 @@ def text_block(f: Finding) -> str:
         f"({f.signed_on}, {value})  {f.finding_id}  [{f.status}]\n"
         f"  {f.explanation}\n"
         f"  path ({f.hops} hop{'s' if f.hops != 1 else ''}): {path_text(f.path)}\n"
+        + (
+            f"  through a match: confidence {f.match_confidence:.4f}\n"
+            if f.match_confidence < 1
+            else ""
+        )
         + (f"  note: {f.note}\n" if f.note else "")
     )

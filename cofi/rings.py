@@ -50,6 +50,10 @@ class Reader(Protocol):
     def merges_of(self, ids: list[str]) -> list[Any]:
         """(id, [SAME_AS neighbours], [records of its kind with its valid IIN/BIN])."""
 
+    def matched_of(self, ids: list[str]) -> list[Any]:
+        """(source, target, source_ref) of each SAME_AS link `cofi match` made from one of
+        `ids` (`GraphRows.matched`)."""
+
     def records_of(self, ids: list[str]) -> list[Any]:
         """(id, kind, name, strong_id) of each person, agency and company among `ids`."""
 
@@ -100,6 +104,11 @@ class Merges:
             for record in todo - {r for r, *_ in found}:
                 self.linked[record] = set()  # not in the store
             todo = {o for r in todo for o in self.linked[r] if o not in self.linked}
+
+    def matched(self) -> list[tuple[str, str, str]]:
+        """The SAME_AS links `cofi match` made among the merges read (`GraphRows.matched`)."""
+        merged = sorted({r for pair in self.same_as for r in pair})
+        return sorted(tuple(m) for m in self.reader.matched_of(merged)) if merged else []
 
     def canonical(self, record: str) -> str:
         """The entity's canonical id: the smallest id among its records (as `canonical_ids`)."""
@@ -206,6 +215,7 @@ class Rings:
         return GraphRows(
             entities=sorted(entities),
             same_as=sorted(self.merges.same_as),
+            matched=self.merges.matched(),
             contracts=sorted({c.id: c for c in contracts}.values(), key=lambda c: c.id),
             links=sorted(self.links, key=lambda x: (x.source, x.target, x.type, x.role, x.since)),
             decided=decided,

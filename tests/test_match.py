@@ -4,6 +4,7 @@ decisions a reviewer makes (remembered by both stores, across reloads)."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,50 @@ def test_accept_above_joins_the_pairs_with_same_as_links(
     assert "nothing was recorded" in result.stderr
     result = crun("match", "decide", joined, "same", "--note", "checked")
     assert result.exit_code == 0 and "is now same: checked" in result.stdout
+
+
+BEHIND = {
+    **SOURCES,
+    "agency": [{"id": "a-1", "name": "Астана қаласының құрылыс басқармасы"}],
+    "contract": [{"id": "K-17", "buyer_id": "a-1", "supplier_id": "c-dala",
+                  "signed_on": "2024-05-02", "value": "12400000", "currency": "KZT"}],
+    "company": [*SOURCES["company"], {"id": "c-dala", "name": "ТОО «Дала Құрылыс»"}],
+    "link": [
+        {"source": "off-1", "target": "K-17", "type": "DECIDED", "role": "commission_member"},
+        {"source": "reg-9", "target": "c-dala", "type": "DIRECTS", "role": "director",
+         "since": "2020-01-01"},
+    ],
+}  # fmt: skip
+
+
+def test_a_finding_through_a_match_carries_its_confidence_and_says_so(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    """The official off-1 decided K-17; reg-9, the director of its winner, is the same woman as
+    the register writes her.  Nothing joins them until `cofi match` does."""
+    assert crun("load", str(write_bundle(tmp_path / "b", BEHIND))).exit_code == 0
+    assert json.loads(crun("check", "K-17", "--format", "jsonl").stdout or "null") is None
+    pair = _pairs(crun)[("off-1", "reg-9")]
+    result = crun("match", "--accept-above", str(pair["score"]), "--kind", "person")
+    assert result.exit_code == 0, result.output
+    for command in (["check", "K-17"], ["sweep", "--all"]):
+        result = crun(*command, "--format", "jsonl")
+        assert result.exit_code == 0, result.output
+        (f,) = [json.loads(line) for line in result.stdout.splitlines()]
+        assert f["decision_maker_id"] == "off-1" and f["pattern"] == "SELF_DEALING"
+        assert f["match_confidence"] == pytest.approx(pair["score"], abs=1e-4)
+        reasons = ", ".join(pair["reasons"])
+        assert f["explanation"] == (
+            f"Commission member Садықова Әйгерім Нұрланқызы, probably the same person as Aigerim "
+            f"Sadykova ({reasons}), directs ТОО «Дала Құрылыс» (since 2020-01-01), which won "
+            f"contract K-17 (12,400,000 KZT) signed on 2024-05-02"
+        )
+        # the score is the path's (one DIRECTS hop, 0.9, and the value's factor) times the match's
+        value = 0.6 + 0.4 * min(1.0, math.log10(1 + 12_400_000) / 9.0)
+        assert f["score"] == pytest.approx(round(0.9 * value, 4) * f["match_confidence"], abs=2e-4)
+    text = crun("check", "K-17").stdout
+    assert f"through a match: confidence {pair['score']:.4f}" in text
+    # a reviewer's `same` makes the join certain: confidence 1, and the words say it was reviewed
+    assert crun("match", "decide", pair["match_id"], "same").exit_code == 0
+    (f,) = [json.loads(x) for x in crun("check", "K-17", "--format", "jsonl").stdout.splitlines()]
+    assert f["match_confidence"] == 1.0 and "(reviewed)" in f["explanation"]

@@ -34,6 +34,9 @@ IINS = ["", "", "", "800415300122", "750101400219", "770707300015"]
 ADDRESSES = ["", "", "", "addr one", "addr two", "addr three"]
 PHONES = ["", "", "+7 701 111 2233", "+7 702 444 5566"]  # (a record holding both kinds orders them)
 FAMILY_ROLES = ["spouse", "child", "sibling", "parent_in_law"]
+# a SAME_AS of a source, and two that `cofi match` made (a finding through one carries its
+# confidence: the file, the rings and the whole graph must agree on it)
+MATCH_REFS = ["", "", "match:m1 score=0.9100 (same name, same birth date)", "match:m2 decided"]
 
 
 @st.composite
@@ -86,7 +89,8 @@ def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                     "type": "EMPLOYED", "role": "head"}  # fmt: skip
         elif kind == "SAME_AS":
             pool = person if draw(st.booleans()) else company
-            row = {"source": draw(pool), "target": draw(pool), "type": "SAME_AS"}
+            row = {"source": draw(pool), "target": draw(pool), "type": "SAME_AS",
+                   "source_ref": draw(st.sampled_from(MATCH_REFS))}  # fmt: skip
         else:
             row = {"source": draw(person), "target": draw(st.sampled_from(contracts))["id"],
                    "type": "DECIDED", "role": "member"}  # fmt: skip

@@ -61,6 +61,9 @@ _CONTRACT_ROW = (
 )
 """The columns of a `ContractRow`, from the entities table."""
 
+MATCHED = "FROM links WHERE type = 'SAME_AS' AND source_ref LIKE 'match:%'"
+"""The SAME_AS links `cofi match` made (`cofi.match.same_as_link`)."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entities (
@@ -746,6 +749,7 @@ class EmbeddedStore:
                 "Iterable[ContactRow]",
                 rows("SELECT entity_id, kind, key, raw FROM contacts ORDER BY entity_id, kind"),
             ),
+            matched=list(rows(f"SELECT source, target, source_ref {MATCHED}")),
         )
 
     def changed_records(self, since_rev: int) -> set[str]:

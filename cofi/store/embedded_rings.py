@@ -115,6 +115,14 @@ class EmbeddedReader:
         return [(i, json.loads(same_as) if same_as else [], json.loads(same_id) if same_id else [])
                 for i, same_as, same_id in rows]  # fmt: skip
 
+    def matched_of(self, ids: list[str]) -> list[Any]:
+        return self._all(
+            "SELECT l.source, l.target, l.source_ref FROM (SELECT DISTINCT value FROM json_each(?))"
+            " AS j CROSS JOIN links AS l INDEXED BY links_same_as ON l.source = j.value "
+            "WHERE l.type = 'SAME_AS' AND l.source_ref LIKE 'match:%'",
+            ids,
+        )
+
     def records_of(self, ids: list[str]) -> list[Any]:
         return self._all(
             "SELECT e.id, e.kind, e.name, e.strong_id "

@@ -478,6 +478,7 @@ class Neo4jStore:
                 for cid, deciders in self._stream("graph/decided")
             ),
             contacts=(ContactRow(*r) for r in self._stream("graph/contacts")),
+            matched=self._rows("store/matched"),
         )
 
     def contract_rows(self, contract_id: str, rules: Rules) -> GraphRows | None:
@@ -560,6 +561,7 @@ class Neo4jStore:
         return GraphRows(
             entities=sorted(entities),
             same_as=sorted(merges.same_as),
+            matched=merges.matched(),
             contracts=sorted(contracts, key=lambda c: c.id),
             links=sorted({*links, *links_also}),
             decided=decided,
@@ -821,6 +823,9 @@ class _Reader:
 
     def merges_of(self, ids: list[str]) -> list[Any]:
         return self.store._rows_by("check/merges_of", "ids", ids)
+
+    def matched_of(self, ids: list[str]) -> list[Any]:
+        return self.store._rows_by("check/matched_of", "ids", ids)
 
     def records_of(self, ids: list[str]) -> list[Any]:
         return self.store._rows_by("check/records_of", "ids", ids)

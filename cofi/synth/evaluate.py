@@ -213,7 +213,7 @@ def _matches(
             out.decoys_listed += c is not None
             if is_same:
                 out.wrong.append({**p, "candidate": seen})
-    links = [same_as_link(c.match_id, c.left_id, c.right_id, c.score) for c in found
+    links = [same_as_link(c.match_id, c.left_id, c.right_id, c.score, c.reasons) for c in found
              if c.verdict == "same"]  # fmt: skip
     if links:
         with plan_load([write_links(links, tmp / "accepted")], store.kinds_of) as plan:
