@@ -147,7 +147,7 @@ def test_the_code_passes_each_query_exactly_the_parameters_it_uses() -> None:
     used = {name for _, _, name, _, _ in calls}
     for q in all_queries():
         if q.name.split("/")[0] in (
-            "store", "load", "graph", "sweep", "admin", "check", "project", "detect",
+            "store", "load", "graph", "sweep", "admin", "check", "project", "detect", "match",
         ):  # fmt: skip
             assert q.name in used, f"cypher/{q.name}.cypher is run by no code"
 

@@ -736,28 +736,26 @@ class Neo4jStore:
         return MatchDecision(*rows[0]) if rows else None
 
     def decide_match(self, match_id: str, verdict: str, note: str) -> MatchDecision:
-        row = self._update_one(
-            "match/decide",
-            f"no match {match_id!r} was proposed (run `cofi match` first?)",
-            match_id=match_id, verdict=verdict, note=note,
-        )  # fmt: skip
-        return MatchDecision(*row)
+        def work(tx: ManagedTransaction) -> list[Any]:
+            result = run(tx, "match/decide", match_id=match_id, verdict=verdict, note=note)
+            return [tuple(r) for r in result]
+
+        missing = f"no match {match_id!r} was proposed (run `cofi match` first?)"
+        return MatchDecision(*self._one_written(work, missing))
 
     def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
-        row = self._update_one(
-            "sweep/triage",
-            f"no finding {finding_id!r} in the store (run `cofi sweep` first?)",
-            finding_id=finding_id, status=status, note=note,
-        )  # fmt: skip
-        return stored_finding(*row)
-
-    def _update_one(self, name: str, missing: str, **params: Any) -> tuple[Any, ...]:
-        """Run the write query `name`, which returns the one node it changed; `NotFound` with
-        `missing` when it changed none."""
-
         def work(tx: ManagedTransaction) -> list[Any]:
-            return [tuple(r) for r in run(tx, name, **params)]
+            result = run(tx, "sweep/triage", finding_id=finding_id, status=status, note=note)
+            return [tuple(r) for r in result]
 
+        missing = f"no finding {finding_id!r} in the store (run `cofi sweep` first?)"
+        return stored_finding(*self._one_written(work, missing))
+
+    def _one_written(
+        self, work: Callable[[ManagedTransaction], list[Any]], missing: str
+    ) -> tuple[Any, ...]:
+        """The one node a write (`work`, which returns it) changed; `NotFound` with `missing`
+        when it changed none."""
         with self._session() as s:
             rows = s.execute_write(work)
         if not rows:
