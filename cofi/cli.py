@@ -362,15 +362,18 @@ def _rules(max_hops: int, max_family: int, lookback_days: int, hub_limit: int) -
     return Rules(max_hops, max_family, lookback_days, hub_limit)
 
 
-def format_option(default: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def format_option(
+    default: str | None,
+    help: str = "jsonl: one JSON object per finding; csv: safe for spreadsheets; text: for "
+    "people; html: a self-contained page with a sortable, filterable table.",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
         "--format",
         "fmt",
         type=click.Choice(FORMATS),
         default=default,
         show_default=default is not None,
-        help="jsonl: one JSON object per finding; csv: safe for spreadsheets; text: for people; "
-        "html: a self-contained page with a sortable, filterable table.",
+        help=help,
     )
 
 
@@ -745,7 +748,11 @@ def triage(obj: Context, finding_id: str, status: str, note: str | None) -> None
     metavar="S",
     help="Join every pair scoring at least S with a SAME_AS link (source_ref match:ID score=S).",
 )
-@format_option("text")
+@format_option(
+    "text",
+    "jsonl: one JSON object per pair; csv: safe for spreadsheets; text: for people; html: a "
+    "self-contained page with one table.",
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -269,3 +269,22 @@ def test_a_finding_through_a_match_carries_its_confidence_and_says_so(
     assert crun("match", "decide", pair["match_id"], "same").exit_code == 0
     (f,) = [json.loads(x) for x in crun("check", "K-17", "--format", "jsonl").stdout.splitlines()]
     assert f["match_confidence"] == 1.0 and "(reviewed)" in f["explanation"]
+
+
+def test_match_writes_html_and_csv_that_run_nothing(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    evil = {
+        "company": [
+            {"id": "c-1", "name": "ТОО «<img src=x onerror=alert(1)>»", "address": "Астана 1"},
+            {"id": "c-2", "name": 'TOO "<img src=x onerror=alert(1)>"', "address": "Астана 1"},
+            {"id": "c-3", "name": '=HYPERLINK("x") LLP', "address": "Астана 2"},
+            {"id": "c-4", "name": 'ТОО «=HYPERLINK("x")»', "address": "Астана 2"},
+        ]
+    }
+    assert run("load", str(write_bundle(tmp_path / "b", evil))).exit_code == 0
+    page = run("match", "--format", "html").stdout
+    assert "<table" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<img" not in page
+    table = run("match", "--format", "csv").stdout
+    assert "'=HYPERLINK" in table and ",=HYPERLINK" not in table
