@@ -86,7 +86,9 @@ class GraphRows:
     """(contract id, JSON array of [record id, role] of each DECIDED link into it): millions of
     commission seats arrive as one compact text per contract, read only when it is checked."""
     matched: Iterable[tuple[str, str, str]] = ()
-    """(source, target, source_ref) of the SAME_AS links `cofi match` made (`cofi.match`)."""
+    """(source, target, source_ref) of every SAME_AS link, when `cofi match` made any of them
+    (its `source_ref` carries the match's confidence and reasons: `cofi.match.same_as_link`);
+    else nothing needs to be given."""
 
 
 class Head(NamedTuple):
@@ -172,12 +174,9 @@ class Graph:
             if strong_id and kind_of[kind_value] in STRONG_ID_FIELD:
                 strong.setdefault((kind_value, strong_id), []).append(eid)
         groups = [ids for ids in strong.values() if len(ids) > 1]
-        matched = list(rows.matched)
-        same_as = list(rows.same_as) if matched else rows.same_as
-        g.canonical = canonical_ids(same_as, groups)
+        g.canonical = canonical_ids(rows.same_as, groups)
         canon = g.canonical
-        if matched:
-            g.joins = joins(canon, same_as, groups, matched)
+        g.joins = joins(canon, rows.matched, groups)
         del strong
 
         rec_index, rec_id, rec_kind, rec_node = g.rec_index, g.rec_id, g.rec_kind, g.rec_node
@@ -442,28 +441,37 @@ class Graph:
 
 def joins(
     canonical: dict[str, str],
-    same_as: Iterable[tuple[str, str]],
+    links: Iterable[tuple[str, str, str]],
     groups: Iterable[list[str]],
-    matched: Iterable[tuple[str, str, str]],
 ) -> dict[str, list[tuple[str, float, str]]]:
-    """`Graph.joins`: the joins of every entity that a `cofi match` link helped make."""
+    """`Graph.joins` from every SAME_AS link (source, target, source_ref) and the groups of one
+    valid IIN/BIN: the joins of each entity that a `cofi match` link helped make.  Of two links
+    between one pair the more confident counts (a source's SAME_AS, then a reviewer's `same`)."""
     from cofi.match import confidence, match_reasons
 
-    made = {frozenset((a, b)): ref for a, b, ref in matched}
-    touched = {canonical.get(r, r) for pair in made for r in pair}
+    best: dict[tuple[str, str], tuple[float, bool, str]] = {}
+    made: set[str] = set()
+    for a, b, ref in links:
+        value = confidence(ref or "")
+        if value is not None:
+            made.add(canonical.get(a, a))
+        key = (a, b) if a < b else (b, a)
+        join = (1.0, True, "") if value is None else (value, False, match_reasons(ref))
+        if key not in best or join > best[key]:
+            best[key] = join
     out: dict[str, list[tuple[str, float, str]]] = {}
+    if not made:
+        return out
 
     def add(a: str, b: str, value: float, reasons: str) -> None:
         out.setdefault(a, []).append((b, value, reasons))
         out.setdefault(b, []).append((a, value, reasons))
 
-    for a, b in same_as:
-        if canonical.get(a, a) in touched:
-            ref = made.get(frozenset((a, b)))
-            value = confidence(ref) if ref else None
-            add(a, b, 1.0 if value is None else value, match_reasons(ref) if ref else "")
+    for (a, b), (value, _, reasons) in sorted(best.items()):
+        if canonical.get(a, a) in made:
+            add(a, b, value, reasons)
     for ids in groups:
-        if canonical.get(ids[0], ids[0]) in touched:
+        if canonical.get(ids[0], ids[0]) in made:
             for other in ids[1:]:
                 add(ids[0], other, 1.0, "")
     return out

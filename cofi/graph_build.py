@@ -31,7 +31,7 @@ import numpy as np
 from cofi.graph import EDGE_CODE, Head, joins
 from cofi.graph_file import Writer, write_heads, write_joins, writing
 from cofi.merge import canonical_ids
-from cofi.store.embedded import MATCHED
+from cofi.store.embedded import MATCHED, SAME_AS_REFS
 from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
 
 Array = np.ndarray[Any, Any]
@@ -269,12 +269,13 @@ class _Build:
                 strong,
             )
         )
-        same_as: Any = db.execute("SELECT source, target FROM links WHERE type = 'SAME_AS'")
-        matched = db.execute(f"SELECT source, target, source_ref {MATCHED}").fetchall()
-        if matched:  # (read twice: the merges, then the joins a match helped make)
-            groups, same_as = list(groups), same_as.fetchall()
+        same_as = db.execute("SELECT source, target FROM links WHERE type = 'SAME_AS'")
+        made = db.execute(f"SELECT 1 {MATCHED}").fetchone() is not None
+        if made:  # (read twice: the merges, then the joins a match helped make)
+            groups = list(groups)
         self.canonical = canonical = canonical_ids(same_as, groups)
-        write_joins(self.w, joins(canonical, same_as, groups, matched) if matched else {})
+        refs = db.execute(SAME_AS_REFS).fetchall() if made else []
+        write_joins(self.w, joins(canonical, refs, groups))
         new = self.kind != _AGENCY
         first_of: dict[str, int] = {}
         follows: list[tuple[int, str]] = []

@@ -51,8 +51,8 @@ class Reader(Protocol):
         """(id, [SAME_AS neighbours], [records of its kind with its valid IIN/BIN])."""
 
     def matched_of(self, ids: list[str]) -> list[Any]:
-        """(source, target, source_ref) of each SAME_AS link `cofi match` made from one of
-        `ids` (`GraphRows.matched`)."""
+        """(source, target, source_ref) of each SAME_AS link from one of `ids` (what `cofi
+        match` made says its confidence: `GraphRows.matched`)."""
 
     def records_of(self, ids: list[str]) -> list[Any]:
         """(id, kind, name, strong_id) of each person, agency and company among `ids`."""
@@ -106,7 +106,7 @@ class Merges:
             todo = {o for r in todo for o in self.linked[r] if o not in self.linked}
 
     def matched(self) -> list[tuple[str, str, str]]:
-        """The SAME_AS links `cofi match` made among the merges read (`GraphRows.matched`)."""
+        """The SAME_AS links among the merges read, with their source_ref (`GraphRows.matched`)."""
         merged = sorted({r for pair in self.same_as for r in pair})
         return sorted(tuple(m) for m in self.reader.matched_of(merged)) if merged else []
 

@@ -63,6 +63,8 @@ _CONTRACT_ROW = (
 
 MATCHED = "FROM links WHERE type = 'SAME_AS' AND source_ref LIKE 'match:%'"
 """The SAME_AS links `cofi match` made (`cofi.match.same_as_link`)."""
+SAME_AS_REFS = "SELECT source, target, source_ref FROM links WHERE type = 'SAME_AS'"
+"""Every SAME_AS link with its source_ref (`GraphRows.matched`)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -749,7 +751,9 @@ class EmbeddedStore:
                 "Iterable[ContactRow]",
                 rows("SELECT entity_id, kind, key, raw FROM contacts ORDER BY entity_id, kind"),
             ),
-            matched=list(rows(f"SELECT source, target, source_ref {MATCHED}")),
+            matched=rows(SAME_AS_REFS).fetchall()
+            if db.execute(f"SELECT 1 {MATCHED}").fetchone()
+            else [],
         )
 
     def changed_records(self, since_rev: int) -> set[str]:

@@ -119,7 +119,7 @@ class EmbeddedReader:
         return self._all(
             "SELECT l.source, l.target, l.source_ref FROM (SELECT DISTINCT value FROM json_each(?))"
             " AS j CROSS JOIN links AS l INDEXED BY links_same_as ON l.source = j.value "
-            "WHERE l.type = 'SAME_AS' AND l.source_ref LIKE 'match:%'",
+            "WHERE l.type = 'SAME_AS'",
             ids,
         )
 
