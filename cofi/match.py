@@ -52,6 +52,14 @@ dropped: every pair in it would be compared."""
 
 PRIOR = -4.0
 """The log-odds of two records compared being one entity before any evidence (about 1.8%)."""
+COUNTERPART_SHARE = 0.01
+"""With the population known (`Population`): the share of people with a record of themselves in
+another source.  Two people born the same day with the same full name, borne by k people of N,
+are then one person with log-odds ln(share × 0.9 × 0.95 × BIRTH_DATES / k) (Fellegi–Sunter with
+term frequencies: m = 0.9 and u = k/N for the name, m = 0.95 and u = 1/BIRTH_DATES for the date,
+prior share/N)."""
+BIRTH_DATES = 25_000
+"""The days a population's birth dates spread over (about seventy years)."""
 WEIGHTS = {
     "same name": 5.0,
     "similar name": 1.0,
@@ -353,8 +361,24 @@ def _initials_agree(a: _Name, b: _Name) -> bool:
     return True
 
 
-def compare(kind: Kind, a: _Record, b: _Record) -> tuple[float, list[str]] | None:
-    """The score and reasons of the pair (a, b), or None when the evidence rules it out."""
+@dataclass(frozen=True)
+class Population:
+    """How many of the people compared bear each full name (`name_key`)."""
+
+    names: Counter[str]
+
+
+def name_key(name: _Name) -> str:
+    """A full name as `Population` counts it: its words in any order, and the patronymic."""
+    return " ".join(sorted(name.words)) + "|" + name.patronymic
+
+
+def compare(
+    kind: Kind, a: _Record, b: _Record, population: Population | None = None
+) -> tuple[float, list[str]] | None:
+    """The score and reasons of the pair (a, b), or None when the evidence rules it out.  With
+    the `population`, one name and one birth date weigh what they say among its people
+    (`COUNTERPART_SHARE`): a name many bear says less."""
     if a.iin and b.iin and a.iin != b.iin:
         return None  # different valid IIN/BIN
     if a.registry and b.registry and a.registry != b.registry:
@@ -375,6 +399,13 @@ def compare(kind: Kind, a: _Record, b: _Record) -> tuple[float, list[str]] | Non
                 return None  # a namesake
             weight += WEIGHTS["same birth date"]
             reasons.append("same birth date")
+            if population is not None and reasons[0].startswith("same name"):
+                bearers = max(population.names[name_key(a.names[0])],
+                              population.names[name_key(b.names[0])], 1)  # fmt: skip
+                told = math.log(COUNTERPART_SHARE * 0.9 * 0.95 * BIRTH_DATES / bearers)
+                weight += told - (PRIOR + WEIGHTS["same name"] + WEIGHTS["same birth date"])
+                if bearers > 2:
+                    reasons.append(f"a name {bearers} people bear")
             if (a.iin_birth and not a.birth and b.birth) or (
                 b.iin_birth and not b.birth and a.birth
             ):
@@ -467,6 +498,9 @@ def candidates(
     `min_score`, best first.  `joined`: record id -> its entity's canonical id (records already
     one entity are never proposed); `decided`: match ids a reviewer has decided."""
     records = [profile(kind, i, n, p) for i, n, p in rows]
+    population = None
+    if kind is Kind.PERSON:
+        population = Population(Counter(name_key(r.names[0]) for r in records))
     rare: Counter[str] = Counter()
     for rec in records:
         for name in rec.names:
@@ -482,7 +516,7 @@ def candidates(
             continue  # (the first rule of `compare`, here for speed: most pairs end at it)
         if joined.get(a.id, a.id) == joined.get(b.id, b.id):
             continue
-        got = compare(kind, a, b)
+        got = compare(kind, a, b, population)
         if got is None or got[0] < min_score:
             continue
         mid = match_id(a.id, b.id)

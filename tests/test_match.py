@@ -141,6 +141,24 @@ def test_blocking_finds_the_pairs_and_leaves_out_what_is_joined_or_decided() -> 
     assert [(c.left_id, c.right_id) for c in decided] == [("p1", "p2")]
 
 
+def test_a_name_many_bear_says_less_than_a_rare_one() -> None:
+    """Born the same day with the same name: one person if few bear the name, only worth a
+    review if thirty do (term frequencies: `Population`)."""
+    common = [(f"x{i}", "Ахметов Ерлан", {"birth_date": f"19{60 + i}-01-01"}) for i in range(30)]
+    rows = [
+        *common,
+        ("a1", "Ахметов Ерлан", BORN),
+        ("a2", "Akhmetov Yerlan", BORN),
+        ("b1", "Жақыпова Назым Ғабитқызы", BORN),
+        ("b2", "Zhaqypova Nazym Ghabitqyzy", BORN),
+    ]
+    found = {(c.left_id, c.right_id): c for c in candidates(Kind.PERSON, rows, {}, set())}
+    assert found[("a1", "a2")].verdict == "review"
+    assert "a name 32 people bear" in found[("a1", "a2")].reasons
+    assert found[("b1", "b2")].verdict == "same" and found[("b1", "b2")].score > 0.98
+    assert set(found) == {("a1", "a2"), ("b1", "b2")}
+
+
 def test_confidence_is_read_from_the_links_source_ref() -> None:
     assert confidence("match:m0123 score=0.9412") == pytest.approx(0.9412)
     assert confidence("match:m0123 decided") == 1.0

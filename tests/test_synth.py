@@ -132,16 +132,16 @@ def test_medium_evaluation_is_perfect(tmp_path: Path) -> None:
     assert sum(result.decoys.values()) == 9 * SCALES["medium"].plants
     # The believable population makes findings nobody planted; each was checked by the reference.
     assert result.emergent_valid > 0
-    # `cofi match` (issue 18): every planted pair `same`, no decoy pair listed, every conflict
-    # behind a match found once the `same` pairs are joined.  Precision: 40 of 41 `same` (0.976,
-    # under the issue's 0.98): the 41st is two people of the synthetic name pool born the same
-    # day, one without an IIN, whom name and birth date cannot tell apart.
+    # `cofi match` (issue 18): every planted pair `same` (recall >= 0.90 asked), no decoy pair
+    # listed, every conflict behind a match found once the `same` pairs are joined, and
+    # precision of `same` >= 0.98 (two people of the synthetic name pool born the same day, one
+    # without an IIN, are `review`: many bear their name)
     m = result.matches
     assert m is not None
     assert m.true == m.true_same == m.true_listed == 2 * SCALES["medium"].plants
     assert m.decoys == 3 * SCALES["medium"].plants and m.decoys_listed == 0
     assert m.behind == m.behind_found == SCALES["medium"].plants
-    assert m.precision >= 0.97
+    assert m.precision >= 0.98
 
 
 def test_the_reference_check_rejects_wrong_hops_and_wrong_pattern(small: Path) -> None:

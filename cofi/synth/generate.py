@@ -660,7 +660,9 @@ class _Population:
 
     def match_official_as_director(self, i: int) -> None:
         female = i % 2 == 1
-        name = self.rng.choice(self.names[female])
+        fake = self.fake  # (a full name with the patronymic, as an official's register has it)
+        father = fake.kk_first_name(False) + ("қызы" if female else "ұлы")
+        name = f"{fake.kk_last_name(female)} {fake.kk_first_name(female)} {father}"
         born = self._date(date(1965, 1, 1), date(1992, 1, 1))
         aid, signed, d, commission = self._setting(female=female, name=name, born=born)
         twin = self.person(female, name=self._spelling(name, i), born=born, iin_value="",
