@@ -404,6 +404,8 @@ def compare(
                               population.names[name_key(b.names[0])], 1)  # fmt: skip
                 told = math.log(COUNTERPART_SHARE * 0.9 * 0.95 * BIRTH_DATES / bearers)
                 weight += told - (PRIOR + WEIGHTS["same name"] + WEIGHTS["same birth date"])
+                if "same patronymic" in reasons:  # (counted in the name already)
+                    weight -= WEIGHTS["same patronymic"]
                 if bearers > 2:
                     reasons.append(f"a name {bearers} people bear")
             if (a.iin_birth and not a.birth and b.birth) or (

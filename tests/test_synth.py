@@ -140,7 +140,7 @@ def test_medium_evaluation_is_perfect(tmp_path: Path) -> None:
     assert m is not None
     assert m.true == m.true_same == m.true_listed == 2 * SCALES["medium"].plants
     assert m.decoys == 3 * SCALES["medium"].plants and m.decoys_listed == 0
-    assert m.behind == m.behind_found == SCALES["medium"].plants
+    assert m.behind == m.behind_found == SCALES["medium"].plants and m.decoys_flagged == 0
     assert m.precision >= 0.98
 
 

@@ -50,6 +50,8 @@ class MatchScores:
     decoys_listed: int = 0
     behind: int = 0
     behind_found: int = 0
+    decoys_flagged: int = 0
+    """Near misses (`decoys.jsonl`) flagged once the `same` pairs are joined."""
     missed: list[dict[str, Any]] = field(default_factory=list)
     wrong: list[dict[str, Any]] = field(default_factory=list)
 
@@ -73,7 +75,10 @@ class MatchScores:
             f"{self.decoys_listed} / {self.decoys}"
         )
         behind = share(self.behind_found, self.behind)
-        yield f"findings behind a match, after joining the same pairs: found {behind}"
+        yield (
+            f"after joining the same pairs: findings behind a match found {behind}, near misses "
+            f"flagged {self.decoys_flagged}"
+        )
         for m in self.missed:
             yield f"match missed: {json.dumps(m, ensure_ascii=False)}"
         for m in self.wrong:
@@ -103,7 +108,9 @@ class Evaluation:
         """100% of planted found, no decoy flagged, no wrong extra (and, with planted match
         pairs: no decoy pair `same`, every finding behind a match found)."""
         m = self.matches
-        matched = m is None or (not m.decoys_same and m.behind_found == m.behind)
+        matched = m is None or (
+            not m.decoys_same and m.behind_found == m.behind and not m.decoys_flagged
+        )
         return not self.missed and not self.flagged and not self.wrong and matched
 
     def lines(self) -> Iterator[str]:
@@ -230,6 +237,10 @@ def _matches(
             out.behind_found += 1
         else:
             out.missed.append({**p, "found": f and {"pattern": f.pattern, "hops": f.hops}})
+    for d in _jsonl(bundle / "decoys.jsonl"):
+        if (d["contract_id"], d["decision_maker_id"], d["winner_id"]) in got:
+            out.decoys_flagged += 1
+            out.wrong.append({**d, "after": "joining the same pairs"})
     return out
 
 
