@@ -103,6 +103,8 @@ def match_id(a: str, b: str) -> str:
 
 @dataclass(frozen=True)
 class Candidate:
+    """A candidate pair as `cofi match` lists it (DESIGN.md, "Entity resolution")."""
+
     match_id: str
     left_id: str
     right_id: str
@@ -117,17 +119,9 @@ class Candidate:
               "left_name", "right_name")  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "match_id": self.match_id,
-            "left_id": self.left_id,
-            "right_id": self.right_id,
-            "kind": self.kind,
-            "score": self.score,
-            "verdict": self.verdict,
-            "reasons": list(self.reasons),
-            "left_name": self.left_name,
-            "right_name": self.right_name,
-        }
+        out = {name: getattr(self, name) for name in self.FIELDS}
+        out["reasons"] = list(self.reasons)
+        return out
 
 
 @dataclass(slots=True)
