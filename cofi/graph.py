@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from cofi.heap import gc_paused
-from cofi.merge import canonical_ids
+from cofi.merge import canonical_ids, confidence, match_reasons
 from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
 
 EDGE_TYPES: tuple[str, ...] = (
@@ -420,8 +420,8 @@ class Graph:
                 break
             if -negative < best[here]:
                 continue
-            for there, confidence, reasons in joins.get(here, ()):
-                value = best[here] * confidence
+            for there, surety, reasons in joins.get(here, ()):
+                value = best[here] * surety
                 if value > best.get(there, 0.0):
                     best[there] = value
                     why[there] = why[here] + ([reasons] if reasons else [])
@@ -447,8 +447,6 @@ def joins(
     """`Graph.joins` from every SAME_AS link (source, target, source_ref) and the groups of one
     valid IIN/BIN: the joins of each entity that a `cofi match` link helped make.  Of two links
     between one pair the more confident counts (a source's SAME_AS, then a reviewer's `same`)."""
-    from cofi.match import confidence, match_reasons
-
     best: dict[tuple[str, str], tuple[float, bool, str]] = {}
     made: set[str] = set()
     for a, b, ref in links:

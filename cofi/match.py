@@ -567,7 +567,8 @@ def same_as_link(
     match: str, left_id: str, right_id: str, score: float | None, reasons: Iterable[str] = ()
 ) -> dict[str, str]:
     """The SAME_AS link (a bundle's links.csv row) that joins a pair: `source_ref` says which
-    match made it, with what score and why (`confidence` and `match_reasons` read it back);
+    match made it, with what score and why (`cofi.merge.confidence` and `match_reasons` read it
+    back);
     `score` None for a reviewer's `same`."""
     ref = f"match:{match} " + (f"score={score:.4f}" if score is not None else "decided")
     words = ", ".join(reasons)
@@ -586,22 +587,3 @@ def write_links(links: list[dict[str, str]], directory: Path) -> Path:
         writer.writeheader()
         writer.writerows(links)
     return directory
-
-
-def confidence(source_ref: str) -> float | None:
-    """The confidence of a SAME_AS link `cofi match` made, read from its `source_ref`
-    (`match:<match_id> score=<score>`, or `match:<match_id> decided` for a reviewer's `same`),
-    or None for any other link."""
-    if not source_ref.startswith("match:"):
-        return None
-    m = re.search(r"\bscore=([0-9.]+)", source_ref)
-    return float(m.group(1)) if m else 1.0
-
-
-def match_reasons(source_ref: str) -> str:
-    """The reasons a `cofi match` link's `source_ref` gives ('' for none), or for a reviewer's
-    `same` "reviewed"."""
-    m = re.search(r"\((.*)\)\s*$", source_ref)
-    if m:
-        return m.group(1)
-    return "reviewed" if re.search(r"\bdecided\b", source_ref) else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 
@@ -65,3 +66,22 @@ def canonical_ids(
         for record in rest:
             groups.union(first, record)
     return groups.canonical()
+
+
+def confidence(source_ref: str) -> float | None:
+    """The confidence of a SAME_AS link `cofi match` made (`cofi.match.same_as_link`), read
+    from its `source_ref` (`match:<match_id> score=<score>`, or `match:<match_id> decided` for a
+    reviewer's `same`), or None for any other link."""
+    if not source_ref.startswith("match:"):
+        return None
+    m = re.search(r"\bscore=([0-9.]+)", source_ref)
+    return float(m.group(1)) if m else 1.0
+
+
+def match_reasons(source_ref: str) -> str:
+    """The reasons a `cofi match` link's `source_ref` gives ('' for none), or for a reviewer's
+    `same` "reviewed"."""
+    m = re.search(r"\((.*)\)\s*$", source_ref)
+    if m:
+        return m.group(1)
+    return "reviewed" if re.search(r"\bdecided\b", source_ref) else ""

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from cofi.match import SAME_AT, candidates, compare, confidence, match_id, profile
+from cofi.match import SAME_AT, candidates, compare, match_id, profile
+from cofi.merge import confidence
 from cofi.vocab import Kind
 from tests.conftest import write_bundle
 
