@@ -99,6 +99,18 @@ def bundle_files(paths: list[Path]) -> list[tuple[Path, str | None]]:
     return out
 
 
+def unknown_files(paths: list[Path]) -> list[Path]:
+    """The CSV files in the bundle directories at `paths` that are not bundle files (a misspelt
+    `declaration.csv` is named, not skipped in silence)."""
+    return sorted(
+        p
+        for path in paths
+        if path.is_dir()
+        for p in path.glob("*.csv")
+        if p.name not in BUNDLE_FILES
+    )
+
+
 def _is_bundle_jsonl(path: Path) -> bool:
     """A directory's .jsonl is part of the bundle when its first object has a `kind` field.
 

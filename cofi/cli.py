@@ -28,6 +28,7 @@ from cofi.findings import (
     explain,
     path_json,
     rank_key,
+    recusal_lines,
     winners_near,
 )
 from cofi.graph import Graph
@@ -180,7 +181,7 @@ def load(
 def _write_plan(store: Store, plan: LoadPlan, rejects: Path | None, err: bool = False) -> None:
     """Write a validated load, say what it changed (on stderr with `err`: a command whose stdout
     is data) and keep the embedded store's graph file."""
-    for warning in plan.warnings:
+    for warning in [*plan.notices, *plan.warnings]:
         click.echo(f"warning: {warning}", err=True)
     target = rejects or Path("rejects.jsonl")
     out, existed = None, target.exists()
@@ -416,6 +417,8 @@ def check(obj: Context, /, contract_id: str, fmt: str, **limits: int) -> None:
     graph = contract_graph(obj.store(), contract_id, rules)
     if contract_id not in graph.contracts:
         raise NotFound(f"no contract {contract_id!r} in the store")
+    for line in recusal_lines(graph, graph.contracts[contract_id]):
+        click.echo(line, err=True)
     found = check_contract(Search(graph, rules), contract_id)
     if not found:
         click.echo(f"no related-party path for contract {contract_id}", err=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from cofi import kinship
+from cofi.declarations import DISCLOSURE_FACTOR, Declaration, in_force, named_between
 from cofi.detect import Path, Rules, Search
 from cofi.graph import EDGE_CODE, EDGE_TYPES, FAMILY, IDENTIFIER_EDGE, ContractRow, Graph
 from cofi.vocab import Kind, indirect_through
@@ -153,21 +154,25 @@ def path_signature(g: Graph, path: Path) -> str:
 
 
 def rank_key(
-    g: Graph, path: Path, at: str | None, value: float | None, ends: tuple[str, str] | None = None
-) -> tuple[Any, ...]:
+    g: Graph, path: Path, at: str | None, value: float | None, ends: tuple[str, str] | None = None,
+    disclosures: Disclosures | None = None,
+) -> tuple[Any, ...]:  # fmt: skip
     """Order of paths of equal length: highest score first (with a match's confidence when the
-    path's end records `ends` are given), then by their links (deterministic)."""
+    path's end records `ends` are given, and the disclosure's factor with `disclosures`), then by
+    their links (deterministic)."""
     s = score(g, path, at, value)
     if ends is not None and g.joins:
         s *= match_confidence(crossings(g, path, *ends))
+    if disclosures is not None:
+        s *= disclosures.of(path).factor
     return (-s, [edge_key(g, h) for h in path.halves])
 
 
 def best_path(
     g: Graph, paths: list[Path], at: str | None, value: float | None,
-    ends: tuple[str, str] | None = None,
+    ends: tuple[str, str] | None = None, disclosures: Disclosures | None = None,
 ) -> Path:  # fmt: skip
-    return min(paths, key=lambda p: rank_key(g, p, at, value, ends))
+    return min(paths, key=lambda p: rank_key(g, p, at, value, ends, disclosures))
 
 
 class Crossing(NamedTuple):
@@ -235,6 +240,9 @@ class Finding:
     note: str = ""
     match_confidence: float = 1.0
     """The product of the confidences of the `cofi match` links the path crosses (1: none)."""
+    disclosure: str = ""
+    """What the decision-maker disclosed (`cofi.declarations.DISCLOSURES`; '' in a finding kept
+    from before declarations were read)."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     FIELDS = (
@@ -250,6 +258,7 @@ class Finding:
         "hops",
         "score",
         "match_confidence",
+        "disclosure",
         "severity",
         "status",
         "note",
@@ -262,7 +271,8 @@ class Finding:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], signature: str) -> Finding:
-        data = {"match_confidence": 1.0, **data}  # (kept by a cofi from before `cofi match`)
+        # (kept by a cofi from before `cofi match`, or before declarations)
+        data = {"match_confidence": 1.0, "disclosure": "", **data}
         return cls(**{k: data[k] for k in cls.FIELDS}, signature=signature)
 
 
@@ -274,18 +284,102 @@ def decision_makers(g: Graph, contract: ContractRow) -> list[tuple[str, str, int
     among the DECIDED links, else among the head links.
     """
     out: dict[int, tuple[str, str, int]] = {}
+    at = contract.signed_on
+    recused = {g.canonical_of(r.person_id) for r in recusals(g, contract)}
     for record, role in sorted(g.deciders_of(contract.id)):
         node = g.node_of(record)
-        if node is not None and node not in out:
+        if node is not None and node not in out and g.canonical_of(record) not in recused:
             out[node] = (record, role or "decision-maker", node)
-    at = contract.signed_on
     for head in sorted(g.heads.get(g.canonical_of(contract.buyer_id), ())):
         if (head.since and head.since > at) or (head.until and head.until < at):
             continue
         node = g.node_of(head.record)
-        if node is not None and node not in out:
+        if node is not None and node not in out and g.canonical_of(head.record) not in recused:
             out[node] = (head.record, "head", node)
     return list(out.values())
+
+
+def recusals(g: Graph, contract: ContractRow) -> list[Declaration]:
+    """The recusals from `contract` dated on or before its signing: each removes its person (any
+    record of that entity) from the contract's decision-makers, whatever the links say."""
+    return sorted(
+        (d for d in g.declared.notes(contract.id)
+         if d.type == "recusal" and d.declared_on <= contract.signed_on),
+        key=lambda d: (d.declared_on, d.person_id),
+    )  # fmt: skip
+
+
+def recusal_lines(g: Graph, contract: ContractRow) -> list[str]:
+    """What `cofi check` says of the recusals from `contract`: who withdrew and when, and
+    which recusals came after the signing and so changed nothing."""
+    out = []
+    for d in sorted(g.declared.notes(contract.id), key=lambda d: (d.declared_on, d.person_id)):
+        if d.type != "recusal":
+            continue
+        rec = g.rec_index.get(d.person_id)
+        who = f"{g.rec_name[rec]} [{d.person_id}]" if rec is not None else d.person_id
+        ref = f" ({d.source_ref})" if d.source_ref else ""
+        if d.declared_on <= contract.signed_on:
+            out.append(f"recused: {who} withdrew from deciding on {d.declared_on}{ref}: "
+                       "not a decision-maker")  # fmt: skip
+        else:
+            out.append(f"recusal not counted: {who} withdrew on {d.declared_on}{ref}, after "
+                       f"the signing on {contract.signed_on}")  # fmt: skip
+    return out
+
+
+@dataclass
+class Disclosure:
+    """What the decision-maker `decider` (a record) disclosed about a path to the winner of
+    `contract` (DESIGN.md "Declarations and restrictions"): `kind` is one of
+    `cofi.declarations.DISCLOSURES`, `on` the date of the notice or of the filing that declared
+    (or, undeclared, of the filing in force: '' when none), `subject` the record the first
+    edge reaches."""
+
+    kind: str
+    on: str = ""
+
+    @property
+    def factor(self) -> float:
+        return DISCLOSURE_FACTOR[self.kind]
+
+
+class Disclosures:
+    """The disclosures of one decision-maker's paths to one contract's winner."""
+
+    def __init__(self, g: Graph, contract: ContractRow, decider: str) -> None:
+        self.g, self.at = g, contract.signed_on
+        self.records = g.records_of(decider)
+        mine = set(self.records)
+        notices = [d.declared_on for d in g.declared.notes(contract.id)
+                   if d.type == "conflict_notice" and d.person_id in mine
+                   and d.declared_on <= self.at]  # fmt: skip
+        self.notice = min(notices, default="")
+        self._filings: list[Declaration] | None = None
+
+    @property
+    def filings(self) -> list[Declaration]:
+        if self._filings is None:
+            self._filings = self.g.declared.filings(self.records)
+        return self._filings
+
+    def of(self, path: Path) -> Disclosure:
+        g, at = self.g, self.at
+        if self.notice:
+            return Disclosure("notified", self.notice)
+        e = path.halves[0] >> 1
+        if g.e_type[e] in IDENTIFIER_EDGE:
+            return Disclosure("not_declarable")
+        subject = path.nodes[1]
+        latest, named = in_force(self.filings, at)
+        if any(g.node_of(s) == subject for s in named):
+            return Disclosure("declared", latest)
+        until = g.e_until[e]
+        if until and until < at:  # ended by the signing: declared while it lasted is enough
+            for s, day in named_between(self.filings, g.e_since[e], until).items():
+                if g.node_of(s) == subject:
+                    return Disclosure("declared", day)
+        return Disclosure("undeclared", latest)
 
 
 def check_contract(search: Search, contract_id: str) -> list[Finding]:
@@ -311,23 +405,21 @@ def check_contract(search: Search, contract_id: str) -> list[Finding]:
             continue
         paths = search.shortest(node, winner, ok, ball)
         if paths:
-            out.append(
-                make_finding(
-                    g,
-                    contract,
-                    record,
-                    role,
-                    best_path(g, paths, at, contract.value, (record, contract.supplier_id)),
-                )
-            )
+            told = Disclosures(g, contract, record)
+            best = best_path(g, paths, at, contract.value, (record, contract.supplier_id), told)
+            out.append(make_finding(g, contract, record, role, best, told))
     return out
 
 
-def make_finding(g: Graph, contract: ContractRow, decider: str, role: str, path: Path) -> Finding:
+def make_finding(
+    g: Graph, contract: ContractRow, decider: str, role: str, path: Path,
+    disclosures: Disclosures | None = None,
+) -> Finding:  # fmt: skip
     at = contract.signed_on
     crossed = crossings(g, path, decider, contract.supplier_id)
     confidence = round(match_confidence(crossed), 4)
-    s = round(score(g, path, at, contract.value) * confidence, 4)
+    told = (disclosures or Disclosures(g, contract, decider)).of(path)
+    s = round(score(g, path, at, contract.value) * confidence * told.factor, 4)
     return Finding(
         finding_id=finding_id(contract.id, decider, contract.supplier_id),
         contract_id=contract.id,
@@ -342,9 +434,11 @@ def make_finding(g: Graph, contract: ContractRow, decider: str, role: str, path:
         score=s,
         severity=severity(s),
         path=path_json(g, path, decider, contract.supplier_id),
-        explanation=explain(g, path, at, subject_label(g, contract, role), contract, crossed),
+        explanation=explain(g, path, at, subject_label(g, contract, role), contract, crossed)
+        + disclosed(g, path, decider, told),
         signature=path_signature(g, path),
         match_confidence=confidence,
+        disclosure=told.kind,
     )
 
 
@@ -441,6 +535,32 @@ def explain(
         text += (", which" if after_object else "") + f" won contract {contract.id}{amount}"
         text += f" signed on {contract.signed_on}"
     return text
+
+
+def disclosed(g: Graph, path: Path, decider: str, told: Disclosure) -> str:
+    """The clause the explanation ends with: what the decision-maker declared or notified."""
+    if told.kind == "not_declarable" or (
+        told.kind == "undeclared" and not g.declared.has_filings()
+    ):
+        return ""  # (a store without declarations: nothing to say of them)
+    who = g.rec_name[g.rec_index[decider]]
+    if told.kind == "notified":
+        return f"; {who} notified the conflict on {told.on} and still took part in the decision"
+    half = path.halves[0]
+    code = g.e_type[half >> 1]
+    there = g.node_name(path.nodes[1])
+    if code == FAMILY:
+        pronoun = {"m": "his ", "f": "her "}.get(kinship.gender(who) or "", "the ")
+        what = f"{pronoun}{kinship.word(_family_role(g, half), there)} {there}"
+    elif code == _ASSOCIATE:
+        what = f"the close associate {there}"
+    else:
+        what = {_OWNS: "the stake in", _DIRECTS: "the directorship of"}.get(code, "the job at")
+        what = f"{what} {there}"
+    if told.kind == "declared":
+        return f"; {who} declared {what} on {told.on}"
+    why = f"not in the declaration of {told.on}, in force then" if told.on else "none filed"
+    return f"; {who} did not declare {what} ({why})"
 
 
 def _lead(g: Graph, node: int) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from cofi.declarations import Book
 from cofi.heap import gc_paused
 from cofi.merge import canonical_ids, confidence, match_reasons
 from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
@@ -151,6 +152,11 @@ class Graph:
     """`decider_slots`, once asked for (or read from the graph file)."""
     winners: array[int] | None = None
     """`contract_winners`, once asked for (or read from the graph file)."""
+    declared: Book = field(default_factory=Book, compare=False, repr=False)
+    """The store's declarations, notices and recusals (`cofi.declarations`), read as needed;
+    a graph given none has nothing declared."""
+    _members: dict[str, list[str]] | None = field(default=None, compare=False, repr=False)
+    """Canonical record -> every record of its entity (`records_of`), once asked for."""
 
     # -- building -------------------------------------------------------------------------
 
@@ -432,6 +438,15 @@ class Graph:
 
     def canonical_of(self, record_id: str) -> str:
         return self.canonical.get(record_id, record_id)
+
+    def records_of(self, record_id: str) -> list[str]:
+        """Every record of the entity `record_id` belongs to (itself alone when unmerged)."""
+        if self._members is None:
+            self._members = {}
+            for record, head in self.canonical.items():
+                if record != head:
+                    self._members.setdefault(head, [head]).append(record)
+        return self._members.get(self.canonical_of(record_id), [record_id])
 
     def neighbours(self, node: int) -> Iterable[tuple[int, int]]:
         """(half-edge, far node) for every edge at `node`."""

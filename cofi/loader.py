@@ -32,7 +32,8 @@ from typing import Any
 
 import orjson
 
-from cofi.bundle import NOTE, Misplit, Part, RawRow
+from cofi.bundle import NOTE, Misplit, Part, RawRow, unknown_files
+from cofi.declarations import input_field, input_row, is_declaration, kinds_problem
 from cofi.errors import LoadRejected, RowError
 from cofi.heap import gc_paused
 from cofi.importers import InputFile, input_files, read_input
@@ -40,10 +41,12 @@ from cofi.model import EntityRecord, LinkRecord, validate_row
 from cofi.normalize import normalize_contact, registry_key, search_key, valid_iin_bin
 from cofi.orphans import remove_orphans
 from cofi.vocab import (
+    BUNDLE_FILES,
+    DECLARATION_LINK,
     IDENTIFIER_HOLDERS,
     IDENTIFIER_KINDS,
-    INPUT_LINK_TYPES,
     LINK_TYPES,
+    STORED_LINK_TYPES,
     STRONG_ID_FIELD,
     Kind,
 )
@@ -157,6 +160,8 @@ class LoadPlan:
     directory: Path
     skip_invalid: bool = False
     warnings: list[RowError] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    """Warnings about whole files (a CSV file in a bundle that is not a bundle file)."""
     rows_read: int = 0
     _rejects: dict[tuple[str, int], Reject] = field(default_factory=dict)
     _link_checks: _LinkCheckHere | _LinkCheckProcess | None = None
@@ -263,6 +268,9 @@ def plan_load(
     remove_orphans(Path(tempfile.gettempdir()), "cofi-load-")  # of loads killed before
     tmp = tempfile.TemporaryDirectory(prefix=f"cofi-load-{os.getpid()}-")
     plan = LoadPlan(Path(tmp.name), skip_invalid=skip_invalid, _tmp=tmp)
+    if all(f.format == "bundle" for f in files):
+        known = ", ".join(BUNDLE_FILES)
+        plan.notices = [f"{p}: not a bundle file ({known}); skipped" for p in unknown_files(paths)]
     try:
         if any(f.format != "bundle" for f in files):
             workers = 0  # an importer reads a file whole (merging by ocid, two passes)
@@ -422,6 +430,14 @@ class _Staged:
             self._reject(fno, raw, problems)
             if raw.kind != "link" and isinstance(raw.data.get("id"), str):
                 self.badid.append((raw.data["id"],))
+            return
+        if raw.kind == "declaration":
+            about = row.get("subject_id") or row["contract_id"]
+            self.link.append((
+                raw.seq, row["person_id"], about, DECLARATION_LINK[row["type"]],
+                row.get("role", ""), row["declared_on"], row.get("share", ""), "",
+                row.get("source_ref", ""), fno, raw.line,
+            ))  # fmt: skip
             return
         if raw.kind == "link":
             self.link.append((
@@ -678,7 +694,7 @@ class _LinkChecks(_Rejects):
                 "INSERT INTO stage_l.allowed VALUES (?, ?, ?)",
                 [
                     (name, a.value, b.value)
-                    for name in INPUT_LINK_TYPES
+                    for name in STORED_LINK_TYPES
                     for a in Kind
                     for b in Kind
                     if LINK_TYPES[name].allows(a, b)
@@ -712,7 +728,8 @@ class _LinkChecks(_Rejects):
         dropped: list[tuple[str, ...]] = []
         for key, where in places.items():
             if len(contents[key]) > 1:
-                self.conflict(f"link {'/'.join(key)!r}", "row", where)
+                what = "declaration" if is_declaration(key[2]) else "link"
+                self.conflict(f"{what} {'/'.join(key)!r}", "row", where)
                 dropped.append(key)
         db.executemany(_DROP_LINK, dropped)
 
@@ -740,6 +757,7 @@ class _LinkChecks(_Rejects):
             link = LinkRecord(*fields)
             problems = []
             kinds = []
+            declared = is_declaration(link.type)
             for column, ref, kind in (
                 ("source", link.source, source_kind),
                 ("target", link.target, target_kind),
@@ -747,14 +765,17 @@ class _LinkChecks(_Rejects):
                 known, why = self.kind_of(ref, kind, None)
                 kinds.append(known)
                 if why:
-                    problems.append((column, why))
+                    problems.append((input_field(link.type, column) if declared else column, why))
             src, dst = kinds
             if (
                 src is not None
                 and dst is not None
                 and not LINK_TYPES[link.type].allows(Kind(src), Kind(dst))
             ):
-                problems.append(("type", f"{link.type} cannot join {_a(src)} to {_a(dst)}"))
+                problems.append(
+                    kinds_problem(link.type, src, dst) if declared
+                    else ("type", f"{link.type} cannot join {_a(src)} to {_a(dst)}")
+                )  # fmt: skip
             if problems:
                 bad_keys.append((link.source, link.target, link.type, link.role, link.since))
                 self.reject(fno, line, _link_row(link), *problems)
@@ -853,7 +874,9 @@ def _entity_row(eid: str, kind: str, name: str, props: str) -> dict[str, Any]:
 
 
 def _link_row(link: LinkRecord) -> dict[str, Any]:
-    """The input fields of a link, for the rejects file."""
+    """The input fields of a link (or of the declaration stored as one), for the rejects file."""
+    if is_declaration(link.type):
+        return input_row(link)
     return {k: v for k, v in link._asdict().items() if v not in ("", None)}
 
 

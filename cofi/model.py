@@ -19,7 +19,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
-from cofi.vocab import FAMILY_ROLES, INPUT_LINK_TYPES, Kind
+from cofi.vocab import DECLARATION_LINK, FAMILY_ROLES, INPUT_LINK_TYPES, INTEREST_ROLES, Kind
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DATE_REASON = "not an ISO date (YYYY-MM-DD)"
@@ -118,12 +118,25 @@ class LinkRow(TypedDict):
     source_ref: NotRequired[Text]
 
 
+@with_config(_CONFIG)
+class DeclarationRow(TypedDict):
+    person_id: Id
+    declared_on: IsoDate
+    type: Text
+    subject_id: NotRequired[Id]
+    role: NotRequired[Text]
+    share: NotRequired[Share]
+    contract_id: NotRequired[Id]
+    source_ref: NotRequired[Text]
+
+
 ROW_SHAPES: dict[str, Any] = {  # TypedDict classes
     Kind.PERSON: PersonRow,
     Kind.AGENCY: AgencyRow,
     Kind.COMPANY: CompanyRow,
     Kind.CONTRACT: ContractRow,
     "link": LinkRow,
+    "declaration": DeclarationRow,
 }
 
 
@@ -162,6 +175,9 @@ def validate_row(kind: str, data: dict[str, Any]) -> tuple[dict[str, Any] | None
     dates = _DATE_FIELDS[kind]
     if dates and any(map(calendar_problem, filter(None, map(row.get, dates)))):
         return None, _more_problems(kind, data, [])
+    if kind == "declaration":
+        problems = declaration_problems(row)
+        return (None if problems else row), problems
     if kind == "link":
         if row["type"].upper() not in INPUT_LINK_TYPES:
             return None, _more_problems(kind, data, [])
@@ -195,6 +211,35 @@ def _more_problems(kind: str, data: dict[str, Any], problems: list[Problem]) -> 
     ):
         allowed = ", ".join(INPUT_LINK_TYPES)
         problems.append(("type", f"unknown link type {value!r} (allowed: {allowed})"))
+    return problems
+
+
+def declaration_problems(row: dict[str, Any]) -> list[Problem]:
+    """What is wrong with a declaration row beyond its shape: the fields its `type` needs and
+    those it may not have (canonical: `type` in lower case, a relative's role as written)."""
+    kind = row["type"] = row["type"].strip().lower()
+    if kind not in DECLARATION_LINK:
+        allowed = ", ".join(DECLARATION_LINK)
+        return [("type", f"unknown declaration type {kind!r} (allowed: {allowed})")]
+    problems: list[Problem] = []
+    about_contract = kind in ("conflict_notice", "recusal")
+    needed, barred = (
+        ("contract_id", "subject_id") if about_contract else ("subject_id", "contract_id")
+    )
+    if not row.get(needed):
+        problems.append((needed, f"required for a {kind}"))
+    if row.get(barred):
+        problems.append((barred, f"a {kind} has none"))
+    role = row.get("role", "")
+    if about_contract:
+        problems += [(f, f"a {kind} has none") for f in ("role", "share") if f in row]
+    elif kind == "relative":
+        if role not in FAMILY_ROLES:
+            problems.append(("role", f"a relative needs a role, one of: {', '.join(FAMILY_ROLES)}"))
+        if "share" in row:
+            problems.append(("share", "a relative has none"))
+    elif role and role not in INTEREST_ROLES:
+        problems.append(("role", f"an interest's role is one of: {', '.join(INTEREST_ROLES)}"))
     return problems
 
 

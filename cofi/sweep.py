@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from cofi import prefilter
+from cofi.declarations import Book
 from cofi.detect import Rules, Search
 from cofi.errors import NotFound
 from cofi.findings import Finding, check_contract
@@ -38,7 +39,13 @@ class SweepResult:
 def load_graph(store: Store) -> Graph:
     """The whole graph (the embedded store keeps it in a file between loads)."""
     whole = getattr(store, "whole_graph", None)
-    return whole() if whole is not None else Graph.build(store.graph_rows())
+    return declared(store, whole() if whole is not None else Graph.build(store.graph_rows()))
+
+
+def declared(store: Store, g: Graph) -> Graph:
+    """`g`, reading the store's declarations, notices and recusals as the detection asks."""
+    g.declared = Book(store.declarations())
+    return g
 
 
 def _part(store: Store, read: str, *args: object) -> Graph | None:
@@ -50,7 +57,7 @@ def _part(store: Store, read: str, *args: object) -> Graph | None:
     rows = method(*args)
     if rows is None:
         raise NotFound(f"no contract {args[0]!r} in the store")
-    return Graph.build(rows)
+    return declared(store, Graph.build(rows))
 
 
 def path_graph(store: Store, a: str, b: str, rules: Rules, at: str | None) -> Graph:
@@ -143,6 +150,7 @@ there (issue 17's own figure), so past a few thousand contracts the whole graph 
 
 
 def _in_batches(
+    store: Store,
     read: Callable[[list[str], Rules], GraphRows],
     order: list[str],
     rules: Rules,
@@ -162,7 +170,8 @@ def _in_batches(
             rows = ahead.popleft().result() if reads_ahead else read(batch, rules)
             if reads_ahead and i + reads_ahead < len(batches):
                 ahead.append(pool.submit(read, batches[i + reads_ahead], rules))
-            search = Search(Graph.build(rows), rules)
+            search = Search(declared(store, Graph.build(rows)), rules)
+            search.g.declared.read_notes(batch)
             del rows
             for contract_id in batch:
                 yield check_contract(search, contract_id)
@@ -295,8 +304,11 @@ def sweep(
         assert parts is not None
         order = [c for c, _ in dates if c in todo]  # date order: narrow windows
         ahead = 0 if whole else READS_AHEAD
-        checked = _in_batches(parts, order, rules, progress, ahead)
+        checked = _in_batches(store, parts, order, rules, progress, ahead)
     else:
+        if g.declared.reader is None:
+            declared(store, g)
+        g.declared.read_all_notes()  # (before workers fork: they share what was read)
         search = Search(g, rules)
         maybe = todo
         if prefilter.useful(search, len(todo)):

@@ -59,6 +59,7 @@ BUNDLE_FILES: dict[str, str] = {
     "companies.csv": Kind.COMPANY,
     "contracts.csv": Kind.CONTRACT,
     "links.csv": "link",
+    "declarations.csv": "declaration",
 }
 """Bundle v1 file names and the row kind each holds."""
 
@@ -80,6 +81,8 @@ class LinkType:
     derived: bool = False
     same_kind: bool = False
     meaning: str = ""
+    declares: str = ""
+    """For a declaration stored as a link (`declarations.csv`), its `type` there."""
 
     @property
     def rel_type(self) -> str:
@@ -126,6 +129,9 @@ FAMILY_INVERSE: dict[str, str] = {
     "other": "other",
 }
 """If B is A's `role`, then A is B's `FAMILY_INVERSE[role]`."""
+
+INTEREST_ROLES: tuple[str, ...] = ("owns", "directs", "employed", "other")
+"""The `role` of a declared interest (declarations.csv, type `interest`)."""
 
 HEAD_ROLE = "head"
 """The EMPLOYED role into an agency (any case, spaces around) that makes its holder a
@@ -203,6 +209,40 @@ LINK_TYPES: dict[str, LinkType] = {
             meaning="the two records are one real entity (merged, no hop)",
         ),
         LinkType(
+            "DECLARED_RELATIVE",
+            frozenset({_P}),
+            frozenset({_P}),
+            frozenset(),
+            roles=FAMILY_ROLES,
+            declares="relative",
+            meaning="source declared target as a relative (`since`: the filing's date)",
+        ),
+        LinkType(
+            "DECLARED_INTEREST",
+            frozenset({_P}),
+            frozenset({_C}),
+            frozenset(),
+            roles=INTEREST_ROLES,
+            declares="interest",
+            meaning="source declared an interest in target (`since`: the filing's date)",
+        ),
+        LinkType(
+            "NOTIFIED_CONFLICT",
+            frozenset({_P}),
+            frozenset({_K}),
+            frozenset(),
+            declares="conflict_notice",
+            meaning="source notified a conflict of interest about target (`since`: when)",
+        ),
+        LinkType(
+            "RECUSED",
+            frozenset({_P}),
+            frozenset({_K}),
+            frozenset(),
+            declares="recusal",
+            meaning="source withdrew from deciding target (`since`: when)",
+        ),
+        LinkType(
             "HAS_ADDRESS",
             _PC,
             frozenset({Kind.ADDRESS}),
@@ -245,8 +285,16 @@ LINK_TYPES: dict[str, LinkType] = {
     )
 }
 
-INPUT_LINK_TYPES: tuple[str, ...] = tuple(n for n, t in LINK_TYPES.items() if not t.derived)
+INPUT_LINK_TYPES: tuple[str, ...] = tuple(
+    n for n, t in LINK_TYPES.items() if not t.derived and not t.declares
+)
 """Link types a bundle's `links.csv` may use."""
+
+DECLARATION_LINK: dict[str, str] = {t.declares: n for n, t in LINK_TYPES.items() if t.declares}
+"""A declaration's `type` (declarations.csv) -> the link type it is stored as."""
+
+STORED_LINK_TYPES: tuple[str, ...] = tuple(n for n, t in LINK_TYPES.items() if not t.derived)
+"""Link types a load writes: those of `links.csv` and the declarations."""
 
 IDENTIFIER_LINK: dict[Kind, str] = {
     Kind.ADDRESS: "HAS_ADDRESS",

@@ -19,7 +19,8 @@ from tests.neo4j_server import fresh_database, neo4j_uri
 
 DEMO = resource_dir("fixtures") / "demo"
 FILES = {"person": "people.csv", "agency": "agencies.csv", "company": "companies.csv",
-         "contract": "contracts.csv", "link": "links.csv"}  # fmt: skip
+         "contract": "contracts.csv", "link": "links.csv",
+         "declaration": "declarations.csv"}  # fmt: skip
 
 
 def write_bundle(directory: Path, rows: dict[str, list[dict[str, Any]]]) -> Path:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cofi.declarations import DeclarationReader
 from cofi.findings import Finding
 from cofi.graph import GraphRows
 from cofi.search import rank
@@ -150,6 +151,10 @@ class Store(Protocol):
 
     def graph_rows(self) -> GraphRows:
         """Persons, companies, agencies, contracts, links and contacts, to build the graph."""
+        ...
+
+    def declarations(self) -> DeclarationReader:
+        """What the detection reads declarations, notices and recusals through."""
         ...
 
     def changed_records(self, since_rev: int) -> set[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import os
 import shutil
 import sqlite3
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from cofi import rings
+from cofi.declarations import CONTRACT_LINKS, DECLARED_TYPE, FILING_LINKS, Declaration
 from cofi.detect import Rules
 from cofi.errors import NotFound, StoreFull, StoreUnreachable
 from cofi.findings import Finding
@@ -53,7 +55,7 @@ GRAPH_NAME = "graph.bin"
 KEPT_CHANGES = 20_000
 """Contracts changed since the graph file was written up to which they are laid over it; beyond,
 the graph is built again (and the file rewritten)."""
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 _CONTRACT_ROW = (
     "id, buyer_id, supplier_id, signed_on, value, "
@@ -103,6 +105,9 @@ CREATE INDEX IF NOT EXISTS links_target ON links (target);
 CREATE INDEX IF NOT EXISTS links_rev ON links (rev);
 CREATE INDEX IF NOT EXISTS links_same_as ON links (source, target) WHERE type = 'SAME_AS';
 CREATE INDEX IF NOT EXISTS links_same_as_target ON links (target, source) WHERE type = 'SAME_AS';
+CREATE INDEX IF NOT EXISTS links_declared ON links (type, source)
+    WHERE type IN ('DECLARED_RELATIVE', 'DECLARED_INTEREST', 'NOTIFIED_CONFLICT', 'RECUSED');
+-- (a query reads this index only with its WHERE term, exactly: `_DECLARED`)
 CREATE TABLE IF NOT EXISTS contacts (
     entity_id TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -215,6 +220,61 @@ WHERE r.n > coalesce((SELECT max(id) FROM names_docsize), 0);
 _CHUNK = 5000
 
 
+class EmbeddedDeclarations:
+    """The store's declarations for `cofi.declarations.Book`: read on a connection of the
+    process that asks (a sweep's forked workers open their own)."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+        self._path, self._db, self._pid = path, db, os.getpid()
+
+    def _conn(self) -> sqlite3.Connection:
+        if os.getpid() != self._pid:
+            self._db = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, timeout=60)
+            self._pid = os.getpid()
+        return self._db
+
+    def about_contracts(self, contract_ids: list[str] | None) -> Iterator[Declaration]:
+        select = f"SELECT {_DECLARATION} FROM links"
+        if contract_ids is None:
+            rows = self._conn().execute(
+                f"{select} INDEXED BY links_declared "
+                f"WHERE {_DECLARED} AND type IN {_CONTRACT_NOTES}"
+            )
+        else:
+            rows = self._conn().execute(
+                f"{select} INDEXED BY links_target "
+                "WHERE target IN (SELECT value FROM json_each(?)) "
+                f"AND type IN {_CONTRACT_NOTES}",
+                (json.dumps(contract_ids),),
+            )
+        return (Declaration.of_link(*r) for r in rows)
+
+    def filings_of(self, person_ids: list[str]) -> Iterator[Declaration]:
+        rows = self._conn().execute(
+            f"SELECT {_DECLARATION} FROM links INDEXED BY links_declared WHERE {_DECLARED} "
+            f"AND type IN {_FILINGS} AND source IN (SELECT value FROM json_each(?))",
+            (json.dumps(person_ids),),
+        )
+        return (Declaration.of_link(*r) for r in rows)
+
+    def has_filings(self) -> bool:
+        return (
+            self._conn()
+            .execute(
+                f"SELECT 1 FROM links INDEXED BY links_declared WHERE {_DECLARED} "
+                f"AND type IN {_FILINGS} LIMIT 1"
+            )
+            .fetchone()
+            is not None
+        )
+
+
+_DECLARATION = "source, target, type, role, since, share, source_ref"
+_DECLARED = "type IN ('DECLARED_RELATIVE', 'DECLARED_INTEREST', 'NOTIFIED_CONFLICT', 'RECUSED')"
+_CONTRACT_NOTES = "(" + ", ".join(f"'{t}'" for t in CONTRACT_LINKS) + ")"
+_FILINGS = "(" + ", ".join(f"'{t}'" for t in FILING_LINKS) + ")"
+
+
 class EmbeddedStore:
     """A cofi store in `directory`.
 
@@ -234,6 +294,10 @@ class EmbeddedStore:
             raise StoreUnreachable(
                 f"no cofi store at {directory} (load a bundle first, or pass --store)"
             )
+
+    def declarations(self) -> EmbeddedDeclarations:
+        """What the detection reads declarations through (`cofi.declarations.Book`)."""
+        return EmbeddedDeclarations(self._path, self._db)
 
     @property
     def _reader(self) -> EmbeddedReader:
@@ -411,8 +475,7 @@ class EmbeddedStore:
             or db.execute(
                 "SELECT 1 FROM entities INDEXED BY entities_rev WHERE rev > ? "
                 "AND kind <> 'contract' UNION ALL SELECT 1 FROM links INDEXED BY links_rev "
-                "WHERE rev > ? "
-                "AND type <> 'DECIDED' LIMIT 1",
+                f"WHERE rev > ? AND type <> 'DECIDED' AND NOT {_DECLARED} LIMIT 1",
                 (since, since),
             ).fetchone()
         ):
@@ -429,7 +492,8 @@ class EmbeddedStore:
         touched.update(
             t
             for (t,) in db.execute(
-                "SELECT target FROM links INDEXED BY links_rev WHERE rev > ?", (since,)
+                "SELECT target FROM links INDEXED BY links_rev WHERE rev > ? AND type = 'DECIDED'",
+                (since,),
             )
         )
         if len(touched) > KEPT_CHANGES:
@@ -594,8 +658,8 @@ class EmbeddedStore:
                 )
 
     def _count_contracts_loaded(self, report: WriteReport) -> None:
-        """After a load of contracts and DECIDED links alone: the kept counts of the revision
-        before, plus what it created (it created nothing else)."""
+        """After a load of contracts, DECIDED links and declarations alone: the kept counts of
+        the revision before, plus what it created (it created nothing else)."""
         kept = self._kept_counts()
         rev = self.rev
         if kept.get("rev") != rev - 1:
@@ -603,7 +667,16 @@ class EmbeddedStore:
         kept["rev"] = rev
         contract, decided = Kind.CONTRACT.value, "DECIDED"
         kept["entities"][contract] = kept["entities"].get(contract, 0) + report.entities_created
-        kept["links"][decided] = kept["links"].get(decided, 0) + report.links_created
+        # declarations are counted afresh (their index is small): the rest created is DECIDED
+        declared = dict(
+            self._db.execute(
+                f"SELECT type, count(*) FROM links INDEXED BY links_declared WHERE {_DECLARED} "
+                "GROUP BY type"
+            )
+        )
+        added = sum(declared.values()) - sum(kept["links"].get(t, 0) for t in DECLARED_TYPE)
+        kept["links"].update(declared)
+        kept["links"][decided] = kept["links"].get(decided, 0) + report.links_created - added
         self._keep_counts(kept)
 
     def stats(self, hub_limit: int) -> Stats:
@@ -763,12 +836,19 @@ class EmbeddedStore:
         # any path between others: its contract (or agency, for its contracts) is re-checked, and
         # its person is not walked out from.  A traversable link may join or separate anyone
         # within reach of either end.
+        # A declaration changes its person's findings (a filing: walked out from, like a link)
+        # or its contract's (a notice or recusal).
         for source, target, type_, target_kind in db.execute(
             "SELECT l.source, l.target, l.type, e.kind FROM links AS l "
             "JOIN entities AS e ON e.id = l.target WHERE l.rev > ?",
             (since_rev,),
         ):
+            if type_ in FILING_LINKS:
+                out.add(source)
+                continue
             out.add(target)
+            if type_ in CONTRACT_LINKS:
+                continue
             if type_ != "DECIDED" and target_kind != Kind.AGENCY.value:
                 out.add(source)
         out.update(

@@ -50,6 +50,7 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, Session
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from cofi import rings
+from cofi.declarations import Declaration
 from cofi.detect import Rules
 from cofi.errors import NotFound, StoreRefused, StoreUnreachable
 from cofi.findings import Finding
@@ -78,8 +79,8 @@ from cofi.vocab import (
     IDENTIFIER_HOLDERS,
     IDENTIFIER_KINDS,
     IDENTIFIER_LINK,
-    INPUT_LINK_TYPES,
     PROJECTED_TYPES,
+    STORED_LINK_TYPES,
     Kind,
 )
 
@@ -447,11 +448,15 @@ class Neo4jStore:
 
     def stats(self, hub_limit: int) -> Stats:
         entities = dict(self._rows("store/stats_entities"))
-        links = dict(self._rows("store/stats_links", types=list(INPUT_LINK_TYPES)))
+        links = dict(self._rows("store/stats_links", types=list(STORED_LINK_TYPES)))
         identifiers = dict(self._rows("store/stats_identifiers"))
         candidates = self._rows("store/hub_candidates", hub_limit=hub_limit)
         hubs = count_hubs(candidates, self.canonical_ids, hub_limit)
         return Stats(entities, links, identifiers, hubs)
+
+    def declarations(self) -> _Declarations:
+        """What the detection reads declarations, notices and recusals through."""
+        return _Declarations(self)
 
     def canonical_ids(self) -> dict[str, str]:
         """Merged record id -> canonical entity id (records that merge with nothing are absent)."""
@@ -851,6 +856,27 @@ class _Reader:
         return [c for (c,) in found]
 
 
+class _Declarations:
+    """`cofi.declarations.DeclarationReader` on Neo4j (`cypher/declarations/*`)."""
+
+    def __init__(self, store: Neo4jStore) -> None:
+        self.store = store
+
+    def about_contracts(self, contract_ids: list[str] | None) -> list[Declaration]:
+        if contract_ids is None:
+            rows = self.store._rows("declarations/notes")
+        else:
+            rows = self.store._rows_by("declarations/notes_of", "ids", contract_ids)
+        return [Declaration.of_link(*r) for r in rows]
+
+    def filings_of(self, person_ids: list[str]) -> list[Declaration]:
+        rows = self.store._rows_by("declarations/filings_of", "ids", person_ids)
+        return [Declaration.of_link(*r) for r in rows]
+
+    def has_filings(self) -> bool:
+        return bool(self.store._rows("declarations/any_filing")[0][0])
+
+
 class _Load:
     """One load's writes, batch by batch, and what they changed."""
 
@@ -990,6 +1016,7 @@ def _finding_row(f: Finding) -> dict[str, Any]:
         "score": f.score,
         "severity": f.severity,
         "pattern": f.pattern,
+        "disclosure": f.disclosure,
         "hops": f.hops,
         "explanation": f.explanation,
         "decision_maker_id": f.decision_maker_id,

@@ -1,0 +1,5 @@
+// The conflict notices and recusals of the given contracts, as the links they are stored as ('' for an empty field).
+UNWIND $ids AS id
+MATCH (p:Entity)-[r:NOTIFIED_CONFLICT|RECUSED]->(k:Entity {id: id})
+RETURN p.id AS source, k.id AS target, type(r) AS type, coalesce(r.role, '') AS role,
+       coalesce(r.since, '') AS since, r.share AS share, coalesce(r.source_ref, '') AS source_ref

@@ -1,0 +1,227 @@
+"""Declarations, conflict notices and recusals (issue 19), on both stores (`crun`).
+
+`fixtures/declarations/` is a hand-checked bundle with one contract per case (its README lists
+them); `expected.csv` is the exact set of findings with their disclosure.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from cofi.declarations import DISCLOSURE_FACTOR
+from tests.conftest import write_bundle
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "declarations"
+
+
+def expected() -> set[tuple[str, ...]]:
+    with (FIXTURE / "expected.csv").open(encoding="utf-8") as fh:
+        return {tuple(row.values()) for row in csv.DictReader(fh)}
+
+
+def sweep_all(crun: Callable[..., Result], tmp_path: Path) -> dict[str, dict[str, Any]]:
+    out = tmp_path / "found.jsonl"
+    result = crun("sweep", "--all", "--format", "jsonl", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    found = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return {f["contract_id"]: f for f in found}
+
+
+def stats(crun: Callable[..., Result]) -> dict[str, Any]:
+    result = crun("stats", "--json")
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_every_case_has_its_findings_and_disclosure(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    found = sweep_all(crun, tmp_path)
+    got = {
+        (f["contract_id"], f["decision_maker_id"], f["winner_id"], f["pattern"], str(f["hops"]),
+         f["disclosure"])
+        for f in found.values()
+    }  # fmt: skip
+    assert got == expected()
+    said = {k: f["explanation"] for k, f in found.items()}
+    assert said["D01"].endswith(
+        "; Aigerim Sadykova declared her spouse Nurlan Sadykov on 2025-03-31"
+    )
+    assert said["D02"].endswith(
+        "; Gulnara Omarova did not declare her spouse Yerlan Omarov "
+        "(not in the declaration of 2025-03-31, in force then)"
+    )
+    # declared in 2024, left out of the 2025 filing: no longer in force
+    assert (
+        "did not declare her spouse Timur Zhaksylykov (not in the declaration of 2025-03-31"
+        in (said["D03"])
+    )
+    assert said["D05"].endswith(
+        "; Asel Nurgalieva did not declare the directorship of Tengri Service LLP (none filed)"
+    )
+    assert said["D06"].endswith(
+        "; Bolat Kenzhebekov notified the conflict on 2025-05-20 and still took part in the decision"
+    )
+    assert said["D09"].endswith("signed on 2025-06-01")  # an address is not declarable
+    # a job that ended before the signing, declared while it lasted
+    assert said["D10"].endswith(
+        "; Yerbol Mukanov declared the job at Kaspiy Energy LLP on 2024-03-31"
+    )
+    # only the first edge counts: the declared spouse, not her undeclared brother
+    assert said["D11"].endswith(
+        "; Madina Suleimenova declared her spouse Arman Suleimenov on 2025-03-31"
+    )
+    # the decider declared under another record of his; the relative named by another of hers
+    assert found["D13"]["disclosure"] == found["D14"]["disclosure"] == "declared"
+
+
+def test_the_score_orders_undeclared_before_declared_before_notified(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    found = sweep_all(crun, tmp_path)
+    # D01 and D02 are the same path (a spouse owning 60%, the same value): only the disclosure
+    undeclared, declared = found["D02"]["score"], found["D01"]["score"]
+    assert declared == pytest.approx(undeclared * DISCLOSURE_FACTOR["declared"], abs=1e-4)
+    assert found["D02"]["severity"] == "high" and found["D01"]["severity"] == "medium"
+    # D08 (undeclared) and D05 (undeclared) are one directorship each; D04 a declared stake
+    assert found["D05"]["score"] == found["D08"]["score"]
+    assert (
+        DISCLOSURE_FACTOR["undeclared"]
+        > DISCLOSURE_FACTOR["declared"]
+        > DISCLOSURE_FACTOR["notified"]
+    )
+
+
+def test_a_recusal_before_the_signing_removes_the_decider_and_check_says_so(
+    crun: Callable[..., Result],
+) -> None:
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    result = crun("check", "D07")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        "recused: Zhanar Tokhtarova [p-d07] withdrew from deciding on 2025-05-25 (minutes-D07): "
+        "not a decision-maker"
+    )
+    assert "no related-party path for contract D07" in result.stderr and result.stdout == ""
+    # the buyer's head, a decision-maker by his post, recused too
+    head = crun("check", "D12")
+    assert "recused: Nurbek Tulegenov [p-d12h] withdrew from deciding on 2025-05-01" in head.stderr
+    assert head.stdout == ""
+    late = crun("check", "D08", "--format", "jsonl")
+    assert late.stderr.splitlines()[0] == (
+        "recusal not counted: Kairat Seitkali [p-d08] withdrew on 2025-06-10 (minutes-D08-late), "
+        "after the signing on 2025-06-01"
+    )
+    assert json.loads(late.stdout)["decision_maker_id"] == "p-d08"
+
+
+def test_declarations_loaded_later_are_swept_again(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    bundle = Path(shutil.copytree(FIXTURE, tmp_path / "bundle"))
+    declarations = (bundle / "declarations.csv").read_text(encoding="utf-8")
+    (bundle / "declarations.csv").unlink()
+    assert crun("load", str(bundle)).exit_code == 0
+    first = crun("sweep", "--format", "jsonl")
+    assert first.exit_code == 0, first.output
+    before = {
+        json.loads(line)["contract_id"]: json.loads(line) for line in first.stdout.splitlines()
+    }
+    assert {"D07", "D12"} <= set(before) and before["D01"]["disclosure"] == "undeclared"
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "declarations.csv").write_text(declarations, encoding="utf-8")
+    assert crun("load", str(later)).exit_code == 0
+    again = crun("sweep", "--format", "jsonl")
+    assert again.exit_code == 0, again.output
+    # the recusals took their findings away; the disclosures changed in place
+    now = {f["contract_id"]: f for f in sweep_all(crun, tmp_path).values()}
+    assert set(before) - set(now) == {"D07", "D12"}
+    assert (
+        now["D01"]["disclosure"] == "declared"
+        and now["D01"]["finding_id"] == before["D01"]["finding_id"]
+    )
+    findings = crun("findings", "--format", "jsonl")
+    listed = {json.loads(line)["contract_id"] for line in findings.stdout.splitlines()}
+    assert "D07" not in listed and "D12" not in listed
+
+
+def test_a_declaration_in_json_lines_loads_like_a_row_of_the_csv(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    before = stats(crun)["links"]
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(
+        json.dumps({"kind": "declaration", "person_id": "p-d05", "declared_on": "2025-04-01",
+                    "type": "interest", "subject_id": "co-d05", "role": "directs"}) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    result = crun("load", str(extra))
+    assert result.exit_code == 0, result.output
+    assert sweep_all(crun, tmp_path)["D05"]["disclosure"] == "declared"
+    after = stats(crun)["links"]
+    assert (
+        after == {**before, "DECLARED_INTEREST": before["DECLARED_INTEREST"] + 1}
+        and after["DECLARED_INTEREST"] == 7
+    )
+
+
+BAD_CASES = [
+    ({"type": "gift", "subject_id": "p-x"}, "type: unknown declaration type 'gift' (allowed: "
+     "relative, interest, conflict_notice, recusal)"),
+    ({"type": "recusal"}, "contract_id: required for a recusal"),
+    ({"type": "relative", "subject_id": "co-x", "role": "spouse"},
+     "subject_id: a relative names a person, not a company"),
+    ({"type": "relative", "subject_id": "p-nobody", "role": "spouse"},
+     "subject_id: unknown id 'p-nobody' (neither in the bundle nor in the store)"),
+    ({"type": "recusal", "contract_id": "k-x", "declared_on": "2025-02-30"},
+     "declared_on: not a calendar date (day is out of range for month)"),
+    ({"type": "relative", "subject_id": "p-y", "role": "cousin"},
+     "role: a relative needs a role, one of: spouse, parent, child, sibling, grandparent, "
+     "grandchild, parent_in_law, child_in_law, sibling_in_law, other"),
+    ({"type": "conflict_notice", "contract_id": "k-x", "subject_id": "p-y"},
+     "subject_id: a conflict_notice has none"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fields", "message"), BAD_CASES)
+def test_a_bad_declaration_is_reported_and_nothing_is_written(
+    crun: Callable[..., Result], tmp_path: Path, fields: dict[str, str], message: str
+) -> None:
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    before = stats(crun)
+    row = {"person_id": "p-x", "declared_on": "2025-01-10", **fields}
+    bundle = write_bundle(tmp_path / "bad", {
+        "person": [{"id": "p-x", "name": "Erik Nurlanov"}, {"id": "p-y", "name": "Aru Nurlanova"}],
+        "company": [{"id": "co-x", "name": "Bad Row LLP"}],
+        "contract": [{"id": "k-x", "buyer_id": "ag-d", "supplier_id": "co-x",
+                      "signed_on": "2025-03-01"}],
+        "declaration": [row],
+    })  # fmt: skip
+    result = crun("load", str(bundle))
+    assert result.exit_code == 1
+    assert f"{bundle / 'declarations.csv'}:2: {message}" in result.stderr.splitlines()
+    assert stats(crun) == before
+
+
+def test_a_csv_file_cofi_does_not_know_is_named(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    bundle = Path(shutil.copytree(FIXTURE, tmp_path / "bundle"))
+    (bundle / "declarations.csv").rename(bundle / "declaration.csv")
+    result = crun("load", str(bundle))
+    assert result.exit_code == 0, result.output
+    assert f"warning: {bundle / 'declaration.csv'}: not a bundle file (" in result.stderr
+    assert "DECLARED_RELATIVE" not in stats(crun)["links"]
