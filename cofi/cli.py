@@ -812,6 +812,51 @@ def match(
         _load_links(store, links)
 
 
+@cli.group("declarations")
+def declarations() -> None:
+    """Declarations of interests and relatives, conflict notices and recusals (load them from a
+    bundle's declarations.csv)."""
+
+
+@declarations.command("audit")
+@click.argument("person_id", required=False)
+@click.option(
+    "--at",
+    callback=_iso_date,
+    metavar="DATE",
+    help="Audit the declarations and links in force on DATE (no lookback). Default: today.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "jsonl", "csv"]),
+    default="text",
+    show_default=True,
+    help="jsonl: one JSON object per omission; csv: safe for spreadsheets; text: for people.",
+)
+@pass_ctx
+def declarations_audit(obj: Context, person_id: str | None, at: str | None, fmt: str) -> None:
+    """What the registers show and the declarations in force omit: for every official (a person
+    EMPLOYED into an agency on DATE), or PERSON_ID alone, each relative (a FAMILY link, either
+    direction) and each company they own, direct or work for, by links in force on DATE, that
+    their latest filing on or before DATE does not name.  One line per omission.
+
+    \b
+    Examples:
+      cofi declarations audit
+      cofi declarations audit p-17 --at 2025-06-01 --format jsonl
+    """
+    from cofi.audit import Omission, audit
+    from cofi.output import write_rows
+
+    day = at or date.today().isoformat()
+    found = audit(obj.store(), person_id, day)  # type: ignore[arg-type]
+    write_rows([o.as_dict() for o in found], Omission.FIELDS, fmt, sys.stdout,
+               [o.text() for o in found])  # fmt: skip
+    people = len({o.person_id for o in found})
+    click.echo(f"{len(found)} omission(s) of {people} person(s) on {day}", err=True)
+
+
 @match.command("decide")
 @click.argument("match_id")
 @click.argument("verdict", type=click.Choice(["same", "different"]))

@@ -111,6 +111,23 @@ def write_candidates(candidates: list[Candidate], fmt: str, out: TextIO, title: 
     return len(rows)
 
 
+def write_rows(
+    rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, out: TextIO,
+    texts: list[str],
+) -> int:  # fmt: skip
+    """Write report rows (an audit's, a restriction list's) as JSON lines, CSV with `columns`
+    (safe for spreadsheets) or, for people, the lines `texts`; return how many."""
+    if fmt == "jsonl":
+        out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    elif fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows([safe_cell(r[c]) for c in columns] for r in rows)
+    else:
+        out.writelines(t + "\n" for t in texts)
+    return len(rows)
+
+
 def text_block(f: Finding) -> str:
     value = f"{f.value:,.0f} {f.currency}".strip() if f.value is not None else "no value"
     return (

@@ -225,3 +225,53 @@ def test_a_csv_file_cofi_does_not_know_is_named(
     assert result.exit_code == 0, result.output
     assert f"warning: {bundle / 'declaration.csv'}: not a bundle file (" in result.stderr
     assert "DECLARED_RELATIVE" not in stats(crun)["links"]
+
+
+def audit(crun: Callable[..., Result], *args: str) -> list[dict[str, Any]]:
+    result = crun("declarations", "audit", *args, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_the_audit_lists_what_the_declarations_in_force_omit(
+    crun: Callable[..., Result],
+) -> None:
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    with (FIXTURE / "expected_audit.csv").open(encoding="utf-8") as fh:
+        wanted = [tuple(row.values()) for row in csv.DictReader(fh)]
+    found = audit(crun, "--at", "2025-06-01")
+    columns = ("person_id", "what", "subject_id", "relation", "declaration")
+    assert [tuple(o[c] for c in columns) for o in found] == wanted
+    mother = next(o for o in found if o["subject_id"] == "p-d09m")
+    assert mother["source_ref"] == "civil-registry" and mother["link_type"] == "FAMILY"
+    assert mother["agencies"] == "Akimat of Declarations district"
+    text = crun("declarations", "audit", "--at", "2025-06-01")
+    assert text.stdout.splitlines()[0] == (
+        "Gulnara Omarova [p-d02] (Akimat of Declarations district): relative Yerlan Omarov "
+        "[p-d02s], spouse (FAMILY): not in the declaration of 2025-03-31"
+    )
+    assert "6 omission(s) of 6 person(s) on 2025-06-01" in text.stderr
+
+
+def test_the_audit_of_one_person_on_a_day_uses_the_filing_in_force_then(
+    crun: Callable[..., Result],
+) -> None:
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    # 2024: the spouse was declared (the filing of 2024-03-31); 2025: omitted
+    assert audit(crun, "p-d03", "--at", "2024-06-01") == []
+    assert [o["subject_id"] for o in audit(crun, "p-d03", "--at", "2025-06-01")] == ["p-d03s"]
+    # the job at the winner, declared in 2024 while it lasted; in 2025 it had ended
+    assert audit(crun, "p-d10", "--at", "2024-06-01") == []
+    assert audit(crun, "p-d10", "--at", "2025-06-01") == []
+    # before any filing
+    early = audit(crun, "p-d10", "--at", "2023-06-01")
+    assert [(o["subject_id"], o["relation"], o["declaration"]) for o in early] == [
+        ("co-d10", "employed as engineer", "")
+    ]
+    # an official on 2025-04-01, not on 2025-06-01
+    assert [
+        o["subject_id"] for o in audit(crun, "--at", "2025-04-01") if o["person_id"] == "p-d08"
+    ] == ["co-d08"]
+    assert not [o for o in audit(crun, "--at", "2025-06-01") if o["person_id"] == "p-d08"]
+    missing = crun("declarations", "audit", "co-d01")
+    assert missing.exit_code == 1 and "no person 'co-d01' in the store" in missing.stderr

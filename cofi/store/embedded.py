@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from cofi import rings
+from cofi.audit import AuditLink
 from cofi.declarations import CONTRACT_LINKS, DECLARED_TYPE, FILING_LINKS, Declaration
 from cofi.detect import Rules
 from cofi.errors import NotFound, StoreFull, StoreUnreachable
@@ -257,6 +258,33 @@ class EmbeddedDeclarations:
         )
         return (Declaration.of_link(*r) for r in rows)
 
+    def officials(self, at: str) -> list[str]:
+        return [
+            p
+            for (p,) in self._conn().execute(
+                "SELECT DISTINCT l.source FROM entities AS a INDEXED BY entities_kind "
+                "CROSS JOIN links AS l INDEXED BY links_target ON l.target = a.id "
+                "WHERE a.kind = 'agency' AND l.type = 'EMPLOYED' AND (l.since = '' OR "
+                "l.since <= ?1) AND (l.until = '' OR l.until >= ?1) ORDER BY 1",
+                (at,),
+            )
+        ]
+
+    def audit_links(self, ids: list[str], at: str) -> Iterator[AuditLink]:
+        in_force = "(l.since = '' OR l.since <= ?2) AND (l.until = '' OR l.until >= ?2)"
+        rows = self._conn().execute(
+            "SELECT l.source, l.target, l.type, l.role, l.share, l.since, l.until, l.source_ref, "
+            "e.kind FROM json_each(?1) AS j CROSS JOIN links AS l ON l.source = j.value "
+            "JOIN entities AS e ON e.id = l.target "
+            f"WHERE l.type IN ('FAMILY', 'OWNS', 'DIRECTS', 'EMPLOYED') AND {in_force} "
+            "UNION "
+            "SELECT l.source, l.target, l.type, l.role, l.share, l.since, l.until, l.source_ref, "
+            "'person' FROM json_each(?1) AS j CROSS JOIN links AS l INDEXED BY links_target "
+            f"ON l.target = j.value WHERE l.type = 'FAMILY' AND {in_force}",
+            (json.dumps(ids), at),
+        )
+        return (AuditLink(*r) for r in rows)
+
     def has_filings(self) -> bool:
         return (
             self._conn()
@@ -294,6 +322,10 @@ class EmbeddedStore:
             raise StoreUnreachable(
                 f"no cofi store at {directory} (load a bundle first, or pass --store)"
             )
+
+    def merges(self) -> rings.Merges:
+        """The merged records of the records asked about, read as they are asked for."""
+        return rings.Merges(self._reader)
 
     def declarations(self) -> EmbeddedDeclarations:
         """What the detection reads declarations through (`cofi.declarations.Book`)."""

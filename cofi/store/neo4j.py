@@ -50,6 +50,7 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, Session
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from cofi import rings
+from cofi.audit import AuditLink
 from cofi.declarations import Declaration
 from cofi.detect import Rules
 from cofi.errors import NotFound, StoreRefused, StoreUnreachable
@@ -453,6 +454,10 @@ class Neo4jStore:
         candidates = self._rows("store/hub_candidates", hub_limit=hub_limit)
         hubs = count_hubs(candidates, self.canonical_ids, hub_limit)
         return Stats(entities, links, identifiers, hubs)
+
+    def merges(self) -> Merges:
+        """The merged records of the records asked about, read as they are asked for."""
+        return Merges(self._reader)
 
     def declarations(self) -> _Declarations:
         """What the detection reads declarations, notices and recusals through."""
@@ -875,6 +880,13 @@ class _Declarations:
 
     def has_filings(self) -> bool:
         return bool(self.store._rows("declarations/any_filing")[0][0])
+
+    def officials(self, at: str) -> list[str]:
+        return sorted(p for (p,) in self.store._rows("declarations/officials", at=at))
+
+    def audit_links(self, ids: list[str], at: str) -> list[AuditLink]:
+        return [AuditLink(*r) for r in self.store._rows_by("declarations/audit_links", "ids", ids,
+                                                           at=at)]  # fmt: skip
 
 
 class _Load:
