@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -641,6 +641,14 @@ def sweep_command(
         )
         title = f"cofi sweep of {date.today()}: {len(result.reported)} finding(s) reported"
         write_findings(result.reported, fmt, fh, title)
+        new = result.restrictions_reported
+        if fmt == "jsonl":
+            fh.writelines(
+                json.dumps({"kind": "restriction", **r.as_dict()}, ensure_ascii=False) + "\n"
+                for r in new
+            )
+        elif fmt == "text":
+            fh.writelines(f"RESTRICTION {r.text()}" for r in new)
     except BaseException:
         if out is not None:
             fh.close()
@@ -653,7 +661,13 @@ def sweep_command(
     click.echo(
         f"swept {result.checked} of {result.contracts} contract(s): {result.found} finding(s), "
         f"{len(result.reported)} reported{where}"
-        + (f", {result.gone} no longer found" if result.gone else ""),
+        + (f", {result.gone} no longer found" if result.gone else "")
+        + f"; {result.restrictions} restriction(s), {len(result.restrictions_reported)} reported"
+        + (
+            ""
+            if fmt in ("jsonl", "text") or not result.restrictions_reported
+            else " (`cofi restrictions --all` lists them)"
+        ),
         err=True,
     )
 
@@ -721,6 +735,10 @@ def triage(obj: Context, finding_id: str, status: str, note: str | None) -> None
     Example:
       cofi triage F-1a2b3c4d5e6f7a8b --status dismissed --note "declared and approved"
     """
+    if finding_id.startswith("R-"):  # a restriction's id (`cofi restrictions`)
+        r = obj.store().triage_restriction(finding_id, status, note)
+        click.echo(f"{r.restriction_id} is now {r.status}" + (f": {r.note}" if r.note else ""))
+        return
     f = obj.store().triage(finding_id, status, note)
     click.echo(f"{f.finding_id} is now {f.status}" + (f": {f.note}" if f.note else ""))
 
@@ -850,11 +868,60 @@ def declarations_audit(obj: Context, person_id: str | None, at: str | None, fmt:
     from cofi.output import write_rows
 
     day = at or date.today().isoformat()
-    found = audit(obj.store(), person_id, day)  # type: ignore[arg-type]
+    found = audit(obj.store(), person_id, day)
     write_rows([o.as_dict() for o in found], Omission.FIELDS, fmt, sys.stdout,
                [o.text() for o in found])  # fmt: skip
     people = len({o.person_id for o in found})
     click.echo(f"{len(found)} omission(s) of {people} person(s) on {day}", err=True)
+
+
+@cli.command("restrictions")
+@click.option(
+    "--at",
+    callback=_iso_date,
+    metavar="DATE",
+    help="Relatives serving together on DATE. Default: today.",
+)
+@click.option("--all", "every", is_flag=True, help="Those of every period.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "jsonl", "csv"]),
+    default="text",
+    show_default=True,
+    help="jsonl: one JSON object per restriction; csv: safe for spreadsheets; text: for people.",
+)
+@pass_ctx
+def restrictions_command(obj: Context, at: str | None, every: bool, fmt: str) -> None:
+    """Close relatives serving in direct subordination: two persons joined by a FAMILY link
+    (spouse, parent, child, sibling or an in-law), both EMPLOYED in one agency over overlapping
+    periods, one of them as head or deputy_head.  Each has a stable restriction id that `triage`
+    takes; sweeps keep them and report new ones.
+
+    \b
+    Examples:
+      cofi restrictions
+      cofi restrictions --at 2025-06-01 --format jsonl
+      cofi restrictions --all
+      cofi triage R-1a2b3c4d5e6f7a8b --status dismissed --note "transferred in 2024"
+    """
+    from cofi.output import write_rows
+    from cofi.restrictions import Restriction
+    from cofi.restrictions import restrictions as find
+
+    if at and every:
+        raise click.UsageError("--at and --all cannot be combined")
+    day = None if every else (at or date.today().isoformat())
+    store = obj.store()
+    kept = store.stored_restrictions()
+    found = [
+        replace(r, status=kept[r.restriction_id].status, note=kept[r.restriction_id].note)
+        if r.restriction_id in kept else r
+        for r in find(store, day)
+    ]  # fmt: skip
+    write_rows([r.as_dict() for r in found], Restriction.FIELDS, fmt, sys.stdout,
+               [r.text().rstrip("\n") for r in found])  # fmt: skip
+    click.echo(f"{len(found)} restriction(s)" + (f" on {day}" if day else ""), err=True)
 
 
 @match.command("decide")

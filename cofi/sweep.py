@@ -24,6 +24,8 @@ from cofi.detect import Rules, Search
 from cofi.errors import NotFound
 from cofi.findings import Finding, check_contract
 from cofi.graph import Graph, GraphRows
+from cofi.restrictions import Restriction
+from cofi.restrictions import restrictions as find_restrictions
 from cofi.store.base import Store, SweepCommit, SweepState
 
 
@@ -34,6 +36,8 @@ class SweepResult:
     found: int = 0
     reported: list[Finding] = field(default_factory=list)
     gone: int = 0
+    restrictions: int = 0
+    restrictions_reported: list[Restriction] = field(default_factory=list)
 
 
 def load_graph(store: Store) -> Graph:
@@ -344,6 +348,29 @@ def sweep(
     commit.gone = sorted(old.finding_id for old in gone)  # an unsettled one is settled as gone
     result.found = len(commit.findings)
     result.gone = sum(old.active for old in gone)
+    commit.restrictions, result.restrictions_reported = _restrictions(store, everything)
+    result.restrictions = len(commit.restrictions)
     store.commit_sweep(commit)
     result.reported.sort(key=lambda f: (-f.score, f.contract_id, f.finding_id))
     return result
+
+
+def _restrictions(store: Store, everything: bool) -> tuple[list[Restriction], list[Restriction]]:
+    """Every restriction of every period, and those to report: new ones, dismissed ones that
+    changed (reopened), ones found again after they were gone (all of them with `everything`),
+    each with its triage as kept."""
+    found = find_restrictions(store, None)
+    kept = store.stored_restrictions()
+    out, reported = [], []
+    for r in found:
+        old = kept.get(r.restriction_id)
+        report = everything or old is None
+        if old is not None:
+            reopened = old.status == "dismissed" and old.signature != r.signature
+            status = "new" if reopened else old.status
+            r = replace(r, status=status, note=old.note)
+            report = report or reopened or (not old.active and status != "dismissed")
+        out.append(r)
+        if report:
+            reported.append(r)
+    return out, reported

@@ -304,7 +304,7 @@ IDENTIFIER_LINK: dict[Kind, str] = {
 
 STORE_LABELS: tuple[str, ...] = (
     "Entity", "Finding", "CofiMeta", "CofiTouched", "CofiLoad", "CofiSweep", "Resolved",
-    "MatchDecision",
+    "MatchDecision", "Restriction",
 )  # fmt: skip
 """The Neo4j store's own labels: `Entity` on every person, agency, company and contract node;
 `Finding` for the findings written back; `CofiMeta` (revision, sweep mark, the store's maker) and
@@ -312,7 +312,8 @@ STORE_LABELS: tuple[str, ...] = (
 load: its revision and heartbeat, so that a sweep meanwhile does not mark its rows as seen);
 `CofiSweep` (a sweep writing its findings: what it wrote counts once it is gone, see
 `sweep/findings_write`); `Resolved` (the path projection: one node per real person or company,
-see `RESOLVED_AS`); `MatchDecision` (a reviewer's decision on a `cofi match` candidate)."""
+see `RESOLVED_AS`); `MatchDecision` (a reviewer's decision on a `cofi match` candidate);
+`Restriction` (relatives serving in direct subordination, as the last sweep found them)."""
 
 RESOLVED_AS = "RESOLVED_AS"
 """From each person and company record to its `Resolved` node: the records of one real entity

@@ -11,6 +11,7 @@ CREATE CONSTRAINT phone_key IF NOT EXISTS FOR (n:Phone) REQUIRE n.key IS UNIQUE;
 CREATE CONSTRAINT email_key IF NOT EXISTS FOR (n:Email) REQUIRE n.key IS UNIQUE;
 CREATE CONSTRAINT finding_id IF NOT EXISTS FOR (n:Finding) REQUIRE n.finding_id IS UNIQUE;
 CREATE CONSTRAINT resolved_id IF NOT EXISTS FOR (n:Resolved) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT restriction_id IF NOT EXISTS FOR (n:Restriction) REQUIRE n.restriction_id IS UNIQUE;
 CREATE CONSTRAINT match_decision_id IF NOT EXISTS FOR (n:MatchDecision) REQUIRE n.match_id IS UNIQUE;
 CREATE CONSTRAINT cofi_meta_key IF NOT EXISTS FOR (n:CofiMeta) REQUIRE n.key IS UNIQUE;
 CREATE INDEX contract_signed_on IF NOT EXISTS FOR (n:Contract) ON (n.signed_on);

@@ -32,7 +32,7 @@ def sweep_all(crun: Callable[..., Result], tmp_path: Path) -> dict[str, dict[str
     result = crun("sweep", "--all", "--format", "jsonl", "--out", str(out))
     assert result.exit_code == 0, result.output
     found = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    return {f["contract_id"]: f for f in found}
+    return {f["contract_id"]: f for f in found if f.get("kind") != "restriction"}
 
 
 def stats(crun: Callable[..., Result]) -> dict[str, Any]:
@@ -135,9 +135,8 @@ def test_declarations_loaded_later_are_swept_again(
     assert crun("load", str(bundle)).exit_code == 0
     first = crun("sweep", "--format", "jsonl")
     assert first.exit_code == 0, first.output
-    before = {
-        json.loads(line)["contract_id"]: json.loads(line) for line in first.stdout.splitlines()
-    }
+    rows = [json.loads(line) for line in first.stdout.splitlines()]
+    before = {f["contract_id"]: f for f in rows if f.get("kind") != "restriction"}
     assert {"D07", "D12"} <= set(before) and before["D01"]["disclosure"] == "undeclared"
     later = tmp_path / "later"
     later.mkdir()
@@ -250,7 +249,7 @@ def test_the_audit_lists_what_the_declarations_in_force_omit(
         "Gulnara Omarova [p-d02] (Akimat of Declarations district): relative Yerlan Omarov "
         "[p-d02s], spouse (FAMILY): not in the declaration of 2025-03-31"
     )
-    assert "6 omission(s) of 6 person(s) on 2025-06-01" in text.stderr
+    assert "17 omission(s) of 17 person(s) on 2025-06-01" in text.stderr
 
 
 def test_the_audit_of_one_person_on_a_day_uses_the_filing_in_force_then(
@@ -275,3 +274,71 @@ def test_the_audit_of_one_person_on_a_day_uses_the_filing_in_force_then(
     assert not [o for o in audit(crun, "--at", "2025-06-01") if o["person_id"] == "p-d08"]
     missing = crun("declarations", "audit", "co-d01")
     assert missing.exit_code == 1 and "no person 'co-d01' in the store" in missing.stderr
+
+
+def restrictions(crun: Callable[..., Result], *args: str) -> list[dict[str, Any]]:
+    result = crun("restrictions", *args, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_relatives_serving_in_direct_subordination_are_listed(
+    crun: Callable[..., Result],
+) -> None:
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    with (FIXTURE / "expected_restrictions.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = ("agency_id", "superior_id", "relative_id", "relation", "since", "until")
+    every = restrictions(crun, "--all")
+    assert sorted(tuple(r[c] for c in columns) for r in every) == sorted(
+        tuple(row[c] for c in columns) for row in rows
+    )
+    on_day = restrictions(crun, "--at", "2025-06-01")
+    assert sorted(r["superior_id"] for r in on_day) == sorted(
+        row["superior_id"] for row in rows if row["on_2025_06_01"] == "yes"
+    )
+    daughter = next(r for r in every if r["relative_id"] == "p-r1c")
+    assert daughter["explanation"] == (
+        "Yerlan Bekov, head of Ministry of Water Resources, and his daughter Aizhan Bekova "
+        "(specialist there) have served together since 2021-03-01: close relatives may not "
+        "serve in direct subordination"
+    )
+    assert daughter["source_refs"] == ["civil-registry", "hr-r1"]
+    # the id is stable: the same on every listing and on every store
+    assert daughter["restriction_id"] == next(
+        r["restriction_id"] for r in on_day if r["relative_id"] == "p-r1c"
+    )
+    both = crun("restrictions", "--all", "--at", "2025-06-01")
+    assert both.exit_code == 2
+
+
+def test_a_sweep_keeps_restrictions_reports_new_ones_and_triage_works_on_them(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    first = crun("sweep", "--format", "jsonl")
+    assert first.exit_code == 0, first.output
+    told = [json.loads(line) for line in first.stdout.splitlines()]
+    kept = {r["relative_id"]: r for r in told if r.get("kind") == "restriction"}
+    assert sorted(kept) == ["p-r1c", "p-r5s", "p-r7c"]
+    assert "12 finding(s), 12 reported; 3 restriction(s), 3 reported" in first.stderr
+    again = crun("sweep", "--format", "jsonl")
+    assert again.stdout == "" and "3 restriction(s), 0 reported" in again.stderr
+    wife = kept["p-r5s"]["restriction_id"]
+    done = crun("triage", wife, "--status", "dismissed", "--note", "she left in 2023")
+    assert done.exit_code == 0 and f"{wife} is now dismissed: she left in 2023" in done.stdout
+    listed = {r["restriction_id"]: r for r in restrictions(crun, "--all")}
+    assert listed[wife]["status"] == "dismissed" and listed[wife]["note"] == "she left in 2023"
+    # the period changes (she left earlier): the dismissed restriction is reopened and reported
+    changed = write_bundle(tmp_path / "changed", {"link": [
+        {"source": "p-r5s", "target": "ag-r1", "type": "EMPLOYED", "role": "specialist",
+         "since": "2019-01-01", "until": "2021-06-30"},
+    ]})  # fmt: skip
+    assert crun("load", str(changed)).exit_code == 0
+    later = crun("sweep", "--format", "jsonl")
+    reopened = [json.loads(line) for line in later.stdout.splitlines()]
+    assert [(r["restriction_id"], r["status"], r["until"]) for r in reopened] == [
+        (wife, "new", "2021-06-30")
+    ]
+    unknown = crun("triage", "R-0000000000000000", "--status", "confirmed")
+    assert unknown.exit_code == 1 and "no restriction 'R-0000000000000000'" in unknown.stderr

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cofi.declarations import DeclarationReader
 from cofi.findings import Finding
 from cofi.graph import GraphRows
+from cofi.restrictions import Restriction
+from cofi.rings import Merges
 from cofi.search import rank
 from cofi.vocab import Kind
 
@@ -104,6 +106,20 @@ class SweepCommit:
     gone: list[str] = field(default_factory=list)
     swept: list[str] = field(default_factory=list)
     state: SweepState | None = None
+    restrictions: list[Restriction] | None = None
+    """Every restriction found now (None: not looked for); a kept one not among them is made
+    inactive.  Written with the findings' last transaction."""
+
+
+@dataclass(frozen=True)
+class StoredRestriction:
+    """A restriction as the last sweep left it, with its triage."""
+
+    restriction_id: str
+    signature: str
+    status: str
+    note: str
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -153,6 +169,10 @@ class Store(Protocol):
         """Persons, companies, agencies, contracts, links and contacts, to build the graph."""
         ...
 
+    def merges(self) -> Merges:
+        """The merged records of the records asked about, read as they are asked for."""
+        ...
+
     def declarations(self) -> DeclarationReader:
         """What the detection reads declarations, notices and recusals through."""
         ...
@@ -183,6 +203,14 @@ class Store(Protocol):
 
     def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
         """Set a finding's status (and note); `NotFound` if there is no such finding."""
+        ...
+
+    def stored_restrictions(self) -> dict[str, StoredRestriction]:
+        """Every restriction a sweep has kept, by id."""
+        ...
+
+    def triage_restriction(self, restriction_id: str, status: str, note: str | None) -> Restriction:
+        """Set a kept restriction's status (and note); `NotFound` if there is no such one."""
         ...
 
     def canonical_ids(self) -> dict[str, str]:

@@ -18,6 +18,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,6 +30,7 @@ from cofi.errors import NotFound, StoreFull, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, Graph, GraphRows, LinkRow
 from cofi.merge import canonical_ids
+from cofi.restrictions import Job, Kin, Restriction
 from cofi.search import query_tokens
 from cofi.store.base import (
     Hub,
@@ -36,6 +38,7 @@ from cofi.store.base import (
     SearchHit,
     Stats,
     StoredFinding,
+    StoredRestriction,
     SweepCommit,
     SweepState,
     WriteReport,
@@ -160,6 +163,15 @@ CREATE TABLE IF NOT EXISTS findings (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS findings_contract ON findings (contract_id);
 CREATE TABLE IF NOT EXISTS swept (contract_id TEXT PRIMARY KEY, rev INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS restrictions (
+    restriction_id TEXT PRIMARY KEY,
+    signature TEXT NOT NULL,
+    status TEXT NOT NULL,
+    note TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    triaged_at TEXT
+) WITHOUT ROWID;
 """
 
 _UPSERT_ENTITY = """
@@ -284,6 +296,28 @@ class EmbeddedDeclarations:
             (json.dumps(ids), at),
         )
         return (AuditLink(*r) for r in rows)
+
+    def agency_jobs(self) -> list[Job]:
+        return [
+            Job(*r)
+            for r in self._conn().execute(
+                "SELECT l.source, l.target, l.role, l.since, l.until, l.source_ref "
+                "FROM entities AS a INDEXED BY entities_kind CROSS JOIN links AS l INDEXED BY "
+                "links_target ON l.target = a.id WHERE a.kind = 'agency' AND l.type = 'EMPLOYED' "
+                "ORDER BY 1, 2, 3, 4"
+            )
+        ]
+
+    def family_of(self, ids: list[str]) -> Iterator[Kin]:
+        columns = "l.source, l.target, l.role, l.since, l.until, l.source_ref"
+        rows = self._conn().execute(
+            f"SELECT {columns} FROM json_each(?1) AS j CROSS JOIN links AS l "
+            "ON l.source = j.value WHERE l.type = 'FAMILY' UNION "
+            f"SELECT {columns} FROM json_each(?1) AS j CROSS JOIN links AS l INDEXED BY "
+            "links_target ON l.target = j.value WHERE l.type = 'FAMILY'",
+            (json.dumps(ids),),
+        )
+        return (Kin(*r) for r in rows)
 
     def has_filings(self) -> bool:
         return (
@@ -965,6 +999,8 @@ class EmbeddedStore:
                 "UPDATE findings SET active = 0 WHERE finding_id = ?",
                 [(g,) for g in commit.gone],
             )
+            if commit.restrictions is not None:
+                _write_restrictions(db, commit.restrictions)
             db.executemany(
                 "INSERT INTO swept VALUES (?, ?) ON CONFLICT (contract_id) DO UPDATE SET "
                 "rev = excluded.rev",
@@ -1046,6 +1082,31 @@ class EmbeddedStore:
             raise NotFound(f"no match {match_id!r} was proposed (run `cofi match` first?)")
         return MatchDecision(*row)
 
+    def stored_restrictions(self) -> dict[str, StoredRestriction]:
+        return {
+            r[0]: StoredRestriction(r[0], r[1], r[2], r[3], bool(r[4]))
+            for r in self._db.execute(
+                "SELECT restriction_id, signature, status, note, active FROM restrictions"
+            )
+        }
+
+    def triage_restriction(self, restriction_id: str, status: str, note: str | None) -> Restriction:
+        with self._transaction() as db:
+            cur = db.execute(
+                "UPDATE restrictions SET status = ?, note = coalesce(?, note), "
+                "triaged_at = datetime('now') WHERE restriction_id = ?",
+                (status, note, restriction_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(
+                    f"no restriction {restriction_id!r} in the store (run `cofi sweep` first?)"
+                )
+            body, status, note = db.execute(
+                "SELECT body, status, note FROM restrictions WHERE restriction_id = ?",
+                (restriction_id,),
+            ).fetchone()
+        return replace(Restriction.from_dict(json.loads(body)), status=status, note=note)
+
     def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
         with self._transaction() as db:
             cur = db.execute(
@@ -1060,6 +1121,25 @@ class EmbeddedStore:
                 (finding_id,),
             ).fetchone()
         return stored_finding(*row)
+
+
+def _write_restrictions(db: sqlite3.Connection, found: list[Restriction]) -> None:
+    """Keep a sweep's restrictions: new ones as `new`, known ones with their triage (a dismissed
+    one whose content changed reopened); those no longer found made inactive."""
+    db.executemany(
+        "INSERT INTO restrictions (restriction_id, signature, status, note, active, body) "
+        "VALUES (?, ?, 'new', '', 1, ?) ON CONFLICT (restriction_id) DO UPDATE SET active = 1, "
+        "body = excluded.body, signature = excluded.signature, status = CASE WHEN "
+        "restrictions.status = 'dismissed' AND restrictions.signature <> excluded.signature "
+        "THEN 'new' ELSE restrictions.status END",
+        [(r.restriction_id, r.signature, json.dumps(r.as_dict(), ensure_ascii=False))
+         for r in found],
+    )  # fmt: skip
+    db.execute(
+        "UPDATE restrictions SET active = 0 WHERE active AND restriction_id NOT IN "
+        "(SELECT value FROM json_each(?))",
+        (json.dumps([r.restriction_id for r in found]),),
+    )
 
 
 def _bulk_upsert(

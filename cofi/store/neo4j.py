@@ -40,7 +40,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import islice
 from typing import Any, NamedTuple, TypeVar
@@ -60,6 +60,7 @@ from cofi.loader import LoadPlan, props_json
 from cofi.merge import canonical_ids
 from cofi.model import EntityRecord, LinkRecord
 from cofi.queries import query
+from cofi.restrictions import Job, Kin, Restriction
 from cofi.rings import Merges
 from cofi.search import query_tokens
 from cofi.store.base import (
@@ -67,6 +68,7 @@ from cofi.store.base import (
     SearchHit,
     Stats,
     StoredFinding,
+    StoredRestriction,
     SweepCommit,
     SweepState,
     WriteReport,
@@ -104,7 +106,7 @@ LOAD_ALIVE_SECONDS = 600
 """A running load beats after every batch; one silent for this long was killed."""
 META_KEY = "store"
 CREATED_BY = "cofi"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 _KEY_SEP = "\x1f"
 """Between a link's role and since in its `key` (sorts before any printable character)."""
 
@@ -709,6 +711,11 @@ class Neo4jStore:
 
             def finish(tx: ManagedTransaction) -> None:
                 run(tx, "sweep/sweep_end", sweep_id=sweep_id).consume()
+                if commit.restrictions is not None:
+                    found = commit.restrictions
+                    rows = [_restriction_row(r) for r in found]
+                    ids = [r.restriction_id for r in found]
+                    run(tx, "restrictions/write", rows=rows, ids=ids).consume()
                 if commit.state is not None:
                     state = commit.state
                     run(tx, "sweep/mark", key=META_KEY, sweep_rev=state.rev,
@@ -716,6 +723,26 @@ class Neo4jStore:
                     run(tx, "sweep/prune_touched", sweep_rev=state.rev).consume()
 
             s.execute_write(finish)
+
+    def stored_restrictions(self) -> dict[str, StoredRestriction]:
+        return {
+            r[0]: StoredRestriction(r[0], r[1], r[2], r[3], bool(r[4]))
+            for r in self._rows("restrictions/stored")
+        }
+
+    def triage_restriction(self, restriction_id: str, status: str, note: str | None) -> Restriction:
+        def work(tx: ManagedTransaction) -> list[Any]:
+            return list(run(tx, "restrictions/triage", restriction_id=restriction_id,
+                            status=status, note=note))  # fmt: skip
+
+        with self._session() as s:
+            found = s.execute_write(work)
+        if not found:
+            raise NotFound(
+                f"no restriction {restriction_id!r} in the store (run `cofi sweep` first?)"
+            )
+        body, status, note = found[0]
+        return replace(Restriction.from_dict(json.loads(body)), status=status, note=note)
 
     def findings(
         self, *, status: str | None = None, contract_id: str | None = None, active: bool = True
@@ -881,6 +908,12 @@ class _Declarations:
     def has_filings(self) -> bool:
         return bool(self.store._rows("declarations/any_filing")[0][0])
 
+    def agency_jobs(self) -> list[Job]:
+        return [Job(*r) for r in self.store._rows("declarations/agency_jobs")]
+
+    def family_of(self, ids: list[str]) -> list[Kin]:
+        return [Kin(*r) for r in self.store._rows_by("declarations/family_of", "ids", ids)]
+
     def officials(self, at: str) -> list[str]:
         return sorted(p for (p,) in self.store._rows("declarations/officials", at=at))
 
@@ -1006,6 +1039,18 @@ def _node(record: EntityRecord) -> dict[str, Any]:
         strong_key=f"{record.kind.value}:{record.strong_id}" if record.strong_id else None,
     )
     return node
+
+
+def _restriction_row(r: Restriction) -> dict[str, Any]:
+    return {
+        "restriction_id": r.restriction_id,
+        "signature": r.signature,
+        "body": json.dumps(r.as_dict(), ensure_ascii=False),
+        "agency_id": r.agency_id,
+        "superior_id": r.superior_id,
+        "relative_id": r.relative_id,
+        "explanation": r.explanation,
+    }
 
 
 def _finding_row(f: Finding) -> dict[str, Any]:
