@@ -39,10 +39,11 @@ class Rules:
     hub_limit: int = 20
 
     def key(self) -> str:
-        """A stable text for the sweep state: a sweep under other rules re-checks everything."""
+        """A stable text for the sweep state: a sweep under other rules re-checks everything
+        (`declarations=1`: so does the first sweep of a cofi that reads declarations)."""
         return (
             f"hops={self.max_hops};family={self.max_family};"
-            f"lookback={self.lookback_days};hub={self.hub_limit}"
+            f"lookback={self.lookback_days};hub={self.hub_limit};declarations=1"
         )
 
 

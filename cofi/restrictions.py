@@ -148,9 +148,13 @@ def restrictions(store: RestrictionStore, at: str | None) -> list[Restriction]:
     agencies_of: dict[str, set[str]] = {}
     for person, agency in held:
         agencies_of.setdefault(person, set()).add(agency)
-    staff = sorted({j.person for j in jobs})
-    kin = [k for k in reader.family_of(staff) if k.role in CLOSE_ROLES] if staff else []
-    merges.close({x for k in kin for x in (k.source, k.target)})
+    # every record of every person on staff: a FAMILY link counts when both its ends are among them
+    staff = sorted({r for j in jobs for r in merges.group(j.person)})
+    mine = set(staff)
+    kin = [
+        k for k in (reader.family_of(staff) if staff else ())
+        if k.role in CLOSE_ROLES and k.source in mine and k.target in mine
+    ]  # fmt: skip
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for k in sorted(set(kin)):
         a, b = merges.canonical(k.source), merges.canonical(k.target)

@@ -348,8 +348,11 @@ def sweep(
     commit.gone = sorted(old.finding_id for old in gone)  # an unsettled one is settled as gone
     result.found = len(commit.findings)
     result.gone = sum(old.active for old in gone)
-    commit.restrictions, result.restrictions_reported = _restrictions(store, everything)
-    result.restrictions = len(commit.restrictions)
+    if every_contract or (state.rev is not None and store.restrictions_changed(state.rev)):
+        commit.restrictions, result.restrictions_reported = _restrictions(store, everything)
+        result.restrictions = len(commit.restrictions)
+    else:  # nothing they are made of changed: the kept ones stand
+        result.restrictions = sum(r.active for r in store.stored_restrictions().values())
     store.commit_sweep(commit)
     result.reported.sort(key=lambda f: (-f.score, f.contract_id, f.finding_id))
     return result

@@ -324,6 +324,14 @@ def test_a_sweep_keeps_restrictions_reports_new_ones_and_triage_works_on_them(
     assert "12 finding(s), 12 reported; 3 restriction(s), 3 reported" in first.stderr
     again = crun("sweep", "--format", "jsonl")
     assert again.stdout == "" and "3 restriction(s), 0 reported" in again.stderr
+    # a day's contracts change no restriction: the kept ones stand (counted, not searched again)
+    day = write_bundle(tmp_path / "day", {"contract": [
+        {"id": "D99", "buyer_id": "ag-r1", "supplier_id": "co-d01", "signed_on": "2025-07-01"},
+    ]})  # fmt: skip
+    assert crun("load", str(day)).exit_code == 0
+    quiet = crun("sweep", "--format", "jsonl")
+    assert "swept 1 of 15 contract(s)" in quiet.stderr
+    assert "3 restriction(s), 0 reported" in quiet.stderr
     wife = kept["p-r5s"]["restriction_id"]
     done = crun("triage", wife, "--status", "dismissed", "--note", "she left in 2023")
     assert done.exit_code == 0 and f"{wife} is now dismissed: she left in 2023" in done.stdout

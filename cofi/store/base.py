@@ -205,6 +205,11 @@ class Store(Protocol):
         """Set a finding's status (and note); `NotFound` if there is no such finding."""
         ...
 
+    def restrictions_changed(self, since_rev: int) -> bool:
+        """Whether a load after `since_rev` wrote what restrictions are made of: a person or an
+        agency, a FAMILY, EMPLOYED or SAME_AS link."""
+        ...
+
     def stored_restrictions(self) -> dict[str, StoredRestriction]:
         """Every restriction a sweep has kept, by id."""
         ...

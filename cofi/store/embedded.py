@@ -1082,6 +1082,17 @@ class EmbeddedStore:
             raise NotFound(f"no match {match_id!r} was proposed (run `cofi match` first?)")
         return MatchDecision(*row)
 
+    def restrictions_changed(self, since_rev: int) -> bool:
+        return (
+            self._db.execute(
+                "SELECT 1 FROM entities INDEXED BY entities_rev WHERE rev > ?1 AND kind IN "
+                "('person', 'agency') UNION ALL SELECT 1 FROM links INDEXED BY links_rev "
+                "WHERE rev > ?1 AND type IN ('FAMILY', 'EMPLOYED', 'SAME_AS') LIMIT 1",
+                (since_rev,),
+            ).fetchone()
+            is not None
+        )
+
     def stored_restrictions(self) -> dict[str, StoredRestriction]:
         return {
             r[0]: StoredRestriction(r[0], r[1], r[2], r[3], bool(r[4]))

@@ -724,6 +724,9 @@ class Neo4jStore:
 
             s.execute_write(finish)
 
+    def restrictions_changed(self, since_rev: int) -> bool:
+        return bool(self._rows("restrictions/changed", since_rev=since_rev)[0][0])
+
     def stored_restrictions(self) -> dict[str, StoredRestriction]:
         return {
             r[0]: StoredRestriction(r[0], r[1], r[2], r[3], bool(r[4]))
