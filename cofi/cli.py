@@ -640,15 +640,7 @@ def sweep_command(
             store, _rules(**limits), everything=everything, signed_since=signed_since
         )
         title = f"cofi sweep of {date.today()}: {len(result.reported)} finding(s) reported"
-        write_findings(result.reported, fmt, fh, title)
-        new = result.restrictions_reported
-        if fmt == "jsonl":
-            fh.writelines(
-                json.dumps({"kind": "restriction", **r.as_dict()}, ensure_ascii=False) + "\n"
-                for r in new
-            )
-        elif fmt == "text":
-            fh.writelines(f"RESTRICTION {r.text()}" for r in new)
+        write_findings(result.reported, fmt, fh, title, result.restrictions_reported)
     except BaseException:
         if out is not None:
             fh.close()
@@ -1051,7 +1043,8 @@ def synth(
     click.echo(
         f"wrote {rows:,} rows to {out}: {written['truth.jsonl']} planted findings, "
         f"{written['decoys.jsonl']} near misses, {written.get('matches.jsonl', 0)} pairs for "
-        f"`cofi match` (seed {seed})"
+        f"`cofi match`, {written.get('restrictions.jsonl', 0)} relatives-in-service cases "
+        f"(seed {seed})"
     )
 
 

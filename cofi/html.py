@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from cofi.explore import View
 from cofi.findings import Finding
 from cofi.resources import resource_dir
+from cofi.restrictions import Restriction
 
 CYTOSCAPE_VERSION = "3.34.4"
 CYTOSCAPE_SHA256 = "081591ab735b2b6a3b31a3c60f8f3a3e2fee8c92939e0c7820ad1208571b6cd8"
@@ -150,8 +152,11 @@ def _pairs(record: dict[str, Any], skip: tuple[str, ...]) -> list[list[str]]:
     return out
 
 
-def report_html(findings: list[Finding], title: str) -> str:
-    """The findings report: a sortable, filterable table, each row opening onto its path."""
+def report_html(
+    findings: list[Finding], title: str, restrictions: Sequence[Restriction] = ()
+) -> str:
+    """The findings report: a sortable, filterable table, each row opening onto its path; then
+    the `restrictions` given (relatives serving together), if any."""
     rows = [f.as_dict() for f in findings]
     body = """<header>
 <h1 id="title"></h1>
@@ -159,6 +164,9 @@ def report_html(findings: list[Finding], title: str) -> str:
 <select id="severity" aria-label="severity"><option value="">every severity</option>
 <option>high</option><option>medium</option><option>low</option></select>
 <select id="pattern" aria-label="pattern"><option value="">every pattern</option></select>
+<select id="disclosure" aria-label="disclosure"><option value="">every disclosure</option>
+<option>undeclared</option><option>declared</option><option>notified</option>
+<option>not_declarable</option></select>
 <span id="count"></span>
 </header>
 <table id="findings"><thead><tr>
@@ -166,10 +174,14 @@ def report_html(findings: list[Finding], title: str) -> str:
 <th data-key="pattern">Pattern</th><th data-key="contract_id">Contract</th>
 <th data-key="signed_on">Signed</th><th data-key="value">Value</th>
 <th data-key="hops">Hops</th><th data-key="status">Status</th>
-<th data-key="explanation">Explanation</th>
+<th data-key="disclosure">Disclosure</th><th data-key="explanation">Explanation</th>
 </tr></thead><tbody></tbody></table>
+<section id="restrictions" hidden><h2>Relatives serving together</h2>
+<table><thead><tr><th>Restriction</th><th>Agency</th><th>Since</th><th>Until</th>
+<th>Status</th><th>Explanation</th></tr></thead><tbody></tbody></table></section>
 <footer>cofi findings report. Click a column to sort, a row to see its path.</footer>"""
-    data = {"title": title, "findings": rows, "colours": KIND_COLOURS}
+    data = {"title": title, "findings": rows, "colours": KIND_COLOURS,
+            "restrictions": [r.as_dict() for r in restrictions]}  # fmt: skip
     return _page(title, _REPORT_STYLE, body, data, _REPORT_SCRIPT)
 
 
@@ -356,6 +368,7 @@ _REPORT_SCRIPT = r"""
   var filter = document.getElementById("filter");
   var severity = document.getElementById("severity");
   var pattern = document.getElementById("pattern");
+  var disclosure = document.getElementById("disclosure");
   var patterns = {};
   rows.forEach(function (f) { patterns[f.pattern] = true; });
   Object.keys(patterns).sort().forEach(function (p) {
@@ -400,6 +413,7 @@ _REPORT_SCRIPT = r"""
   function visible(f) {
     if (severity.value && f.severity !== severity.value) return false;
     if (pattern.value && f.pattern !== pattern.value) return false;
+    if (disclosure.value && f.disclosure !== disclosure.value) return false;
     var q = filter.value.trim().toLowerCase();
     if (!q) return true;
     var text = [f.finding_id, f.contract_id, f.pattern, f.severity, f.status, f.explanation,
@@ -435,12 +449,13 @@ _REPORT_SCRIPT = r"""
       cell(tr, money(f), "num");
       cell(tr, String(f.hops), "num");
       cell(tr, f.status);
+      cell(tr, f.disclosure || "");
       cell(tr, f.explanation);
       var detail = document.createElement("tr");
       detail.className = "detail";
       detail.hidden = true;
       var td = document.createElement("td");
-      td.colSpan = 9;
+      td.colSpan = 10;
       var head = document.createElement("div");
       head.textContent = f.finding_id + ": " + f.decision_role + " " + f.decision_maker_id +
         " \u2192 winner " + f.winner_id + (f.note ? " (note: " + f.note + ")" : "");
@@ -465,7 +480,20 @@ _REPORT_SCRIPT = r"""
       render();
     });
   });
-  [filter, severity, pattern].forEach(function (el) { el.addEventListener("input", render); });
+  [filter, severity, pattern, disclosure].forEach(function (el) {
+    el.addEventListener("input", render);
+  });
   render();
+  if (data.restrictions.length) {
+    var section = document.getElementById("restrictions");
+    var body = section.querySelector("tbody");
+    data.restrictions.forEach(function (r) {
+      var tr = document.createElement("tr");
+      [r.restriction_id, r.agency_name, r.since, r.until, r.status, r.explanation].forEach(
+        function (v) { cell(tr, v || ""); });
+      body.appendChild(tr);
+    });
+    section.hidden = false;
+  }
 })();
 """

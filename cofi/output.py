@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cofi.findings import Finding
 
 if TYPE_CHECKING:
     from cofi.match import Candidate
+    from cofi.restrictions import Restriction
 
 FORMATS = ("jsonl", "csv", "text", "html")
 
@@ -48,9 +49,12 @@ def path_text(path: list[dict[str, Any]]) -> str:
 
 
 def write_findings(
-    findings: Iterable[Finding], fmt: str, out: TextIO, title: str = "cofi findings"
-) -> int:
-    """Write `findings` to `out` in `fmt`; return how many were written.
+    findings: Iterable[Finding], fmt: str, out: TextIO, title: str = "cofi findings",
+    restrictions: Sequence[Restriction] = (),
+) -> int:  # fmt: skip
+    """Write `findings` to `out` in `fmt`, then `restrictions` (a sweep's: jsonl objects with
+    `"kind": "restriction"`, text blocks, a table of the page; none in csv, whose columns are the
+    findings'); return how many findings were written.
 
     `html` is one self-contained page (a sortable, filterable table) titled `title`.
     """
@@ -59,26 +63,44 @@ def write_findings(
         from cofi.html import report_html  # the page template is only read when asked for
 
         listed = list(findings)
-        out.write(report_html(listed, title))
+        out.write(report_html(listed, title, restrictions))
         return len(listed)
     if fmt == "jsonl":
-        for f in findings:
-            out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
-            n += 1
-    elif fmt == "csv":
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        for f in findings:
-            row = f.as_dict()
-            row["path_text"] = path_text(f.path)
-            writer.writerow([safe_cell(row[c]) for c in CSV_COLUMNS])
-            n += 1
-    else:
-        for f in findings:
-            if n:
-                out.write("\n")
-            out.write(text_block(f))
-            n += 1
+        n = _write_jsonl(findings, out)
+        out.writelines(
+            json.dumps({"kind": "restriction", **r.as_dict()}, ensure_ascii=False) + "\n"
+            for r in restrictions
+        )
+        return n
+    if fmt == "text":
+        n = _write_text(findings, out)
+        out.writelines(f"RESTRICTION {r.text()}" for r in restrictions)
+        return n
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for f in findings:
+        row = f.as_dict()
+        row["path_text"] = path_text(f.path)
+        writer.writerow([safe_cell(row[c]) for c in CSV_COLUMNS])
+        n += 1
+    return n
+
+
+def _write_jsonl(findings: Iterable[Finding], out: TextIO) -> int:
+    n = 0
+    for f in findings:
+        out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def _write_text(findings: Iterable[Finding], out: TextIO) -> int:
+    n = 0
+    for f in findings:
+        if n:
+            out.write("\n")
+        out.write(text_block(f))
+        n += 1
     return n
 
 

@@ -242,3 +242,32 @@ def test_the_inlined_cytoscape_is_the_pinned_copy() -> None:
     notes = (vendor / "README.md").read_text(encoding="utf-8")
     assert f"npm pack cytoscape@{CYTOSCAPE_VERSION}" in notes and CYTOSCAPE_SHA256 in notes
     assert "</script" not in cytoscape_js()
+
+
+def test_the_report_shows_disclosure_and_the_restrictions_a_sweep_found(
+    run: Callable[..., Result], tmp_path: Path, browser: Any
+) -> None:
+    declarations = DEMO.parent / "declarations"
+    assert run("load", str(declarations)).exit_code == 0
+    out = tmp_path / "report.html"
+    result = run("sweep", "--all", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    page = Page(browser, out)
+    try:
+
+        def column(n: int, rows: str = "tr.row") -> list[str]:
+            return list(page.js(
+                f"[...document.querySelectorAll('{rows} td:nth-child({n})')].map(c => c.textContent)"
+            ))  # fmt: skip
+
+        assert sorted(column(9)) == sorted(
+            ["declared"] * 6 + ["undeclared"] * 4 + ["notified", "not_declarable"]
+        )
+        page.page.select_option("#disclosure", "notified")
+        assert column(4) == ["D06"] and page.page.inner_text("#count") == "1 of 12 finding(s)"
+        assert page.page.is_visible("#restrictions")
+        listed = column(6, "#restrictions tbody tr")
+        assert len(listed) == 3 and any("his daughter Aizhan Bekova" in t for t in listed)
+        assert page.requests == [] and page.dialogs == [] and page.errors == []
+    finally:
+        page.close()

@@ -19,7 +19,7 @@ from cofi.findings import Finding
 from cofi.normalize import valid_iin_bin
 from cofi.synth import NEAR_MISSES, PLANTED, SCALES, generate
 from cofi.synth.evaluate import _World, evaluate
-from cofi.synth.generate import MATCH_DECOYS, MATCH_PLANTS
+from cofi.synth.generate import DECLARATION_NEAR_MISSES, MATCH_DECOYS, MATCH_PLANTS
 from tests.neo4j_server import fresh_database, neo4j_uri
 
 SMALL = SCALES["small"]
@@ -104,8 +104,19 @@ def test_structure_is_shaped_like_real_registers(small: Path) -> None:
 def test_every_pattern_and_near_miss_is_planted(small: Path) -> None:
     truth = [json.loads(x) for x in (small / "truth.jsonl").read_text().splitlines()]
     decoys = [json.loads(x) for x in (small / "decoys.jsonl").read_text().splitlines()]
-    assert Counter(t["pattern"] for t in truth) == dict.fromkeys(PLANTED, SMALL.plants)
-    assert Counter(d["near_miss"] for d in decoys) == dict.fromkeys(NEAR_MISSES, SMALL.plants)
+    # each pattern, and the declaration cases: two spouses (one declared, one left out of the
+    # filing in force) and two directors (a notice, a recusal after the signing)
+    planted = Counter(dict.fromkeys(PLANTED, SMALL.plants))
+    planted.update({"FAMILY": 2 * SMALL.plants, "SELF_DEALING": 2 * SMALL.plants})
+    assert Counter(t["pattern"] for t in truth) == planted
+    disclosed = Counter(t["disclosure"] for t in truth)
+    assert disclosed["declared"] == disclosed["notified"] == SMALL.plants
+    assert disclosed["not_declarable"] == 2 * SMALL.plants  # the shared address and contact
+    near = list(NEAR_MISSES) + list(DECLARATION_NEAR_MISSES)
+    assert Counter(d["near_miss"] for d in decoys) == dict.fromkeys(near, SMALL.plants)
+    restrictions = [json.loads(x) for x in (small / "restrictions.jsonl").read_text().splitlines()]
+    assert Counter(r["planted"] for r in restrictions) == {True: SMALL.plants,
+                                                           False: 2 * SMALL.plants}  # fmt: skip
     assert all(d["why"] for d in decoys)
     assert {t["hops"] for t in truth} == {1, 2, 3}
     pairs = [json.loads(x) for x in (small / "matches.jsonl").read_text().splitlines()]
@@ -118,8 +129,14 @@ def test_small_evaluation_is_perfect(run: Callable[..., Result], small: Path) ->
     result = run("synth", "--evaluate", str(small))
     assert result.exit_code == 0, result.output
     for pattern in PLANTED:
-        assert f"{pattern:<16} planted found {SMALL.plants} / {SMALL.plants}" in result.stdout
+        n = SMALL.plants * (3 if pattern in ("FAMILY", "SELF_DEALING") else 1)
+        assert f"{pattern:<16} planted found {n} / {n}" in result.stdout
     assert "wrong 0)" in result.stdout
+    assert f"disclosure right {11 * SMALL.plants} / {11 * SMALL.plants}" in result.stdout
+    assert (
+        f"restrictions planted found {SMALL.plants} / {SMALL.plants}, near misses listed 0 / "
+        in (result.stdout)
+    )
 
 
 def test_medium_evaluation_is_perfect(tmp_path: Path) -> None:
@@ -128,8 +145,14 @@ def test_medium_evaluation_is_perfect(tmp_path: Path) -> None:
     generate(medium, SCALES["medium"], seed=1)
     result = evaluate(medium)
     assert result.perfect, "\n".join(result.lines())
-    assert sum(result.found.values()) == sum(result.planted.values()) == 7 * SCALES["medium"].plants
-    assert sum(result.decoys.values()) == 9 * SCALES["medium"].plants
+    plants = SCALES["medium"].plants
+    assert sum(result.found.values()) == sum(result.planted.values()) == 11 * plants
+    assert sum(result.decoys.values()) == 10 * plants
+    # issue 19: every planted finding with its disclosure; relatives in service
+    assert sum(result.disclosed.values()) == 11 * plants and not result.disclosure_wrong
+    r = result.restrictions
+    assert r is not None and r.found == r.planted == plants and r.decoys == 2 * plants
+    assert not r.flagged and not r.wrong
     # The believable population makes findings nobody planted; each was checked by the reference.
     assert result.emergent_valid > 0
     # `cofi match` (issue 18): every planted pair `same` (recall >= 0.90 asked), no decoy pair
@@ -176,12 +199,24 @@ def test_evaluation_catches_a_missed_plant_and_a_flagged_decoy(small: Path, tmp_
     ]
     assert len(kept) == len(links) - 1
     kept.append(f"{decoy['decision_maker_id']},{decoy['winner_id']},DIRECTS,director,,,,\n")
+    # a planted restriction loses the relative's job; a declared spouse loses the declaration
+    restriction = json.loads((small / "restrictions.jsonl").read_text().splitlines()[0])
+    job = f"{restriction['relative_id']},{restriction['agency_id']},EMPLOYED,"
+    kept = [x for x in kept if not x.startswith(job)]
     (broken / "links.csv").write_text("".join(kept), encoding="utf-8")
+    declared = (broken / "declarations.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert ",relative," in declared[1]
+    (broken / "declarations.csv").write_text("".join([declared[0], *declared[2:]]), "utf-8")
     result = evaluate(broken)
     assert not result.perfect
     assert [m["contract_id"] for m in result.missed] == [truth["contract_id"]]
     assert [d["contract_id"] for d in result.flagged] == [decoy["contract_id"]]
     assert not result.wrong
+    assert [(w["disclosure"], w["found"]) for w in result.disclosure_wrong] == [
+        ("declared", "undeclared")
+    ]
+    assert result.restrictions is not None
+    assert result.restrictions.found == result.restrictions.planted - 1
 
 
 def test_synth_cli_writes_and_counts(run: Callable[..., Result], tmp_path: Path) -> None:
@@ -189,8 +224,11 @@ def test_synth_cli_writes_and_counts(run: Callable[..., Result], tmp_path: Path)
     result = run("synth", "--out", str(out), "--people", "400", "--companies", "200",
                  "--contracts", "150", "--agencies", "3", "--plants", "1")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert f"to {out}: 7 planted findings, 9 near misses, 5 pairs for `cofi match`" in result.stdout
-    assert len(rows(out / "contracts.csv")) == 150 + 7 + 9 + 1  # (+ the conflict behind a match)
+    assert (
+        f"to {out}: 11 planted findings, 10 near misses, 5 pairs for `cofi match`, "
+        "3 relatives-in-service cases" in result.stdout
+    )
+    assert len(rows(out / "contracts.csv")) == 150 + 11 + 10 + 1  # (+ the conflict behind a match)
     bad = run("synth", "--evaluate", str(tmp_path))
     assert bad.exit_code == 1
     assert "no truth.jsonl" in bad.stderr
@@ -206,3 +244,6 @@ def test_small_evaluation_gives_the_same_findings_on_both_stores(small: Path) ->
     assert neo4j.perfect, "\n".join(neo4j.lines())
     assert neo4j.every == embedded.every and len(embedded.every) > 7 * SMALL.plants
     assert neo4j.matches == embedded.matches and embedded.matches is not None  # (cofi match)
+    # declarations and restrictions (issue 19)
+    assert neo4j.disclosed == embedded.disclosed and sum(embedded.disclosed.values()) > 0
+    assert neo4j.restrictions == embedded.restrictions and embedded.restrictions is not None

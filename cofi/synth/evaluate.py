@@ -102,6 +102,11 @@ class Evaluation:
     """Every finding of the sweep: contract, decision-maker, winner, pattern, hops, score."""
     matches: MatchScores | None = None
     """`cofi match` against the planted pairs (`matches.jsonl`), when the bundle has them."""
+    disclosed: Counter[str] = field(default_factory=Counter)
+    """Planted findings found with the disclosure the truth gives, by disclosure."""
+    disclosure_wrong: list[dict[str, Any]] = field(default_factory=list)
+    restrictions: RestrictionScores | None = None
+    """`cofi restrictions --all` against `restrictions.jsonl`, when the bundle has it."""
 
     @property
     def perfect(self) -> bool:
@@ -111,7 +116,12 @@ class Evaluation:
         matched = m is None or (
             not m.decoys_same and m.behind_found == m.behind and not m.decoys_flagged
         )
-        return not self.missed and not self.flagged and not self.wrong and matched
+        r = self.restrictions
+        restricted = r is None or (r.found == r.planted and not r.flagged and not r.wrong)
+        return (
+            not self.missed and not self.flagged and not self.wrong and matched and restricted
+            and not self.disclosure_wrong
+        )  # fmt: skip
 
     def lines(self) -> Iterator[str]:
         for pattern in sorted(self.planted):
@@ -130,6 +140,13 @@ class Evaluation:
             yield f"decoy flagged: {json.dumps(f, ensure_ascii=False)}"
         for f in self.wrong:
             yield f"wrong: {json.dumps(f, ensure_ascii=False)}"
+        right = sum(self.disclosed.values())
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(self.disclosed.items()))
+        yield f"disclosure right {right} / {right + len(self.disclosure_wrong)} ({shown})"
+        for f in self.disclosure_wrong:
+            yield f"wrong disclosure: {json.dumps(f, ensure_ascii=False)}"
+        if self.restrictions is not None:
+            yield from self.restrictions.lines()
         if self.matches is not None:
             yield from self.matches.lines()
 
@@ -154,6 +171,8 @@ def evaluate(
             start = time.perf_counter()
             findings = sweep(store, rules, everything=True, workers=workers).reported
             out.seconds["sweep"] = time.perf_counter() - start
+            if (bundle / "restrictions.jsonl").exists():
+                out.restrictions = _restrictions(store, bundle)
             if (bundle / "matches.jsonl").exists():
                 start = time.perf_counter()
                 out.matches = _matches(store, bundle, Path(tmp), rules, workers)
@@ -171,6 +190,10 @@ def evaluate(
         f = got.get(key)
         if f is not None and f.pattern == t["pattern"] and f.hops == t["hops"]:
             out.found[t["pattern"]] += 1
+            if "disclosure" in t and f.disclosure == t["disclosure"]:
+                out.disclosed[f.disclosure] += 1
+            elif "disclosure" in t:
+                out.disclosure_wrong.append({**t, "found": f.disclosure})
         else:
             seen = {"pattern": f.pattern, "hops": f.hops} if f else None
             out.missed.append({**t, "found": seen})
@@ -188,6 +211,96 @@ def evaluate(
             else:
                 out.wrong.append({k: getattr(f, k) for k in _SHOWN})
     out.seconds["compare"] = time.perf_counter() - start
+    return out
+
+
+@dataclass
+class RestrictionScores:
+    """Relatives in service: planted restrictions found, near misses listed, and every other
+    restriction checked against the bundle's rows (`_serve_together`)."""
+
+    planted: int = 0
+    found: int = 0
+    decoys: int = 0
+    flagged: list[dict[str, Any]] = field(default_factory=list)
+    extra_valid: int = 0
+    wrong: list[dict[str, Any]] = field(default_factory=list)
+
+    def lines(self) -> Iterator[str]:
+        yield (
+            f"restrictions planted found {self.found} / {self.planted}, near misses listed "
+            f"{len(self.flagged)} / {self.decoys}, extra {self.extra_valid + len(self.wrong)} "
+            f"(valid {self.extra_valid}, wrong {len(self.wrong)})"
+        )
+        for r in self.flagged:
+            yield f"restriction near miss listed: {json.dumps(r, ensure_ascii=False)}"
+        for r in self.wrong:
+            yield f"wrong restriction: {json.dumps(r, ensure_ascii=False)}"
+
+
+def _restrictions(store: Store, bundle: Path) -> RestrictionScores:
+    from cofi.restrictions import restrictions
+
+    out = RestrictionScores()
+    got = {(r.agency_id, r.superior_id, r.relative_id): r for r in restrictions(store, None)}
+    truth = list(_jsonl(bundle / "restrictions.jsonl"))
+    for t in truth:
+        key = (t["agency_id"], t["superior_id"], t["relative_id"])
+        if t["planted"]:
+            out.planted += 1
+            out.found += key in got
+        else:
+            out.decoys += 1
+            if key in got:
+                out.flagged.append(t)
+    known = {(t["agency_id"], t["superior_id"], t["relative_id"]) for t in truth}
+    extras = [r for key, r in got.items() if key not in known]
+    if extras:
+        served = _serve_together(bundle)
+        for r in extras:
+            if (r.agency_id, r.superior_id, r.relative_id) in served:
+                out.extra_valid += 1
+            else:
+                out.wrong.append({"restriction_id": r.restriction_id, "agency_id": r.agency_id,
+                                  "superior_id": r.superior_id,
+                                  "relative_id": r.relative_id})  # fmt: skip
+    return out
+
+
+def _serve_together(bundle: Path) -> set[tuple[str, str, str]]:
+    """(agency, superior, relative) of every pair the bundle's rows show serving together: a
+    direct FAMILY link of a close role, two EMPLOYED links into one agency that overlap, one of
+    them as head or deputy head (a plain reading of the rule, without merges: a synthetic bundle
+    has none)."""
+    from cofi.restrictions import CLOSE_ROLES, SUPERIOR_ROLES
+
+    jobs: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    kin: list[tuple[str, str, str, str]] = []
+    agencies = set()
+    with (bundle / "agencies.csv").open(encoding="utf-8", newline="") as fh:
+        agencies = {row["id"] for row in csv.DictReader(fh)}
+    with (bundle / "links.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["type"] == "EMPLOYED" and row["target"] in agencies:
+                jobs[row["source"]].append((row["target"], row["role"].strip().lower(),
+                                            row["since"], row["until"]))  # fmt: skip
+            elif row["type"] == "FAMILY" and row["role"] in CLOSE_ROLES:
+                kin.append((row["source"], row["target"], row["since"], row["until"]))
+    out = set()
+    for a, b, k_since, k_until in kin:
+        for agency, ra, sa, ua in jobs.get(a, ()):
+            for other, rb, sb, ub in jobs.get(b, ()):
+                if other != agency or (ra not in SUPERIOR_ROLES and rb not in SUPERIOR_ROLES):
+                    continue
+                since = max(sa, sb, k_since)
+                ends = [u for u in (ua, ub, k_until) if u]
+                if ends and min(ends) < since:
+                    continue
+                first = rb not in SUPERIOR_ROLES or (
+                    ra in SUPERIOR_ROLES
+                    and (SUPERIOR_ROLES.index(ra), a) < (SUPERIOR_ROLES.index(rb), b)
+                )
+                out.add((agency, a, b) if first else (agency, b, a))
     return out
 
 
@@ -273,7 +386,7 @@ class _World:
                     row = {k: v for k, v in row.items() if v}
                     if kind == "link":
                         self._link(row)
-                    else:
+                    elif kind != "declaration":  # (no part of a path)
                         self._entity(kind, row)
         self.twins: dict[str, list[str]] = defaultdict(list)  # one entity, no hop cost
         for eid, others in self.same.items():

@@ -54,6 +54,17 @@ SCALES: dict[str, Scale] = {
                     plants=2_000),
 }  # fmt: skip
 
+DECLARATION_CASES = (
+    "declared_spouse", "incomplete_filing", "notice_without_recusal", "recusal_after_signing",
+    "recused",
+)  # fmt: skip
+"""The plants of declarations, notices and recusals (each with its disclosure in the truth)."""
+DECLARATION_NEAR_MISSES: dict[str, str] = {
+    "recused": "the decision-maker directs the winner but recused before the signing",
+}
+RESTRICTION_CASES = ("head_and_child", "no_overlap", "other_agency")
+"""Relatives in service: one restriction and two near misses (`restrictions.jsonl`)."""
+
 PLANTED = (
     "SELF_DEALING", "REVOLVING_DOOR", "FAMILY", "ASSOCIATE", "SHARED_ADDRESS", "SHARED_CONTACT",
     "OWNERSHIP_CHAIN",
@@ -147,7 +158,7 @@ class _Writer:
             writer.writerow(V1_COLUMNS[kind])
             self._rows[kind] = writer.writerow
             self.counts[name] = 0
-        for name in ("truth.jsonl", "decoys.jsonl", "matches.jsonl"):
+        for name in ("truth.jsonl", "decoys.jsonl", "matches.jsonl", "restrictions.jsonl"):
             fh = (self.out / name).open("w", encoding="utf-8")
             self._files.append(fh)
             self._truths[name] = fh.write
@@ -305,6 +316,7 @@ class _Population:
         self.make_contracts(companies)
         self.make_plants()
         self.make_match_plants()
+        self.make_declaration_plants()
 
     def make_agencies(self) -> None:
         rng = self.rng
@@ -458,10 +470,15 @@ class _Population:
         others = rng.sample(self.staff[aid], rng.randrange(2, 5))
         return aid, signed, decider, [decider, *others]
 
-    def _truth(self, kid: str, dm: str, winner: str, pattern: str, hops: int, how: str) -> None:
+    def _truth(
+        self, kid: str, dm: str, winner: str, pattern: str, hops: int, how: str,
+        disclosure: str | None = None,
+    ) -> None:  # fmt: skip
+        if disclosure is None:  # nobody filed anything: what the path's first edge allows
+            disclosure = "not_declarable" if pattern.startswith("SHARED_") else "undeclared"
         self.w.truth("truth.jsonl", {"contract_id": kid, "decision_maker_id": dm,
                                      "winner_id": winner, "pattern": pattern, "hops": hops,
-                                     "how": how})  # fmt: skip
+                                     "how": how, "disclosure": disclosure})  # fmt: skip
 
     def _decoy(self, kid: str, dm: str, winner: str, near_miss: str) -> None:
         self.w.truth("decoys.jsonl", {"contract_id": kid, "decision_maker_id": dm,
@@ -634,6 +651,102 @@ class _Population:
         w = self.company(date(2010, 1, 1), self._fresh_address())
         self.link(self.person(False, born=born, iin_value=bad), w, "OWNS", share=100)
         self._decoy(self.contract(aid, w, signed, commission), d, w, "invalid_iin")
+
+    # --- declarations, notices, recusals; relatives in service (issue 19) ---------------------
+
+    def declare(
+        self, person: str, on: date, type_: str, subject: str = "", role: str = "",
+        share: Any = "", contract: str = "",
+    ) -> None:  # fmt: skip
+        self.w.row("declaration", person, _day(on), type_, subject, role, share, contract,
+                   f"declaration/{person}/{_day(on)}")  # fmt: skip
+
+    def make_declaration_plants(self) -> None:
+        for i in range(self.scale.plants):
+            for case in DECLARATION_CASES:
+                getattr(self, f"declaration_{case}")(i)
+            for case in RESTRICTION_CASES:
+                getattr(self, f"restriction_{case}")(i)
+
+    def _spouse_owns_winner(self) -> tuple[str, date, str, str, str]:
+        """A decider whose spouse owns the winner of a contract: (contract, signed, decider,
+        spouse, winner)."""
+        aid, signed, d, commission = self._setting()
+        w = self.company(signed - timedelta(days=1_500), self._fresh_address())
+        spouse = self.person()
+        self.link(d, spouse, "FAMILY", "spouse", since=signed - timedelta(days=5_000))
+        self.link(spouse, w, "OWNS", share=100, since=signed - timedelta(days=1_000))
+        return self.contract(aid, w, signed, commission), signed, d, spouse, w
+
+    def _directs_winner(self) -> tuple[str, date, str, str]:
+        aid, signed, d, commission = self._setting()
+        w = self.company(signed - timedelta(days=2_000), self._fresh_address())
+        self.link(d, w, "DIRECTS", "director", since=signed - timedelta(days=700))
+        return self.contract(aid, w, signed, commission), signed, d, w
+
+    def declaration_declared_spouse(self, i: int) -> None:
+        kid, signed, d, spouse, w = self._spouse_owns_winner()
+        self.declare(d, signed - timedelta(days=60), "relative", spouse, "spouse")
+        self._truth(kid, d, w, "FAMILY", 2, "the spouse owns the winner; declared", "declared")
+
+    def declaration_incomplete_filing(self, i: int) -> None:
+        kid, signed, d, spouse, w = self._spouse_owns_winner()
+        other = self.company(date(2012, 1, 1), self._fresh_address())
+        if i % 2:  # declared once, left out of the next filing
+            self.declare(d, signed - timedelta(days=400), "relative", spouse, "spouse")
+        self.declare(d, signed - timedelta(days=35), "interest", other, "owns", 10)
+        how = "the spouse owns the winner; the filing in force omits the spouse"
+        self._truth(kid, d, w, "FAMILY", 2, how, "undeclared")
+
+    def declaration_notice_without_recusal(self, i: int) -> None:
+        kid, signed, d, w = self._directs_winner()
+        self.declare(d, signed - timedelta(days=10), "conflict_notice", contract=kid)
+        how = "directs the winner; notified the conflict and still decided"
+        self._truth(kid, d, w, "SELF_DEALING", 1, how, "notified")
+
+    def declaration_recusal_after_signing(self, i: int) -> None:
+        kid, signed, d, w = self._directs_winner()
+        self.declare(d, signed + timedelta(days=5), "recusal", contract=kid)
+        how = "directs the winner; the recusal came after the signing"
+        self._truth(kid, d, w, "SELF_DEALING", 1, how, "undeclared")
+
+    def declaration_recused(self, i: int) -> None:
+        kid, signed, d, w = self._directs_winner()
+        self.declare(d, signed - timedelta(days=3), "recusal", contract=kid)
+        self.w.truth("decoys.jsonl", {"contract_id": kid, "decision_maker_id": d, "winner_id": w,
+                                      "near_miss": "recused",
+                                      "why": DECLARATION_NEAR_MISSES["recused"]})  # fmt: skip
+
+    def _restriction(self, agency: str, superior: str, relative: str, planted: bool,
+                     case: str) -> None:  # fmt: skip
+        self.w.truth("restrictions.jsonl", {"agency_id": agency, "superior_id": superior,
+                                            "relative_id": relative, "planted": planted,
+                                            "case": case})  # fmt: skip
+
+    def restriction_head_and_child(self, i: int) -> None:
+        aid = self.rng.choice(self.agencies)
+        head, took_office = self.heads[aid]
+        child = self.person(born=date(1996, 2, 2))
+        self.link(head, child, "FAMILY", "child")
+        self.link(child, aid, "EMPLOYED", "specialist", since=took_office + timedelta(days=100))
+        self._restriction(aid, head, child, True, "the head's child works in the agency")
+
+    def restriction_no_overlap(self, i: int) -> None:
+        aid = self.rng.choice(self.agencies)
+        deputy, sister = self.person(), self.person(True)
+        self.link(deputy, sister, "FAMILY", "sibling")
+        self.link(deputy, aid, "EMPLOYED", "deputy_head", since=date(2004, 1, 1),
+                  until=date(2009, 12, 31))  # fmt: skip
+        self.link(sister, aid, "EMPLOYED", "specialist", since=date(2011, 3, 1))
+        self._restriction(aid, deputy, sister, False, "the sister came after the deputy left")
+
+    def restriction_other_agency(self, i: int) -> None:
+        aid, other = self.rng.sample(self.agencies, 2)
+        deputy, wife = self.person(False), self.person(True)
+        self.link(deputy, wife, "FAMILY", "spouse")
+        self.link(deputy, aid, "EMPLOYED", "deputy_head", since=date(2015, 1, 1))
+        self.link(wife, other, "EMPLOYED", "specialist", since=date(2016, 1, 1))
+        self._restriction(aid, deputy, wife, False, "the wife works in another agency")
 
     # --- pairs for `cofi match` -------------------------------------------------------------
 
