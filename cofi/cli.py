@@ -825,7 +825,12 @@ def match(
 @cli.group("declarations")
 def declarations() -> None:
     """Declarations of interests and relatives, conflict notices and recusals (load them from a
-    bundle's declarations.csv)."""
+    bundle's declarations.csv).
+
+    \b
+    Example:
+      cofi declarations audit --at 2025-06-01
+    """
 
 
 @declarations.command("audit")
