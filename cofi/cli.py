@@ -38,7 +38,7 @@ from cofi.store import NEO4J_SCHEMES, open_store
 from cofi.store.base import Store, WriteReport
 from cofi.sweep import contract_graph, explore_graph, path_graph, reach_graph
 from cofi.sweep import sweep as run_sweep
-from cofi.vocab import INPUT_FORMATS
+from cofi.vocab import INPUT_FORMATS, Kind
 
 if TYPE_CHECKING:
     from cofi.loader import LoadPlan
@@ -567,6 +567,15 @@ def explore(obj: Context, /, item_id: str, depth: int | None, out: Path, hub_lim
         depth = 1 if finding is not None else 2
     graph = explore_graph(store, item_id, depth, hub_limit, finding)
     view = neighbourhood(graph, item_id, depth=depth, hub_limit=hub_limit, finding=finding)
+    if finding is None and store.kinds_of([item_id]).get(item_id) in (Kind.PERSON, Kind.AGENCY):
+        from cofi.restrictions import restrictions as find_restrictions
+
+        entity = graph.canonical_of(item_id)
+        view.notes = [
+            f"Restriction {r.restriction_id}: {r.explanation}."
+            for r in find_restrictions(store, None)
+            if entity in (r.agency_id, r.superior_id, r.relative_id)
+        ]
     records = store.records(node_ids(view))
     out.write_text(explore_html(view, records), encoding="utf-8")
     click.echo(

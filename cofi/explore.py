@@ -34,6 +34,8 @@ class View:
     focus: list[str] = field(default_factory=list)
     truncated: bool = False
     finding: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    """Said above the drawing: the restrictions (relatives in service) of the item explored."""
 
 
 class _Around:

@@ -109,6 +109,7 @@ def explore_html(view: View, records: dict[str, dict[str, Any]]) -> str:
         "root": _root(view),
         "truncated": view.truncated,
         "finding": view.finding,
+        "notes": view.notes,
         "colours": KIND_COLOURS,
         "shapes": KIND_SHAPES,
     }
@@ -253,6 +254,7 @@ _EXPLORE_SCRIPT = r"""
   if (data.truncated) note.push("Not every neighbour is drawn (hub values are not crossed; at most "
     + "a few hundred nodes). Explore a node of interest on its own to see more.");
   if (data.finding) note.push(data.finding.explanation);
+  data.notes.forEach(function (n) { note.push(n); });
   document.getElementById("note").textContent = note.join(" ");
   var byId = {};
   var elements = [];

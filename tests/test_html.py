@@ -271,3 +271,21 @@ def test_the_report_shows_disclosure_and_the_restrictions_a_sweep_found(
         assert page.requests == [] and page.dialogs == [] and page.errors == []
     finally:
         page.close()
+
+
+def test_explore_of_a_person_says_their_restrictions(
+    run: Callable[..., Result], tmp_path: Path, browser: Any
+) -> None:
+    assert run("load", str(DEMO.parent / "declarations")).exit_code == 0
+    out = tmp_path / "head.html"
+    assert run("explore", "p-r1h", "--out", str(out)).exit_code == 0
+    page = Page(browser, out)
+    try:
+        note = page.page.inner_text("#note")
+        assert note.startswith("Restriction R-") and "his daughter Aizhan Bekova" in note
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()
+    clean = tmp_path / "clean.html"
+    assert run("explore", "p-d05", "--out", str(clean)).exit_code == 0
+    assert '"notes": []' in clean.read_text(encoding="utf-8")
