@@ -350,3 +350,27 @@ def test_a_sweep_keeps_restrictions_reports_new_ones_and_triage_works_on_them(
     ]
     unknown = crun("triage", "R-0000000000000000", "--status", "confirmed")
     assert unknown.exit_code == 1 and "no restriction 'R-0000000000000000'" in unknown.stderr
+
+
+def test_declarations_reload_idempotently_and_skip_invalid_writes_them_as_given(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    again = crun("load", str(FIXTURE))
+    assert again.exit_code == 0 and "nothing changed" in again.stdout
+    bundle = write_bundle(tmp_path / "mixed", {"declaration": [
+        {"person_id": "p-d05", "declared_on": "2025-04-01", "type": "interest",
+         "subject_id": "co-d05", "role": "directs"},
+        {"person_id": "p-d05", "declared_on": "2025-04-01", "type": "relative",
+         "subject_id": "co-d05", "role": "spouse"},
+    ]})  # fmt: skip
+    rejects = tmp_path / "rejects.jsonl"
+    result = crun("load", str(bundle), "--skip-invalid", "--rejects", str(rejects))
+    assert result.exit_code == 0, result.output
+    (bad,) = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert bad["line"] == 3 and bad["errors"] == [
+        {"field": "subject_id", "reason": "a relative names a person, not a company"}
+    ]
+    assert bad["row"] == {"person_id": "p-d05", "declared_on": "2025-04-01", "type": "relative",
+                          "subject_id": "co-d05", "role": "spouse"}  # fmt: skip
+    assert sweep_all(crun, tmp_path)["D05"]["disclosure"] == "declared"
