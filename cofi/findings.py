@@ -330,11 +330,10 @@ def recusal_lines(g: Graph, contract: ContractRow) -> list[str]:
 
 @dataclass
 class Disclosure:
-    """What the decision-maker `decider` (a record) disclosed about a path to the winner of
-    `contract` (DESIGN.md "Declarations and restrictions"): `kind` is one of
-    `cofi.declarations.DISCLOSURES`, `on` the date of the notice or of the filing that declared
-    (or, undeclared, of the filing in force: '' when none), `subject` the record the first
-    edge reaches."""
+    """What a decision-maker disclosed about a path to a contract's winner (DESIGN.md
+    "Declarations and restrictions"): `kind` is one of `cofi.declarations.DISCLOSURES`, `on` the
+    date of the notice or of the filing that declared (or, undeclared, of the filing in force:
+    '' when none)."""
 
     kind: str
     on: str = ""

@@ -149,7 +149,7 @@ def test_a_failed_sweep_removes_only_an_out_file_it_made(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(cofi.cli, "run_sweep", broken)
+    monkeypatch.setattr(cofi.cli.detect, "run_sweep", broken)
     kept, made = tmp_path / "kept.jsonl", tmp_path / "made.jsonl"
     kept.write_text("an earlier report\n", encoding="utf-8")
     for out in (kept, made):
