@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EXIT_OK = 0
 EXIT_INVALID = 1
-EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+"""(0 is success and 2 a usage error, click's own.)"""
 
 
 class CofiError(Exception):

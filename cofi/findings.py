@@ -17,22 +17,14 @@ from cofi import kinship
 from cofi.declarations import DISCLOSURE_FACTOR, Declaration, in_force, named_between
 from cofi.detect import Path, Rules, Search
 from cofi.graph import EDGE_CODE, EDGE_TYPES, FAMILY, IDENTIFIER_EDGE, ContractRow, Graph
-from cofi.vocab import Kind, indirect_through
+from cofi.vocab import LINK_TYPES, PATTERNS, Kind, indirect_through
 
 STATUSES: tuple[str, ...] = ("new", "confirmed", "dismissed")
 
-PATTERNS: tuple[str, ...] = (
-    "SELF_DEALING",
-    "REVOLVING_DOOR",
-    "FAMILY",
-    "ASSOCIATE",
-    "SHARED_ADDRESS",
-    "SHARED_CONTACT",
-    "OWNERSHIP_CHAIN",
-)
-
-_OWNS, _DIRECTS, _EMPLOYED = EDGE_CODE["OWNS"], EDGE_CODE["DIRECTS"], EDGE_CODE["EMPLOYED"]
-_ASSOCIATE, _ADDRESS = EDGE_CODE["ASSOCIATE"], EDGE_CODE["HAS_ADDRESS"]
+_OWNS, _DIRECTS = EDGE_CODE["OWNS"], EDGE_CODE["DIRECTS"]
+_ASSOCIATE = EDGE_CODE["ASSOCIATE"]
+_TYPE = [LINK_TYPES[name] for name in EDGE_TYPES]
+"""The link type of each edge code."""
 
 # -- score -------------------------------------------------------------------------------------
 # A path's strength is the product of a factor per hop count and one per edge; the contract's value
@@ -52,16 +44,10 @@ FAMILY_WEIGHT = {
     "sibling_in_law": 0.75,
     "other": 0.6,
 }
-EDGE_WEIGHT = {
-    "ASSOCIATE": 0.8,
-    "DIRECTS": 0.9,
-    "EMPLOYED": 0.8,
-    "HAS_ADDRESS": 0.6,
-    "HAS_PHONE": 0.7,
-    "HAS_EMAIL": 0.7,
-}
-OWNS_UNKNOWN_SHARE = 0.7
-"""An OWNS edge weighs 0.6 + 0.4 × share/100; one with no share 0.7."""
+"""A FAMILY edge's weight by its role (another role: the type's own weight, 0.6)."""
+OWNS_SHARE_WEIGHT = (0.6, 0.4)
+"""An OWNS edge with a share weighs 0.6 + 0.4 × share/100 (without one, the type's weight, 0.7).
+Every other edge weighs its type's `weight` (`cofi.vocab.LINK_TYPES`)."""
 ENDED_WEIGHT = 0.8
 """An edge that ended before the signing date (inside the lookback) counts 80%."""
 VALUE_SPAN = 9.0
@@ -76,17 +62,14 @@ def severity(score: float) -> str:
 def edge_weight(g: Graph, half: int, at: str | None) -> float:
     e = half >> 1
     code = g.e_type[e]
-    name = EDGE_TYPES[code]
+    weight = _TYPE[code].weight
     if code == FAMILY:
-        weight = FAMILY_WEIGHT.get(g.e_role[e], 0.6)
-    elif code == _OWNS:
-        share = g.e_share[e]
-        weight = OWNS_UNKNOWN_SHARE if share < 0 else 0.6 + 0.4 * share / 100
-    elif code in IDENTIFIER_EDGE:
-        # counted once per identifier node: on the edge that enters it
-        weight = EDGE_WEIGHT[name] if half & 1 == 0 else 1.0
-    else:
-        weight = EDGE_WEIGHT[name]
+        weight = FAMILY_WEIGHT.get(g.e_role[e], weight)
+    elif code == _OWNS and g.e_share[e] >= 0:
+        base, per_share = OWNS_SHARE_WEIGHT
+        weight = base + per_share * g.e_share[e] / 100
+    elif code in IDENTIFIER_EDGE and half & 1:
+        weight = 1.0  # counted once per identifier node: on the edge that enters it
     until = g.e_until[e]
     if at is not None and until and until < at:
         weight *= ENDED_WEIGHT
@@ -116,16 +99,8 @@ def pattern(g: Graph, path: Path, at: str) -> str:
     if len(edges) == 1:
         until = g.e_until[edges[0]]
         return "SELF_DEALING" if not until or until >= at else "REVOLVING_DOOR"
-    codes = {g.e_type[e] for e in edges}
-    if FAMILY in codes:
-        return "FAMILY"
-    if _ASSOCIATE in codes:
-        return "ASSOCIATE"
-    if _ADDRESS in codes:
-        return "SHARED_ADDRESS"
-    if codes & IDENTIFIER_EDGE:
-        return "SHARED_CONTACT"
-    return "OWNERSHIP_CHAIN"
+    shown = {_TYPE[g.e_type[e]].pattern for e in edges} - {""}
+    return min(shown, key=PATTERNS.index, default="OWNERSHIP_CHAIN")
 
 
 # -- identity ---------------------------------------------------------------------------------
@@ -520,9 +495,8 @@ def explain(
         # (…), directs")
         lead = "," if i == 0 and 0 in said else _lead(g, here) if after_object else ""
         if code in IDENTIFIER_EDGE:
-            what = {"address": "the address", "phone": "the phone number", "email": "the email"}
-            kind = g.node_kind[there].value
-            text += f"{lead} shares {what[kind]} “{g.node_name(there)}” with {name(i + 2)}"
+            what = _TYPE[code].noun
+            text += f"{lead} shares {what} “{g.node_name(there)}” with {name(i + 2)}"
             i += 2
         else:
             text += f"{lead} {_verb(g, halves[i], at, name(i + 1))}"
@@ -584,8 +558,8 @@ def _relation(g: Graph, path: Path, i: int, named: Callable[[int], str]) -> tupl
     """(relationship words, the relative's name, edges used) for the person-person edge at i."""
     half = path.halves[i]
     name, plain = named(i + 1), g.node_name(path.nodes[i + 1])  # (kinship words read `plain`)
-    if g.e_type[half >> 1] == _ASSOCIATE:
-        return "close associate", name, 1
+    if g.e_type[half >> 1] != FAMILY:  # (ASSOCIATE: the type's own noun)
+        return _TYPE[g.e_type[half >> 1]].noun, name, 1
     first = _family_role(g, half)
     if i + 1 < len(path.halves) and g.e_type[path.halves[i + 1] >> 1] == FAMILY:
         second = _family_role(g, path.halves[i + 1])
@@ -616,10 +590,17 @@ def _verb(g: Graph, half: int, at: str | None, there: str) -> str:
     role = g.e_role[e].replace("_", " ").strip()
     share = g.e_share[e]
     pct = f"{share:g}%" if share >= 0 else ""
+    said = (
+        _TYPE[code]
+        .verbs[(0 if forward else 2) + ended]
+        .format(there=there, role=f" as {role}" if role else "")
+    )  # the type's own words; OWNS with a share and DIRECTS with a title say more
     if code == _OWNS:
         through = indirect_through(g.e_role[e])
         adverb = "" if through is None else "indirectly "
-        if forward:
+        if not pct and not adverb:
+            phrase = said
+        elif forward:
             phrase = adverb + (
                 (f"owned {pct} of {there}" if pct else f"held a stake in {there}")
                 if ended
@@ -633,22 +614,14 @@ def _verb(g: Graph, half: int, at: str | None, there: str) -> str:
             inside = f"; {dates[2:]}" if dates.startswith(" (") else f"){dates}"
             return f"{phrase} (through {through}" + (inside if dates else ")")
     elif code == _DIRECTS:
-        plain = role.casefold() in ("", "director")
-        if forward:
-            if plain:
-                phrase = f"{'directed' if ended else 'directs'} {there}"
-            else:
-                phrase = f"{'was' if ended else 'is'} {role} of {there}"
-        elif plain:
-            phrase = f"{'was' if ended else 'is'} directed by {there}"
+        if role.casefold() in ("", "director"):
+            phrase = said
+        elif forward:
+            phrase = f"{'was' if ended else 'is'} {role} of {there}"
         else:
             phrase = f"{'had' if ended else 'has'} {there} as {role}"
-    else:  # EMPLOYED into a company
-        as_role = f" as {role}" if role else ""
-        if forward:
-            phrase = f"{'worked' if ended else 'works'} at {there}{as_role}"
-        else:
-            phrase = f"{'employed' if ended else 'employs'} {there}{as_role}"
+    else:  # EMPLOYED into a company, or any other type
+        phrase = said
     return phrase + _dates(g.e_since[e], until, ended)
 
 

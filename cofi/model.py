@@ -19,7 +19,14 @@ from pydantic import (
 )
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
-from cofi.vocab import DECLARATION_LINK, FAMILY_ROLES, INPUT_LINK_TYPES, INTEREST_ROLES, Kind
+from cofi.vocab import (
+    DECLARATION_LINK,
+    FAMILY_ROLES,
+    INPUT_LINK_TYPES,
+    INTEREST_ROLES,
+    LINK_TYPES,
+    Kind,
+)
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DATE_REASON = "not an ISO date (YYYY-MM-DD)"
@@ -244,8 +251,9 @@ def declaration_problems(row: dict[str, Any]) -> list[Problem]:
 
 
 def _link_problems(row: dict[str, Any]) -> list[Problem]:
-    if row["type"] == "FAMILY" and row.get("role") not in FAMILY_ROLES:
-        return [("role", f"FAMILY needs a role, one of: {', '.join(FAMILY_ROLES)}")]
+    roles = LINK_TYPES[row["type"]].roles
+    if roles is not None and row.get("role") not in roles:
+        return [("role", f"{row['type']} needs a role, one of: {', '.join(roles)}")]
     since, until = row.get("since"), row.get("until")
     if since and until and until < since:
         return [("until", f"until {until} is before since {since}")]

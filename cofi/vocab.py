@@ -41,9 +41,6 @@ _LABELS = {
     Kind.EMAIL: "Email",
 }
 
-ENTITY_KINDS: tuple[Kind, ...] = (Kind.PERSON, Kind.AGENCY, Kind.COMPANY, Kind.CONTRACT)
-"""Kinds that come from input rows and carry an `id` of their own."""
-
 IDENTIFIER_KINDS: tuple[Kind, ...] = (Kind.ADDRESS, Kind.PHONE, Kind.EMAIL)
 """Derived kinds: equal normalised contact values of persons and companies become one node."""
 
@@ -71,6 +68,12 @@ class LinkType:
     `traverse_into` lists the endpoint kinds through which the link is a related-party edge; a link
     whose far end is not in it is never walked (EMPLOYED into an agency: co-workers are not related
     parties).  `derived` links are made by cofi, never read from input.
+
+    A traversable type also says how a finding weighs and words it: `weight` (in (0, 1]; FAMILY's
+    roles and OWNS's share refine it in `cofi.findings.edge_weight`), `verbs` (from the source to
+    `{there}` now and before, then from the target: `{role}` is " as <role>" or ''), `noun` (a
+    relation between people, or an identifier's value: "the address"), and `pattern`, the one of
+    `PATTERNS` a path through it shows (the earliest of a path's counts; '' for none).
     """
 
     name: str
@@ -83,11 +86,10 @@ class LinkType:
     meaning: str = ""
     declares: str = ""
     """For a declaration stored as a link (`declarations.csv`), its `type` there."""
-
-    @property
-    def rel_type(self) -> str:
-        """The Neo4j relationship type."""
-        return self.name
+    weight: float = 0.0
+    verbs: tuple[str, str, str, str] = ("", "", "", "")
+    noun: str = ""
+    pattern: str = ""
 
     @property
     def traversable(self) -> bool:
@@ -133,6 +135,19 @@ FAMILY_INVERSE: dict[str, str] = {
 INTEREST_ROLES: tuple[str, ...] = ("owns", "directs", "employed", "other")
 """The `role` of a declared interest (declarations.csv, type `interest`)."""
 
+PATTERNS: tuple[str, ...] = (
+    "SELF_DEALING",
+    "REVOLVING_DOOR",
+    "FAMILY",
+    "ASSOCIATE",
+    "SHARED_ADDRESS",
+    "SHARED_CONTACT",
+    "OWNERSHIP_CHAIN",
+)
+"""A finding's patterns in DESIGN.md's precedence: the first that applies is its pattern (one edge:
+SELF_DEALING or REVOLVING_DOOR; else the earliest a link type of the path shows; else
+OWNERSHIP_CHAIN)."""
+
 HEAD_ROLE = "head"
 """The EMPLOYED role into an agency (any case, spaces around) that makes its holder a
 decision-maker of the agency's contracts on the days in post."""
@@ -164,6 +179,9 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_P}),
             roles=FAMILY_ROLES,
             meaning="target is source's `role`",
+            weight=0.6,
+            noun="relative",
+            pattern="FAMILY",
         ),
         LinkType(
             "OWNS",
@@ -171,6 +189,13 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_C}),
             _PC,
             meaning="source holds `share` percent of target",
+            weight=0.7,
+            verbs=(
+                "holds a stake in {there}",
+                "held a stake in {there}",
+                "is partly owned by {there}",
+                "was partly owned by {there}",
+            ),
         ),
         LinkType(
             "DIRECTS",
@@ -178,6 +203,13 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_C}),
             _PC,
             meaning="director / officer / founder",
+            weight=0.9,
+            verbs=(
+                "directs {there}",
+                "directed {there}",
+                "is directed by {there}",
+                "was directed by {there}",
+            ),
         ),
         LinkType(
             "EMPLOYED",
@@ -185,6 +217,13 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_A, _C}),
             _PC,
             meaning="works there; only into a company is it a related-party edge",
+            weight=0.8,
+            verbs=(
+                "works at {there}{role}",
+                "worked at {there}{role}",
+                "employs {there}{role}",
+                "employed {there}{role}",
+            ),
         ),
         LinkType(
             "DECIDED",
@@ -199,6 +238,9 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_P}),
             frozenset({_P}),
             meaning="declared or known close associate",
+            weight=0.8,
+            noun="close associate",
+            pattern="ASSOCIATE",
         ),
         LinkType(
             "SAME_AS",
@@ -249,6 +291,9 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_P, _C, Kind.ADDRESS}),
             derived=True,
             meaning="shared address (derived from the `address` column)",
+            weight=0.6,
+            noun="the address",
+            pattern="SHARED_ADDRESS",
         ),
         LinkType(
             "HAS_PHONE",
@@ -257,6 +302,9 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_P, _C, Kind.PHONE}),
             derived=True,
             meaning="shared phone (derived from the `phone` column)",
+            weight=0.7,
+            noun="the phone number",
+            pattern="SHARED_CONTACT",
         ),
         LinkType(
             "HAS_EMAIL",
@@ -265,6 +313,9 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_P, _C, Kind.EMAIL}),
             derived=True,
             meaning="shared email (derived from the `email` column)",
+            weight=0.7,
+            noun="the email",
+            pattern="SHARED_CONTACT",
         ),
         LinkType(
             "BUYER",
