@@ -20,7 +20,7 @@ from typing import Any
 import networkx as nx
 from memory import PeakMemory
 
-from cofi.detect import Rules, Search
+from cofi.detect import PathSearch, Rules
 from cofi.findings import check_contract, decision_makers
 from cofi.graph import EDGE_TYPES, FAMILY, Graph
 from cofi.store.embedded import EmbeddedStore
@@ -82,7 +82,7 @@ def main() -> None:
     out["edge_types"] = EDGE_TYPES
 
     ids = random.Random(7).sample(sorted(graph.contracts), sample)
-    search = Search(graph, rules)
+    search = PathSearch(graph, rules)
     times = []
     for contract_id in ids:
         t = time.perf_counter()

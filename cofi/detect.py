@@ -47,7 +47,7 @@ class Rules:
         )
 
 
-class Path(NamedTuple):
+class RelatedPath(NamedTuple):
     """A path as node indexes and the half-edges between them (len(halves) == len(nodes) - 1)."""
 
     nodes: tuple[int, ...]
@@ -58,7 +58,7 @@ class Path(NamedTuple):
         return len(self.halves)
 
 
-def cutoff(at: str, lookback_days: int) -> str:
+def earliest_until(at: str, lookback_days: int) -> str:
     """The earliest `until` that keeps a link in force on `at`."""
     return (date.fromisoformat(at) - timedelta(days=lookback_days)).isoformat()
 
@@ -68,8 +68,8 @@ def always(_: int) -> bool:
     return True
 
 
-class Search:
-    """Path searches on one graph under one set of rules."""
+class PathSearch:
+    """RelatedPath searches on one graph under one set of rules."""
 
     def __init__(self, graph: Graph, rules: Rules) -> None:
         self.g = graph
@@ -132,7 +132,7 @@ class Search:
         if at is None:
             return always
         since, until = self.g.e_since, self.g.e_until
-        low = cutoff(at, self.rules.lookback_days)
+        low = earliest_until(at, self.rules.lookback_days)
 
         def ok(e: int) -> bool:
             s = since[e]
@@ -179,7 +179,7 @@ class Search:
         target: int,
         ok: Callable[[int], bool],
         ball: tuple[dict[int, int], int] | None = None,
-    ) -> list[Path]:
+    ) -> list[RelatedPath]:
         """Every valid path of the fewest hops from `source` to `target` ([] when none)."""
         if source == target:
             return []
@@ -192,12 +192,12 @@ class Search:
                 return found
         return []
 
-    def all_paths(self, source: int, target: int, ok: Callable[[int], bool]) -> list[Path]:
+    def all_paths(self, source: int, target: int, ok: Callable[[int], bool]) -> list[RelatedPath]:
         """Every valid path from `source` to `target`, shortest first (capped per length)."""
         if source == target:
             return []
         dist, radius = self.target_ball(target, ok)
-        out: list[Path] = []
+        out: list[RelatedPath] = []
         for hops in range(1, self.rules.max_hops + 1):
             out.extend(self._paths(source, target, hops, ok, dist, radius))
         return out
@@ -210,12 +210,12 @@ class Search:
         ok: Callable[[int], bool],
         dist: dict[int, int],
         radius: int,
-    ) -> list[Path]:
+    ) -> list[RelatedPath]:
         g, hubs = self.g, self.hubs
         offsets, halves, far, etype = g.offsets, g.halves, g.far, g.e_type
         max_family = self.rules.max_family
         beyond = radius + 1
-        found: list[Path] = []
+        found: list[RelatedPath] = []
         nodes = [source]
         steps: list[int] = []
         on_path = {source}
@@ -239,7 +239,7 @@ class Search:
                 if fam > max_family or not ok(e):
                     continue
                 if other == target:
-                    found.append(Path((*nodes, target), (*steps, half)))
+                    found.append(RelatedPath((*nodes, target), (*steps, half)))
                     if len(found) >= MAX_PATHS:
                         return
                     continue

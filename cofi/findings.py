@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from cofi import kinship
 from cofi.declarations import DISCLOSURE_FACTOR, Declaration, in_force, named_between
-from cofi.detect import Path, Rules, Search
+from cofi.detect import PathSearch, RelatedPath, Rules
 from cofi.graph import EDGE_CODE, EDGE_TYPES, FAMILY, IDENTIFIER_EDGE, ContractRow, Graph
 from cofi.vocab import LINK_TYPES, PATTERNS, Kind, indirect_through
 
@@ -76,7 +76,7 @@ def edge_weight(g: Graph, half: int, at: str | None) -> float:
     return weight
 
 
-def strength(g: Graph, path: Path, at: str | None) -> float:
+def strength(g: Graph, path: RelatedPath, at: str | None) -> float:
     out = HOP_FACTOR ** (path.hops - 1)
     for half in path.halves:
         out *= edge_weight(g, half, at)
@@ -89,11 +89,11 @@ def value_factor(value: float | None) -> float:
     return min(1.0, math.log10(1 + value) / VALUE_SPAN)
 
 
-def score(g: Graph, path: Path, at: str | None, value: float | None) -> float:
+def score(g: Graph, path: RelatedPath, at: str | None, value: float | None) -> float:
     return round(strength(g, path, at) * (0.6 + 0.4 * value_factor(value)), 4)
 
 
-def pattern(g: Graph, path: Path, at: str) -> str:
+def pattern(g: Graph, path: RelatedPath, at: str) -> str:
     """The first pattern of DESIGN.md's precedence that the path shows."""
     edges = [h >> 1 for h in path.halves]
     if len(edges) == 1:
@@ -121,7 +121,7 @@ def edge_key(g: Graph, half: int) -> tuple[str, ...]:
     return (source, target, EDGE_TYPES[g.e_type[e]], g.e_role[e], g.e_since[e])
 
 
-def path_signature(g: Graph, path: Path) -> str:
+def path_signature(g: Graph, path: RelatedPath) -> str:
     """A hash of the path's nodes and links: it changes when the best path does."""
     parts = [g.node_id(n) for n in path.nodes]
     parts += ["/".join(edge_key(g, h)) for h in path.halves]
@@ -129,8 +129,8 @@ def path_signature(g: Graph, path: Path) -> str:
 
 
 def rank_key(
-    g: Graph, path: Path, at: str | None, value: float | None, ends: tuple[str, str] | None = None,
-    disclosures: Disclosures | None = None,
+    g: Graph, path: RelatedPath, at: str | None, value: float | None,
+    ends: tuple[str, str] | None = None, disclosures: Disclosures | None = None,
 ) -> tuple[Any, ...]:  # fmt: skip
     """Order of paths of equal length: highest score first (with a match's confidence when the
     path's end records `ends` are given, and the disclosure's factor with `disclosures`), then by
@@ -144,9 +144,9 @@ def rank_key(
 
 
 def best_path(
-    g: Graph, paths: list[Path], at: str | None, value: float | None,
+    g: Graph, paths: list[RelatedPath], at: str | None, value: float | None,
     ends: tuple[str, str] | None = None, disclosures: Disclosures | None = None,
-) -> Path:  # fmt: skip
+) -> RelatedPath:  # fmt: skip
     return min(paths, key=lambda p: rank_key(g, p, at, value, ends, disclosures))
 
 
@@ -161,7 +161,7 @@ class Crossing(NamedTuple):
     reasons: list[str]
 
 
-def crossings(g: Graph, path: Path, first: str, last: str) -> list[Crossing]:
+def crossings(g: Graph, path: RelatedPath, first: str, last: str) -> list[Crossing]:
     """The crossings of `path` from record `first` (the decision-maker) to record `last`."""
     if not g.joins:
         return []
@@ -337,7 +337,7 @@ class Disclosures:
             self._filings = self.g.declared.filings(self.records)
         return self._filings
 
-    def of(self, path: Path) -> Disclosure:
+    def of(self, path: RelatedPath) -> Disclosure:
         g, at = self.g, self.at
         if self.notice:
             return Disclosure("notified", self.notice)
@@ -356,7 +356,7 @@ class Disclosures:
         return Disclosure("undeclared", latest)
 
 
-def check_contract(search: Search, contract_id: str) -> list[Finding]:
+def check_contract(search: PathSearch, contract_id: str) -> list[Finding]:
     """Every finding of one contract (decision-makers in the order `decision_makers` gives)."""
     g = search.g
     contract = g.contracts[contract_id]
@@ -386,7 +386,7 @@ def check_contract(search: Search, contract_id: str) -> list[Finding]:
 
 
 def make_finding(
-    g: Graph, contract: ContractRow, decider: str, role: str, path: Path,
+    g: Graph, contract: ContractRow, decider: str, role: str, path: RelatedPath,
     disclosures: Disclosures | None = None,
 ) -> Finding:  # fmt: skip
     at = contract.signed_on
@@ -416,7 +416,7 @@ def make_finding(
     )
 
 
-def path_json(g: Graph, path: Path, first: str, last: str) -> list[dict[str, Any]]:
+def path_json(g: Graph, path: RelatedPath, first: str, last: str) -> list[dict[str, Any]]:
     """Node and edge objects alternating, from the decision-maker to the winner."""
     out: list[dict[str, Any]] = []
     for i, node in enumerate(path.nodes):
@@ -467,7 +467,7 @@ def money(value: float | None, currency: str) -> str:
 
 
 def explain(
-    g: Graph, path: Path, at: str | None, label: str, contract: ContractRow | None = None,
+    g: Graph, path: RelatedPath, at: str | None, label: str, contract: ContractRow | None = None,
     crossed: Sequence[Crossing] = (),
 ) -> str:  # fmt: skip
     """One sentence, read aloud from the first node of `path` to the last; a node the path
@@ -510,7 +510,7 @@ def explain(
     return text
 
 
-def disclosed(g: Graph, path: Path, decider: str, told: Disclosure) -> str:
+def disclosed(g: Graph, path: RelatedPath, decider: str, told: Disclosure) -> str:
     """The clause the explanation ends with: what the decision-maker declared or notified."""
     if told.kind == "not_declarable" or (
         told.kind == "undeclared" and not g.declared.has_filings()
@@ -554,7 +554,9 @@ def _probably(g: Graph, c: Crossing) -> str:
     return f"{g.rec_name[entry]}, probably the same {kind} as {g.rec_name[leave]} ({why})"
 
 
-def _relation(g: Graph, path: Path, i: int, named: Callable[[int], str]) -> tuple[str, str, int]:
+def _relation(
+    g: Graph, path: RelatedPath, i: int, named: Callable[[int], str]
+) -> tuple[str, str, int]:
     """(relationship words, the relative's name, edges used) for the person-person edge at i."""
     half = path.halves[i]
     name, plain = named(i + 1), g.node_name(path.nodes[i + 1])  # (kinship words read `plain`)
@@ -627,14 +629,14 @@ def _verb(g: Graph, half: int, at: str | None, there: str) -> str:
 
 def winners_near(
     g: Graph, source: int, rules: Rules, at: str | None
-) -> list[tuple[int, str, int, Path | None]]:
+) -> list[tuple[int, str, int, RelatedPath | None]]:
     """What `cofi links` lists: (hops, winner id, node, best path) for every contract winner
     with a valid path of at most max_hops from `source` (the source itself first when it won,
     with no path), nearest first."""
-    search = Search(g, rules)
+    search = PathSearch(g, rules)
     ok = search.in_force(at)
     reach = search.ball((source,), rules.max_hops, ok)
-    rows: list[tuple[int, str, int, Path | None]] = []
+    rows: list[tuple[int, str, int, RelatedPath | None]] = []
     for node in sorted(n for n in reach if n in g.contracts_of):
         paths = [] if node == source else search.shortest(source, node, ok)
         if node != source and not paths:

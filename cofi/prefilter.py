@@ -3,7 +3,8 @@
 A finding needs a path of at most `max_hops` from a decision-maker to the winner.  Such a path has
 a node at most r = max_hops // 2 steps from the winner and max_hops - r from the decision-maker,
 so the undated ball of radius max_hops - r around the decision-maker (hubs not entered) meets the
-undated ball of radius r around the winner: `Search.may_reach` makes that test one pair at a time.
+undated ball of radius r around the winner: `PathSearch.may_reach` makes that test one pair at a
+time.
 Here it is made for every (decision-maker, winner) pair of a sweep at once, as products of sparse
 boolean matrices (scipy; boolean so that counts of walks can never overflow): the rows of
 (I + A)^k for the decision-makers and for the winners, A being the graph's adjacency without the
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from cofi.detect import Search
+from cofi.detect import PathSearch
 
 if TYPE_CHECKING:
     from cofi.graph import Graph
@@ -34,11 +35,11 @@ MIN_CONTRACTS = 20_000
 """Below this a sweep checks every contract: the matrices cost a few seconds whatever the size."""
 
 
-def useful(search: Search, contracts: int) -> bool:
+def useful(search: PathSearch, contracts: int) -> bool:
     return search.rules.max_hops <= MAX_HOPS and contracts >= MIN_CONTRACTS
 
 
-def may_have_findings(search: Search, contract_ids: Iterable[str]) -> set[str]:
+def may_have_findings(search: PathSearch, contract_ids: Iterable[str]) -> set[str]:
     """The contracts among `contract_ids` that may have a finding (see the module docstring)."""
     import numpy as np
     import scipy.sparse as sp

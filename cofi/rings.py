@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from cofi.detect import Rules, cutoff
+from cofi.detect import Rules, earliest_until
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
 from cofi.merge import Groups
 from cofi.vocab import HEAD_ROLE, IDENTIFIER_KINDS, Kind
@@ -238,7 +238,9 @@ def contracts_rows(reader: Reader, contract_ids: list[str], rules: Rules) -> Gra
     dates = sorted(c.signed_on for c in contracts)
     if not dates:
         return Rings(reader, rules.hub_limit).rows([], [])
-    rings = Rings(reader, rules.hub_limit, (cutoff(dates[0], rules.lookback_days), dates[-1]))
+    rings = Rings(
+        reader, rules.hub_limit, (earliest_until(dates[0], rules.lookback_days), dates[-1])
+    )
     rings.merges.close([c.buyer_id for c in contracts])
     buyers = sorted({r for c in contracts for r in rings.merges.group(c.buyer_id)})
     heads = reader.heads_of(buyers, dates[-1], dates[0])
@@ -256,7 +258,7 @@ def path_rows(reader: Reader, a: str, b: str, rules: Rules, at: str | None) -> G
     ceil(max_hops / 2) of either (through links in force on `at` with the lookback, or through
     every link without it).  A contract id among them comes back as a contract, so that the
     caller can say what it is."""
-    window = (cutoff(at, rules.lookback_days), at) if at else None
+    window = (earliest_until(at, rules.lookback_days), at) if at else None
     rings = Rings(reader, rules.hub_limit, window)
     rings.walk([a, b], (rules.max_hops + 1) // 2)
     return rings.rows(contracts(reader, [a, b]), [])
@@ -265,7 +267,7 @@ def path_rows(reader: Reader, a: str, b: str, rules: Rules, at: str | None) -> G
 def reach_rows(reader: Reader, record: str, rules: Rules, at: str | None) -> GraphRows:
     """The rows within max_hops of `record` (links in force on `at`, or all), with the contracts
     that the records reached won: what `links` shows."""
-    window = (cutoff(at, rules.lookback_days), at) if at else None
+    window = (earliest_until(at, rules.lookback_days), at) if at else None
     rings = Rings(reader, rules.hub_limit, window)
     # out to max_hops in the engine's hops (a shared value costs two), not in rings
     rings.distances([record], rules.max_hops)

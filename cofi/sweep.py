@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from cofi import prefilter
+from cofi.batches import chunks
 from cofi.declarations import Book
-from cofi.detect import Rules, Search
+from cofi.detect import PathSearch, Rules
 from cofi.errors import NotFound
 from cofi.findings import Finding, check_contract
 from cofi.graph import Graph, GraphRows
@@ -119,7 +120,7 @@ def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> se
         else:
             agencies.add(graph.canonical_of(record))
     # walked ignoring dates; hubs are entered only as seeds (their members then are seeds too)
-    dist = Search(graph, rules).ball(seeds, rules.max_hops) if seeds else {}
+    dist = PathSearch(graph, rules).ball(seeds, rules.max_hops) if seeds else {}
     far = rules.max_hops + 1
     heads = {agency: {graph.node_of(h.record) for h in hs} for agency, hs in graph.heads.items()}
     candidates = {c for node in dist for c in graph.contracts_of.get(node, ())}  # winner near
@@ -167,14 +168,14 @@ def _in_batches(
     searches (a store in this process, SQLite, reads in turn)."""
     from concurrent.futures import ThreadPoolExecutor  # (here: `check` and `links` never need it)
 
-    batches = [order[i : i + BATCH_CONTRACTS] for i in range(0, len(order), BATCH_CONTRACTS)]
+    batches = list(chunks(order, BATCH_CONTRACTS))
     with ThreadPoolExecutor(max_workers=max(1, reads_ahead)) as pool:
         ahead = deque(pool.submit(read, b, rules) for b in batches[:reads_ahead])
         for i, batch in enumerate(batches):
             rows = ahead.popleft().result() if reads_ahead else read(batch, rules)
             if reads_ahead and i + reads_ahead < len(batches):
                 ahead.append(pool.submit(read, batches[i + reads_ahead], rules))
-            search = Search(declared(store, Graph.build(rows)), rules)
+            search = PathSearch(declared(store, Graph.build(rows)), rules)
             search.g.declared.read_notes(batch)
             del rows
             for contract_id in batch:
@@ -188,7 +189,7 @@ PARALLEL_MIN = 5000
 """Fewer contracts than this are checked in this process: starting workers would cost more."""
 _CHUNK = 2000
 
-_search: Search | None = None  # what forked workers search (inherited, never pickled)
+_search: PathSearch | None = None  # what forked workers search (inherited, never pickled)
 
 
 def _check_chunk(contract_ids: list[str]) -> list[list[Finding]]:
@@ -201,7 +202,7 @@ def default_workers() -> int:
 
 
 def check_many(
-    search: Search,
+    search: PathSearch,
     contract_ids: list[str],
     workers: int,
     progress: Callable[[int], None] | None = None,
@@ -219,9 +220,9 @@ def check_many(
         and len(contract_ids) >= PARALLEL_MIN
         and "fork" in multiprocessing.get_all_start_methods()
     )
-    chunks = [contract_ids[i : i + _CHUNK] for i in range(0, len(contract_ids), _CHUNK)]
+    parts = list(chunks(contract_ids, _CHUNK))
     if not parallel:
-        for chunk in chunks:
+        for chunk in parts:
             yield from (check_contract(search, c) for c in chunk)
             if progress is not None:
                 progress(len(chunk))
@@ -230,7 +231,7 @@ def check_many(
     gc.freeze()  # the graph's objects stay where they are, so forked pages stay shared
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for chunk, found in zip(chunks, pool.imap(_check_chunk, chunks), strict=True):
+            for chunk, found in zip(parts, pool.imap(_check_chunk, parts), strict=True):
                 yield from found
                 if progress is not None:
                     progress(len(chunk))
@@ -313,7 +314,7 @@ def sweep(
         if g.declared.reader is None:
             declared(store, g)
         g.declared.read_all_notes()  # (before workers fork: they share what was read)
-        search = Search(g, rules)
+        search = PathSearch(g, rules)
         maybe = todo
         if prefilter.useful(search, len(todo)):
             maybe = prefilter.may_have_findings(search, todo)  # the rest have no finding

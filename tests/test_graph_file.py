@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 
 from cofi import graph_file, prefilter
-from cofi.detect import Rules, Search
+from cofi.detect import PathSearch, Rules
 from cofi.graph import Graph
 from cofi.loader import plan_load
 from cofi.store.embedded import GRAPH_NAME, EmbeddedStore
@@ -257,7 +257,7 @@ def test_the_prefilter_in_chunks_of_deciders_keeps_the_same_contracts(
     very contracts that one chunk keeps."""
     store = EmbeddedStore(synth_store, create=False)
     try:
-        search = Search(store.whole_graph(), rules)
+        search = PathSearch(store.whole_graph(), rules)
     finally:
         store.close()
     contracts = list(search.g.contracts)

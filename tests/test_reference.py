@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cofi import graph_file, prefilter
-from cofi.detect import Rules, Search
+from cofi.detect import PathSearch, Rules
 from cofi.findings import check_contract, path_json, winners_near
 from cofi.graph import Graph
 from cofi.graph_build import write_graph_file
@@ -146,7 +146,7 @@ def cofi_findings(
                         ), (k.id, at)
         finally:
             store.close()
-    search = Search(graph, rules)
+    search = PathSearch(graph, rules)
     # a large sweep checks only the contracts the prefilter keeps: every one with a finding
     maybe = prefilter.may_have_findings(search, list(graph.contracts))
     out = {}
@@ -155,7 +155,7 @@ def cofi_findings(
         assert contract_id in maybe or not found, contract_id
         rows = around[contract_id]
         assert rows is not None
-        alone = check_contract(Search(Graph.build(rows), rules), contract_id)
+        alone = check_contract(PathSearch(Graph.build(rows), rules), contract_id)
         assert [f.__dict__ for f in alone] == [f.__dict__ for f in found], contract_id
         for f in found:
             key = (f.contract_id, graph.canonical_of(f.decision_maker_id), f.winner_id)
@@ -192,7 +192,7 @@ def paths_between(
     source, target = graph.node_of(a), graph.node_of(b)
     if source is None or target is None:
         return []
-    search = Search(graph, rules)
+    search = PathSearch(graph, rules)
     found = search.all_paths(source, target, search.in_force(at))
     return sorted((path_json(graph, p, a, b) for p in found), key=repr)
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cofi.cli import cli
-from cofi.detect import Rules, Search
+from cofi.detect import PathSearch, Rules
 from cofi.findings import check_contract
 from cofi.store.base import Store
 from cofi.sweep import contract_graph, explore_graph, load_graph
@@ -95,14 +95,14 @@ def test_every_scenario_check_on_rings_is_the_whole_graphs(scenarios: str) -> No
     try:
         whole = load_graph(store)
         for rules in (Rules(), Rules(max_hops=2, max_family=1, lookback_days=0, hub_limit=1)):
-            search = Search(whole, rules)
+            search = PathSearch(whole, rules)
             for contract_id in sorted(whole.contracts):
-                part = Search(contract_graph(store, contract_id, rules), rules)
+                part = PathSearch(contract_graph(store, contract_id, rules), rules)
                 got = [f.__dict__ for f in check_contract(part, contract_id)]
                 assert got == [f.__dict__ for f in check_contract(search, contract_id)]
         got = {(f.contract_id, f.decision_maker_id, f.winner_id, f.pattern, f.hops)
                for c in whole.contracts
-               for f in check_contract(Search(contract_graph(store, c, Rules()), Rules()), c)}  # fmt: skip
+               for f in check_contract(PathSearch(contract_graph(store, c, Rules()), Rules()), c)}  # fmt: skip
         assert got == expected()
     finally:
         store.close()
@@ -120,11 +120,11 @@ def test_a_synthetic_bundles_checks_on_rings_are_the_whole_graphs(tmp_path: Path
     store = open_store(store_dir)
     try:
         whole = load_graph(store)
-        search, rules = Search(whole, Rules()), Rules()
+        search, rules = PathSearch(whole, Rules()), Rules()
         found = 0
         for contract_id in sorted(whole.contracts)[::3]:
             want = [f.__dict__ for f in check_contract(search, contract_id)]
-            part = Search(contract_graph(store, contract_id, rules), rules)
+            part = PathSearch(contract_graph(store, contract_id, rules), rules)
             assert [f.__dict__ for f in check_contract(part, contract_id)] == want, contract_id
             found += len(want)
         assert found > 50

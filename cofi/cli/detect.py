@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from cofi.cli.base import Context, cli, format_option, iso_date, make_rules, pass_ctx, rule_options
-from cofi.detect import Search
+from cofi.detect import PathSearch
 from cofi.errors import NotFound
 from cofi.findings import (
     check_contract,
@@ -44,7 +44,7 @@ def check(obj: Context, /, contract_id: str, fmt: str, **limits: int) -> None:
         raise NotFound(f"no contract {contract_id!r} in the store")
     for line in recusal_lines(graph, graph.contracts[contract_id]):
         click.echo(line, err=True)
-    found = check_contract(Search(graph, rules), contract_id)
+    found = check_contract(PathSearch(graph, rules), contract_id)
     if not found:
         click.echo(f"no related-party path for contract {contract_id}", err=True)
         return

@@ -18,7 +18,7 @@ from cofi.cli.base import (
     pass_ctx,
     rule_options,
 )
-from cofi.detect import Search
+from cofi.detect import PathSearch
 from cofi.errors import EXIT_INVALID, InvalidInput, NotFound
 from cofi.findings import (
     explain,
@@ -119,7 +119,7 @@ def path(
     rules = make_rules(**limits)
     graph = path_graph(obj.store(), from_id, to_id, rules, at)
     source, target = _node(graph, from_id), _node(graph, to_id)
-    search = Search(graph, rules)
+    search = PathSearch(graph, rules)
     paths = search.all_paths(source, target, search.in_force(at))
     paths.sort(key=lambda p: (p.hops, rank_key(graph, p, at, None)))
     if not paths:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from cofi import rings
 from cofi.audit import AuditLink
+from cofi.batches import chunks
 from cofi.declarations import CONTRACT_LINKS, DECLARED_TYPE, FILING_LINKS, Declaration
 from cofi.detect import Rules
 from cofi.errors import NotFound, StoreFull, StoreUnreachable
@@ -591,12 +592,11 @@ class EmbeddedStore:
 
     def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        wanted = list(ids)
-        for start in range(0, len(wanted), _CHUNK):
+        for batch in chunks(ids, _CHUNK):
             for eid, kind, name, props in self._db.execute(
                 "SELECT e.id, e.kind, e.name, e.props FROM json_each(?) AS j "
                 "JOIN entities AS e ON e.id = j.value",
-                (json.dumps(wanted[start : start + _CHUNK]),),
+                (json.dumps(batch),),
             ):
                 out[eid] = {"kind": kind, "name": name, **json.loads(props)}
         return out
@@ -957,12 +957,11 @@ class EmbeddedStore:
 
     def stored_findings(self, contract_ids: Iterable[str]) -> dict[str, StoredFinding]:
         out: dict[str, StoredFinding] = {}
-        ids = list(contract_ids)
-        for start in range(0, len(ids), _CHUNK):
+        for batch in chunks(contract_ids, _CHUNK):
             rows = self._db.execute(
                 "SELECT f.finding_id, f.contract_id, f.signature, f.status, f.note, f.active "
                 "FROM json_each(?) AS j JOIN findings AS f ON f.contract_id = j.value",
-                (json.dumps(ids[start : start + _CHUNK]),),
+                (json.dumps(batch),),
             )
             for fid, cid, sig, status, note, active in rows:
                 out[fid] = StoredFinding(fid, cid, sig, status, note, bool(active))

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from cofi.batches import chunks
 from cofi.vocab import HEAD_ROLE, LINK_TYPES, Kind
 
 CHUNK = 5000
@@ -33,9 +34,8 @@ _CONTRACT = (
 
 
 def _chunks(ids: Iterable[str]) -> Iterator[str]:
-    batch = list(ids)
-    for start in range(0, len(batch), CHUNK):
-        yield json.dumps(batch[start : start + CHUNK])
+    """The ids as JSON arrays of at most CHUNK (a query's `json_each(?)`)."""
+    return (json.dumps(batch) for batch in chunks(ids, CHUNK))
 
 
 def _is_head(role: str) -> bool:

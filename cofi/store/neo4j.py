@@ -42,7 +42,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from itertools import islice
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -51,6 +50,7 @@ from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavaila
 
 from cofi import rings
 from cofi.audit import AuditLink
+from cofi.batches import chunks
 from cofi.declarations import Declaration
 from cofi.detect import Rules
 from cofi.errors import NotFound, StoreRefused, StoreUnreachable
@@ -146,12 +146,6 @@ def _batches_by(items: Iterable[T], key: Callable[[T], K]) -> Iterator[tuple[K, 
     for k, batch in pending.items():
         if batch:
             yield k, batch
-
-
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 def _first_line(exc: BaseException) -> str:
@@ -291,7 +285,7 @@ class Neo4jStore:
     ) -> list[Any]:  # fmt: skip
         """`_rows` with the list parameter `key` sent BATCH values at a time (a neighbourhood
         at a large scale can reach more records than one query should carry)."""
-        return [row for chunk in _chunks(values, BATCH)
+        return [row for chunk in chunks(values, BATCH)
                 for row in self._rows(name, slots, **{key: chunk}, **params)]  # fmt: skip
 
     def _stream(
@@ -340,13 +334,13 @@ class Neo4jStore:
         out: dict[str, Kind] = {}
         if not self._meta().has_data:
             return out
-        for chunk in _chunks(ids, BATCH):
+        for chunk in chunks(ids, BATCH):
             out.update((i, Kind(k)) for i, k in self._rows("store/kinds_of", ids=chunk))
         return out
 
     def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(ids, BATCH):
+        for chunk in chunks(ids, BATCH):
             for eid, kind, name, props in self._rows("store/records", ids=chunk):
                 out[eid] = {"kind": kind, "name": name, **json.loads(props)}
         return out
@@ -400,7 +394,7 @@ class Neo4jStore:
         frontier = set(records)
         while frontier:
             seen |= frontier
-            for chunk in _chunks(sorted(frontier), BATCH):
+            for chunk in chunks(sorted(frontier), BATCH):
                 old.update(self._rows("project/old_groups", ids=chunk))
             merges.close(frontier)
             frontier = ({m for r in frontier for m in merges.group(r)} | old.keys()) - seen
@@ -599,7 +593,7 @@ class Neo4jStore:
 
         # the server runs each query on one thread: PATH_SESSIONS queries at once use its cores
         with ThreadPoolExecutor(max_workers=PATH_SESSIONS) as pool:
-            results = list(pool.map(search, _chunks(pairs, PATH_PAIRS)))
+            results = list(pool.map(search, chunks(pairs, PATH_PAIRS)))
         return _steps([steps for found in results for _source, _target, steps in found])
 
     def contract_dates(self) -> list[tuple[str, str]]:
@@ -684,7 +678,7 @@ class Neo4jStore:
 
     def stored_findings(self, contract_ids: Iterable[str]) -> dict[str, StoredFinding]:
         out: dict[str, StoredFinding] = {}
-        for chunk in _chunks(contract_ids, BATCH):
+        for chunk in chunks(contract_ids, BATCH):
             for fid, cid, sig, status, note, active, unsettled in self._rows(
                 "sweep/stored_findings", contract_ids=chunk
             ):
@@ -701,12 +695,12 @@ class Neo4jStore:
         sweep_id = uuid.uuid4().hex
         with self._session() as s:
             _write(s, "sweep/sweep_begin", sweep_id=sweep_id)
-            for chunk in _chunks(commit.findings, FINDINGS_BATCH):
+            for chunk in chunks(commit.findings, FINDINGS_BATCH):
                 rows = [_finding_row(f) for f in chunk]
                 _write(s, "sweep/findings_write", rows=rows, sweep_id=sweep_id)
-            for ids in _chunks(commit.gone, BATCH):
+            for ids in chunks(commit.gone, BATCH):
                 _write(s, "sweep/findings_gone", ids=ids, sweep_id=sweep_id)
-            for ids in _chunks(commit.swept, BATCH):
+            for ids in chunks(commit.swept, BATCH):
                 _write(s, "sweep/swept", ids=ids, rev=rev)
 
             def finish(tx: ManagedTransaction) -> None:
@@ -768,7 +762,7 @@ class Neo4jStore:
             return
         self._materialise()
         with self._session() as s:
-            for chunk in _chunks(pairs, BATCH):
+            for chunk in chunks(pairs, BATCH):
                 _write(s, "match/remember", pairs=[list(p) for p in chunk])
 
     def match_pair(self, match_id: str) -> MatchDecision | None:
@@ -986,11 +980,11 @@ class _Load:
 
     def finish_entities(self, session: Session) -> None:
         """Once every entity is written: contracts' BUYER/SUPPLIER links, identifier holders."""
-        for rows in _chunks(self.contracts, BATCH):
+        for rows in chunks(self.contracts, BATCH):
             _write(session, "load/contract_parties", rows=rows)
         for kind, keys in self.identifiers.items():
             slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
-            for chunk in _chunks(sorted(keys), BATCH):
+            for chunk in chunks(sorted(keys), BATCH):
                 _write(session, "load/holders", slots, keys=chunk)
 
     def links(self, session: Session, type_: str, links: list[LinkRecord]) -> None:
