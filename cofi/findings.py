@@ -3,6 +3,10 @@
 One finding per (contract, decision-maker, winner) with a related-party path; of the paths with the
 fewest hops the one with the highest score is kept (ties broken by the path's ids, so the choice is
 deterministic).
+
+(Over 500 lines: the one way from a path to a finding — decision-makers, disclosure, score,
+pattern, explanation — each part small; kept together so that a finding's semantics are read in
+one place.)
 """
 
 from __future__ import annotations

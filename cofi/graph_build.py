@@ -1,5 +1,6 @@
 """The embedded store's graph file written straight from its rows: the same graph as
-`Graph.build` followed by `graph_file.write`, without a `Graph` in memory.
+`Graph.build` followed by `graph_file.write`, without a `Graph` in memory.  (Over 500 lines: one
+pass whose steps share the numbering tables it makes.)
 
 `Graph.build` makes a Python object per record, link and identifier (2.4 GB and 40-55 s at the
 large synthetic scale, so a national register would not fit).  Here SQLite does the joins (a

@@ -1,7 +1,8 @@
 """The whole graph kept on disk beside the embedded store: a sweep opens it in a fraction of a
 second instead of rebuilding it from millions of rows (about a minute at the large synthetic
 scale).  The store writes it straight from its rows (`cofi.graph_build`); `write` writes a
-`Graph` built in memory, the same file.
+`Graph` built in memory, the same file.  (Just over 500 lines: the format's writer and reader
+together, so that they cannot drift apart.)
 
 The file holds a `Graph`'s columns: integer and float columns as raw `array` bytes, text columns as
 UTF-8 with the end offset of each value, text repeated on millions of edges (a role, a date) as

@@ -3,13 +3,16 @@
 Validation runs in two steps, so that it uses every core and never holds a million records in
 Python memory:
 
-1. Row checks.  Each of N reader processes parses every file but validates only its share of the
-   rows (runs of 10,000; see `bundle.Part`): the pydantic shape of the row, a calendar day, a link
-   type in the vocabulary, a FAMILY role; then it builds the record a store writes (search key,
-   normalised contact keys, IIN/BIN check) and appends it to a staging SQLite database.
-2. Cross-row checks, in SQL over the staging database: ids seen twice with conflicting fields,
-   ids that are already another kind in the store, references to ids neither in the bundle nor in
-   the store, and endpoint kinds the vocabulary does not allow.
+1. Row checks (`cofi.staging`).  Each of N reader processes parses every file but validates only
+   its share of the rows (runs of 10,000; see `bundle.Part`): the pydantic shape of the row, a
+   calendar day, a link type in the vocabulary, a FAMILY role; then it builds the record a store
+   writes (search key, normalised contact keys, IIN/BIN check) and appends it to a staging SQLite
+   database.
+2. Cross-row checks (here), in SQL over the staging database: ids seen twice with conflicting
+   fields, ids that are already another kind in the store, references to ids neither in the
+   bundle nor in the store, and endpoint kinds the vocabulary does not allow.
+
+(Over 500 lines: the plan and the cross-row checks, which fill it; step 1 is `cofi.staging`.)
 
 A bad IIN/BIN is a warning, not an error.  Nothing here writes to the store: the store reads the
 staging database (the embedded store attaches it and copies it with `INSERT … SELECT`).
@@ -22,7 +25,6 @@ import multiprocessing
 import os
 import sqlite3
 import tempfile
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
@@ -30,24 +32,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from cofi.bundle import NOTE, Misplit, Part, RawRow, unknown_files
+from cofi.bundle import unknown_files
 from cofi.declarations import input_field, input_row, is_declaration, kinds_problem
 from cofi.errors import LoadRejected, RowError
 from cofi.heap import gc_paused
-from cofi.importers import InputFile, input_files, read_input
-from cofi.model import EntityRecord, LinkRecord, validate_row
-from cofi.normalize import normalize_contact, registry_key, search_key, valid_iin_bin
+from cofi.importers import input_files
+from cofi.model import EntityRecord, LinkRecord
 from cofi.orphans import remove_orphans
+from cofi.staging import attach_scratch, scratch, stage_rows
 from cofi.vocab import (
     BUNDLE_FILES,
-    DECLARATION_LINK,
-    IDENTIFIER_HOLDERS,
-    IDENTIFIER_KINDS,
     LINK_TYPES,
     STORED_LINK_TYPES,
-    STRONG_ID_FIELD,
     Kind,
 )
 
@@ -61,38 +57,9 @@ STAGE_DATABASES = {
 """The staging databases of a plan, by the schema name a store attaches each under: the rows
 (written by the readers), the entity checks' tables and the link checks' tables (each written by
 one process, so the entity and the link checks run side by side)."""
-_BATCH = 10_000
 _PARALLEL_BYTES = 8 << 20
 """Bundles smaller than this are validated in this process (forking costs more than it saves)."""
 
-_CONTACT_FIELDS = tuple((k.value, k) for k in IDENTIFIER_KINDS)
-_KINDS = {k.value: k for k in Kind}
-
-
-def props_json(props: dict[str, Any]) -> str:
-    """An entity's fields as stored text: canonical (sorted keys, compact, UTF-8 as is), so equal
-    fields compare equal."""
-    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS).decode()
-
-
-_STAGE_SCHEMA = """
-CREATE TABLE stage.files (fno INTEGER PRIMARY KEY, name TEXT NOT NULL);
-CREATE TABLE stage.ent (
-    seq INTEGER PRIMARY KEY, id TEXT, kind TEXT, name TEXT, props TEXT, strong_id TEXT,
-    search_key TEXT, fno INTEGER, line INTEGER
-);
-CREATE TABLE stage.contract (
-    seq INTEGER PRIMARY KEY, buyer_id TEXT, supplier_id TEXT, signed_on TEXT, value REAL
-);
-CREATE TABLE stage.contact (seq INTEGER, id TEXT, kind TEXT, key TEXT, raw TEXT);
-CREATE TABLE stage.link (
-    seq INTEGER PRIMARY KEY, source TEXT, target TEXT, type TEXT, role TEXT, since TEXT,
-    share REAL, until TEXT, source_ref TEXT, fno INTEGER, line INTEGER
-);
-CREATE TABLE stage.rej (fno INTEGER, line INTEGER, field TEXT, reason TEXT, row TEXT);
-CREATE TABLE stage.badid (id TEXT);
-CREATE TABLE stage.warn (seq INTEGER, id TEXT, fno INTEGER, line INTEGER, field TEXT, reason TEXT);
-"""
 
 _ENTITY_CHECK_SCHEMA = """
 CREATE TABLE stage_e.ent_ids (
@@ -184,6 +151,20 @@ class LoadPlan:
     def errors(self) -> list[RowError]:
         return sorted(e for r in self.rejects for e in r.errors)
 
+    def reject(self, rejects: Iterable[Reject]) -> None:
+        """Add rejected rows (a row rejected twice keeps every reason)."""
+        _merge(self._rejects, rejects)
+
+    def links_checked_by(self, checks: _LinkCheckHere | _LinkCheckProcess) -> None:
+        """The link checks that, still running, will add their rejects (`rejects` waits)."""
+        self._link_checks = checks
+
+    def complete_if_rejected(self) -> None:
+        """`complete()` when the entity checks already rejected rows (then the link checks' are
+        waited for and listed too); else nothing, and the links go on being checked."""
+        if self._rejects:
+            self.complete()
+
     def complete(self) -> None:
         """Wait for the link checks; raise `LoadRejected` if any row was rejected and invalid rows
         are not to be skipped."""
@@ -193,10 +174,10 @@ class LoadPlan:
     def connect(self, *schemas: str) -> sqlite3.Connection:
         """A connection with the staging databases (or those of `schemas`) attached under their
         schema names."""
-        return _scratch({s: p for s, p in self.databases.items() if not schemas or s in schemas})
+        return scratch({s: p for s, p in self.databases.items() if not schemas or s in schemas})
 
     def attach(self, db: sqlite3.Connection) -> None:
-        _attach_scratch(db, self.databases)
+        attach_scratch(db, self.databases)
 
     def detach(self, db: sqlite3.Connection) -> None:
         for schema in self.databases:
@@ -278,16 +259,16 @@ def plan_load(
             size = sum(f.path.stat().st_size for f in files)
             workers = (os.cpu_count() or 1) if size >= _PARALLEL_BYTES else 0
         with gc_paused():
-            plan.rows_read = _stage(files, plan.databases["stage"], workers, progress)
+            plan.rows_read = stage_rows(files, plan.databases["stage"], workers, progress)
             with closing(plan.connect()) as db:
                 names = dict(db.execute("SELECT fno, name FROM stage.files"))
             links = (_LinkCheckProcess if workers > 1 else _LinkCheckHere)(plan, names)
-            plan._link_checks = links
+            plan.links_checked_by(links)
             with closing(plan.connect("stage", "stage_e")) as db:
                 _EntityChecks(db, names, store_kinds).run(plan)
             links.go()
-        if plan._rejects and not skip_invalid:
-            plan.complete()  # lists the links' rejects too
+        if not skip_invalid:
+            plan.complete_if_rejected()
     except BaseException:
         plan.close()
         raise
@@ -299,219 +280,6 @@ def _merge(into: dict[tuple[str, int], Reject], rejects: Iterable[Reject]) -> No
         prev = into.get((r.file, r.line))
         into[(r.file, r.line)] = Reject(r.file, r.line, (prev.errors if prev else ()) + r.errors,
                                         r.row)  # fmt: skip
-
-
-def _scratch(databases: dict[str, Path]) -> sqlite3.Connection:
-    """A connection with `databases` (schema name -> file) attached as scratch databases."""
-    db = sqlite3.connect(":memory:", isolation_level=None, timeout=3600)
-    # A sort (grouping the links by key) keeps this much in memory and spills the rest to
-    # temporary files: with `temp_store = MEMORY` it held all of it (over 5 GB for 55M links);
-    # on 6M rows the bounded sort was faster too (16.6 s, 269 MB against 23.5 s, 470 MB).
-    db.execute("PRAGMA cache_size = -262144")
-    _attach_scratch(db, databases)
-    return db
-
-
-def _attach_scratch(db: sqlite3.Connection, databases: dict[str, Path]) -> None:
-    """Attach `databases`: no journal, no fsync, a large cache, 16 KB pages when new."""
-    for schema, path in databases.items():
-        db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
-        for pragma in ("page_size = 16384", "journal_mode = OFF", "synchronous = OFF",
-                       "cache_size = -262144"):  # fmt: skip
-            db.execute(f"PRAGMA {schema}.{pragma}")
-
-
-# --- step 1: row checks, in parallel ---------------------------------------------------------
-
-
-def _stage(
-    files: list[InputFile], stage: Path, workers: int, progress: Callable[[int], None] | None
-) -> int:
-    """Stage every row into a new staging database at `stage`; the number of rows read."""
-    _new_stage(stage, files)
-    if workers <= 1:
-        return _stage_part(files, stage, Part(), progress)
-    global _COUNTER
-    ctx = multiprocessing.get_context("fork")
-    _COUNTER = counter = ctx.Value("q", 0)  # inherited by the forked readers
-    with ctx.Pool(workers) as pool:
-        results = [
-            pool.apply_async(_stage_worker, (files, stage, Part(w, workers, _BATCH)))
-            for w in range(workers)
-        ]
-        shown = 0
-        while not all(r.ready() for r in results):
-            time.sleep(0.05)
-            if progress is not None and counter.value > shown:
-                progress(counter.value - shown)
-                shown = counter.value
-    outcomes: list[int | BaseException] = []
-    for r in results:
-        try:
-            outcomes.append(r.get())
-        except Exception as exc:
-            outcomes.append(exc)
-    if any(isinstance(o, Misplit) for o in outcomes):
-        # A CSV file was cut inside a quoted field: what its readers made of it is void.
-        _new_stage(stage, files)
-        return _stage_part(files, stage, Part(), None)
-    for o in outcomes:
-        if isinstance(o, BaseException):
-            raise o
-    return sum(o for o in outcomes if isinstance(o, int))
-
-
-def _new_stage(stage: Path, files: list[InputFile]) -> None:
-    stage.unlink(missing_ok=True)
-    with closing(_scratch({"stage": stage})) as db:
-        db.executescript(_STAGE_SCHEMA)
-        db.executemany(
-            "INSERT INTO stage.files VALUES (?, ?)", enumerate(str(f.path) for f in files)
-        )
-
-
-_COUNTER: Any = None
-
-
-def _stage_worker(files: list[InputFile], stage: Path, part: Part) -> int:
-    def count(n: int) -> None:
-        with _COUNTER.get_lock():
-            _COUNTER.value += n
-
-    return _stage_part(files, stage, part, count)
-
-
-def _stage_part(
-    files: list[InputFile], stage: Path, part: Part, progress: Callable[[int], None] | None
-) -> int:
-    """Validate `part`'s share of the rows into the staging database; the rows read."""
-    with closing(_scratch({"stage": stage})) as db:
-        fno = {name: i for i, name in db.execute("SELECT fno, name FROM stage.files")}
-        out = _Staged(db, fno)
-        n = 0
-        for raw in read_input(files, part):
-            out.add(raw)
-            if raw.kind == NOTE:
-                continue
-            n += 1
-            if n % _BATCH == 0:
-                out.flush()
-                if progress is not None:
-                    progress(_BATCH)
-        out.flush()
-        if progress is not None:
-            progress(n % _BATCH)
-        return n
-
-
-class _Staged:
-    """Validated rows waiting to be appended to the staging database."""
-
-    def __init__(self, db: sqlite3.Connection, fno: dict[str, int]) -> None:
-        self.db, self.fno = db, fno
-        self.ent: list[tuple[Any, ...]] = []
-        self.contract: list[tuple[Any, ...]] = []
-        self.contact: list[tuple[Any, ...]] = []
-        self.link: list[tuple[Any, ...]] = []
-        self.rej: list[tuple[Any, ...]] = []
-        self.badid: list[tuple[str]] = []
-        self.warn: list[tuple[Any, ...]] = []
-
-    def add(self, raw: RawRow) -> None:
-        fno = self.fno[raw.file]
-        if raw.kind == NOTE:
-            self.warn.extend((raw.seq, None, fno, raw.line, f, r) for f, r in raw.notes)
-            return
-        if raw.problem is not None:
-            self._reject(fno, raw, [(raw.problem.field, raw.problem.reason)])
-            return
-        row, problems = validate_row(raw.kind, raw.data)
-        if row is None:
-            self._reject(fno, raw, problems)
-            if raw.kind != "link" and isinstance(raw.data.get("id"), str):
-                self.badid.append((raw.data["id"],))
-            return
-        if raw.kind == "declaration":
-            about = row.get("subject_id") or row["contract_id"]
-            self.link.append((
-                raw.seq, row["person_id"], about, DECLARATION_LINK[row["type"]],
-                row.get("role", ""), row["declared_on"], row.get("share", ""), "",
-                row.get("source_ref", ""), fno, raw.line,
-            ))  # fmt: skip
-            return
-        if raw.kind == "link":
-            self.link.append((
-                raw.seq, row["source"], row["target"], row["type"], row.get("role", ""),
-                row.get("since", ""), row.get("share", ""), row.get("until", ""),
-                row.get("source_ref", ""), fno, raw.line,
-            ))  # fmt: skip
-            if raw.notes:
-                self.warn.extend((raw.seq, None, fno, raw.line, f, r) for f, r in raw.notes)
-            return
-        self._entity(_KINDS[raw.kind], row, fno, raw)
-
-    def _entity(self, kind: Kind, row: dict[str, Any], fno: int, raw: RawRow) -> None:
-        eid = row.pop("id")
-        name = (row.get("title") or eid) if kind is Kind.CONTRACT else row.pop("name")
-        strong_field = STRONG_ID_FIELD.get(kind)
-        strong = row.get(strong_field, "") if strong_field else ""
-        if strong and not valid_iin_bin(strong):
-            reason = (
-                f"{strong!r} fails the {strong_field.upper()} check; kept, not used to match "  # type: ignore[union-attr]
-                "records"
-            )
-            self.warn.append((raw.seq, eid, fno, raw.line, strong_field, reason))
-            strong = ""
-        registry = row.get("registry_id")
-        if registry and not strong:
-            strong = registry_key(registry) or ""
-            if not strong:
-                reason = (
-                    f"{registry!r} is not SCHEME:value (e.g. GB-COH:06436883); kept, not used "
-                    "to match records"
-                )
-                self.warn.append((raw.seq, eid, fno, raw.line, "registry_id", reason))
-        if raw.notes:
-            self.warn.extend((raw.seq, eid, fno, raw.line, f, r) for f, r in raw.notes)
-        if kind in IDENTIFIER_HOLDERS:
-            for ident, ident_kind in _CONTACT_FIELDS:
-                value = row.get(ident)
-                if value and (key := normalize_contact(ident_kind, value)):
-                    self.contact.append((raw.seq, eid, ident, key, value))
-        aliases = row.get("aliases")
-        skey = search_key(name)
-        if aliases:
-            skey = " | ".join([skey, *map(search_key, aliases)])
-        self.ent.append((raw.seq, eid, kind.value, name, props_json(row), strong, skey, fno,
-                         raw.line))  # fmt: skip
-        if kind is Kind.CONTRACT:
-            self.contract.append((raw.seq, row["buyer_id"], row["supplier_id"], row["signed_on"],
-                                  row.get("value", "")))  # fmt: skip
-
-    def _reject(self, fno: int, raw: RawRow, problems: list[tuple[str, str]]) -> None:
-        data = json.dumps(raw.data, ensure_ascii=False, default=str)
-        self.rej.extend((fno, raw.line, f, r, data) for f, r in problems)
-
-    def flush(self) -> None:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        db.executemany("INSERT INTO stage.ent VALUES (?,?,?,?,?,?,?,?,?)", self.ent)
-        # An absent number is staged as '' and stored as NULL: sqlite3 binds None slowly.
-        db.executemany("INSERT INTO stage.contract VALUES (?,?,?,?,nullif(?, ''))", self.contract)
-        db.executemany("INSERT INTO stage.contact VALUES (?,?,?,?,?)", self.contact)
-        db.executemany(
-            "INSERT INTO stage.link VALUES (?,?,?,?,?,?,nullif(?, ''),?,?,?,?)", self.link
-        )
-        db.executemany("INSERT INTO stage.rej VALUES (?,?,?,?,?)", self.rej)
-        db.executemany("INSERT INTO stage.badid VALUES (?)", self.badid)
-        db.executemany("INSERT INTO stage.warn VALUES (?,?,?,?,?,?)", self.warn)
-        db.execute("COMMIT")
-        for rows in (self.ent, self.contract, self.contact, self.link, self.rej, self.badid,
-                     self.warn):  # fmt: skip
-            rows.clear()
-
-
-# --- step 2: cross-row checks, in SQL ----------------------------------------------------------
 
 
 class _Rejects:
@@ -588,7 +356,7 @@ class _EntityChecks(_Rejects):
                 "WHERE w.id IS NULL OR i.id IS NOT NULL ORDER BY w.seq"
             )
         ]
-        _merge(plan._rejects, self.places.values())
+        plan.reject(self.places.values())
 
     def _conflicts(self) -> None:
         """Ids given twice with different fields: every place is rejected, naming the others."""

@@ -1,5 +1,6 @@
 """Entity resolution (`cofi match`): pairs of person or company records that nothing joins yet
-and that are likely one real entity, each with a score and the reasons for it.
+and that are likely one real entity, each with a score and the reasons for it.  (Over 500
+lines: profiles, comparisons, blocking and decisions are one model, tuned together.)
 
 Names are compared as `normalize.search_key` folds them (case, diacritics, Cyrillic and Latin
 scripts, the common transliteration variants), word by word in any order: equal words, or long

@@ -417,7 +417,7 @@ def test_parallel_readers_give_the_serial_plan(
               {"source": "x3", "target": "xc", "type": "OWNS", "share": "40"}],
     )  # fmt: skip
     bundle = write_bundle(tmp_path / "b", rows)
-    monkeypatch.setattr("cofi.loader._BATCH", 4)
+    monkeypatch.setattr("cofi.staging.BATCH", 4)
     plans = []
     for workers in (0, 2):
         with plan_load([bundle, DEMO], lambda ids: {}, skip_invalid=True, workers=workers) as p:

@@ -5,6 +5,10 @@ on disk, and each load (and, later, each sweep) is one transaction, so a process
 moment leaves the previous committed state intact and readable.  Upserts only touch rows whose
 content changed, so loading the same bundle twice changes nothing (not even the revision counter,
 which the incremental sweep reads to see what changed).
+
+(Over 500 lines: one class implements the whole store interface on one SQLite database, its SQL
+beside the method that runs it; the ring reads are in `embedded_rings.py`, the graph file in
+`graph_build.py` and `graph_file.py`.)
 """
 
 from __future__ import annotations

@@ -21,8 +21,10 @@ only the paths' records, which the same Python engine as the embedded store clas
 and explains.  `explore_rows` and
 `affected_contracts` read rings instead (`cofi.rings`, through `_Reader`): neighbourhoods, not
 paths.
-`cypher/related_paths.cypher` is the same path search for the Browser.  `graph_rows` (every node
-and link) is kept for tests that compare with the whole graph; no command calls it.
+`cypher/related_paths.cypher` is the same path search for the Browser.  (Over 500 lines: one class
+implements the whole store interface on the server, as `embedded.py` does on SQLite.)
+`graph_rows` (every node and link) is kept for tests that compare with the whole graph; no
+command calls it.
 
 A load is written in transactions of `BATCH` rows (Neo4j holds a whole transaction in memory), not
 in one: a load killed part-way leaves the rows written so far, and running it again completes it
@@ -56,13 +58,14 @@ from cofi.detect import Rules
 from cofi.errors import NotFound, StoreRefused, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
-from cofi.loader import LoadPlan, props_json
+from cofi.loader import LoadPlan
 from cofi.merge import canonical_ids
 from cofi.model import EntityRecord, LinkRecord
 from cofi.queries import query
 from cofi.restrictions import Job, Kin, Restriction
 from cofi.rings import Merges
 from cofi.search import query_tokens
+from cofi.staging import props_json
 from cofi.store.base import (
     MatchDecision,
     SearchHit,
