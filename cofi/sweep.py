@@ -53,46 +53,41 @@ def declared(store: Store, g: Graph) -> Graph:
     return g
 
 
-def _part(store: Store, read: str, *args: object) -> Graph | None:
-    """The graph of what the store's `read` method returns (the part of the graph a command
-    searches), on a store that reads parts (Neo4j); None on a store that does not."""
-    method = getattr(store, read, None)
-    if method is None:
-        return None
-    rows = method(*args)
-    if rows is None:
-        raise NotFound(f"no contract {args[0]!r} in the store")
+def _part(store: Store, rows: GraphRows) -> Graph:
+    """The graph of the part of the store a command searches (its `*_rows` read)."""
     return declared(store, Graph.build(rows))
 
 
 def path_graph(store: Store, a: str, b: str, rules: Rules, at: str | None) -> Graph:
-    """The graph the paths between `a` and `b` can use (Neo4j: `path_rows`)."""
-    return _part(store, "path_rows", a, b, rules, at) or load_graph(store)
+    """The graph the paths between `a` and `b` can use (`path_rows`)."""
+    return _part(store, store.path_rows(a, b, rules, at))
 
 
 def reach_graph(store: Store, record: str, rules: Rules, at: str | None) -> Graph:
-    """The graph within max_hops of `record`, with the contracts won there (Neo4j:
-    `reach_rows`)."""
-    return _part(store, "reach_rows", record, rules, at) or load_graph(store)
+    """The graph within max_hops of `record`, with the contracts won there (`reach_rows`)."""
+    return _part(store, store.reach_rows(record, rules, at))
 
 
 def contract_graph(store: Store, contract_id: str, rules: Rules) -> Graph:
-    """The graph a check of one contract searches (Neo4j: `contract_rows`, which raises
-    NotFound through `_part` when there is no such contract)."""
-    return _part(store, "contract_rows", contract_id, rules) or load_graph(store)
+    """The graph a check of one contract searches (`contract_rows`); `NotFound` when there is no
+    such contract."""
+    rows = store.contract_rows(contract_id, rules)
+    if rows is None:
+        raise NotFound(f"no contract {contract_id!r} in the store")
+    return _part(store, rows)
 
 
 def explore_graph(
     store: Store, item_id: str, depth: int, hub_limit: int, finding: Finding | None
 ) -> Graph:
     """The graph `cofi explore` draws `item_id` (or `finding`'s path) from, `depth` steps out
-    (Neo4j: `explore_rows`)."""
+    (`explore_rows`)."""
     from cofi.explore import PER_NODE
 
     seeds = [item_id]
     if finding is not None:
         seeds = [finding.contract_id, *(item["id"] for item in finding.path[::2])]
-    return _part(store, "explore_rows", seeds, depth, hub_limit, PER_NODE) or load_graph(store)
+    return _part(store, store.explore_rows(seeds, depth, hub_limit, PER_NODE))
 
 
 def affected_contracts(graph: Graph, records: Iterable[str], rules: Rules) -> set[str]:
@@ -156,7 +151,6 @@ there (issue 17's own figure), so past a few thousand contracts the whole graph 
 
 def _in_batches(
     store: Store,
-    read: Callable[[list[str], Rules], GraphRows],
     order: list[str],
     rules: Rules,
     progress: Callable[[int], None] | None,
@@ -170,11 +164,11 @@ def _in_batches(
 
     batches = list(chunks(order, BATCH_CONTRACTS))
     with ThreadPoolExecutor(max_workers=max(1, reads_ahead)) as pool:
-        ahead = deque(pool.submit(read, b, rules) for b in batches[:reads_ahead])
+        ahead = deque(pool.submit(store.contracts_rows, b, rules) for b in batches[:reads_ahead])
         for i, batch in enumerate(batches):
-            rows = ahead.popleft().result() if reads_ahead else read(batch, rules)
+            rows = ahead.popleft().result() if reads_ahead else store.contracts_rows(batch, rules)
             if reads_ahead and i + reads_ahead < len(batches):
-                ahead.append(pool.submit(read, batches[i + reads_ahead], rules))
+                ahead.append(pool.submit(store.contracts_rows, batches[i + reads_ahead], rules))
             search = PathSearch(declared(store, Graph.build(rows)), rules)
             search.g.declared.read_notes(batch)
             del rows
@@ -271,20 +265,19 @@ def sweep(
     full_state: SweepState | None = SweepState(rev, rules.key())
     every_contract = everything or state.rev is None or state.rules != rules.key()
     count = default_workers() if workers is None else workers
-    # a store that reads a batch of contracts' neighbourhoods (`contracts_rows`) is swept batch
-    # by batch, in date order; one that must never be read whole (Neo4j) always is, the
-    # embedded store when the sweep is small enough that rings cost less than the whole graph
-    parts = getattr(store, "contracts_rows", None)
+    # batch by batch, in date order, each batch's neighbourhoods read (`contracts_rows`): a store
+    # that must never be read whole (Neo4j) always; the embedded store when the sweep is small
+    # enough that rings cost less than the whole graph
     whole = graph is not None or not getattr(store, "parts_only", False)
     g = graph
     if g is None and whole:  # a graph the store keeps opens in a moment: better than any part
         kept = getattr(store, "kept_graph", None)
         g = kept() if kept is not None else None
-    if g is None and (parts is None or (whole and every_contract)):
+    if g is None and whole and every_contract:
         g = load_graph(store)
     dates: list[tuple[str, str]] = []  # (id, signed_on) of every contract, when needed
     if g is None:
-        dates = store.contract_dates()  # type: ignore[attr-defined]
+        dates = store.contract_dates()
         total = len(dates)
     else:
         total = len(g.contracts)
@@ -299,17 +292,16 @@ def sweep(
         if state.rev is not None and rev != state.rev:
             changed = store.changed_records(state.rev)
             if g is None and (not whole or len(changed) <= RINGS_SCOPE_MAX):
-                todo |= store.affected_contracts(changed, rules)  # type: ignore[attr-defined]
+                todo |= store.affected_contracts(changed, rules)
             else:
                 g = g or load_graph(store)
                 todo |= affected_contracts(g, changed, rules)
     if g is None and whole and len(todo) > RINGS_CHECK_MAX:
         g = load_graph(store)
     if g is None:
-        assert parts is not None
         order = [c for c, _ in dates if c in todo]  # date order: narrow windows
         ahead = 0 if whole else READS_AHEAD
-        checked = _in_batches(store, parts, order, rules, progress, ahead)
+        checked = _in_batches(store, order, rules, progress, ahead)
     else:
         if g.declared.reader is None:
             declared(store, g)

@@ -224,7 +224,7 @@ def explore(obj: Context, /, item_id: str, depth: int | None, out: Path, hub_lim
     from cofi.html import explore_html
 
     store = obj.store()
-    finding = next((f for f in store.findings(active=False) if f.finding_id == item_id), None)
+    finding = store.finding(item_id)
     if depth is None:
         depth = 1 if finding is not None else 2
     graph = explore_graph(store, item_id, depth, hub_limit, finding)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cofi.declarations import DeclarationReader
+from cofi.detect import Rules
 from cofi.findings import Finding
 from cofi.graph import GraphRows
 from cofi.restrictions import Restriction
@@ -31,6 +32,14 @@ class WriteReport:
     entities_updated: int = 0
     links_created: int = 0
     links_updated: int = 0
+
+    @classmethod
+    def of(
+        cls, entities_changed: int, entities_created: int, links_changed: int, links_created: int
+    ) -> WriteReport:
+        """From what a load changed and, of that, created (the rest it updated)."""
+        return cls(entities_created, entities_changed - entities_created, links_created,
+                   links_changed - links_created)  # fmt: skip
 
     @property
     def changed(self) -> bool:
@@ -135,8 +144,8 @@ class MatchDecision:
     decided_at: str
 
 
-class Store(Protocol):
-    """A cofi store."""
+class LoadTarget(Protocol):
+    """What a load writes to."""
 
     location: str
 
@@ -147,6 +156,16 @@ class Store(Protocol):
     def write(self, plan: LoadPlan) -> WriteReport:
         """Write `plan` in one atomic commit: all of it, or (on any failure) none of it."""
         ...
+
+    @property
+    def rev(self) -> int:
+        """The data revision: raised by every load that changed anything."""
+        ...
+
+
+class ReadView(Protocol):
+    """What the commands read: records, counts, names, and the bounded neighbourhoods a check,
+    a path, the winners near someone or a drawing search (never the whole graph on Neo4j)."""
 
     def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Each of `ids` in the store: its kind, name and input fields."""
@@ -160,21 +179,38 @@ class Store(Protocol):
         """Entities whose name or alias matches `name`, best first."""
         ...
 
-    @property
-    def rev(self) -> int:
-        """The data revision: raised by every load that changed anything."""
-        ...
-
     def graph_rows(self) -> GraphRows:
         """Persons, companies, agencies, contracts, links and contacts, to build the graph."""
         ...
 
-    def merges(self) -> Merges:
-        """The merged records of the records asked about, read as they are asked for."""
+    def contract_rows(self, contract_id: str, rules: Rules) -> GraphRows | None:
+        """What a check of one contract searches (None: no such contract)."""
         ...
 
-    def declarations(self) -> DeclarationReader:
-        """What the detection reads declarations, notices and recusals through."""
+    def contracts_rows(self, contract_ids: list[str], rules: Rules) -> GraphRows:
+        """What a check of a batch of contracts searches."""
+        ...
+
+    def contract_dates(self) -> list[tuple[str, str]]:
+        """Every contract's (id, signing date), in date order."""
+        ...
+
+    def path_rows(self, a: str, b: str, rules: Rules, at: str | None) -> GraphRows:
+        """Every valid path of at most max_hops between records `a` and `b`."""
+        ...
+
+    def reach_rows(self, record: str, rules: Rules, at: str | None) -> GraphRows:
+        """Within max_hops of `record`, with the contracts won there."""
+        ...
+
+    def explore_rows(
+        self, seeds: list[str], depth: int, hub_limit: int, per_node: int
+    ) -> GraphRows:
+        """`depth` rings around `seeds`, at most `per_node` neighbours of a node, for a drawing."""
+        ...
+
+    def affected_contracts(self, records: Iterable[str], rules: Rules) -> set[str]:
+        """The contracts a change of `records` can touch (an incremental sweep's scope)."""
         ...
 
     def changed_records(self, since_rev: int) -> set[str]:
@@ -182,6 +218,22 @@ class Store(Protocol):
         changed links, and every record now holding an identifier value or IIN/BIN that a changed
         entity had or has."""
         ...
+
+    def merges(self) -> Merges:
+        """The merged records of the records asked about, read as they are asked for."""
+        ...
+
+    def canonical_ids(self) -> dict[str, str]:
+        """Merged record id -> canonical entity id (records that merge with nothing are absent)."""
+        ...
+
+    def declarations(self) -> DeclarationReader:
+        """What the detection reads declarations, notices and recusals through."""
+        ...
+
+
+class FindingsStore(Protocol):
+    """What sweeps keep, and investigators triage: findings and restrictions."""
 
     def sweep_state(self) -> SweepState: ...
 
@@ -201,6 +253,10 @@ class Store(Protocol):
         """Stored findings, highest score first."""
         ...
 
+    def finding(self, finding_id: str) -> Finding | None:
+        """One stored finding, active or not; None if there is none of that id."""
+        ...
+
     def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
         """Set a finding's status (and note); `NotFound` if there is no such finding."""
         ...
@@ -218,9 +274,9 @@ class Store(Protocol):
         """Set a kept restriction's status (and note); `NotFound` if there is no such one."""
         ...
 
-    def canonical_ids(self) -> dict[str, str]:
-        """Merged record id -> canonical entity id (records that merge with nothing are absent)."""
-        ...
+
+class MatchStore(Protocol):
+    """What `cofi match` reads and remembers."""
 
     def match_rows(self, kind: Kind) -> Iterable[tuple[str, str, dict[str, Any]]]:
         """(id, name, input fields) of every record of `kind`, for `cofi match`."""
@@ -243,6 +299,10 @@ class Store(Protocol):
         """Record (or replace) a reviewer's decision on a pair proposed before; `NotFound` if
         `cofi match` never proposed it."""
         ...
+
+
+class Store(LoadTarget, ReadView, FindingsStore, MatchStore, Protocol):
+    """A cofi store: each role above (the embedded store and the Neo4j store play them all)."""
 
     def close(self) -> None: ...
 

@@ -680,11 +680,8 @@ class EmbeddedStore:
             # into empty tables every changed row is a new one
             entities_created = entities_changed if first else _count(db, "entities") - n_entities
             links_created = links_changed if first else _count(db, "links") - n_links
-            report = WriteReport(
-                entities_created,
-                entities_changed - entities_created,
-                links_created,
-                links_changed - links_created,
+            report = WriteReport.of(
+                entities_changed, entities_created, links_changed, links_created
             )
             if report.changed:
                 db.execute("UPDATE meta SET value = ? WHERE key = 'rev'", (str(rev),))
@@ -1095,6 +1092,13 @@ class EmbeddedStore:
             ).fetchone()
             is not None
         )
+
+    def finding(self, finding_id: str) -> Finding | None:
+        row = self._db.execute(
+            "SELECT body, signature, status, note FROM findings WHERE finding_id = ?",
+            (finding_id,),
+        ).fetchone()
+        return stored_finding(*row) if row else None
 
     def stored_restrictions(self) -> dict[str, StoredRestriction]:
         return {

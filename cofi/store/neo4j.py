@@ -724,6 +724,10 @@ class Neo4jStore:
     def restrictions_changed(self, since_rev: int) -> bool:
         return bool(self._rows("restrictions/changed", since_rev=since_rev)[0][0])
 
+    def finding(self, finding_id: str) -> Finding | None:
+        rows = self._rows("sweep/finding", finding_id=finding_id)
+        return stored_finding(*rows[0]) if rows else None
+
     def stored_restrictions(self) -> dict[str, StoredRestriction]:
         return {
             r[0]: StoredRestriction(r[0], r[1], r[2], r[3], bool(r[4]))
@@ -1016,12 +1020,8 @@ class _Load:
         self.links_created += created
 
     def report(self) -> WriteReport:
-        return WriteReport(
-            self.entities_created,
-            self.entities_changed - self.entities_created,
-            self.links_created,
-            self.links_changed - self.links_created,
-        )
+        return WriteReport.of(self.entities_changed, self.entities_created, self.links_changed,
+                              self.links_created)  # fmt: skip
 
 
 def _node(record: EntityRecord) -> dict[str, Any]:
