@@ -202,6 +202,12 @@ _row = tuple.__new__
 million rows: a third of a second less)."""
 
 
+def line_count(path: Path) -> int:
+    """The newlines in the file at `path` (a progress bar's length), a megabyte at a time."""
+    with path.open("rb") as fh:
+        return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+
+
 class CsvRange(NamedTuple):
     """Bytes [start, end) of a CSV file, whose first byte begins line `line`."""
 

@@ -23,6 +23,10 @@ class InvalidInput(CofiError):
     """The input or the data is invalid (exit 1)."""
 
 
+class NothingFound(CofiError):
+    """A search or a path query found nothing (exit 1): said as a plain line, not as an error."""
+
+
 class StoreUnreachable(CofiError):
     """The store cannot be opened or reached (exit 3)."""
 

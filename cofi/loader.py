@@ -30,13 +30,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cofi.bundle import unknown_files
 from cofi.declarations import input_field, input_row, is_declaration, kinds_problem
 from cofi.errors import LoadRejected, RowError
 from cofi.heap import gc_paused
-from cofi.importers import input_files
+from cofi.importers import InputFile, input_files
 from cofi.model import EntityRecord, LinkRecord
 from cofi.orphans import remove_orphans
 from cofi.staging import attach_scratch, scratch, stage_rows
@@ -46,6 +46,9 @@ from cofi.vocab import (
     STORED_LINK_TYPES,
     Kind,
 )
+
+if TYPE_CHECKING:
+    from cofi.store.base import LoadTarget, WriteReport
 
 KindLookup = Callable[[Iterable[str]], dict[str, Kind]]
 
@@ -234,6 +237,7 @@ def plan_load(
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    files: list[InputFile] | None = None,
 ) -> LoadPlan:
     """Validate the bundles (or, with `fmt` or detected, OCDS/BODS/FtM files) at `paths` into a
     plan.
@@ -245,7 +249,7 @@ def plan_load(
     a small one or for any input but bundles); with more than one, the link checks run in a
     process of their own beside the entity checks.
     """
-    files = input_files(paths, fmt)
+    files = input_files(paths, fmt) if files is None else files  # (`files`: already listed)
     remove_orphans(Path(tempfile.gettempdir()), "cofi-load-")  # of loads killed before
     tmp = tempfile.TemporaryDirectory(prefix=f"cofi-load-{os.getpid()}-")
     plan = LoadPlan(Path(tmp.name), skip_invalid=skip_invalid, _tmp=tmp)
@@ -650,3 +654,26 @@ def _link_row(link: LinkRecord) -> dict[str, Any]:
 
 def _a(kind: str) -> str:
     return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
+def write_plan(store: LoadTarget, plan: LoadPlan, rejects: Path) -> WriteReport:
+    """Write `plan` into `store`; with `skip_invalid`, its rejected rows to the file `rejects`
+    (JSON lines).  The file is opened before anything is written, so that a path that cannot be
+    written stops the load first (a large load's link checks end while the store writes its
+    entities, so the rejects are known only then); one left empty that was not there before is
+    removed."""
+    out, existed = None, rejects.exists()
+    if plan.skip_invalid:
+        out = rejects.open("a", encoding="utf-8")
+    try:
+        report = store.write(plan)
+        if out is not None and plan.rejects:
+            out.truncate(0)
+            out.writelines(reject.as_json() + "\n" for reject in plan.rejects)
+    finally:
+        if out is not None:
+            empty = out.tell() == 0
+            out.close()
+            if empty and not existed:
+                rejects.unlink(missing_ok=True)
+    return report

@@ -18,7 +18,7 @@ import click
 
 from cofi import __version__
 from cofi.detect import Rules
-from cofi.errors import CofiError, LoadRejected
+from cofi.errors import CofiError, LoadRejected, NothingFound
 from cofi.output import FORMATS
 from cofi.store import open_store
 from cofi.store.base import Store
@@ -60,6 +60,9 @@ class CofiGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except NothingFound as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(exc.exit_code)
         except CofiError as exc:
             if _debug(ctx):
                 raise

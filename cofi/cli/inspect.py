@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,17 +17,10 @@ from cofi.cli.base import (
     pass_ctx,
     rule_options,
 )
-from cofi.detect import PathSearch
-from cofi.errors import EXIT_INVALID, InvalidInput, NotFound
-from cofi.findings import (
-    explain,
-    path_json,
-    rank_key,
-    winners_near,
-)
-from cofi.graph import Graph
+from cofi.errors import NothingFound
 from cofi.output import path_text
 from cofi.queries import query
+from cofi.related import related_paths, winners
 from cofi.store import NEO4J_SCHEMES
 from cofi.sweep import explore_graph, path_graph, reach_graph
 from cofi.vocab import Kind
@@ -79,8 +71,7 @@ def search(obj: Context, name: str, limit: int, as_json: bool) -> None:
     """
     hits = obj.store().search(name, limit)
     if not hits:
-        click.echo(f"no match for {name!r}", err=True)
-        sys.exit(EXIT_INVALID)
+        raise NothingFound(f"no match for {name!r}")
     for hit in hits:
         if as_json:
             click.echo(json.dumps(asdict(hit), ensure_ascii=False))
@@ -118,36 +109,13 @@ def path(
     """
     rules = make_rules(**limits)
     graph = path_graph(obj.store(), from_id, to_id, rules, at)
-    source, target = _node(graph, from_id), _node(graph, to_id)
-    search = PathSearch(graph, rules)
-    paths = search.all_paths(source, target, search.in_force(at))
-    paths.sort(key=lambda p: (p.hops, rank_key(graph, p, at, None)))
-    if not paths:
-        click.echo(f"no related-party path from {from_id} to {to_id}", err=True)
-        sys.exit(EXIT_INVALID)
-    for p in paths[:limit]:
-        sentence = explain(graph, p, at, "")
-        steps = path_json(graph, p, from_id, to_id)
+    for row in related_paths(graph, from_id, to_id, rules, at, limit):
         if as_json:
-            line = {"from": from_id, "to": to_id, "at": at, "hops": p.hops, "path": steps,
-                    "explanation": sentence}  # fmt: skip
-            click.echo(json.dumps(line, ensure_ascii=False))
+            click.echo(json.dumps(row, ensure_ascii=False))
         else:
-            click.echo(f"{p.hops} hop{'s' if p.hops != 1 else ''}: {sentence}")
-            click.echo(f"  {path_text(steps)}")
-
-
-def _node(graph: Graph, record_id: str) -> int:
-    node = graph.node_of(record_id)
-    if node is not None:
-        return node
-    if record_id in graph.rec_index:
-        raise InvalidInput(
-            f"{record_id!r} is an agency: an agency is never on a related-party path"
-        )
-    if record_id in graph.contracts:
-        raise InvalidInput(f"{record_id!r} is a contract: use `cofi check {record_id}`")
-    raise NotFound(f"no person or company {record_id!r} in the store")
+            hops = row["hops"]
+            click.echo(f"{hops} hop{'s' if hops != 1 else ''}: {row['explanation']}")
+            click.echo(f"  {path_text(row['path'])}")
 
 
 @cli.command()
@@ -168,26 +136,21 @@ def links(obj: Context, /, entity_id: str, at: str | None, as_json: bool, **limi
     """
     rules = make_rules(**limits)
     graph = reach_graph(obj.store(), entity_id, rules, at)
-    rows = winners_near(graph, _node(graph, entity_id), rules, at)
+    rows = winners(graph, entity_id, rules, at)
     if not rows:
         click.echo(f"no contract winner within {rules.max_hops} hops of {entity_id}", err=True)
-        return
-    for hops, winner_id, node, best in rows:
-        contracts = sorted(graph.contracts_of[node])
-        total = sum(graph.contracts[c].value or 0 for c in contracts)
-        sentence = explain(graph, best, at, "") if best else f"{entity_id} is the winner itself"
+    for row in rows:
         if as_json:
-            steps = path_json(graph, best, entity_id, winner_id) if best else []
-            line = {"entity_id": entity_id, "winner_id": winner_id, "hops": hops,
-                    "contracts": contracts, "total_value": total, "explanation": sentence,
-                    "path": steps}  # fmt: skip
-            click.echo(json.dumps(line, ensure_ascii=False))
+            click.echo(json.dumps({k: v for k, v in row.items() if k != "winner_name"},
+                                  ensure_ascii=False))  # fmt: skip
         else:
+            hops, contracts = row["hops"], row["contracts"]
             click.echo(
-                f"{winner_id}  {graph.node_name(node)}  {hops} hop{'s' if hops != 1 else ''}  "
-                f"won {len(contracts)} contract(s): {', '.join(contracts)} ({total:,.0f})"
+                f"{row['winner_id']}  {row['winner_name']}  {hops} hop{'s' if hops != 1 else ''}"
+                f"  won {len(contracts)} contract(s): {', '.join(contracts)} "
+                f"({row['total_value']:,.0f})"
             )
-            click.echo(f"  {sentence}")
+            click.echo(f"  {row['explanation']}")
 
 
 @cli.command()

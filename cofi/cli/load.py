@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,26 +63,12 @@ def load(
 def write_plan(store: Store, plan: LoadPlan, rejects: Path | None, err: bool = False) -> None:
     """Write a validated load, say what it changed (on stderr with `err`: a command whose stdout
     is data) and keep the embedded store's graph file."""
+    from cofi import loader
+
     for warning in [*plan.notices, *plan.warnings]:
         click.echo(f"warning: {warning}", err=True)
     target = rejects or Path("rejects.jsonl")
-    out, existed = None, target.exists()
-    if plan.skip_invalid:
-        # A large load's link checks end while the store writes its entities, so the rejects
-        # are known only then; the file is opened first, so that a path that cannot be written
-        # stops the load before anything is written.
-        out = target.open("a", encoding="utf-8")
-    try:
-        report = store.write(plan)
-        if out is not None and plan.rejects:
-            out.truncate(0)
-            out.writelines(reject.as_json() + "\n" for reject in plan.rejects)
-    finally:
-        if out is not None:
-            empty = out.tell() == 0
-            out.close()
-            if empty and not existed:
-                target.unlink(missing_ok=True)
+    report = loader.write_plan(store, plan, target)
     for error in plan.errors:
         click.echo(f"skipped: {error}", err=True)
     click.echo(_load_summary(plan, report), err=err)
@@ -98,24 +86,21 @@ def _plan_with_progress(
 ) -> LoadPlan:
     """Validate, with progress shown when stderr is a terminal: a bar over a bundle's lines, a
     running count of rows for the other formats (whose rows are not lines)."""
+    from cofi.bundle import line_count
     from cofi.importers import input_files  # only a load needs the importers (their imports
     from cofi.loader import plan_load  # take most of the start-up of every other command)
 
-    if not sys.stderr.isatty():
-        return plan_load(paths, store.kinds_of, fmt=fmt, skip_invalid=skip_invalid)
     files = input_files(paths, fmt)
-    if any(f.format != "bundle" for f in files):
-        counter = _RowCounter()
-        try:
-            return plan_load(paths, store.kinds_of, fmt=fmt, skip_invalid=skip_invalid,
-                             progress=counter.update)  # fmt: skip
-        finally:
-            counter.close()
-    total = sum(_count_lines(f.path) for f in files)
-    with click.progressbar(length=total, label="validating", file=sys.stderr) as bar:
-        return plan_load(
-            paths, store.kinds_of, fmt=fmt, skip_invalid=skip_invalid, progress=bar.update
-        )
+    with ExitStack() as shown:
+        progress: Callable[[int], None] | None = None
+        if sys.stderr.isatty() and any(f.format != "bundle" for f in files):
+            progress = shown.enter_context(_RowCounter()).update
+        elif sys.stderr.isatty():
+            total = sum(line_count(f.path) for f in files)
+            bar = click.progressbar(length=total, label="validating", file=sys.stderr)
+            progress = shown.enter_context(bar).update  # (its second argument is optional)
+        return plan_load(paths, store.kinds_of, fmt=fmt, skip_invalid=skip_invalid,
+                         progress=progress, files=files)  # fmt: skip
 
 
 class _RowCounter:
@@ -131,14 +116,12 @@ class _RowCounter:
             self.shown = now
             click.echo(f"\rvalidating: {self.rows:,} rows", nl=False, err=True)
 
-    def close(self) -> None:
+    def __enter__(self) -> _RowCounter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         if self.shown:
             click.echo(f"\rvalidating: {self.rows:,} rows", err=True)
-
-
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as fh:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
 
 
 def _load_summary(plan: LoadPlan, report: WriteReport) -> str:
