@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, Protocol
 from cofi import kinship
 from cofi.declarations import Declaration, in_force
 from cofi.errors import NotFound
+from cofi.model import LinkRecord
 from cofi.rings import Merges
 from cofi.vocab import Kind
 
@@ -24,15 +25,14 @@ from cofi.vocab import Kind
 class AuditLink(NamedTuple):
     """A link touching an audited record, with the kind of its target."""
 
-    source: str
-    target: str
-    type: str
-    role: str
-    share: float | None
-    since: str
-    until: str
-    source_ref: str
+    link: LinkRecord
     target_kind: str
+
+    @classmethod
+    def of_row(cls, *row: Any) -> AuditLink:
+        """From a store's row: a `LinkRecord`'s fields, then the target's kind."""
+        *fields, kind = row
+        return cls(LinkRecord(*fields), kind)
 
 
 class AuditReader(Protocol):
@@ -119,7 +119,9 @@ def audit(store: AuditStore, person_id: str | None, at: str) -> list[Omission]:
     for root in roots:
         people.setdefault(merges.canonical(root), [root, *sorted(set(merges.group(root)) - {root})])
     records = sorted({r for group in people.values() for r in group})
-    links = list(reader.audit_links(records, at)) if records else []
+    found = list(reader.audit_links(records, at)) if records else []
+    links = [a.link for a in found]
+    kind_of = {a.link: a.target_kind for a in found}  # (of each link's target)
     filings: dict[str, list[Declaration]] = {}
     for d in reader.filings_of(records) if records else ():
         filings.setdefault(merges.canonical(d.person_id), []).append(d)
@@ -138,11 +140,11 @@ def audit(store: AuditStore, person_id: str | None, at: str) -> list[Omission]:
             names.get(link.target, {}).get("name", link.target)
             for link in links
             if link.source in mine and link.type == "EMPLOYED"
-            and link.target_kind == Kind.AGENCY.value
+            and kind_of[link] == Kind.AGENCY.value
         })  # fmt: skip
         seen: set[tuple[str, ...]] = set()
         for link in sorted(links):
-            omission = _omission(link, mine, merges, declared)
+            omission = _omission(link, kind_of[link], mine, merges, declared)
             if omission is None:
                 continue
             what, other, relation = omission
@@ -161,7 +163,7 @@ def audit(store: AuditStore, person_id: str | None, at: str) -> list[Omission]:
 
 
 def _omission(
-    link: AuditLink, mine: set[str], merges: Merges, declared: set[str]
+    link: LinkRecord, target_kind: str, mine: set[str], merges: Merges, declared: set[str]
 ) -> tuple[str, str, str] | None:
     """(what, the other end, the relation from the person's side) of a link that the person's
     declaration should name and does not; None for any other link."""
@@ -173,7 +175,7 @@ def _omission(
         else:
             return None
         what = "relative"
-    elif link.source in mine and link.target_kind == Kind.COMPANY.value:
+    elif link.source in mine and target_kind == Kind.COMPANY.value:
         other, what = link.target, "interest"
         relation = link.type.lower() + (f" {link.share:g}%" if link.share is not None else "")
         relation += f" as {link.role}" if link.role else ""

@@ -169,6 +169,18 @@ def format_option(
     )
 
 
+def report_format_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--format for a report of `what`s (an audit's omissions, restrictions): text, jsonl, csv."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "jsonl", "csv"]),
+        default="text",
+        show_default=True,
+        help=f"jsonl: one JSON object per {what}; csv: safe for spreadsheets; text: for people.",
+    )
+
+
 def iso_date(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None

@@ -8,7 +8,7 @@ from datetime import date
 
 import click
 
-from cofi.cli.base import Context, cli, iso_date, pass_ctx
+from cofi.cli.base import Context, cli, iso_date, pass_ctx, report_format_option
 
 
 @cli.group("declarations")
@@ -30,14 +30,7 @@ def declarations() -> None:
     metavar="DATE",
     help="Audit the declarations and links in force on DATE (no lookback). Default: today.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "jsonl", "csv"]),
-    default="text",
-    show_default=True,
-    help="jsonl: one JSON object per omission; csv: safe for spreadsheets; text: for people.",
-)
+@report_format_option("omission")
 @pass_ctx
 def declarations_audit(obj: Context, person_id: str | None, at: str | None, fmt: str) -> None:
     """What the registers show and the declarations in force omit: for every official (a person
@@ -69,14 +62,7 @@ def declarations_audit(obj: Context, person_id: str | None, at: str | None, fmt:
     help="Relatives serving together on DATE. Default: today.",
 )
 @click.option("--all", "every", is_flag=True, help="Those of every period.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "jsonl", "csv"]),
-    default="text",
-    show_default=True,
-    help="jsonl: one JSON object per restriction; csv: safe for spreadsheets; text: for people.",
-)
+@report_format_option("restriction")
 @pass_ctx
 def restrictions_command(obj: Context, at: str | None, every: bool, fmt: str) -> None:
     """Close relatives serving in direct subordination: two persons joined by a FAMILY link

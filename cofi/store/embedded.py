@@ -300,7 +300,7 @@ class EmbeddedDeclarations:
             f"ON l.target = j.value WHERE l.type = 'FAMILY' AND {in_force}",
             (json.dumps(ids), at),
         )
-        return (AuditLink(*r) for r in rows)
+        return (AuditLink.of_row(*r) for r in rows)
 
     def agency_jobs(self) -> list[Job]:
         return [
@@ -1109,36 +1109,29 @@ class EmbeddedStore:
         }
 
     def triage_restriction(self, restriction_id: str, status: str, note: str | None) -> Restriction:
-        with self._transaction() as db:
-            cur = db.execute(
-                "UPDATE restrictions SET status = ?, note = coalesce(?, note), "
-                "triaged_at = datetime('now') WHERE restriction_id = ?",
-                (status, note, restriction_id),
-            )
-            if cur.rowcount == 0:
-                raise NotFound(
-                    f"no restriction {restriction_id!r} in the store (run `cofi sweep` first?)"
-                )
-            body, status, note = db.execute(
-                "SELECT body, status, note FROM restrictions WHERE restriction_id = ?",
-                (restriction_id,),
-            ).fetchone()
+        body, _, status, note = self._triage("restriction", restriction_id, status, note)
         return replace(Restriction.from_dict(json.loads(body)), status=status, note=note)
 
     def triage(self, finding_id: str, status: str, note: str | None) -> Finding:
+        return stored_finding(*self._triage("finding", finding_id, status, note))
+
+    def _triage(self, what: str, item_id: str, status: str, note: str | None) -> tuple[Any, ...]:
+        """Set the status (and note) of a kept finding or restriction (`what`); its body,
+        signature, status and note after."""
+        table, key = {"finding": ("findings", "finding_id"),
+                      "restriction": ("restrictions", "restriction_id")}[what]  # fmt: skip
         with self._transaction() as db:
             cur = db.execute(
-                "UPDATE findings SET status = ?, note = coalesce(?, note), "
-                "triaged_at = datetime('now') WHERE finding_id = ?",
-                (status, note, finding_id),
+                f"UPDATE {table} SET status = ?, note = coalesce(?, note), "
+                f"triaged_at = datetime('now') WHERE {key} = ?",
+                (status, note, item_id),
             )
             if cur.rowcount == 0:
-                raise NotFound(f"no finding {finding_id!r} in the store (run `cofi sweep` first?)")
-            row = db.execute(
-                "SELECT body, signature, status, note FROM findings WHERE finding_id = ?",
-                (finding_id,),
+                raise NotFound(f"no {what} {item_id!r} in the store (run `cofi sweep` first?)")
+            row: tuple[Any, ...] = db.execute(
+                f"SELECT body, signature, status, note FROM {table} WHERE {key} = ?", (item_id,)
             ).fetchone()
-        return stored_finding(*row)
+        return row
 
 
 def _write_restrictions(db: sqlite3.Connection, found: list[Restriction]) -> None:

@@ -922,8 +922,8 @@ class _Declarations:
         return sorted(p for (p,) in self.store._rows("declarations/officials", at=at))
 
     def audit_links(self, ids: list[str], at: str) -> list[AuditLink]:
-        return [AuditLink(*r) for r in self.store._rows_by("declarations/audit_links", "ids", ids,
-                                                           at=at)]  # fmt: skip
+        rows = self.store._rows_by("declarations/audit_links", "ids", ids, at=at)
+        return [AuditLink.of_row(*r) for r in rows]
 
 
 class _Load:
