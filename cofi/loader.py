@@ -112,6 +112,29 @@ class Reject:
         )
 
 
+PLAN_VIEWS: dict[str, str] = {
+    "plan_entities": (
+        "SELECT i.id AS id, e.kind AS kind, e.name AS name, e.props AS props, "
+        "e.strong_id AS strong_id, e.search_key AS search_key, c.buyer_id AS buyer_id, "
+        "c.supplier_id AS supplier_id, c.signed_on AS signed_on, c.value AS value "
+        "FROM stage_e.ent_ids AS i JOIN stage.ent AS e ON e.seq = i.seq "
+        "LEFT JOIN stage.contract AS c ON c.seq = i.seq WHERE i.ok"
+    ),
+    "plan_contacts": (
+        "SELECT c.id AS id, c.kind AS kind, c.key AS key, c.raw AS raw FROM stage.contact AS c "
+        "JOIN stage_e.ent_ids AS i ON i.id = c.id AND i.seq = c.seq WHERE i.ok"
+    ),
+    "plan_links": (
+        "SELECT k.source AS source, k.target AS target, k.type AS type, k.role AS role, "
+        "k.since AS since, l.share AS share, l.until AS until, l.source_ref AS source_ref "
+        "FROM stage_l.link_keys AS k JOIN stage.link AS l ON l.seq = k.seq WHERE k.ok"
+    ),
+}
+"""What a store reads of a plan (`LoadPlan.attach`): the entities to write, one per id (in id
+order when read `ORDER BY id`), their contact keys, and the links, one per key (in key order when
+read so).  `plan_links` is complete only once `complete()` has returned."""
+
+
 @dataclass
 class LoadPlan:
     """What a load writes, validated and de-duplicated in the staging databases in `directory`.
@@ -180,9 +203,15 @@ class LoadPlan:
         return scratch({s: p for s, p in self.databases.items() if not schemas or s in schemas})
 
     def attach(self, db: sqlite3.Connection) -> None:
+        """Give a store's connection the plan's rows to write, as the views `PLAN_VIEWS` (the
+        staging tables behind them are the loader's own)."""
         attach_scratch(db, self.databases)
+        for name, select in PLAN_VIEWS.items():
+            db.execute(f"CREATE TEMP VIEW {name} AS {select}")
 
     def detach(self, db: sqlite3.Connection) -> None:
+        for name in PLAN_VIEWS:
+            db.execute(f"DROP VIEW IF EXISTS temp.{name}")
         for schema in self.databases:
             db.execute(f"DETACH DATABASE {schema}")
 

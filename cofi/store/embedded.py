@@ -182,11 +182,8 @@ CREATE TABLE IF NOT EXISTS restrictions (
 _UPSERT_ENTITY = """
 INSERT INTO entities (id, kind, name, props, strong_id, search_key,
                       buyer_id, supplier_id, signed_on, value, rev)
-SELECT e.id, e.kind, e.name, e.props, e.strong_id, e.search_key,
-       c.buyer_id, c.supplier_id, c.signed_on, c.value, ?
-FROM stage_e.ent_ids AS i JOIN stage.ent AS e ON e.seq = i.seq
-LEFT JOIN stage.contract AS c ON c.seq = i.seq
-WHERE i.ok ORDER BY i.id
+SELECT id, kind, name, props, strong_id, search_key, buyer_id, supplier_id, signed_on, value, ?
+FROM plan_entities WHERE true ORDER BY id
 ON CONFLICT (id) DO UPDATE SET
     name = excluded.name, props = excluded.props, strong_id = excluded.strong_id,
     search_key = excluded.search_key, buyer_id = excluded.buyer_id,
@@ -197,9 +194,8 @@ WHERE entities.name IS NOT excluded.name OR entities.props IS NOT excluded.props
 
 _UPSERT_LINK = """
 INSERT INTO links (source, target, type, role, since, share, until, source_ref, rev)
-SELECT l.source, l.target, l.type, l.role, l.since, l.share, l.until, l.source_ref, ?
-FROM stage_l.link_keys AS k JOIN stage.link AS l ON l.seq = k.seq
-WHERE k.ok ORDER BY k.source, k.target, k.type, k.role, k.since
+SELECT source, target, type, role, since, share, until, source_ref, ?
+FROM plan_links WHERE true ORDER BY source, target, type, role, since
 ON CONFLICT (source, target, type, role, since) DO UPDATE SET
     share = excluded.share, until = excluded.until, source_ref = excluded.source_ref,
     rev = excluded.rev
@@ -209,17 +205,13 @@ WHERE links.share IS NOT excluded.share OR links.until IS NOT excluded.until
 
 _INSERT_CONTACTS = """
 INSERT OR IGNORE INTO contacts (entity_id, kind, key, raw)
-SELECT c.id, c.kind, c.key, c.raw
-FROM stage.contact AS c JOIN stage_e.ent_ids AS i ON i.id = c.id AND i.seq = c.seq
-JOIN entities AS e ON e.id = c.id
-WHERE i.ok AND e.rev = ? ORDER BY c.id, c.kind
+SELECT c.id, c.kind, c.key, c.raw FROM plan_contacts AS c JOIN entities AS e ON e.id = c.id
+WHERE e.rev = ? ORDER BY c.id, c.kind
 """
 
 _INSERT_NEW_CONTACTS = """
 INSERT OR IGNORE INTO contacts (entity_id, kind, key, raw)
-SELECT c.id, c.kind, c.key, c.raw
-FROM stage.contact AS c JOIN stage_e.ent_ids AS i ON i.id = c.id AND i.seq = c.seq
-WHERE i.ok ORDER BY c.id, c.kind
+SELECT id, kind, key, raw FROM plan_contacts WHERE true ORDER BY id, kind
 """
 
 _TOUCHED_CONTACTS = """
