@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol
 from cofi import kinship
 from cofi.declarations import Declaration, in_force
 from cofi.errors import NotFound
-from cofi.model import LinkRecord
+from cofi.records import LinkRecord
 from cofi.rings import Merges
 from cofi.vocab import Kind
 
@@ -49,7 +49,7 @@ class AuditReader(Protocol):
 
 
 class AuditStore(Protocol):
-    def declarations(self) -> Any: ...
+    def declarations(self) -> AuditReader: ...
 
     def merges(self) -> Merges: ...
 

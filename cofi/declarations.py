@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from cofi.model import LinkRecord
+from cofi.records import LinkRecord
 from cofi.vocab import DECLARATION_LINK, LINK_TYPES
 
 DECLARED_TYPE: dict[str, str] = {link: kind for kind, link in DECLARATION_LINK.items()}
@@ -173,10 +173,6 @@ class Book:
             for d in self.reader.filings_of(missing):
                 self._filings[d.person_id].append(d)
         return [d for r in records for d in self._filings[r]]
-
-
-NO_BOOK = Book()
-"""A book with nothing declared (a graph built without a store)."""
 
 
 def in_force(filings: Iterable[Declaration], on: str) -> tuple[str, set[str]]:

@@ -7,7 +7,7 @@ database, read back as `EntityRecord` / `LinkRecord` named tuples.
 
 from datetime import date
 from functools import lru_cache
-from typing import Annotated, Any, NamedTuple, NotRequired, get_args, get_type_hints
+from typing import Annotated, Any, NotRequired, get_args, get_type_hints
 
 from pydantic import (
     ConfigDict,
@@ -19,6 +19,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
+from cofi.records import EntityRecord, LinkRecord
 from cofi.vocab import (
     DECLARATION_LINK,
     FAMILY_ROLES,
@@ -281,35 +282,4 @@ def error_reasons(exc: ValidationError) -> list[Problem]:
     return out
 
 
-class EntityRecord(NamedTuple):
-    """A validated entity as a store writes it.
-
-    `props` holds every optional input field (canonical, no empties); `strong_id` is the valid
-    IIN/BIN or ''; `contacts` the (kind, key, raw) identifier values, already normalised.
-    """
-
-    id: str
-    kind: Kind
-    name: str
-    props: dict[str, Any]
-    strong_id: str
-    search_key: str
-    contacts: tuple[tuple[Kind, str, str], ...]
-
-
-class LinkRecord(NamedTuple):
-    """A validated link; '' stands for an empty role/since/until so the key is never NULL."""
-
-    source: str
-    target: str
-    type: str
-    role: str
-    share: float | None
-    since: str
-    until: str
-    source_ref: str
-
-    @property
-    def key(self) -> tuple[str, str, str, str, str]:
-        """What makes two rows the same link: a later load with the same key updates it."""
-        return (self.source, self.target, self.type, self.role, self.since)
+__all__ = ["EntityRecord", "LinkRecord"]  # (the records live in cofi.records: no pydantic there)

@@ -11,17 +11,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from cofi.declarations import DeclarationReader
-from cofi.detect import Rules
 from cofi.findings import Finding
-from cofi.graph import GraphRows
-from cofi.restrictions import Restriction
-from cofi.rings import Merges
 from cofi.search import rank
 from cofi.vocab import Kind
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (annotations only: a command that reads no declaration imports none of it)
+    from cofi.audit import AuditReader
+    from cofi.declarations import DeclarationReader
+    from cofi.detect import Rules
+    from cofi.graph import GraphRows
     from cofi.loader import LoadPlan
+    from cofi.restrictions import Restriction, RestrictionReader
+    from cofi.rings import Merges
+
+    class Declarations(DeclarationReader, AuditReader, RestrictionReader, Protocol):
+        """A store's reads for `cofi.declarations`, `cofi.audit` and `cofi.restrictions`."""
 
 
 @dataclass(frozen=True)
@@ -227,8 +231,9 @@ class ReadView(Protocol):
         """Merged record id -> canonical entity id (records that merge with nothing are absent)."""
         ...
 
-    def declarations(self) -> DeclarationReader:
-        """What the detection reads declarations, notices and recusals through."""
+    def declarations(self) -> Declarations:
+        """What the detection, the audit and the restrictions read declarations, notices,
+        recusals and jobs through."""
         ...
 
 
