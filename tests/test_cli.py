@@ -156,3 +156,13 @@ def test_a_failed_sweep_removes_only_an_out_file_it_made(
         result = run("sweep", "--out", str(out))
         assert result.exit_code == 1 and "injected failure" in result.stderr
     assert kept.exists() and not made.exists()
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    """Every command pays for what `import cofi.cli` imports: pydantic (the row models),
+    numpy, scipy, networkx, rapidfuzz, faker and the Neo4j driver are imported only by the
+    commands that use them (pydantic once cost every `check` 0.1 s, through a record type)."""
+    heavy = ("pydantic", "numpy", "scipy", "networkx", "rapidfuzz", "faker", "neo4j")
+    code = f"import sys, cofi.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
