@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 from cofi import kinship
@@ -238,3 +238,12 @@ def _explain(
         f"{superior}, {post} of {agency}, and {pronoun} {word} {relative} ({job} there) {verb} "
         f"together {when}: close relatives may not serve in direct subordination"
     )
+
+
+def with_triage(found: list[Restriction], kept: dict[str, Any]) -> list[Restriction]:
+    """`found`, each with the status and note a sweep kept for it (`Store.stored_restrictions`)."""
+    return [
+        replace(r, status=kept[r.restriction_id].status, note=kept[r.restriction_id].note)
+        if r.restriction_id in kept else r
+        for r in found
+    ]  # fmt: skip

@@ -27,7 +27,13 @@ from cofi.findings import Finding, check_contract
 from cofi.graph import Graph, GraphRows
 from cofi.restrictions import Restriction
 from cofi.restrictions import restrictions as find_restrictions
-from cofi.store.base import Store, SweepCommit, SweepState
+from cofi.store.base import (
+    Store,
+    StoredFinding,
+    StoredRestriction,
+    SweepCommit,
+    SweepState,
+)
 
 
 @dataclass
@@ -325,15 +331,9 @@ def sweep(
         for f in found:
             seen.add(f.finding_id)
             old = stored.get(f.finding_id)
-            report = everything
-            if old is None:
-                report = True
-            else:
-                reopened = (old.status == "dismissed" and old.signature is not None
-                            and old.signature != f.signature)  # fmt: skip
-                status = "new" if reopened else old.status
-                f = replace(f, status=status, note=old.note)
-                report = report or reopened or (not old.active and status != "dismissed")
+            report = _report(old, f.signature, everything)
+            if old is not None:
+                f = replace(f, status=_status(old, f.signature), note=old.note)
             commit.findings.append(f)
             if report:
                 result.reported.append(f)
@@ -360,13 +360,30 @@ def _restrictions(store: Store, everything: bool) -> tuple[list[Restriction], li
     out, reported = [], []
     for r in found:
         old = kept.get(r.restriction_id)
-        report = everything or old is None
+        report = _report(old, r.signature, everything)
         if old is not None:
-            reopened = old.status == "dismissed" and old.signature != r.signature
-            status = "new" if reopened else old.status
-            r = replace(r, status=status, note=old.note)
-            report = report or reopened or (not old.active and status != "dismissed")
+            r = replace(r, status=_status(old, r.signature), note=old.note)
         out.append(r)
         if report:
             reported.append(r)
     return out, reported
+
+
+def _status(old: StoredFinding | StoredRestriction, signature: str) -> str:
+    """The status of something a sweep found again: as triaged, except that a dismissed one whose
+    content changed (another signature) is reopened as `new`."""
+    changed = old.signature is not None and old.signature != signature
+    return "new" if old.status == "dismissed" and changed else old.status
+
+
+def _report(
+    old: StoredFinding | StoredRestriction | None, signature: str, everything: bool
+) -> bool:
+    """Whether a sweep reports what it found: everything with `--all`; else what is new, what
+    was reopened, and what had gone and came back (unless dismissed)."""
+    if everything or old is None:
+        return True
+    status = _status(old, signature)
+    return (status == "new" and old.status == "dismissed") or (
+        not old.active and status != "dismissed"
+    )

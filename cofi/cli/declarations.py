@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from datetime import date
 
 import click
@@ -78,19 +77,14 @@ def restrictions_command(obj: Context, at: str | None, every: bool, fmt: str) ->
       cofi triage R-1a2b3c4d5e6f7a8b --status dismissed --note "transferred in 2024"
     """
     from cofi.output import write_rows
-    from cofi.restrictions import Restriction
+    from cofi.restrictions import Restriction, with_triage
     from cofi.restrictions import restrictions as find
 
     if at and every:
         raise click.UsageError("--at and --all cannot be combined")
     day = None if every else (at or date.today().isoformat())
     store = obj.store()
-    kept = store.stored_restrictions()
-    found = [
-        replace(r, status=kept[r.restriction_id].status, note=kept[r.restriction_id].note)
-        if r.restriction_id in kept else r
-        for r in find(store, day)
-    ]  # fmt: skip
+    found = with_triage(find(store, day), store.stored_restrictions())
     write_rows([r.as_dict() for r in found], Restriction.FIELDS, fmt, sys.stdout,
                [r.text().rstrip("\n") for r in found])  # fmt: skip
     click.echo(f"{len(found)} restriction(s)" + (f" on {day}" if day else ""), err=True)
