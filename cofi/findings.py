@@ -26,9 +26,10 @@ from cofi.vocab import LINK_TYPES, PATTERNS, Kind, indirect_through
 STATUSES: tuple[str, ...] = ("new", "confirmed", "dismissed")
 
 _OWNS, _DIRECTS = EDGE_CODE["OWNS"], EDGE_CODE["DIRECTS"]
-_ASSOCIATE = EDGE_CODE["ASSOCIATE"]
 _TYPE = [LINK_TYPES[name] for name in EDGE_TYPES]
 """The link type of each edge code."""
+_RELATION = frozenset(code for code, link in enumerate(_TYPE) if link.relation)
+"""Edge codes of relations between people (FAMILY, ASSOCIATE, …), named by a noun."""
 
 # -- score -------------------------------------------------------------------------------------
 # A path's strength is the product of a factor per hop count and one per edge; the contract's value
@@ -489,7 +490,7 @@ def explain(
         here, there = nodes[i], nodes[i + 1]
         e = halves[i] >> 1
         code = g.e_type[e]
-        if code in (FAMILY, _ASSOCIATE):
+        if code in _RELATION:
             rel, target, used = _relation(g, path, i, name)
             text += (", whose " if after_object else "'s ") + f"{rel} {target}"
             after_object = i + used in said
@@ -529,11 +530,10 @@ def disclosed(g: Graph, path: RelatedPath, decider: str, told: Disclosure) -> st
     if code == FAMILY:
         pronoun = {"m": "his ", "f": "her "}.get(kinship.gender(who) or "", "the ")
         what = f"{pronoun}{kinship.word(_family_role(g, half), there)} {there}"
-    elif code == _ASSOCIATE:
-        what = f"the close associate {there}"
+    elif code in _RELATION:
+        what = f"the {_TYPE[code].noun} {there}"
     else:
-        what = {_OWNS: "the stake in", _DIRECTS: "the directorship of"}.get(code, "the job at")
-        what = f"{what} {there}"
+        what = f"{_TYPE[code].interest} {there}"
     if told.kind == "declared":
         return f"; {who} declared {what} on {told.on}"
     why = f"not in the declaration of {told.on}, in force then" if told.on else "none filed"
@@ -564,7 +564,7 @@ def _relation(
     """(relationship words, the relative's name, edges used) for the person-person edge at i."""
     half = path.halves[i]
     name, plain = named(i + 1), g.node_name(path.nodes[i + 1])  # (kinship words read `plain`)
-    if g.e_type[half >> 1] != FAMILY:  # (ASSOCIATE: the type's own noun)
+    if g.e_type[half >> 1] != FAMILY:  # (another relation: the type's own noun)
         return _TYPE[g.e_type[half >> 1]].noun, name, 1
     first = _family_role(g, half)
     if i + 1 < len(path.halves) and g.e_type[path.halves[i + 1] >> 1] == FAMILY:

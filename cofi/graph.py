@@ -24,12 +24,9 @@ from typing import Any, NamedTuple
 from cofi.declarations import Book
 from cofi.heap import gc_paused
 from cofi.merge import canonical_ids, confidence, match_reasons
-from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
+from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, WALKED_TYPES, Kind
 
-EDGE_TYPES: tuple[str, ...] = (
-    *(t.name for t in LINK_TYPES.values() if t.traversable and not t.derived),
-    *(IDENTIFIER_LINK[k] for k in (Kind.ADDRESS, Kind.PHONE, Kind.EMAIL)),
-)
+EDGE_TYPES: tuple[str, ...] = WALKED_TYPES
 """Edge type codes: the index of a type in this tuple."""
 EDGE_CODE = {name: code for code, name in enumerate(EDGE_TYPES)}
 FAMILY = EDGE_CODE["FAMILY"]

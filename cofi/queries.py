@@ -4,8 +4,9 @@ Values only ever reach Cypher as `$parameters`; before a query runs, the paramet
 exactly the ones its text uses (`Query.check`).  Labels and relationship types cannot be
 parameters in a MERGE that uses an index, so a query may name them with `{{slot}}` placeholders,
 and `Query.bind` fills those only with names from the vocabulary table (`cofi.vocab`), never with
-anything read from input.  Lines starting with `//` are comments: the first one says what the
-query does.
+anything read from input; a set of types a path walks is one slot too (`[r:{{walked_types}}]`,
+`vocab.TYPE_SETS`), filled with the vocabulary's own list.  Lines starting with `//` are
+comments: the first one says what the query does.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from cofi.resources import resource_dir
-from cofi.vocab import LINK_TYPES, Kind
+from cofi.vocab import LINK_TYPES, TYPE_SETS, Kind
 
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 SLOT = re.compile(r"\{\{([a-z_]+)\}\}")
@@ -61,7 +62,8 @@ class Query:
 
     @property
     def slots(self) -> frozenset[str]:
-        return frozenset(SLOT.findall(self.code))
+        """The slots the caller fills (a type set's slot fills itself: `TYPE_SETS`)."""
+        return frozenset(SLOT.findall(self.code)) - TYPE_SETS.keys()
 
     def check(self, params: Mapping[str, object]) -> None:
         """Raise CypherError unless `params` are exactly the query's `$parameters`."""
@@ -85,7 +87,8 @@ class Query:
                     )
             elif name not in VOCABULARY:
                 raise CypherError(f"cypher/{self.name}: {slot}={name!r} is not in the vocabulary")
-        return SLOT.sub(lambda m: slots[m.group(1)], self.code)
+        names = {**slots, **{s: "|".join(types) for s, types in TYPE_SETS.items()}}
+        return SLOT.sub(lambda m: names[m.group(1)], self.code)
 
     def statements(self) -> list[str]:
         """A file of several statements (the schema), split at `;` line ends."""

@@ -72,7 +72,8 @@ class LinkType:
     A traversable type also says how a finding weighs and words it: `weight` (in (0, 1]; FAMILY's
     roles and OWNS's share refine it in `cofi.findings.edge_weight`), `verbs` (from the source to
     `{there}` now and before, then from the target: `{role}` is " as <role>" or ''), `noun` (a
-    relation between people, or an identifier's value: "the address"), and `pattern`, the one of
+    relation between people, or an identifier's value: "the address"), `interest` (what a
+    declaration would name of a link to a company: "the stake in"), and `pattern`, the one of
     `PATTERNS` a path through it shows (the earliest of a path's counts; '' for none).
     """
 
@@ -83,17 +84,22 @@ class LinkType:
     roles: tuple[str, ...] | None = None
     derived: bool = False
     same_kind: bool = False
-    meaning: str = ""
     declares: str = ""
     """For a declaration stored as a link (`declarations.csv`), its `type` there."""
     weight: float = 0.0
     verbs: tuple[str, str, str, str] = ("", "", "", "")
     noun: str = ""
+    interest: str = ""
     pattern: str = ""
 
     @property
     def traversable(self) -> bool:
         return bool(self.traverse_into)
+
+    @property
+    def relation(self) -> bool:
+        """A walked relation between people, named by its noun ("X's close associate Y")."""
+        return self.traversable and not self.derived and bool(self.noun)
 
     def allows(self, source: Kind, target: Kind) -> bool:
         """Whether a link of this type may join a `source` kind to a `target` kind."""
@@ -178,7 +184,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_P}),
             frozenset({_P}),
             roles=FAMILY_ROLES,
-            meaning="target is source's `role`",
+            # target is source's `role`
             weight=0.6,
             noun="relative",
             pattern="FAMILY",
@@ -188,7 +194,7 @@ LINK_TYPES: dict[str, LinkType] = {
             _PC,
             frozenset({_C}),
             _PC,
-            meaning="source holds `share` percent of target",
+            # source holds `share` percent of target
             weight=0.7,
             verbs=(
                 "holds a stake in {there}",
@@ -196,13 +202,14 @@ LINK_TYPES: dict[str, LinkType] = {
                 "is partly owned by {there}",
                 "was partly owned by {there}",
             ),
+            interest="the stake in",
         ),
         LinkType(
             "DIRECTS",
             frozenset({_P}),
             frozenset({_C}),
             _PC,
-            meaning="director / officer / founder",
+            # director / officer / founder
             weight=0.9,
             verbs=(
                 "directs {there}",
@@ -210,13 +217,14 @@ LINK_TYPES: dict[str, LinkType] = {
                 "is directed by {there}",
                 "was directed by {there}",
             ),
+            interest="the directorship of",
         ),
         LinkType(
             "EMPLOYED",
             frozenset({_P}),
             frozenset({_A, _C}),
             _PC,
-            meaning="works there; only into a company is it a related-party edge",
+            # works there; only into a company is it a related-party edge
             weight=0.8,
             verbs=(
                 "works at {there}{role}",
@@ -224,20 +232,21 @@ LINK_TYPES: dict[str, LinkType] = {
                 "employs {there}{role}",
                 "employed {there}{role}",
             ),
+            interest="the job at",
         ),
         LinkType(
             "DECIDED",
             frozenset({_P}),
             frozenset({_K}),
             frozenset(),
-            meaning="took part in the award decision",
+            # took part in the award decision
         ),
         LinkType(
             "ASSOCIATE",
             frozenset({_P}),
             frozenset({_P}),
             frozenset({_P}),
-            meaning="declared or known close associate",
+            # declared or known close associate
             weight=0.8,
             noun="close associate",
             pattern="ASSOCIATE",
@@ -248,7 +257,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_P, _A, _C, _K}),
             frozenset(),
             same_kind=True,
-            meaning="the two records are one real entity (merged, no hop)",
+            # the two records are one real entity (merged, no hop)
         ),
         LinkType(
             "DECLARED_RELATIVE",
@@ -257,7 +266,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset(),
             roles=FAMILY_ROLES,
             declares="relative",
-            meaning="source declared target as a relative (`since`: the filing's date)",
+            # source declared target as a relative (`since`: the filing's date)
         ),
         LinkType(
             "DECLARED_INTEREST",
@@ -266,7 +275,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset(),
             roles=INTEREST_ROLES,
             declares="interest",
-            meaning="source declared an interest in target (`since`: the filing's date)",
+            # source declared an interest in target (`since`: the filing's date)
         ),
         LinkType(
             "NOTIFIED_CONFLICT",
@@ -274,7 +283,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_K}),
             frozenset(),
             declares="conflict_notice",
-            meaning="source notified a conflict of interest about target (`since`: when)",
+            # source notified a conflict of interest about target (`since`: when)
         ),
         LinkType(
             "RECUSED",
@@ -282,7 +291,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_K}),
             frozenset(),
             declares="recusal",
-            meaning="source withdrew from deciding target (`since`: when)",
+            # source withdrew from deciding target (`since`: when)
         ),
         LinkType(
             "HAS_ADDRESS",
@@ -290,7 +299,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({Kind.ADDRESS}),
             frozenset({_P, _C, Kind.ADDRESS}),
             derived=True,
-            meaning="shared address (derived from the `address` column)",
+            # shared address (derived from the `address` column)
             weight=0.6,
             noun="the address",
             pattern="SHARED_ADDRESS",
@@ -301,7 +310,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({Kind.PHONE}),
             frozenset({_P, _C, Kind.PHONE}),
             derived=True,
-            meaning="shared phone (derived from the `phone` column)",
+            # shared phone (derived from the `phone` column)
             weight=0.7,
             noun="the phone number",
             pattern="SHARED_CONTACT",
@@ -312,7 +321,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({Kind.EMAIL}),
             frozenset({_P, _C, Kind.EMAIL}),
             derived=True,
-            meaning="shared email (derived from the `email` column)",
+            # shared email (derived from the `email` column)
             weight=0.7,
             noun="the email",
             pattern="SHARED_CONTACT",
@@ -323,7 +332,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_A}),
             frozenset(),
             derived=True,
-            meaning="the contract's buyer (from `buyer_id`)",
+            # the contract's buyer (from `buyer_id`)
         ),
         LinkType(
             "SUPPLIER",
@@ -331,7 +340,7 @@ LINK_TYPES: dict[str, LinkType] = {
             frozenset({_C}),
             frozenset(),
             derived=True,
-            meaning="the contract's winner (from `supplier_id`)",
+            # the contract's winner (from `supplier_id`)
         ),
     )
 }
@@ -373,9 +382,24 @@ RESOLVED_AS = "RESOLVED_AS"
 search on the projection crosses merges at no hop and counts a hub's entities, not records."""
 
 FINDING_LINKS: tuple[str, ...] = ("OF_CONTRACT", "DECISION_MAKER", "WINNER", "ON_PATH")
+"""The relationships from a `Finding` node to its contract, decision-maker, winner and path."""
 
 PROJECTED_TYPES: tuple[str, ...] = tuple(
     n for n, t in LINK_TYPES.items() if t.traversable and not t.derived
 )
 """The input link types a path walks, projected between `Resolved` nodes."""
-"""The relationships from a `Finding` node to its contract, decision-maker, winner and path."""
+
+WALKED_TYPES: tuple[str, ...] = (
+    *PROJECTED_TYPES,
+    *(IDENTIFIER_LINK[k] for k in IDENTIFIER_KINDS),
+)
+"""Every type a path walks: the input link types, then the identifier links."""
+
+TYPE_SETS: dict[str, tuple[str, ...]] = {
+    "walked_types": WALKED_TYPES,
+    "projected_types": PROJECTED_TYPES,
+    "identifier_types": WALKED_TYPES[len(PROJECTED_TYPES) :],
+}
+"""Sets of relationship types a Cypher query names by slot (`[r:{{walked_types}}]`): filled with
+the vocabulary's own list (`A|B|C`) whenever the query is bound, so that a link type declared above
+reaches every path search without an edit to `cypher/`."""

@@ -89,7 +89,10 @@ def test_the_schema_has_a_uniqueness_constraint_for_every_kind() -> None:
 
 @pytest.mark.parametrize("name", ["related_paths", "detect/shortest_paths"])
 def test_the_path_queries_apply_their_rules_inside_the_search(name: str) -> None:
-    code = query(name).code
+    q = query(name)
+    code = q.bind(
+        **{slot: "4" for slot in q.slots}
+    )  # (the hop bound; the type sets fill themselves)
     assert "shortestPath" not in code and "ALL SHORTEST" in code
     match = code[code.index("ALL SHORTEST"):code.index("RETURN")]  # fmt: skip
     assert "WITH" not in match  # a WITH … WHERE after the search would be a post-filter
@@ -110,9 +113,9 @@ def test_a_hop_bound_slot_takes_a_whole_number_from_1_to_16_only() -> None:
 def test_the_graph_read_out_names_every_input_link_type_but_decided() -> None:
     """Detection on Neo4j reads links through graph/links.cypher: a type left out of it would be
     silently missing from every Neo4j finding."""
-    (types,) = re.findall(r"\[r:([A-Z_|]+)\]", query("graph/links").code)
+    (types,) = re.findall(r"\[r:([A-Z_|]+)\]", query("graph/links").bind())
     assert set(types.split("|")) == set(INPUT_LINK_TYPES) - {"DECIDED"}
-    (identifiers,) = re.findall(r"\[h:([A-Z_|]+)\]", query("graph/contacts").code)
+    (identifiers,) = re.findall(r"\[h:([A-Z_|]+)\]", query("graph/contacts").bind())
     assert set(identifiers.split("|")) == set(IDENTIFIER_LINK.values())
 
 

@@ -12,8 +12,10 @@ def test_every_traversable_type_has_a_weight_words_and_a_pattern_from_the_list()
             assert not link.weight and not link.noun and not link.pattern, name
             continue
         assert 0 < link.weight <= 1, name
-        # people and identifier values are named by a noun, companies reached by verbs
+        # people and identifier values are named by a noun, companies reached by verbs, and a
+        # declaration names the interest in a company
         assert link.noun or all("{there}" in verb for verb in link.verbs), name
+        assert link.noun or link.interest.startswith("the "), name
         assert link.pattern in ("", *PATTERNS), name
         assert name in EDGE_TYPES, name
 

@@ -17,14 +17,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cofi.batches import chunks
-from cofi.vocab import HEAD_ROLE, LINK_TYPES, Kind
+from cofi.vocab import HEAD_ROLE, PROJECTED_TYPES, Kind
 
 CHUNK = 5000
 """Ids sent in one query (as one JSON array)."""
 
-_WALKED = tuple(sorted(name for name, t in LINK_TYPES.items() if t.traversable and not t.derived))
+_IN_WALKED = f"({', '.join(repr(t) for t in PROJECTED_TYPES)})"
 """The links a ring walks (the traversable ones a bundle gives; identifiers are contacts)."""
-_IN_WALKED = f"({', '.join(repr(t) for t in _WALKED)})"
 
 _CONTRACT = (
     "e.id, e.buyer_id, e.supplier_id, e.signed_on, e.value, "

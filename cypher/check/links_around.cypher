@@ -2,7 +2,7 @@
 // looks at (since on or before $at, until on or after $not_before), with both ends' records: one ring of the
 // neighbourhood a contract's check searches. An agency end is returned (its heads decide) but never walked on.
 UNWIND $ids AS id
-MATCH (a:Entity {id: id})-[r:FAMILY|OWNS|DIRECTS|EMPLOYED|ASSOCIATE]-(b:Entity)
+MATCH (a:Entity {id: id})-[r:{{projected_types}}]-(b:Entity)
 WHERE NOT b:Contract
   AND (r.since IS NULL OR r.since <= $at) AND (r.until IS NULL OR r.until >= $not_before)
 WITH DISTINCT r

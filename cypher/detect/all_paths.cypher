@@ -8,7 +8,7 @@
 MATCH (a:Resolved {id: $source})
 MATCH (b:Resolved {id: $target})
 MATCH p = (a)
-  (()-[r:FAMILY|OWNS|DIRECTS|ASSOCIATE|EMPLOYED|HAS_ADDRESS|HAS_PHONE|HAS_EMAIL
+  (()-[r:{{walked_types}}
         WHERE (r.since IS NULL OR r.since <= $at) AND (r.until IS NULL OR r.until >= $not_before)]-
    (x WHERE (x:Resolved OR x:Address OR x:Phone OR x:Email) AND coalesce(x.entities, 0) <= $hub_limit)){1,{{max_hops}}}
   (b)

@@ -12,7 +12,7 @@ UNWIND $pairs AS pair
 MATCH (d:Resolved {id: pair.source})
 MATCH (w:Resolved {id: pair.target})
 MATCH p = ALL SHORTEST ((d)
-  (()-[r:FAMILY|OWNS|DIRECTS|ASSOCIATE|EMPLOYED|HAS_ADDRESS|HAS_PHONE|HAS_EMAIL
+  (()-[r:{{walked_types}}
         WHERE (r.since IS NULL OR r.since <= pair.at) AND (r.until IS NULL OR r.until >= pair.not_before)]-
    (x WHERE (x:Resolved OR x:Address OR x:Phone OR x:Email) AND coalesce(x.entities, 0) <= $hub_limit)){1,{{max_hops}}}
   (w)

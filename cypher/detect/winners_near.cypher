@@ -8,7 +8,7 @@
 // until] (an identifier step names its value `kind:key` and has no records).
 MATCH (a:Resolved {id: $source})
 MATCH p = ALL SHORTEST ((a)
-  (()-[r:FAMILY|OWNS|DIRECTS|ASSOCIATE|EMPLOYED|HAS_ADDRESS|HAS_PHONE|HAS_EMAIL
+  (()-[r:{{walked_types}}
         WHERE (r.since IS NULL OR r.since <= $at) AND (r.until IS NULL OR r.until >= $not_before)]-
    (x WHERE (x:Resolved OR x:Address OR x:Phone OR x:Email) AND coalesce(x.entities, 0) <= $hub_limit)){1,{{max_hops}}}
   (w:Resolved WHERE EXISTS { (w)<-[:RESOLVED_AS]-(:Company)<-[:SUPPLIER]-(:Contract) })

@@ -1,4 +1,4 @@
 // Each person's and company's identifier values (normalised key, raw text as written), in (entity id, kind) order.
-MATCH (n:Entity)-[h:HAS_ADDRESS|HAS_PHONE|HAS_EMAIL]->(i)
+MATCH (n:Entity)-[h:{{identifier_types}}]->(i)
 RETURN n.id AS entity_id, i.kind AS kind, i.key AS key, h.raw AS raw
 ORDER BY entity_id, kind

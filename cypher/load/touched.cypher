@@ -5,7 +5,7 @@ UNWIND $rows AS row
 MATCH (n:Entity {id: row.id})
 WHERE n.name <> row.node.name OR n.props <> row.node.props
 CALL (n) {
-  MATCH (n)-[:HAS_ADDRESS|HAS_PHONE|HAS_EMAIL]->(i)
+  MATCH (n)-[:{{identifier_types}}]->(i)
   RETURN collect([i.kind, i.key]) AS held
 }
 WITH row, n, held + CASE WHEN n.strong_id <> '' AND n.strong_id <> row.node.strong_id

@@ -3,7 +3,7 @@
 UNWIND $ids AS id
 MATCH (:Entity {id: id})-[:RESOLVED_AS]->(r:Resolved)
 WITH DISTINCT r
-OPTIONAL MATCH (r)-[:HAS_ADDRESS|HAS_PHONE|HAS_EMAIL]->(i)
+OPTIONAL MATCH (r)-[:{{identifier_types}}]->(i)
 WITH r, collect([i.kind, i.key]) AS held
 DETACH DELETE r
 WITH held

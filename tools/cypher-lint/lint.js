@@ -1,7 +1,8 @@
 // Checks Cypher files with Neo4j's parser and semantic analysis (@neo4j-cypher/language-support),
 // as Cypher 5: syntax errors, undefined variables, scoping, and deprecations (warnings count too).
 // Usage: node lint.js FILE.cypher...   Prints one line per problem, FILE:LINE: message; exit 1 if any.
-// `{{label}}` / `{{type}}` slots are filled with a vocabulary name first; `$parameters` are not
+// `{{label}}` / `{{type}}` slots are filled with a vocabulary name first, a type set's
+// (`{{walked_types}}`) with two; `$parameters` are not
 // checked here (cofi/queries.py checks them against the code).
 'use strict';
 const fs = require('fs');
@@ -13,6 +14,7 @@ for (const file of process.argv.slice(2)) {
   const text = fs.readFileSync(file, 'utf8')
     .replace(/\{\{label\}\}/g, 'Person')
     .replace(/\{\{type\}\}/g, 'OWNS')
+    .replace(/\{\{\w+_types\}\}/g, 'OWNS|HAS_PHONE')
     .replace(/\{\{max_hops\}\}/g, '4');
   // A schema file holds several statements, each ending with ';' at a line end.
   const statements = [];
