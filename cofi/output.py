@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cofi.findings import Finding
@@ -18,6 +22,26 @@ FORMATS = ("jsonl", "csv", "text", "html")
 CSV_COLUMNS = (*(name for name in Finding.FIELDS if name != "path"), "path_text")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+@contextmanager
+def report_to(out: Path | None) -> Iterator[TextIO]:
+    """The file a report is written to (stdout when `out` is None), opened before the work that
+    fills it: a sweep stores what it finds, so a report it could not write afterwards would be
+    lost to the next sweep.  When the work fails, a file it made is removed: never one that was
+    there before, nor a device such as /dev/null, nor from a forked worker that unwinds this."""
+    if out is None:
+        yield sys.stdout
+        return
+    made, owner = not out.exists(), os.getpid()
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        try:
+            yield fh
+        except BaseException:
+            fh.close()
+            if made and os.getpid() == owner and out.is_file():
+                out.unlink(missing_ok=True)
+            raise
 
 
 def safe_cell(value: Any) -> Any:

@@ -17,6 +17,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from cofi import prefilter
 from cofi.batches import chunks
@@ -45,6 +46,18 @@ class SweepResult:
     gone: int = 0
     restrictions: int = 0
     restrictions_reported: list[Restriction] = field(default_factory=list)
+
+    def summary(self, out: Path | None, fmt: str) -> str:
+        """The line a sweep ends with: what it checked, found and reported (and where)."""
+        where = f", written to {out}" if out else ""
+        listed = fmt in ("jsonl", "text") or not self.restrictions_reported
+        return (
+            f"swept {self.checked} of {self.contracts} contract(s): {self.found} finding(s), "
+            f"{len(self.reported)} reported{where}"
+            + (f", {self.gone} no longer found" if self.gone else "")
+            + f"; {self.restrictions} restriction(s), {len(self.restrictions_reported)} reported"
+            + ("" if listed else " (`cofi restrictions --all` lists them)")
+        )
 
 
 def load_graph(store: Store) -> Graph:

@@ -3,7 +3,6 @@ touched."""
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,7 @@ from cofi.findings import (
     check_contract,
     recusal_lines,
 )
-from cofi.output import write_findings
+from cofi.output import report_to, write_findings
 from cofi.sweep import contract_graph
 from cofi.sweep import sweep as run_sweep
 
@@ -92,40 +91,13 @@ def sweep_command(
         raise click.UsageError("--all and --since cannot be combined")
     store = obj.store()
     fmt = fmt or _format_for(out)
-    # The --out file is opened first: a sweep stores what it finds, so a report that could not
-    # be written afterwards would be lost to the next (incremental) sweep.
-    # Only a file this sweep made is removed when it fails: never one that was there before, nor
-    # a device such as /dev/null, nor from a forked worker that unwinds this frame.
-    made = out is not None and not out.exists()
-    owner = os.getpid()
-    fh = out.open("w", encoding="utf-8", newline="") if out is not None else sys.stdout
-    try:
+    with report_to(out) as fh:
         result = run_sweep(
             store, make_rules(**limits), everything=everything, signed_since=signed_since
         )
         title = f"cofi sweep of {date.today()}: {len(result.reported)} finding(s) reported"
         write_findings(result.reported, fmt, fh, title, result.restrictions_reported)
-    except BaseException:
-        if out is not None:
-            fh.close()
-            if made and os.getpid() == owner and out.is_file():
-                out.unlink(missing_ok=True)
-        raise
-    if out is not None:
-        fh.close()
-    where = f", written to {out}" if out else ""
-    click.echo(
-        f"swept {result.checked} of {result.contracts} contract(s): {result.found} finding(s), "
-        f"{len(result.reported)} reported{where}"
-        + (f", {result.gone} no longer found" if result.gone else "")
-        + f"; {result.restrictions} restriction(s), {len(result.restrictions_reported)} reported"
-        + (
-            ""
-            if fmt in ("jsonl", "text") or not result.restrictions_reported
-            else " (`cofi restrictions --all` lists them)"
-        ),
-        err=True,
-    )
+    click.echo(result.summary(out, fmt), err=True)
 
 
 def _format_for(out: Path | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ from cofi.cli.base import Context, cli, format_option, pass_ctx
 from cofi.findings import (
     STATUSES,
 )
-from cofi.output import write_findings
+from cofi.output import report_to, write_findings
 
 
 @cli.command()
@@ -47,11 +46,9 @@ def findings(
         if fmt != "html":
             return
     title = "cofi findings" + (f" ({status})" if status else "")
-    if out is None:
-        write_findings(found, fmt, sys.stdout, title)
-    else:
-        with out.open("w", encoding="utf-8", newline="") as fh:
-            write_findings(found, fmt, fh, title)
+    with report_to(out) as fh:
+        write_findings(found, fmt, fh, title)
+    if out is not None:
         click.echo(f"{len(found)} finding(s) written to {out}", err=True)
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cofi.cli.base import Context, cli, format_option, pass_ctx
 from cofi.cli.load import load_links
 from cofi.vocab import Kind
+
+if TYPE_CHECKING:
+    from cofi.match import Candidate
+    from cofi.store.base import Store
 
 
 @cli.group("match", invoke_without_command=True)
@@ -69,7 +73,7 @@ def match(
     if ctx.invoked_subcommand is not None:
         return
     from cofi import match as matching
-    from cofi.output import write_candidates
+    from cofi.output import report_to, write_candidates
 
     obj = ctx.find_object(Context)
     assert obj is not None
@@ -77,11 +81,8 @@ def match(
     kinds = [Kind(kind)] if kind else [Kind.PERSON, Kind.COMPANY]
     found = matching.propose(store, kinds, min_score=min_score, same_at=same_at)
     title = f"cofi match: {len(found)} candidate pair(s)"
-    if out is None:
-        write_candidates(found, fmt, sys.stdout, title)
-    else:
-        with out.open("w", encoding="utf-8", newline="") as fh:
-            write_candidates(found, fmt, fh, title)
+    with report_to(out) as fh:
+        write_candidates(found, fmt, fh, title)
     same = sum(c.verdict == "same" for c in found)
     click.echo(
         f"{len(found)} candidate pair(s): {same} same, {len(found) - same} review"
@@ -89,13 +90,18 @@ def match(
         err=True,
     )
     if accept_above is not None:
-        chosen = [c for c in found if c.score >= accept_above]
-        links = [
-            matching.same_as_link(c.match_id, c.left_id, c.right_id, c.score, c.reasons)
-            for c in chosen
-        ]
-        click.echo(f"joining {len(chosen)} pair(s) scoring at least {accept_above}", err=True)
-        load_links(store, links)
+        _join(store, [c for c in found if c.score >= accept_above], accept_above)
+
+
+def _join(store: Store, chosen: list[Candidate], floor: float) -> None:
+    """Load a SAME_AS link for each of the `chosen` pairs (those scoring at least `floor`)."""
+    from cofi import match as matching
+
+    links = [
+        matching.same_as_link(c.match_id, c.left_id, c.right_id, c.score, c.reasons) for c in chosen
+    ]
+    click.echo(f"joining {len(chosen)} pair(s) scoring at least {floor}", err=True)
+    load_links(store, links)
 
 
 @match.command("decide")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cofi.cli.base import cli, make_rules, rule_options
 from cofi.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from cofi.detect import Rules
 
 
 @cli.command()
@@ -67,26 +70,21 @@ def synth(
       cofi synth --evaluate synth-small
     """
 
-    from cofi.synth import SCALES, generate
-    from cofi.synth.evaluate import evaluate
-
     counts = {k: limits.pop(k) for k in ("people", "companies", "agencies", "contracts", "plants")}
-    rules = make_rules(**limits)
     if evaluate_dir is not None:
         if out is not None:
             raise click.UsageError("--evaluate reads a bundle; it takes no --out")
-        if not (evaluate_dir / "truth.jsonl").is_file():
-            raise InvalidInput(f"{evaluate_dir}: no truth.jsonl here (not a cofi synth bundle)")
-        result = evaluate(evaluate_dir, rules)
-        for line in result.lines():
-            click.echo(line)
-        if not result.perfect:
-            raise InvalidInput(
-                "the sweep missed planted findings, flagged decoys or made wrong ones"
-            )
-        return
-    if out is None:
+        _evaluate(evaluate_dir, make_rules(**limits))
+    elif out is None:
         raise click.UsageError("give --out DIR (or --evaluate DIR)")
+    else:
+        _generate(out, scale, counts, seed)
+
+
+def _generate(out: Path, scale: str, counts: dict[str, int | None], seed: int) -> None:
+    """Write the synthetic bundle of `scale` (with `counts` overriding its own) to `out`."""
+    from cofi.synth import SCALES, generate
+
     chosen = replace(SCALES[scale], **{k: v for k, v in counts.items() if v is not None})
     written = generate(out, chosen, seed)
     rows = sum(n for name, n in written.items() if name.endswith(".csv"))
@@ -96,6 +94,19 @@ def synth(
         f"`cofi match`, {written.get('restrictions.jsonl', 0)} relatives-in-service cases "
         f"(seed {seed})"
     )
+
+
+def _evaluate(directory: Path, rules: Rules) -> None:
+    """Print the evaluation of the synthetic bundle in `directory`; raise unless all is right."""
+    from cofi.synth.evaluate import evaluate
+
+    if not (directory / "truth.jsonl").is_file():
+        raise InvalidInput(f"{directory}: no truth.jsonl here (not a cofi synth bundle)")
+    result = evaluate(directory, rules)
+    for line in result.lines():
+        click.echo(line)
+    if not result.perfect:
+        raise InvalidInput("the sweep missed planted findings, flagged decoys or made wrong ones")
 
 
 @cli.command()

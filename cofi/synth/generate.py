@@ -12,6 +12,9 @@ join a planted decision-maker to a planted winner): every pattern of DESIGN.md, 
 `truth.jsonl` with its hops; and every near miss, written to `decoys.jsonl` with why it must not be
 flagged.  Noise may still make real findings of its own ("emergent"); `evaluate` checks those
 against the brute-force reference.
+
+(Over 500 lines: one `_Population` draws the noise and every plant from one random stream, so
+that a seed always gives the same bundle; cutting it in parts would cut that stream.)
 """
 
 from __future__ import annotations
