@@ -100,9 +100,6 @@ def _a(kind: str) -> str:
     return ("an " if kind[0] in "aeiou" else "a ") + kind
 
 
-# -- what the detection asks -------------------------------------------------------------------
-
-
 class DeclarationReader(Protocol):
     """How a store hands its declarations over (see `Book`)."""
 

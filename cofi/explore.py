@@ -49,8 +49,6 @@ class _Around:
         self._members: dict[str, list[str]] | None = None
         self._idents: dict[str, int] | None = None
 
-    # -- what a view node is --------------------------------------------------------------------
-
     def node(self, vid: str) -> dict[str, Any]:
         g = self.g
         if vid in g.contracts:
@@ -91,8 +89,6 @@ class _Around:
         if self._ident_node(some_id) is not None:
             return some_id
         return None
-
-    # -- edges ----------------------------------------------------------------------------------
 
     def edges(self, vid: str) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
         """(neighbour, edge) pairs of a view node, and whether some were left out."""

@@ -31,7 +31,6 @@ _TYPE = [LINK_TYPES[name] for name in EDGE_TYPES]
 _RELATION = frozenset(code for code, link in enumerate(_TYPE) if link.relation)
 """Edge codes of relations between people (FAMILY, ASSOCIATE, …), named by a noun."""
 
-# -- score -------------------------------------------------------------------------------------
 # A path's strength is the product of a factor per hop count and one per edge; the contract's value
 # then moves it between 60% and 100% of that.  Each factor is in (0, 1], so the score is too.
 
@@ -106,9 +105,6 @@ def pattern(g: Graph, path: RelatedPath, at: str) -> str:
         return "SELF_DEALING" if not until or until >= at else "REVOLVING_DOOR"
     shown = {_TYPE[g.e_type[e]].pattern for e in edges} - {""}
     return min(shown, key=PATTERNS.index, default="OWNERSHIP_CHAIN")
-
-
-# -- identity ---------------------------------------------------------------------------------
 
 
 def finding_id(contract_id: str, decision_maker_id: str, winner_id: str) -> str:
@@ -192,9 +188,6 @@ def _record_at(g: Graph, half: int, near: bool) -> str | None:
 
 def match_confidence(found: list[Crossing]) -> float:
     return math.prod(c.confidence for c in found)
-
-
-# -- findings ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -450,9 +443,6 @@ def edge_json(g: Graph, half: int) -> dict[str, Any]:
         "source": source,
         "target": target,
     }
-
-
-# -- explanation --------------------------------------------------------------------------------
 
 
 def subject_label(g: Graph, contract: ContractRow, role: str) -> str:

@@ -53,6 +53,9 @@ class ContractRow(NamedTuple):
 
 
 class LinkRow(NamedTuple):
+    """A link as the detection reads it: a `LinkRecord` without its `source_ref`, which no path
+    rule reads and which a graph of millions of links would carry for nothing."""
+
     source: str
     target: str
     type: str
@@ -154,8 +157,6 @@ class Graph:
     a graph given none has nothing declared."""
     _members: dict[str, list[str]] | None = field(default=None, compare=False, repr=False)
     """Canonical record -> every record of its entity (`records_of`), once asked for."""
-
-    # -- building -------------------------------------------------------------------------
 
     @classmethod
     def build(cls, rows: GraphRows) -> Graph:
@@ -342,8 +343,6 @@ class Graph:
             fill[b] = j + 1
         self.halves = halves
         self.far = far
-
-    # -- reading --------------------------------------------------------------------------
 
     @property
     def edge_count(self) -> int:

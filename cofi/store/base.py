@@ -312,9 +312,6 @@ class Store(LoadTarget, ReadView, FindingsStore, MatchStore, Protocol):
     def close(self) -> None: ...
 
 
-# -- what every store does the same way with the rows it reads ---------------------------------
-
-
 def count_hubs(
     candidates: Iterable[tuple[str, str, str, list[str]]],
     canonical: Callable[[], dict[str, str]],

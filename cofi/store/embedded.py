@@ -810,8 +810,6 @@ class EmbeddedStore:
             rows = self._db.execute(f"{columns} FROM entities AS e WHERE {where}", tokens)
         return rank_hits(name, rows, limit)
 
-    # -- detection ------------------------------------------------------------------------
-
     def contract_rows(self, contract_id: str, rules: Rules) -> GraphRows | None:
         """The neighbourhood a check of one contract searches (`cofi.rings.contracts_rows`,
         read with indexed lookups), None when there is no such contract."""

@@ -254,8 +254,6 @@ class Neo4jStore:
     def close(self) -> None:
         self._driver.close()
 
-    # -- plumbing ---------------------------------------------------------------------------
-
     @contextmanager
     def _session(self) -> Iterator[Session]:
         """A session; driver and server errors become one line: a lost connection is
@@ -330,8 +328,6 @@ class Neo4jStore:
         before the oldest of them (`store/sweep_rev`)."""
         ((rev,),) = self._rows("store/sweep_rev", key=META_KEY, alive_seconds=LOAD_ALIVE_SECONDS)
         return int(rev or 0)
-
-    # -- loading ----------------------------------------------------------------------------
 
     def kinds_of(self, ids: Iterable[str]) -> dict[str, Kind]:
         out: dict[str, Kind] = {}
@@ -443,8 +439,6 @@ class Neo4jStore:
                 run(tx, "project/entities", slots, keys=sorted(keys)).consume()
 
         session.execute_write(work)
-
-    # -- reading ----------------------------------------------------------------------------
 
     def stats(self, hub_limit: int) -> Stats:
         entities = dict(self._rows("store/stats_entities"))
@@ -667,8 +661,6 @@ class Neo4jStore:
         strong = self._rows("sweep/changed_strong", kind="strong", since_rev=since_rev)
         out.update(i for (i,) in strong)
         return out
-
-    # -- sweeps and findings ----------------------------------------------------------------
 
     def sweep_state(self) -> SweepState:
         meta = self._meta()

@@ -212,8 +212,6 @@ class _Population:
         self.mass = [self._new_address() for _ in range(max(3, scale.companies // 2_000))]
         self.fresh_values = 0
 
-    # --- small makers -------------------------------------------------------------------------
-
     def _new_address(self) -> str:
         return kazakh.address(self.rng)
 
@@ -307,8 +305,6 @@ class _Population:
         for i, person in enumerate(deciders):
             self.link(person, kid, "DECIDED", "chair" if i == 0 else "commission_member")
         return kid
-
-    # --- the noise ----------------------------------------------------------------------------
 
     def make(self) -> None:
         self.make_agencies()
@@ -459,8 +455,6 @@ class _Population:
             commission = rng.sample(self.staff[aid], min(len(self.staff[aid]), rng.randrange(3, 8)))
             self.contract(aid, winner, signed, commission)
 
-    # --- the plants ---------------------------------------------------------------------------
-
     def _setting(self, **who: Any) -> tuple[str, date, str, list[str]]:
         """An agency, a signing date after its head took office, a fresh decider on staff, and
         the commission (the decider first, then 2-4 of the agency's staff)."""
@@ -578,8 +572,6 @@ class _Population:
         kid = self.contract(aid, w, signed, commission)
         self._truth(kid, d, w, "OWNERSHIP_CHAIN", hops, how)
 
-    # --- the near misses ------------------------------------------------------------------------
-
     def _decoy_setting(self) -> tuple[str, date, str, list[str], str]:
         aid, signed, d, commission = self._setting()
         return aid, signed, d, commission, self.company(date(2010, 1, 1), self._fresh_address())
@@ -654,8 +646,6 @@ class _Population:
         w = self.company(date(2010, 1, 1), self._fresh_address())
         self.link(self.person(False, born=born, iin_value=bad), w, "OWNS", share=100)
         self._decoy(self.contract(aid, w, signed, commission), d, w, "invalid_iin")
-
-    # --- declarations, notices, recusals; relatives in service (issue 19) ---------------------
 
     def declare(
         self, person: str, on: date, type_: str, subject: str = "", role: str = "",
@@ -750,8 +740,6 @@ class _Population:
         self.link(deputy, aid, "EMPLOYED", "deputy_head", since=date(2015, 1, 1))
         self.link(wife, other, "EMPLOYED", "specialist", since=date(2016, 1, 1))
         self._restriction(aid, deputy, wife, False, "the wife works in another agency")
-
-    # --- pairs for `cofi match` -------------------------------------------------------------
 
     def make_match_plants(self) -> None:
         for i in range(self.scale.plants):
