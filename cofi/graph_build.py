@@ -20,6 +20,9 @@ every generated bundle, that the file read back is the graph `Graph.build` makes
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import pickle
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,6 +35,7 @@ import numpy as np
 from cofi.graph import EDGE_CODE, Head, joins
 from cofi.graph_file import Writer, write_heads, write_joins, writing
 from cofi.merge import canonical_ids
+from cofi.orphans import remove_orphans
 from cofi.store.embedded import MATCHED, SAME_AS_REFS
 from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
 
@@ -190,14 +194,19 @@ def _cat(parts: list[Array], dtype: Any = np.int64) -> Array:
     return np.concatenate([*parts, np.zeros(0, dtype)])
 
 
+ASIDE_RECORDS = 200_000
+"""From this many records on, the identifier and contract steps run in forked processes beside
+the links step; below, forking costs more than it saves."""
+
+
 def write_graph_file(db: sqlite3.Connection, path: Path, tag: str) -> tuple[int, int]:
     """Write the graph of the rows `db` holds (in the snapshot the caller holds open) to
     `path` under `tag`; (nodes, edges)."""
     # (the numbering tables are read in random order: kept in memory, not re-read from disk)
-    db.execute("PRAGMA temp.cache_size = -1048576")
+    db.execute(_TEMP_CACHE)
     try:
         with writing(path, tag) as w:
-            return _Build(db, w).run()
+            return _Build(db, w, path).run()
     finally:
         for table in ("g_rec", "g_k", "g_first", "g_id"):
             db.execute(f"DROP TABLE IF EXISTS temp.{table}")
@@ -217,25 +226,119 @@ def _number(db: sqlite3.Connection, table: str, where: str, kind: bool = False) 
     )
 
 
+_TEMP_CACHE = "PRAGMA temp.cache_size = -1048576"
+_NUMBER_RECORDS = ("g_rec", "kind <> 'contract'")
+_SNAPSHOT = "SELECT key, value FROM meta WHERE key IN ('rev', 'store_id') ORDER BY key"
+"""What tells one state of the store from another (a load that changes anything raises `rev`)."""
+_CONTACTS_KEPT = ("c_rec", "c_entity", "c_ident", "c_type", "nodes")
+"""What the identifier step leaves for the edges step."""
+
+
+class _Recorder:
+    """Stands in for a `Writer` in the forked identifier step: keeps the columns, in order, for
+    the parent to write where the step would have (the links step before it writes none, so the
+    file is the same byte for byte)."""
+
+    def __init__(self) -> None:
+        self.columns: list[tuple[str, Any, str, int]] = []
+
+    def raw(self, name: str, data: Any, kind: str, count: int) -> None:
+        self.columns.append((name, bytes(data) if isinstance(data, memoryview) else data, kind,
+                             count))  # fmt: skip
+
+
 class _Build:
-    def __init__(self, db: sqlite3.Connection, w: Writer) -> None:
-        self.db, self.w = db, w
+    def __init__(self, db: sqlite3.Connection, w: Writer, path: Path | None = None) -> None:
+        self.db, self.w, self.path = db, w, path
         self.heads: list[tuple[str, Head]] = []
 
     def run(self) -> tuple[int, int]:
         self._records()
         self._nodes()
-        self._links()
-        self._contacts()
+        self._heads()
+        # (with a core to spare, the identifier and contract steps run in forked processes beside
+        # the links step: each is about a third of the build at the large synthetic scale)
+        contacts = self._aside("_contacts")
+        contracts = self._aside("_contracts")
+        try:
+            self._links()
+        except BaseException:
+            for aside in (contacts, contracts):
+                if aside is not None:
+                    _stop(*aside)
+            raise
+        if contacts is None or not self._joined(*contacts, _CONTACTS_KEPT):
+            self._contacts()
         self._edges()
-        self._contracts()
+        if contracts is None or not self._joined(*contracts, ()):
+            self._contracts()
         write_heads(self.w, self.heads)
         return self.nodes, self.edges
+
+    def _aside(self, step: str) -> tuple[Any, Path] | None:
+        """Start the method `step` in a forked process (on a connection of its own to the same
+        state of the store) when the store is big and there is a core for it: its process and the
+        file where it leaves what it made.  None: the caller runs the step itself."""
+        if len(self.kind) < ASIDE_RECORDS or (os.cpu_count() or 1) < 2 or self.path is None:
+            return None
+        store = next(f for _, name, f in self.db.execute("PRAGMA database_list") if name == "main")
+        if not store:
+            return None
+        remove_orphans(self.path.parent, f".{self.path.name}.", "-aside.tmp")
+        proc = multiprocessing.get_context("fork").Process(
+            target=self._aside_child,
+            args=(step, store, self.db.execute(_SNAPSHOT).fetchall()),
+            daemon=True,
+        )
+        proc.start()
+        assert proc.pid is not None
+        return proc, self._aside_file(proc.pid)
+
+    def _aside_file(self, pid: int) -> Path:
+        assert self.path is not None
+        return self.path.with_name(f".{self.path.name}.{pid}-aside.tmp")
+
+    def _aside_child(self, step: str, store: str, snapshot: list[tuple[str, str]]) -> None:
+        try:
+            self._aside_made(step, store, snapshot)
+        except BaseException:
+            os._exit(1)  # (quietly: the parent does the step itself, and says what goes wrong)
+
+    def _aside_made(self, step: str, store: str, snapshot: list[tuple[str, str]]) -> None:
+        db = sqlite3.connect(store, isolation_level=None)
+        db.execute(_TEMP_CACHE)
+        db.execute("BEGIN")
+        if db.execute(_SNAPSHOT).fetchall() != snapshot:
+            os._exit(3)  # another load committed meanwhile: the parent does the step itself
+        _number(db, *_NUMBER_RECORDS, kind=True)
+        self.db, recorder = db, _Recorder()
+        self.w = recorder  # type: ignore[assignment]
+        getattr(self, step)()
+        kept = {name: getattr(self, name) for name in _CONTACTS_KEPT if hasattr(self, name)}
+        with open(self._aside_file(os.getpid()), "wb") as f:
+            pickle.dump((recorder.columns, kept), f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _joined(self, proc: Any, made: Path, kept: tuple[str, ...]) -> bool:
+        """Wait for a forked step; write what it made as the step would have, and take the
+        attributes `kept` it set.  False when it did not finish (the caller then runs the step)."""
+        try:
+            proc.join()
+            if proc.exitcode != 0 or not made.is_file():
+                return False
+            with open(made, "rb") as f:
+                columns, values = pickle.load(f)
+        finally:
+            _stop(proc, made)
+        for name, data, kind, count in columns:
+            self.w.raw(name, data, kind, count)
+        for name in kept:
+            setattr(self, name, values[name])
+        return True
 
     def _records(self) -> None:
         """Records (persons, companies, agencies) in id order: ids, names, kinds, numbers."""
         db, w = self.db, self.w
-        _number(db, "g_rec", "kind <> 'contract'", kind=True)
+        _number(db, *_NUMBER_RECORDS, kind=True)
         ids, names = _Texts(), _Texts()
         hashes: list[Array] = []
         kinds: list[Array] = []
@@ -308,8 +411,8 @@ class _Build:
         values.write(w, "canonical.values")
 
     def _links(self) -> None:
-        """The traversable links between records whose kinds their type may be walked into,
-        and the heads of agencies; in the order of the links table (as `Graph.build` reads)."""
+        """The traversable links between records whose kinds their type may be walked into, in
+        the order of the links table (as `Graph.build` reads)."""
         db = self.db
         walk = {
             name: (EDGE_CODE[name], lt.traverse_into)
@@ -358,6 +461,11 @@ class _Build:
         self.links = {}
         for k in list(parts):  # each column's pieces let go as it is joined
             self.links[k] = _cat(parts.pop(k), dtypes[k])
+
+    def _heads(self) -> None:
+        """The heads of agencies (EMPLOYED links with the head role into an agency), and each
+        headed agency's nodes."""
+        db, node = self.db, self.rec_node
         by_agency: dict[str, list[Head]] = {}
         for source, target, role, since, until in db.execute(
             "SELECT l.source, l.target, l.role, l.since, l.until FROM links AS l "
@@ -577,9 +685,18 @@ class _Build:
             slot_n.append(node[rec.ints()])
         pos, at = _cat(slot_k), _cat(slot_n)
         held = at >= 0
-        pairs = np.unique(pos[held] * (self.nodes + 1) + at[held])
-        _ints(w, "slot.contract", pairs // (self.nodes + 1))
-        _ints(w, "slot.node", pairs % (self.nodes + 1))
+        radix = self.entity_nodes + 1  # (a decision-maker is an entity's node)
+        pairs = np.unique(pos[held] * radix + at[held])
+        _ints(w, "slot.contract", pairs // radix)
+        _ints(w, "slot.node", pairs % radix)
+
+
+def _stop(proc: Any, made: Path) -> None:
+    """End the forked step (if it still runs) and remove what it left."""
+    if proc.is_alive():
+        proc.kill()
+    proc.join()
+    made.unlink(missing_ok=True)
 
 
 def hash_table(hashes: Array) -> Array:

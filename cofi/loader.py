@@ -517,10 +517,12 @@ class _LinkChecks(_Rejects):
         places: dict[tuple[str, ...], list[tuple[int, int, dict[str, Any]]]] = defaultdict(list)
         contents: dict[tuple[str, ...], set[tuple[Any, ...]]] = defaultdict(set)
         for *key, share, until, ref, fno, line in db.execute(
+            # (the keys given twice first, then one scan of the rows: driven by the rows, the
+            # join looked every row's key up, 10.4 s for 5.5M links; this takes 0.9 s)
             "SELECT l.source, l.target, l.type, l.role, l.since, l.share, l.until, l.source_ref, "
-            "l.fno, l.line FROM stage_l.link_keys k JOIN stage.link l ON l.source = k.source "
-            "AND l.target = k.target AND l.type = k.type AND l.role = k.role AND l.since = k.since "
-            "WHERE k.n > 1 ORDER BY l.seq"
+            "l.fno, l.line FROM stage.link l WHERE (l.source, l.target, l.type, l.role, l.since) "
+            "IN (SELECT source, target, type, role, since FROM stage_l.link_keys WHERE n > 1) "
+            "ORDER BY l.seq"
         ):
             source, target, kind, role, since = key
             link = LinkRecord(source, target, kind, role, share, since, until, ref)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -395,3 +396,62 @@ def test_a_graph_write_whose_temporary_tables_do_not_fit_says_disk_full(
     kept = run(*other, "sweep", "--all", "--format", "jsonl")
     assert swept.exit_code == 0 and findings(swept.output) == findings(kept.output)
     assert len(findings(kept.output)) == 4
+
+
+def _graph_bytes(store: Path) -> bytes:
+    s = EmbeddedStore(store, create=False)
+    try:
+        s._write_graph_file()
+    finally:
+        s.close()
+    return (store / GRAPH_NAME).read_bytes()
+
+
+def test_the_steps_beside_the_links_write_the_same_file(
+    synth_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big store's identifier and contract steps run in forked processes beside the links
+    step: the file is the same byte for byte as one written in one process, and it is still when
+    those processes fail (the steps are then done in the parent) or see another state of the
+    store."""
+    from cofi import graph_build
+
+    monkeypatch.setattr(graph_build, "ASIDE_RECORDS", 10**9)
+    alone = _graph_bytes(synth_store)
+    forked: list[bool] = []
+    ran_here: list[str] = []
+    start = graph_build._Build._aside
+
+    def counted(self: Any, step: Any) -> Any:
+        started = start(self, step)
+        forked.append(started is not None)
+        return started
+
+    def here(name: str) -> Any:
+        step = getattr(graph_build._Build, name)
+
+        def run(self: Any) -> None:
+            ran_here.append(f"{name} in {os.getpid()}")
+            step(self)
+
+        return run
+
+    monkeypatch.setattr(graph_build._Build, "_aside", counted)
+    for name in ("_contacts", "_contracts"):
+        monkeypatch.setattr(graph_build._Build, name, here(name))
+    monkeypatch.setattr(graph_build, "ASIDE_RECORDS", 0)
+    assert _graph_bytes(synth_store) == alone
+    assert forked == [True, True] and ran_here == []  # (each step ran in its process)
+    in_parent = [f"_contacts in {os.getpid()}", f"_contracts in {os.getpid()}"]
+
+    def broken(self: Any, step: str, store: str, snapshot: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(graph_build._Build, "_aside_made", broken)  # (inherited by the forks)
+        assert _graph_bytes(synth_store) == alone and ran_here == in_parent
+    with monkeypatch.context() as m:
+        m.setattr(graph_build, "_SNAPSHOT", "SELECT random()")  # (another state, to a child)
+        assert _graph_bytes(synth_store) == alone and ran_here == in_parent * 2
+    assert forked == [True] * 6
+    assert not list(synth_store.glob(".*-aside.tmp"))

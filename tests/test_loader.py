@@ -181,6 +181,30 @@ def test_conflict_reports_both_places(tmp_path: Path) -> None:
     assert any(line.startswith(f"{bundle}/people.csv:4: id:") for line in lines)
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_link_given_twice_with_other_fields_is_rejected_at_both_places(
+    tmp_path: Path, workers: int
+) -> None:
+    stake = {"source": "x1", "target": "xc", "type": "OWNS", "since": "2020-01-01"}
+    bundle = write_bundle(tmp_path / "b", good(link=[
+        {**stake, "share": "40"}, {**stake, "share": "40"}, {**stake, "share": "60"},
+        {"source": "x2", "target": "xc", "type": "DIRECTS"},
+        {"source": "x2", "target": "xc", "type": "DIRECTS"},
+    ]))  # fmt: skip
+    with (
+        plan_load([bundle], lambda ids: {}, workers=workers) as plan,
+        pytest.raises(LoadRejected) as err,
+    ):
+        plan.complete()  # (what a store calls before it writes the links)
+    links = f"{bundle}/links.csv"
+    why = "row: link 'x1/xc/OWNS//2020-01-01' appears with conflicting fields at"
+    assert sorted(str(e) for e in err.value.errors) == [
+        f"{links}:3: {why} {links}:4, {links}:5",
+        f"{links}:4: {why} {links}:3, {links}:5",
+        f"{links}:5: {why} {links}:3, {links}:4",
+    ]  # (the DIRECTS link given twice alike is fine)
+
+
 def test_exact_duplicate_rows_are_fine(tmp_path: Path) -> None:
     bundle = write_bundle(tmp_path / "b", good(person=[PEOPLE[0]]))
     with plan_load([bundle], lambda ids: {}) as plan:
