@@ -194,9 +194,11 @@ def _cat(parts: list[Array], dtype: Any = np.int64) -> Array:
     return np.concatenate([*parts, np.zeros(0, dtype)])
 
 
-ASIDE_RECORDS = 200_000
-"""From this many records on, the identifier and contract steps run in forked processes beside
-the links step; below, forking costs more than it saves."""
+ASIDE_RECORDS = (200_000, 5_000_000)
+"""From the first number of records to the second, the identifier and contract steps run in
+forked processes beside the links step.  Below, forking costs more than it saves; above, the three
+processes' memory together has not been measured against the xlarge scale's 8 GB (at the large
+scale a load's peak went from 1.4 GB to 1.8 GB, PSS), so a national register builds in one."""
 
 
 def write_graph_file(db: sqlite3.Connection, path: Path, tag: str) -> tuple[int, int]:
@@ -279,7 +281,8 @@ class _Build:
         """Start the method `step` in a forked process (on a connection of its own to the same
         state of the store) when the store is big and there is a core for it: its process and the
         file where it leaves what it made.  None: the caller runs the step itself."""
-        if len(self.kind) < ASIDE_RECORDS or (os.cpu_count() or 1) < 2 or self.path is None:
+        low, high = ASIDE_RECORDS
+        if not low <= len(self.kind) <= high or (os.cpu_count() or 1) < 2 or self.path is None:
             return None
         store = next(f for _, name, f in self.db.execute("PRAGMA database_list") if name == "main")
         if not store:

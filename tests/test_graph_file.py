@@ -416,7 +416,7 @@ def test_the_steps_beside_the_links_write_the_same_file(
     store."""
     from cofi import graph_build
 
-    monkeypatch.setattr(graph_build, "ASIDE_RECORDS", 10**9)
+    monkeypatch.setattr(graph_build, "ASIDE_RECORDS", (10**9, 10**9))
     alone = _graph_bytes(synth_store)
     forked: list[bool] = []
     ran_here: list[str] = []
@@ -439,7 +439,7 @@ def test_the_steps_beside_the_links_write_the_same_file(
     monkeypatch.setattr(graph_build._Build, "_aside", counted)
     for name in ("_contacts", "_contracts"):
         monkeypatch.setattr(graph_build._Build, name, here(name))
-    monkeypatch.setattr(graph_build, "ASIDE_RECORDS", 0)
+    monkeypatch.setattr(graph_build, "ASIDE_RECORDS", (0, 10**9))
     assert _graph_bytes(synth_store) == alone
     assert forked == [True, True] and ran_here == []  # (each step ran in its process)
     in_parent = [f"_contacts in {os.getpid()}", f"_contracts in {os.getpid()}"]
