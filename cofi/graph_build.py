@@ -237,9 +237,9 @@ _CONTACTS_KEPT = ("c_rec", "c_entity", "c_ident", "c_type", "nodes")
 
 
 class _Recorder:
-    """Stands in for a `Writer` in the forked identifier step: keeps the columns, in order, for
-    the parent to write where the step would have (the links step before it writes none, so the
-    file is the same byte for byte)."""
+    """Stands in for a `Writer` in a forked step: keeps the columns, in order, for the parent to
+    write where the step would have been run (the links step writes none, and the contracts' come
+    after the edges' as before, so the file is the same byte for byte)."""
 
     def __init__(self) -> None:
         self.columns: list[tuple[str, Any, str, int]] = []
