@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple, Protocol
 
 from cofi import kinship
-from cofi.declarations import Declaration, in_force
+from cofi.declarations import Declaration, RegisterStore, in_force
 from cofi.errors import NotFound
 from cofi.records import LinkRecord
 from cofi.rings import Merges
@@ -48,12 +48,7 @@ class AuditReader(Protocol):
     def filings_of(self, person_ids: list[str]) -> Iterable[Declaration]: ...
 
 
-class AuditStore(Protocol):
-    def declarations(self) -> AuditReader: ...
-
-    def merges(self) -> Merges: ...
-
-    def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+AuditStore = RegisterStore[AuditReader]
 
 
 @dataclass(frozen=True)

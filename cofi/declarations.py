@@ -16,10 +16,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from cofi.records import LinkRecord
 from cofi.vocab import DECLARATION_LINK, LINK_TYPES
+
+if TYPE_CHECKING:
+    from cofi.rings import Merges
+
+Reader = TypeVar("Reader", covariant=True)
+
+
+class RegisterStore(Protocol[Reader]):
+    """A store as the register checks (`cofi.audit`, `cofi.restrictions`) read it: their own
+    reader of its declarations and links, its merges and its records."""
+
+    def declarations(self) -> Reader: ...
+
+    def merges(self) -> Merges: ...
+
+    def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+
 
 DECLARED_TYPE: dict[str, str] = {link: kind for kind, link in DECLARATION_LINK.items()}
 """The link type a declaration is stored as -> the declaration's `type`."""

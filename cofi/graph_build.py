@@ -260,27 +260,28 @@ class _Build:
         self._heads()
         # (with a core to spare, the identifier and contract steps run in forked processes beside
         # the links step: each is about a third of the build at the large synthetic scale)
-        contacts = self._aside("_contacts")
-        contracts = self._aside("_contracts")
+        contacts = self._aside("_contacts", _CONTACTS_KEPT)
+        contracts = self._aside("_contracts", ())
         try:
             self._links()
         except BaseException:
             for aside in (contacts, contracts):
                 if aside is not None:
-                    _stop(*aside)
+                    _stop(*aside[:2])
             raise
-        if contacts is None or not self._joined(*contacts, _CONTACTS_KEPT):
+        if contacts is None or not self._joined(*contacts):
             self._contacts()
         self._edges()
-        if contracts is None or not self._joined(*contracts, ()):
+        if contracts is None or not self._joined(*contracts):
             self._contracts()
         write_heads(self.w, self.heads)
         return self.nodes, self.edges
 
-    def _aside(self, step: str) -> tuple[Any, Path] | None:
+    def _aside(self, step: str, kept: tuple[str, ...]) -> tuple[Any, Path, tuple[str, ...]] | None:
         """Start the method `step` in a forked process (on a connection of its own to the same
         state of the store) when the store is big and there is a core for it: its process and the
-        file where it leaves what it made.  None: the caller runs the step itself."""
+        file where it leaves what it made (the columns it writes, and its attributes `kept`).
+        None: the caller runs the step itself."""
         low, high = ASIDE_RECORDS
         if not low <= len(self.kind) <= high or (os.cpu_count() or 1) < 2 or self.path is None:
             return None
@@ -290,24 +291,28 @@ class _Build:
         remove_orphans(self.path.parent, f".{self.path.name}.", "-aside.tmp")
         proc = multiprocessing.get_context("fork").Process(
             target=self._aside_child,
-            args=(step, store, self.db.execute(_SNAPSHOT).fetchall()),
+            args=(step, kept, store, self.db.execute(_SNAPSHOT).fetchall()),
             daemon=True,
         )
         proc.start()
         assert proc.pid is not None
-        return proc, self._aside_file(proc.pid)
+        return proc, self._aside_file(proc.pid), kept
 
     def _aside_file(self, pid: int) -> Path:
         assert self.path is not None
         return self.path.with_name(f".{self.path.name}.{pid}-aside.tmp")
 
-    def _aside_child(self, step: str, store: str, snapshot: list[tuple[str, str]]) -> None:
+    def _aside_child(
+        self, step: str, kept: tuple[str, ...], store: str, snapshot: list[tuple[str, str]]
+    ) -> None:
         try:
-            self._aside_made(step, store, snapshot)
+            self._aside_made(step, kept, store, snapshot)
         except BaseException:
             os._exit(1)  # (quietly: the parent does the step itself, and says what goes wrong)
 
-    def _aside_made(self, step: str, store: str, snapshot: list[tuple[str, str]]) -> None:
+    def _aside_made(
+        self, step: str, kept: tuple[str, ...], store: str, snapshot: list[tuple[str, str]]
+    ) -> None:
         db = sqlite3.connect(store, isolation_level=None)
         db.execute(_TEMP_CACHE)
         db.execute("BEGIN")
@@ -317,9 +322,9 @@ class _Build:
         self.db, recorder = db, _Recorder()
         self.w = recorder  # type: ignore[assignment]
         getattr(self, step)()
-        kept = {name: getattr(self, name) for name in _CONTACTS_KEPT if hasattr(self, name)}
+        values = [getattr(self, name) for name in kept]
         with open(self._aside_file(os.getpid()), "wb") as f:
-            pickle.dump((recorder.columns, kept), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((recorder.columns, values), f, protocol=pickle.HIGHEST_PROTOCOL)
 
     def _joined(self, proc: Any, made: Path, kept: tuple[str, ...]) -> bool:
         """Wait for a forked step; write what it made as the step would have, and take the
@@ -334,8 +339,8 @@ class _Build:
             _stop(proc, made)
         for name, data, kind, count in columns:
             self.w.raw(name, data, kind, count)
-        for name in kept:
-            setattr(self, name, values[name])
+        for name, value in zip(kept, values, strict=True):
+            setattr(self, name, value)
         return True
 
     def _records(self) -> None:

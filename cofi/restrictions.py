@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 from cofi import kinship
-from cofi.rings import Merges
+from cofi.declarations import RegisterStore
 
 CLOSE_ROLES: frozenset[str] = frozenset(
     {"spouse", "parent", "child", "sibling", "parent_in_law", "child_in_law", "sibling_in_law"}
@@ -59,12 +59,7 @@ class RestrictionReader(Protocol):
         """The FAMILY links touching the given person records."""
 
 
-class RestrictionStore(Protocol):
-    def declarations(self) -> RestrictionReader: ...
-
-    def merges(self) -> Merges: ...
-
-    def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+RestrictionStore = RegisterStore[RestrictionReader]
 
 
 @dataclass(frozen=True)

@@ -422,8 +422,8 @@ def test_the_steps_beside_the_links_write_the_same_file(
     ran_here: list[str] = []
     start = graph_build._Build._aside
 
-    def counted(self: Any, step: Any) -> Any:
-        started = start(self, step)
+    def counted(self: Any, step: Any, kept: Any) -> Any:
+        started = start(self, step, kept)
         forked.append(started is not None)
         return started
 
@@ -444,7 +444,7 @@ def test_the_steps_beside_the_links_write_the_same_file(
     assert forked == [True, True] and ran_here == []  # (each step ran in its process)
     in_parent = [f"_contacts in {os.getpid()}", f"_contracts in {os.getpid()}"]
 
-    def broken(self: Any, step: str, store: str, snapshot: Any) -> None:
+    def broken(self: Any, step: str, kept: Any, store: str, snapshot: Any) -> None:
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as m:
