@@ -13,9 +13,9 @@ import json
 import mmap
 import operator
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from cofi.errors import InvalidInput, RowError
 from cofi.model import COLUMNS, REQUIRED
@@ -139,8 +139,21 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_csv(path: Path, kind: str, part: Part, base: int = 0) -> Iterator[RawRow]:
-    """The rows of `part`'s byte range of the CSV file at `path` (`seq` = `base` + line).
+class RowTaker(Protocol):
+    """Given a CSV file's name, row kind and header, a function that takes a row's cells (all of
+    them: as many as the header has columns), line and `seq` and returns whether it took the row
+    (found it valid and kept it); or None, to take no row of that file."""
+
+    def __call__(
+        self, name: str, kind: str, header: list[str]
+    ) -> Callable[[list[str], int, int], bool] | None: ...
+
+
+def read_csv(
+    path: Path, kind: str, part: Part, base: int = 0, taker: RowTaker | None = None
+) -> Iterator[RawRow]:
+    """The rows of `part`'s byte range of the CSV file at `path` (`seq` = `base` + line); a row
+    that `taker`'s function takes is not yielded.
 
     Raises `Misplit` when a range that is not the file's last ends inside a quoted field.
     """
@@ -155,6 +168,7 @@ def read_csv(path: Path, kind: str, part: Part, base: int = 0) -> Iterator[RawRo
             except StopIteration:
                 return
             _check_header(name, kind, header)
+            take = taker(name, kind, header) if taker is not None else None
             width = len(header)
             line = head.line_num + 1
             rows: Iterator[str] = fh
@@ -175,6 +189,8 @@ def read_csv(path: Path, kind: str, part: Part, base: int = 0) -> Iterator[RawRo
             reader = csv.reader(rows, strict=True)
             for cells in reader:
                 row_line, line = line, first + reader.line_num
+                if take and len(cells) == width and take(cells, row_line, base + row_line):
+                    continue
                 if not "".join(cells).strip():
                     continue
                 seq = base + row_line

@@ -21,7 +21,7 @@ import orjson
 
 from cofi.bundle import NOTE, Misplit, Part, RawRow
 from cofi.importers import InputFile, read_input
-from cofi.model import validate_row
+from cofi.model import link_cells, validate_row
 from cofi.normalize import normalize_contact, registry_key, search_key, valid_iin_bin
 from cofi.vocab import DECLARATION_LINK, IDENTIFIER_HOLDERS, IDENTIFIER_KINDS, STRONG_ID_FIELD, Kind
 
@@ -140,28 +140,24 @@ def _stage_part(
     """Validate `part`'s share of the rows into the staging database; the rows read."""
     with closing(scratch({"stage": stage})) as db:
         fno = {name: i for i, name in db.execute("SELECT fno, name FROM stage.files")}
-        out = _Staged(db, fno)
-        n = 0
-        for raw in read_input(files, part):
+        out = _Staged(db, fno, progress)
+        for raw in read_input(files, part, out.taker):
             out.add(raw)
-            if raw.kind == NOTE:
-                continue
-            n += 1
-            if n % BATCH == 0:
-                out.flush()
-                if progress is not None:
-                    progress(BATCH)
         out.flush()
-        if progress is not None:
-            progress(n % BATCH)
-        return n
+        return out.rows
 
 
 class _Staged:
     """Validated rows waiting to be appended to the staging database."""
 
-    def __init__(self, db: sqlite3.Connection, fno: dict[str, int]) -> None:
-        self.db, self.fno = db, fno
+    def __init__(
+        self, db: sqlite3.Connection, fno: dict[str, int], progress: Callable[[int], None] | None
+    ) -> None:
+        self.db, self.fno, self.progress = db, fno, progress
+        self.rows = 0
+        """Rows read (not notes)."""
+        self.pending = 0
+        """Rows read since the last flush."""
         self.ent: list[tuple[Any, ...]] = []
         self.contract: list[tuple[Any, ...]] = []
         self.contact: list[tuple[Any, ...]] = []
@@ -170,11 +166,36 @@ class _Staged:
         self.badid: list[tuple[str]] = []
         self.warn: list[tuple[Any, ...]] = []
 
+    def taker(
+        self, name: str, kind: str, header: list[str]
+    ) -> Callable[[list[str], int, int], bool] | None:
+        """Takes the links of a CSV file that are valid beyond doubt by a check of their cells
+        (`link_cells`), without the dict and pydantic of the row's way through `add`."""
+        if kind != "link":
+            return None
+        cells = link_cells(header)
+        fno, link = self.fno[name], self.link
+
+        def take(row: list[str], line: int, seq: int) -> bool:
+            valid = cells(row)
+            if valid is None:
+                return False
+            link.append((seq, *valid, fno, line))
+            self.pending += 1
+            if self.pending >= BATCH:
+                self.flush()
+            return True
+
+        return take
+
     def add(self, raw: RawRow) -> None:
         fno = self.fno[raw.file]
         if raw.kind == NOTE:
             self.warn.extend((raw.seq, None, fno, raw.line, f, r) for f, r in raw.notes)
             return
+        if self.pending >= BATCH:
+            self.flush()
+        self.pending += 1
         if raw.problem is not None:
             self._reject(fno, raw, [(raw.problem.field, raw.problem.reason)])
             return
@@ -246,6 +267,7 @@ class _Staged:
         self.rej.extend((fno, raw.line, f, r, data) for f, r in problems)
 
     def flush(self) -> None:
+        """Append the rows waiting to the staging database (and count them)."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         db.executemany("INSERT INTO stage.ent VALUES (?,?,?,?,?,?,?,?,?)", self.ent)
@@ -262,3 +284,7 @@ class _Staged:
         for rows in (self.ent, self.contract, self.contact, self.link, self.rej, self.badid,
                      self.warn):  # fmt: skip
             rows.clear()
+        self.rows += self.pending
+        if self.progress is not None:
+            self.progress(self.pending)
+        self.pending = 0

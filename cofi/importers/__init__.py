@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from cofi.bundle import SEQ_PER_FILE, Part, RawRow, bundle_files, read_csv, read_jsonl
+from cofi.bundle import SEQ_PER_FILE, Part, RawRow, RowTaker, bundle_files, read_csv, read_jsonl
 from cofi.errors import InvalidInput, RowError
 from cofi.importers import bods, ftm, ocds
 from cofi.vocab import BUNDLE_FILES, INPUT_FORMATS
@@ -88,15 +88,18 @@ def sniff(path: Path) -> str:
     return ""
 
 
-def read_input(files: list[InputFile], part: Part) -> Iterator[RawRow]:
-    """Every row of `files` (`part`'s share for bundles), numbered in input order (`seq`)."""
+def read_input(
+    files: list[InputFile], part: Part, taker: RowTaker | None = None
+) -> Iterator[RawRow]:
+    """Every row of `files` (`part`'s share for bundles), numbered in input order (`seq`), but
+    the rows of a bundle's CSV files that `taker` takes (`bundle.read_csv`)."""
     for number, f in enumerate(files):
         name, base = str(f.path), number * SEQ_PER_FILE
         if f.format == "bundle":
             if f.kind is None:
                 yield from read_jsonl(f.path, part, base)
             else:
-                yield from read_csv(f.path, f.kind, part, base)
+                yield from read_csv(f.path, f.kind, part, base, taker)
             continue
         importer = IMPORTERS.get(f.format)
         if importer is None:
