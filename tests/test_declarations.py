@@ -6,9 +6,11 @@ them); `expected.csv` is the exact set of findings with their disclosure.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -374,3 +376,28 @@ def test_declarations_reload_idempotently_and_skip_invalid_writes_them_as_given(
     assert bad["row"] == {"person_id": "p-d05", "declared_on": "2025-04-01", "type": "relative",
                           "subject_id": "co-d05", "role": "spouse"}  # fmt: skip
     assert sweep_all(crun, tmp_path)["D05"]["disclosure"] == "declared"
+
+
+def test_a_store_of_schema_7_gets_the_declarations_index_of_schema_8(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Schema 7 kept declarations in an index whose WHERE was `type IN (…)` (slow to build and to
+    write); opened by this cofi, the store has it remade and answers the same."""
+    assert run("load", str(FIXTURE)).exit_code == 0
+    before = run("declarations", "audit", "--at", "2025-06-01", "--format", "jsonl").stdout
+    old_where = "type IN ('DECLARED_RELATIVE', 'DECLARED_INTEREST', 'NOTIFIED_CONFLICT', 'RECUSED')"
+    with contextlib.closing(sqlite3.connect(tmp_path / "store" / "cofi.sqlite")) as db:
+        db.executescript(
+            "DROP INDEX links_declared; "
+            f"CREATE INDEX links_declared ON links (type, source) WHERE {old_where}; "
+            "UPDATE meta SET value = '7' WHERE key = 'schema_version';"
+        )
+    after = run("declarations", "audit", "--at", "2025-06-01", "--format", "jsonl")
+    assert after.exit_code == 0, after.output
+    assert after.stdout == before and before.count("\n") == 17
+    with contextlib.closing(sqlite3.connect(tmp_path / "store" / "cofi.sqlite")) as db:
+        (sql,) = db.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'links_declared'"
+        ).fetchone()
+        (version,) = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert " OR " in sql and " IN " not in sql and version == "8"

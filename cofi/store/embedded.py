@@ -53,7 +53,7 @@ from cofi.store.base import (
     stored_finding,
 )
 from cofi.store.embedded_rings import EmbeddedReader
-from cofi.vocab import Kind
+from cofi.vocab import DECLARATION_LINK, Kind
 
 if TYPE_CHECKING:
     from cofi.loader import LoadPlan
@@ -64,7 +64,7 @@ GRAPH_NAME = "graph.bin"
 KEPT_CHANGES = 20_000
 """Contracts changed since the graph file was written up to which they are laid over it; beyond,
 the graph is built again (and the file rewritten)."""
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 
 _CONTRACT_ROW = (
     "id, buyer_id, supplier_id, signed_on, value, "
@@ -76,6 +76,12 @@ MATCHED = "FROM links WHERE type = 'SAME_AS' AND source_ref LIKE 'match:%'"
 """The SAME_AS links `cofi match` made (`cofi.match.same_as_link`)."""
 SAME_AS_REFS = "SELECT source, target, source_ref FROM links WHERE type = 'SAME_AS'"
 """Every SAME_AS link with its source_ref (`GraphRows.matched`)."""
+
+_DECLARED = "(" + " OR ".join(f"type = '{t}'" for t in DECLARATION_LINK.values()) + ")"
+"""The links a declaration made: the WHERE term of the index `links_declared`.  Terms joined by OR,
+not `type IN (…)`: in an index's WHERE, SQLite built the IN list again for every row, so that
+index took 9.2 s to build over 5.5M links and 1.6 s this way, and a million links inserted into a
+table holding it 10.7 s against 5.1 s."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -114,8 +120,8 @@ CREATE INDEX IF NOT EXISTS links_target ON links (target);
 CREATE INDEX IF NOT EXISTS links_rev ON links (rev);
 CREATE INDEX IF NOT EXISTS links_same_as ON links (source, target) WHERE type = 'SAME_AS';
 CREATE INDEX IF NOT EXISTS links_same_as_target ON links (target, source) WHERE type = 'SAME_AS';
-CREATE INDEX IF NOT EXISTS links_declared ON links (type, source)
-    WHERE type IN ('DECLARED_RELATIVE', 'DECLARED_INTEREST', 'NOTIFIED_CONFLICT', 'RECUSED');
+DROP INDEX IF EXISTS links_declared; -- (schema 7's, with `type IN (…)`)
+CREATE INDEX links_declared ON links (type, source) WHERE $declared;
 -- (a query reads this index only with its WHERE term, exactly: `_DECLARED`)
 CREATE TABLE IF NOT EXISTS contacts (
     entity_id TEXT NOT NULL,
@@ -177,7 +183,7 @@ CREATE TABLE IF NOT EXISTS restrictions (
     body TEXT NOT NULL,
     triaged_at TEXT
 ) WITHOUT ROWID;
-"""
+""".replace("$declared", _DECLARED)
 
 _UPSERT_ENTITY = """
 INSERT INTO entities (id, kind, name, props, strong_id, search_key,
@@ -329,7 +335,6 @@ class EmbeddedDeclarations:
 
 
 _DECLARATION = "source, target, type, role, since, share, source_ref"
-_DECLARED = "type IN ('DECLARED_RELATIVE', 'DECLARED_INTEREST', 'NOTIFIED_CONFLICT', 'RECUSED')"
 _CONTRACT_NOTES = "(" + ", ".join(f"'{t}'" for t in CONTRACT_LINKS) + ")"
 _FILINGS = "(" + ", ".join(f"'{t}'" for t in FILING_LINKS) + ")"
 
