@@ -251,7 +251,8 @@ def link_cells(header: list[str]) -> Callable[[list[str]], LinkCells | None]:
             if value and value not in days:
                 if not day(value) or calendar_problem(value):
                     return None
-                days.add(value)
+                if len(days) < 100_000:  # (the days seen: a cache, kept small)
+                    days.add(value)
         if since and until and until < since:
             return None
         if share:

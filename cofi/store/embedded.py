@@ -1184,7 +1184,8 @@ def _names_merged_later(db: sqlite3.Connection) -> Iterator[None]:
     `automerge` 0; its `crisismerge` still holds) until the block ends, then as usual
     (`automerge` 4, FTS5's default): for the names of a first load.  Indexing 1.5M names in one
     transaction took 20.6 s merging as it went and 14.3 s this way, and a search read the index
-    as fast (one name: 4 ms, not 8)."""
+    as fast (one name: 4 ms, not 8).  (Both settings are written in the load's transaction: a
+    load that fails rolls them back with the rest.)"""
     db.execute("INSERT INTO names (names, rank) VALUES ('automerge', 0)")
     yield
     db.execute("INSERT INTO names (names, rank) VALUES ('automerge', 4)")
