@@ -20,6 +20,7 @@ STEPS = [
     ("cofi.loader", "plan_load"),
     ("cofi.loader", "_EntityChecks.run"),
     ("cofi.loader", "_LinkCheckProcess.result"),
+    *(("cofi.loader", f"_LinkChecks.{step}") for step in ("group", "_conflicts", "_ends")),
     ("cofi.store.embedded", "_bulk_upsert"),
     ("cofi.store.embedded", "EmbeddedStore.keep_graph"),
     ("cofi.store.embedded", "EmbeddedStore.stats"),
