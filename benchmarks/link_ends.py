@@ -10,19 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from cofi.loader import plan_load
+from cofi.loader import ENDS, plan_load
 
-ENDS = """
-SELECT k.seq, coalesce(a.kind, sa.kind), coalesce(b.kind, sb.kind) FROM stage_l.link_keys k
-LEFT JOIN stage_e.ent_ids a ON a.id = k.source LEFT JOIN stage_e.stored sa ON sa.id = k.source
-LEFT JOIN stage_e.ent_ids b ON b.id = k.target LEFT JOIN stage_e.stored sb ON sb.id = k.target
-WHERE k.ok AND (a.kind IS NULL AND sa.kind IS NULL OR b.kind IS NULL AND sb.kind IS NULL
-OR k.source IN stage_e.bad OR k.target IN stage_e.bad
-OR NOT EXISTS (SELECT 1 FROM stage_l.allowed w WHERE w.type = k.type
-AND w.source = coalesce(a.kind, sa.kind) AND w.target = coalesce(b.kind, sb.kind)))
-ORDER BY k.seq
-"""
-"""The query of `_LinkChecks._ends`, as of 0aba945."""
 PARTS = {
     "scanning the keys": "SELECT count(*) FROM stage_l.link_keys WHERE ok",
     "each source's kind": "SELECT count(*) FROM stage_l.link_keys k "

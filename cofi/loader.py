@@ -96,6 +96,23 @@ where a join back to each key's row by `seq` read the rows in random order (8.4 
 for 5.5M links)."""
 
 
+ENDS = (
+    "SELECT k.seq, coalesce(a.kind, sa.kind), coalesce(b.kind, sb.kind) "
+    "FROM stage_l.link_keys k "
+    "LEFT JOIN stage_e.ent_ids a ON a.id = k.source "
+    "LEFT JOIN stage_e.stored sa ON sa.id = k.source "
+    "LEFT JOIN stage_e.ent_ids b ON b.id = k.target "
+    "LEFT JOIN stage_e.stored sb ON sb.id = k.target "
+    "WHERE k.ok AND (a.kind IS NULL AND sa.kind IS NULL OR b.kind IS NULL "
+    "AND sb.kind IS NULL OR k.source IN stage_e.bad OR k.target IN stage_e.bad "
+    "OR NOT EXISTS (SELECT 1 FROM stage_l.allowed w WHERE w.type = k.type "
+    "AND w.source = coalesce(a.kind, sa.kind) AND w.target = coalesce(b.kind, sb.kind))) "
+    "ORDER BY k.seq"
+)
+"""The link keys whose ends are unknown, rejected or of kinds their type may not join, with
+those kinds (`_LinkChecks._ends`; timed alone by `benchmarks/link_ends.py`)."""
+
+
 @dataclass(frozen=True)
 class Reject:
     """An invalid row as written to the rejects file."""
@@ -541,19 +558,7 @@ class _LinkChecks(_Rejects):
 
     def _ends(self, db: sqlite3.Connection) -> None:
         bad_keys: list[tuple[str, ...]] = []
-        flagged = db.execute(
-            "SELECT k.seq, coalesce(a.kind, sa.kind), coalesce(b.kind, sb.kind) "
-            "FROM stage_l.link_keys k "
-            "LEFT JOIN stage_e.ent_ids a ON a.id = k.source "
-            "LEFT JOIN stage_e.stored sa ON sa.id = k.source "
-            "LEFT JOIN stage_e.ent_ids b ON b.id = k.target "
-            "LEFT JOIN stage_e.stored sb ON sb.id = k.target "
-            "WHERE k.ok AND (a.kind IS NULL AND sa.kind IS NULL OR b.kind IS NULL "
-            "AND sb.kind IS NULL OR k.source IN stage_e.bad OR k.target IN stage_e.bad "
-            "OR NOT EXISTS (SELECT 1 FROM stage_l.allowed w WHERE w.type = k.type "
-            "AND w.source = coalesce(a.kind, sa.kind) AND w.target = coalesce(b.kind, sb.kind))) "
-            "ORDER BY k.seq"
-        ).fetchall()
+        flagged = db.execute(ENDS).fetchall()
         for seq, source_kind, target_kind in flagged:
             fno, line, *fields = db.execute(
                 "SELECT fno, line, source, target, type, role, share, since, until, source_ref "
