@@ -694,7 +694,7 @@ class _Build:
         pos, at = _cat(slot_k), _cat(slot_n)
         held = at >= 0
         radix = self.entity_nodes + 1  # (a decision-maker is an entity's node)
-        pairs = np.unique(pos[held] * radix + at[held])
+        pairs = distinct(pos[held] * radix + at[held])
         _ints(w, "slot.contract", pairs // radix)
         _ints(w, "slot.node", pairs % radix)
 
@@ -705,6 +705,16 @@ def _stop(proc: Any, made: Path) -> None:
         proc.kill()
     proc.join()
     made.unlink(missing_ok=True)
+
+
+def distinct(values: Array) -> Array:
+    """The distinct values, sorted: `np.unique(values)` by a sort.  (numpy 2.3+ finds the
+    values alone through a hash table, which took 11.4 s for 7M int64 here, against 0.15 s
+    sorted: the decision-makers' slots of the large synthetic scale.)"""
+    ordered = np.sort(values)
+    first = np.ones(len(ordered), bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 def hash_table(hashes: Array) -> Array:

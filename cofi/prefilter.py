@@ -75,7 +75,7 @@ def may_have_findings(search: PathSearch, contract_ids: Iterable[str]) -> set[st
         met = near.multiply(asked).tocoo()  # the pairs asked about whose balls meet
         wanted = at.astype(np.int64) * len(winners) + w_at[part]
         hit[part] = np.isin(wanted, met.row.astype(np.int64) * len(winners) + met.col)
-    kept = set(np.unique(contract[hit]).tolist())
+    kept = set(contract[hit].tolist())  # (np.unique: a slow hash table in numpy 2.3+)
     return {c for i, c in enumerate(g.contracts) if i in kept}
 
 

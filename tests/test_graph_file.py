@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from click.testing import Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cofi import graph_file, prefilter
 from cofi.detect import PathSearch, Rules
@@ -367,6 +369,17 @@ def test_the_hash_table_finds_every_key_from_its_home_slot(homes: list[int]) -> 
         while table[slot] != position + 1:
             assert table[slot], f"key {position} not reached from slot {home}"
             slot = (slot + 1) % 16
+
+
+@given(st.lists(st.integers(-(2**62), 2**62), max_size=60), st.integers(1, 5))
+def test_distinct_gives_what_np_unique_gives(values: list[int], repeat: int) -> None:
+    """The sorted distinct values, duplicates (each value `repeat` times) and all."""
+    import numpy as np
+
+    from cofi.graph_build import distinct
+
+    a = np.array(values * repeat, np.int64)
+    assert distinct(a).tolist() == np.unique(a).tolist()
 
 
 def test_a_graph_write_whose_temporary_tables_do_not_fit_says_disk_full(
