@@ -210,7 +210,7 @@ def write_graph_file(db: sqlite3.Connection, path: Path, tag: str) -> tuple[int,
         with writing(path, tag) as w:
             return _Build(db, w, path).run()
     finally:
-        for table in ("g_rec", "g_k", "g_first", "g_id"):
+        for table in ("g_rec", "g_k"):
             db.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
@@ -502,66 +502,59 @@ class _Build:
 
     def _contacts(self) -> None:
         """One identifier node per (kind, key) in the order first held, one edge per entity
-        holding it (`Graph._add_contacts`).  SQLite numbers the identifiers (a national register
-        holds millions: as Python strings they would cost gigabytes)."""
+        holding it (`Graph._add_contacts`).  SQLite tells the identifiers apart (a national
+        register holds millions: as Python strings they would cost gigabytes): one scan of the
+        (kind, key) index numbers each holding's identifier, numpy orders them by first holder,
+        and a scan in the table's order reads the first holders' keys and texts."""
         db, w, node = self.db, self.w, self.rec_node
         kinds = sorted(k.value for k in IDENTIFIER_LINK)  # (a record's contacts, in kind order)
         rank = "CASE c.kind " + " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(kinds))
+        at = f"r.i * {len(kinds)} + {rank} END"  # (a holding's place: its record, then kind)
         held = "FROM contacts AS c CROSS JOIN temp.g_rec AS r ON r.id = c.entity_id WHERE r.k <> ?"
-        db.execute(  # (min() makes the bare `raw` the first holder's)
-            f"CREATE TEMP TABLE g_first AS SELECT c.kind AS kind, c.key AS key, c.raw AS raw, "
-            f"min(r.i * {len(kinds)} + {rank} END) AS at {held} GROUP BY c.kind, c.key",
+        # (from the index, whose order is the window's: no sort; the table is not read)
+        n, places, groups = db.execute(
+            "SELECT count(*), group_concat(at, char(31)), group_concat(g, char(31)) FROM ("
+            f"SELECT {at} AS at, dense_rank() OVER (ORDER BY c.kind, c.key) - 1 AS g "
+            "FROM contacts AS c INDEXED BY contacts_key CROSS JOIN temp.g_rec AS r "
+            "ON r.id = c.entity_id WHERE r.k <> ?)",
             (_AGENCY,),
-        )
-        db.execute(
-            "CREATE TEMP TABLE g_id (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
-            "key TEXT NOT NULL, raw TEXT NOT NULL, UNIQUE (kind, key))"
-        )
-        db.execute(
-            "INSERT INTO temp.g_id SELECT row_number() OVER (ORDER BY at) - 1, kind, key, raw "
-            "FROM temp.g_first"
-        )
-        db.execute("DROP TABLE temp.g_first")
-        recs: list[Array] = []
-        idents: list[Array] = []
-        ident_of = "CROSS JOIN temp.g_id AS g ON g.kind = c.kind AND g.key = c.key WHERE"
-        for rec, ident in _read(
-            db,
-            ["r.i", "g.id"],
-            held.replace("WHERE", ident_of),
-            "c.entity_id, c.kind",
-            "g_rec",
-            (_AGENCY,),
-        ):
-            recs.append(rec.ints())
-            idents.append(ident.ints())
-        rec_all, ident_all = _cat(recs), _cat(idents)
-        del recs, idents
+        ).fetchone()
+        place = _Column(n, places, None).ints()
+        order = np.argsort(place, kind="stable")  # (the places are distinct: the table's order)
+        place, group = place[order], _Column(n, groups, None).ints()[order]
+        del order
+        first = np.full(int(group.max()) + 1 if n else 0, n, np.int64)
+        np.minimum.at(first, group, np.arange(n))  # each identifier's first holding
+        number = np.empty(len(first), np.int64)  # identifiers numbered in the order first held
+        number[np.argsort(first, kind="stable")] = np.arange(len(first))
+        rec_all, ident_all = place // len(kinds), number[group]
+        del group, number
         entity = node[rec_all]
         # one edge per (entity, identifier): the first record of the entity to hold it
         pair = ident_all * (self.entity_nodes + 1) + entity
         order = np.argsort(pair, kind="stable")
         starts = np.ones(len(order), bool)
         starts[1:] = pair[order[1:]] != pair[order[:-1]]
-        first = np.sort(order[starts])
+        kept = np.sort(order[starts])
         del pair, order, starts
-        self.c_rec, self.c_entity = rec_all[first], entity[first]
-        ident_first = ident_all[first]
+        self.c_rec, self.c_entity = rec_all[kept], entity[kept]
+        ident_first = ident_all[kept]
         self.c_ident = ident_first + self.entity_nodes
-        keys, raws, kind_parts = _Texts(), _Texts(), []
-        for key, raw, kind in _read(
-            db,
-            ["g.key", "g.raw", _kind_code("g.kind")],
-            "FROM temp.g_id AS g WHERE 1",
-            "g.id",
-            "g_id",
-            number="id",
-        ):
-            keys.add(key)
-            raws.add(raw)
-            kind_parts.append(kind.ints().astype(np.int8))
-        db.execute("DROP TABLE temp.g_id")
-        ident_kind = _cat(kind_parts, np.int8)
+        del rec_all, ident_all, entity, kept
+        first.sort()  # (the first holdings in the table's order: in identifier order)
+        is_first = np.zeros(n, bool)
+        is_first[first] = True
+        keys, raws, done = _Texts(), _Texts(), 0
+        for key, raw in _read(db, ["c.key", "c.raw"], held, "c.entity_id, c.kind", "g_rec",
+                              (_AGENCY,)):  # fmt: skip
+            chosen = is_first[done : done + key.n].tolist()
+            keys.add_all(list(compress(key.split(), chosen)))
+            raws.add_all(list(compress(raw.split(), chosen)))
+            done += key.n
+        del is_first
+        code = np.array([_KINDS.index(Kind(k)) for k in kinds], np.int8)
+        ident_kind = code[place[first] % len(kinds)]
+        del place, first
         idents_n = len(ident_kind)
         codes = np.zeros(len(_KINDS), np.int64)
         for k, link in IDENTIFIER_LINK.items():
