@@ -434,16 +434,14 @@ class _Build:
         type_case = "CASE l.type " + " ".join(f"WHEN '{t}' THEN {c}" for t, (c, _) in walk.items())
         self.roles, self.sinces, self.untils = _Codes(), _Codes(), _Codes()
         parts: dict[str, list[Array]] = {k: [] for k in ("ra", "rb", "type", "share")}
-        node = self.rec_node
-        for ra, rb, ka, kb, typ, share, role, since, until in _read(
+        node, rec_kind = self.rec_node, self.kind
+        for ra, rb, typ, share, role, since, until in _read(
             db,
             [
                 "ra.i",
                 "rb.i",
-                "ra.k",
-                "rb.k",
                 f"{type_case} END",
-                "printf('%!.17g', coalesce(l.share, -1.0))",
+                "CASE WHEN l.share IS NULL THEN '-1' ELSE printf('%!.17g', l.share) END",
                 "l.role",
                 "l.since",
                 "l.until",
@@ -456,7 +454,8 @@ class _Build:
             list(walk),
         ):
             a_rec, b_rec, t = ra.ints(), rb.ints(), typ.ints()
-            keep = allowed[t, ka.ints()] & allowed[t, kb.ints()] & (node[a_rec] != node[b_rec])
+            keep = allowed[t, rec_kind[a_rec]] & allowed[t, rec_kind[b_rec]]
+            keep &= node[a_rec] != node[b_rec]
             parts["ra"].append(a_rec[keep].astype(np.int32))  # (the columns' own widths:
             parts["rb"].append(b_rec[keep].astype(np.int32))  # a national register's links
             parts["type"].append(t[keep].astype(np.int8))  # are held whole until written)
