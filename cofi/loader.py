@@ -27,6 +27,7 @@ import sqlite3
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,14 +104,21 @@ ENDS = (
     "LEFT JOIN stage_e.stored sa ON sa.id = k.source "
     "LEFT JOIN stage_e.ent_ids b ON b.id = k.target "
     "LEFT JOIN stage_e.stored sb ON sb.id = k.target "
-    "WHERE k.ok AND (a.kind IS NULL AND sa.kind IS NULL OR b.kind IS NULL "
+    "WHERE k.ok AND k.source {half} ? AND (a.kind IS NULL AND sa.kind IS NULL OR b.kind IS NULL "
     "AND sb.kind IS NULL OR k.source IN stage_e.bad OR k.target IN stage_e.bad "
     "OR NOT EXISTS (SELECT 1 FROM stage_l.allowed w WHERE w.type = k.type "
     "AND w.source = coalesce(a.kind, sa.kind) AND w.target = coalesce(b.kind, sb.kind))) "
     "ORDER BY k.seq"
 )
 """The link keys whose ends are unknown, rejected or of kinds their type may not join, with
-those kinds (`_LinkChecks._ends`; timed alone by `benchmarks/link_ends.py`)."""
+those kinds (`_LinkChecks._ends`; timed alone by `benchmarks/link_ends.py`), of the keys whose
+source is below (`{half}` `<`) or from (`>=`) a given id."""
+_SOURCE_HALFWAY = (
+    "SELECT source FROM stage_l.link_keys "
+    "LIMIT 1 OFFSET (SELECT count(*) / 2 FROM stage_l.link_keys)"
+)
+"""The source of the link key halfway through the keys (in key order): the two halves of the
+ends query are run side by side."""
 
 
 @dataclass(frozen=True)
@@ -556,9 +564,26 @@ class _LinkChecks(_Rejects):
                 dropped.append(key)
         db.executemany(_DROP_LINK, dropped)
 
+    def _flagged(self, db: sqlite3.Connection) -> list[tuple[int, str | None, str | None]]:
+        """The rows of `ENDS`, in key order: its two halves each in a thread of its own, on a
+        connection of its own (SQLite lets go of the GIL while it runs a query; the other core
+        would wait for these checks in a large load)."""
+        row = db.execute(_SOURCE_HALFWAY).fetchone()
+        if row is None:
+            return []
+
+        def run(half: str) -> list[tuple[int, str | None, str | None]]:
+            with closing(self.plan.connect()) as own:
+                return own.execute(ENDS.format(half=half), row).fetchall()
+
+        with ThreadPoolExecutor(1) as pool:
+            below = pool.submit(run, "<")
+            above = run(">=")
+            return sorted(below.result() + above)
+
     def _ends(self, db: sqlite3.Connection) -> None:
         bad_keys: list[tuple[str, ...]] = []
-        flagged = db.execute(ENDS).fetchall()
+        flagged = self._flagged(db)
         for seq, source_kind, target_kind in flagged:
             fno, line, *fields = db.execute(
                 "SELECT fno, line, source, target, type, role, share, since, until, source_ref "
