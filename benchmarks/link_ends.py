@@ -1,5 +1,6 @@
 """Time the link checks' ends query (`cofi.loader._LinkChecks._ends`) alone, and its parts: plan
-a load of BUNDLE into no store, then run the query and the scans and lookups it is made of.
+a load of BUNDLE into no store, then run the query and the scans and lookups it is made of, and
+the two halves of it side by side as a load runs them (`_LinkChecks._flagged`).
 
     python benchmarks/link_ends.py /tmp/lg/bundle
 """
@@ -10,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from cofi.loader import ENDS, plan_load
+from cofi.loader import ENDS, _LinkChecks, plan_load
 
 PARTS = {
     "scanning the keys": "SELECT count(*) FROM stage_l.link_keys WHERE ok",
@@ -31,4 +32,7 @@ if __name__ == "__main__":
             began = time.monotonic()
             rows = db.execute(query, ("",) if "?" in query else ()).fetchall()
             print(f"{what}: {time.monotonic() - began:.2f} s ({len(rows)} row(s))")
+        began = time.monotonic()
+        rows = _LinkChecks(plan, {})._flagged(db)
+        print(f"its two halves side by side: {time.monotonic() - began:.2f} s ({len(rows)} row(s))")
         db.close()
