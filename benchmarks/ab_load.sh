@@ -11,15 +11,11 @@ set -eu
 old=$1 new=$2 bundle=$(realpath "$3")
 repo=$(pwd) python=$(pwd)/.venv/bin/python tmp=${TMPDIR:-/tmp}/cofi-ab
 rm -rf "$tmp" && mkdir -p "$tmp"
-csvread() {
-    "$python" -c "
-import csv, glob, sys, time
-t = time.monotonic()
-for f in sorted(glob.glob(sys.argv[1] + '/*.csv')):
-    with open(f, newline='', encoding='utf-8') as fh:
-        for _ in csv.reader(fh):
-            pass
-print(f'csv read {time.monotonic() - t:.2f} s')" "$bundle"
+csvread() {  # (the baseline of `make bench`: benchmarks/run.py's csv_read_seconds)
+    (cd "$repo" && "$python" -c "
+import sys; from pathlib import Path; sys.path.insert(0, 'benchmarks')
+from run import csv_read_seconds
+print(f'csv read {csv_read_seconds(Path(sys.argv[1])):.2f} s')" "$bundle")
 }
 for which in old new; do
     commit=$old; [ "$which" = new ] && commit=$new

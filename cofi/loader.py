@@ -565,9 +565,9 @@ class _LinkChecks(_Rejects):
         db.executemany(_DROP_LINK, dropped)
 
     def _flagged(self, db: sqlite3.Connection) -> list[tuple[int, str | None, str | None]]:
-        """The rows of `ENDS`, in key order: its two halves each in a thread of its own, on a
-        connection of its own (SQLite lets go of the GIL while it runs a query; the other core
-        would wait for these checks in a large load)."""
+        """The rows of `ENDS`, in row order (`seq`): its two halves each in a thread of its own,
+        on a connection of its own (SQLite lets go of the GIL while it runs a query; the other
+        core would wait for these checks in a large load)."""
         row = db.execute(_SOURCE_HALFWAY).fetchone()
         if row is None:
             return []
