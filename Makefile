@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CYPHER_LINT := tools/cypher-lint/node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint bench screenshot clean neo4j neo4j-stop
+.PHONY: demo test lint bench screenshot clean neo4j neo4j-stop compiled
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,14 @@ $(CHROMIUM):
 		echo "could not install chromium: the browser tests will be skipped"; \
 	else echo "no chromium (and no root apt-get): the browser tests will be skipped"; fi
 
-demo: $(STAMP)
+# Bytecode for cofi's own modules, written beside them: an editable install leaves it to the
+# first import, which writes none where PYTHONDONTWRITEBYTECODE is set (as on these machines), so
+# every command compiled cofi's modules again: 0.18-0.23 s for `cofi --version`, 0.11-0.12 s with
+# the bytecode.  (A module changed since is compiled again here; up to date, this takes 0.1 s.)
+compiled: $(STAMP)
+	@$(BIN)/python -m compileall -q cofi
+
+demo: compiled
 	$(BIN)/cofi demo
 
 lint: $(STAMP)
@@ -42,7 +49,7 @@ lint: $(STAMP)
 
 # The Neo4j half of the suite runs against a throwaway local Neo4j 5.26 (tools/neo4j_ctl.py)
 # wherever Java is present, or against the server NEO4J_URI names.
-test: lint $(CYPHER_LINT) $(CHROMIUM)
+test: lint compiled $(CYPHER_LINT) $(CHROMIUM)
 	$(BIN)/python tools/neo4j_ctl.py test -- $(BIN)/pytest
 
 # A local Neo4j 5.26 Community server from Maven Central, for trying cofi without Docker.
@@ -52,7 +59,7 @@ neo4j: $(STAMP)
 neo4j-stop: $(STAMP)
 	$(BIN)/python tools/neo4j_ctl.py stop
 
-bench: $(STAMP)
+bench: compiled
 	$(BIN)/python benchmarks/run.py
 
 screenshot: $(STAMP) $(CHROMIUM)
@@ -60,3 +67,4 @@ screenshot: $(STAMP) $(CHROMIUM)
 
 clean:
 	rm -rf $(VENV) .cofi build dist *.egg-info tools/cypher-lint/node_modules tools/neo4j/target
+	find cofi -name __pycache__ -type d -prune -exec rm -rf {} +
