@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from cofi.store.base import LoadTarget, WriteReport
 
 KindLookup = Callable[[Iterable[str]], dict[str, Kind]]
+LinkKey = tuple[str, str, str, str, str]
+"""A link's key: source, target, type, role, since."""
 
 STAGE_DATABASES = {
     "stage": "stage.sqlite",
@@ -186,6 +188,9 @@ class LoadPlan:
     """Warnings about whole files (a CSV file in a bundle that is not a bundle file)."""
     rows_read: int = 0
     _rejects: dict[tuple[str, int], Reject] = field(default_factory=dict)
+    _dropped: list[LinkKey] = field(default_factory=list)
+    """The link keys the ends check rejected (`plan_links` still holds them until `complete()`
+    drops them)."""
     _link_checks: _LinkCheckHere | _LinkCheckProcess | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
 
@@ -199,7 +204,8 @@ class LoadPlan:
         """Every rejected row, in file and line order (waits for the link checks)."""
         if self._link_checks is not None:
             checks, self._link_checks = self._link_checks, None
-            _merge(self._rejects, checks.result())
+            rejects, self._dropped = checks.result()
+            _merge(self._rejects, rejects)
         return sorted(self._rejects.values(), key=lambda r: (r.file, r.line))
 
     @property
@@ -220,11 +226,28 @@ class LoadPlan:
         if self._rejects:
             self.complete()
 
+    def links_grouped(self) -> None:
+        """Wait until the links are grouped by key and the keys given twice with other fields
+        are dropped from `plan_links`; their ends may still be being checked (see
+        `complete_written`)."""
+        if self._link_checks is not None:
+            self._link_checks.grouped()
+
     def complete(self) -> None:
         """Wait for the link checks; raise `LoadRejected` if any row was rejected and invalid rows
-        are not to be skipped."""
+        are not to be skipped; else drop the links whose ends were rejected from `plan_links`."""
+        dropped = self.complete_written()
+        if dropped:
+            with closing(self.connect("stage_l")) as db:
+                db.executemany(_DROP_LINK, dropped)
+
+    def complete_written(self) -> list[LinkKey]:
+        """`complete()` for a store that wrote `plan_links` after `links_grouped()`, while the
+        ends were checked: the keys of the links it must take out again (it holds the staging
+        databases open, so they are not dropped from `plan_links` here)."""
         if self.rejects and not self.skip_invalid:
             raise LoadRejected(self.errors)
+        return self._dropped
 
     def connect(self, *schemas: str) -> sqlite3.Connection:
         """A connection with the staging databases (or those of `schemas`) attached under their
@@ -531,15 +554,20 @@ class _LinkChecks(_Rejects):
             )
 
     def group(self) -> None:
+        """Group the links by key, and drop the keys given twice with other fields (it needs
+        only the staged rows)."""
         with closing(self.plan.connect("stage", "stage_l")) as db:
             db.execute(_GROUP_LINKS)
+            self._conflicts(db)
 
-    def run(self) -> list[Reject]:
+    def run(self) -> tuple[list[Reject], list[LinkKey]]:
+        """Check the ends of every key (once the entity checks are done): every rejected row,
+        and the keys whose ends were rejected (not dropped from `stage_l` here: a store may be
+        reading it, see `LoadPlan.complete_written`)."""
         with closing(self.plan.connect()) as db:
             self.bad.update(i for (i,) in db.execute("SELECT id FROM stage_e.bad"))
-            self._conflicts(db)
-            self._ends(db)
-        return list(self.places.values())
+            dropped = self._ends(db)
+        return list(self.places.values()), dropped
 
     def _conflicts(self, db: sqlite3.Connection) -> None:
         places: dict[tuple[str, ...], list[tuple[int, int, dict[str, Any]]]] = defaultdict(list)
@@ -581,8 +609,8 @@ class _LinkChecks(_Rejects):
             above = run(">=")
             return sorted(below.result() + above)
 
-    def _ends(self, db: sqlite3.Connection) -> None:
-        bad_keys: list[tuple[str, ...]] = []
+    def _ends(self, db: sqlite3.Connection) -> list[LinkKey]:
+        bad_keys: list[LinkKey] = []
         flagged = self._flagged(db)
         for seq, source_kind, target_kind in flagged:
             fno, line, *fields = db.execute(
@@ -615,7 +643,7 @@ class _LinkChecks(_Rejects):
             if problems:
                 bad_keys.append((link.source, link.target, link.type, link.role, link.since))
                 self.reject(fno, line, _link_row(link), *problems)
-        db.executemany(_DROP_LINK, bad_keys)
+        return bad_keys
 
 
 class _LinkCheckHere:
@@ -626,13 +654,16 @@ class _LinkCheckHere:
         self._checks = _LinkChecks(plan, names)
         self._checks.create()
         self._checks.group()
-        self._rejects: list[Reject] = []
+        self._result: tuple[list[Reject], list[LinkKey]] = ([], [])
 
     def go(self) -> None:
-        self._rejects = self._checks.run()
+        self._result = self._checks.run()
 
-    def result(self) -> list[Reject]:
-        return self._rejects
+    def grouped(self) -> None:
+        pass
+
+    def result(self) -> tuple[list[Reject], list[LinkKey]]:
+        return self._result
 
     def stop(self) -> None:
         pass
@@ -645,11 +676,11 @@ class _LinkCheckProcess:
 
     def __init__(self, plan: LoadPlan, names: dict[int, str]) -> None:
         ctx = multiprocessing.get_context("fork")
-        self._created, self._go = ctx.Event(), ctx.Event()
+        self._created, self._grouped, self._go = ctx.Event(), ctx.Event(), ctx.Event()
         self._conn, child = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(
             target=_link_check_process,
-            args=(plan, names, self._created, self._go, child),
+            args=(plan, names, self._created, self._grouped, self._go, child),
             daemon=True,
         )
         self._proc.start()
@@ -659,11 +690,18 @@ class _LinkCheckProcess:
         """Let the checks begin (the entity checks are done); return once the link checks'
         tables exist (an instant after the process started), so a store can attach them."""
         self._go.set()
-        while not self._created.wait(0.05):
+        self._wait(self._created)
+
+    def grouped(self) -> None:
+        """Return once the links are grouped and the conflicting keys dropped."""
+        self._wait(self._grouped)
+
+    def _wait(self, event: Any) -> None:
+        while not event.wait(0.05):
             if not self._proc.is_alive():
                 self.result()  # raises what went wrong
 
-    def result(self) -> list[Reject]:
+    def result(self) -> tuple[list[Reject], list[LinkKey]]:
         try:
             status, value = self._conn.recv()
         except EOFError:
@@ -672,8 +710,8 @@ class _LinkCheckProcess:
             self._proc.join()
         if status != "ok":
             raise value
-        rejects: list[Reject] = value
-        return rejects
+        result: tuple[list[Reject], list[LinkKey]] = value
+        return result
 
     def stop(self) -> None:
         if self._proc.is_alive():
@@ -682,13 +720,14 @@ class _LinkCheckProcess:
 
 
 def _link_check_process(
-    plan: LoadPlan, names: dict[int, str], created: Any, go: Any, conn: Any
+    plan: LoadPlan, names: dict[int, str], created: Any, grouped: Any, go: Any, conn: Any
 ) -> None:
     try:
         checks = _LinkChecks(plan, names)
         checks.create()
         created.set()
         checks.group()
+        grouped.set()
         go.wait()
         conn.send(("ok", checks.run()))
     except BaseException as exc:  # sent to the parent, which raises it

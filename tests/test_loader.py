@@ -336,6 +336,8 @@ def test_skip_invalid_loads_the_rest_and_writes_rejects(
     result = run("load", str(bundle), "--skip-invalid", "--rejects", str(rejects))
     assert result.exit_code == 0, result.output
     assert "3 invalid row(s) skipped" in result.stderr
+    # (the link to b1 is written beside the check of its ends, then taken out and not counted)
+    assert "; 2 links created, 0 updated" in result.output
     found = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
     reasons = {(Path(r["file"]).name, r["line"]): r["errors"][0] for r in found}
     assert reasons[("people.csv", 4)] == {"field": "name", "reason": "required"}
@@ -344,6 +346,24 @@ def test_skip_invalid_loads_the_rest_and_writes_rejects(
     db = snapshot(store_dir)
     assert sorted(r[0] for r in db["entities"]) == ["x1", "x2", "xa", "xc"]
     assert sorted(r[2] for r in db["links"]) == ["DIRECTS", "FAMILY"]
+
+
+def test_a_stored_link_whose_new_row_is_rejected_for_its_ends_stays_as_it_was(
+    run: Callable[..., Result], tmp_path: Path, store_dir: Path, readers: str
+) -> None:
+    """Into a links table that holds links, the ends are checked before any link is written (a
+    first load writes them beside that check and takes the rejected ones out again)."""
+    stake = {"source": "x1", "target": "xc", "type": "OWNS", "share": "40"}
+    assert run("load", str(write_bundle(tmp_path / "a", good(link=[stake])))).exit_code == 0
+    before = snapshot(store_dir)["links"]
+    assert any(r[:3] == ("x1", "xc", "OWNS") and r[5] == 40.0 for r in before)
+    bundle = write_bundle(tmp_path / "b", {
+        "person": [{"id": "x1", "name": ""}], "link": [{**stake, "share": "60"}],
+    })  # fmt: skip
+    result = run("load", str(bundle), "--skip-invalid", "--rejects", str(tmp_path / "r.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert "refers to 'x1', whose row is invalid" in (tmp_path / "r.jsonl").read_text("utf-8")
+    assert snapshot(store_dir)["links"] == before
 
 
 def test_skip_invalid_with_no_bad_row_leaves_no_rejects_file(

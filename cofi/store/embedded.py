@@ -612,7 +612,8 @@ class EmbeddedStore:
     def write(self, plan: LoadPlan) -> WriteReport:
         """Write `plan` in one transaction: the entities while the plan's link checks may still
         run, the links once they are done (`plan.complete()`, which raises if rows were rejected:
-        then nothing is written, and a store this write made is removed again)."""
+        then nothing is written, and a store this write made is removed again) or, into an empty
+        links table, once they are grouped, beside the check of their ends."""
         made = [p for p in (self._path.parent, self._path) if not p.exists()]
         self._materialise()
         try:
@@ -676,8 +677,16 @@ class EmbeddedStore:
                     _bulk_upsert(db, "contacts", _INSERT_NEW_CONTACTS, (), empty)
                 if log_touched:
                     db.execute(_TOUCHED_CONTACTS, (rev, rev))
-            plan.complete()
-            links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, (rev,), n_links == 0)
+            if n_links == 0:
+                # Into an empty links table, the links are written while their ends are still
+                # being checked; those rejected are taken out again (none was there before).
+                plan.links_grouped()
+                links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, (rev,), True)
+                dropped = plan.complete_written()
+                links_changed -= _delete_links(db, dropped)
+            else:
+                plan.complete()
+                links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, (rev,), False)
             # into empty tables every changed row is a new one
             entities_created = entities_changed if first else _count(db, "entities") - n_entities
             links_created = links_changed if first else _count(db, "links") - n_links
@@ -1176,6 +1185,16 @@ def _bulk_upsert(
     for _, sql in indexes:
         db.execute(sql)
     return changed
+
+
+def _delete_links(db: sqlite3.Connection, keys: list[tuple[str, str, str, str, str]]) -> int:
+    """Delete the links with `keys` (source, target, type, role, since); how many there were."""
+    before = db.total_changes
+    db.executemany(
+        "DELETE FROM links WHERE source = ? AND target = ? AND type = ? AND role = ? AND since = ?",
+        keys,
+    )
+    return db.total_changes - before
 
 
 @contextlib.contextmanager
