@@ -19,6 +19,7 @@ START = time.monotonic()
 STEPS = [
     ("cofi.loader", "plan_load"),
     ("cofi.loader", "_EntityChecks.run"),
+    ("cofi.loader", "_LinkCheckProcess.grouped"),
     ("cofi.loader", "_LinkCheckProcess.result"),
     *(("cofi.loader", f"_LinkChecks.{step}") for step in ("group", "_conflicts", "_ends")),
     ("cofi.store.embedded", "_bulk_upsert"),
