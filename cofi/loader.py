@@ -177,8 +177,9 @@ class LoadPlan:
     The link checks of a large load may still be running in another process when the plan is
     returned (the entities, whose checks are done, can be written meanwhile): `rejects` waits for
     them, and `complete()` also raises `LoadRejected` if rows were rejected and `skip_invalid` is
-    false.  A store calls `complete()` before it writes links.  Close the plan (or use it as a
-    context manager) to delete the staging databases.
+    false.  A store calls `complete()` before it writes links (or, writing them beside the check
+    of their ends, `links_grouped()` before and `complete_written()` after).  Close the plan (or
+    use it as a context manager) to delete the staging databases.
     """
 
     directory: Path
@@ -530,9 +531,9 @@ class _EntityChecks(_Rejects):
 
 
 class _LinkChecks(_Rejects):
-    """The checks of the link rows: `group()` de-duplicates them by key into `stage_l` (it needs
-    only the staged rows); `run()`, once the entity checks are done, rejects conflicting
-    duplicates and links whose ends are unknown, invalid or the wrong kinds."""
+    """The checks of the link rows: `group()` de-duplicates them by key into `stage_l` and
+    rejects conflicting duplicates (it needs only the staged rows); `run()`, once the entity checks
+    are done, rejects the links whose ends are unknown, invalid or the wrong kinds."""
 
     def __init__(self, plan: LoadPlan, names: dict[int, str]) -> None:
         super().__init__(names)
