@@ -56,7 +56,7 @@ from cofi.store.embedded_rings import EmbeddedReader
 from cofi.vocab import DECLARATION_LINK, Kind
 
 if TYPE_CHECKING:
-    from cofi.loader import LoadPlan
+    from cofi.loader import LinkKey, LoadPlan
 
 DB_NAME = "cofi.sqlite"
 GRAPH_NAME = "graph.bin"
@@ -1187,8 +1187,10 @@ def _bulk_upsert(
     return changed
 
 
-def _delete_links(db: sqlite3.Connection, keys: list[tuple[str, str, str, str, str]]) -> int:
-    """Delete the links with `keys` (source, target, type, role, since); how many there were."""
+def _delete_links(db: sqlite3.Connection, keys: list[LinkKey]) -> int:
+    """Delete the links with `keys`; how many there were.  (The same match as the loader's
+    `_DROP_LINK`, written out: importing the loader here would add pydantic to every command's
+    start-up.)"""
     before = db.total_changes
     db.executemany(
         "DELETE FROM links WHERE source = ? AND target = ? AND type = ? AND role = ? AND since = ?",
