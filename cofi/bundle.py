@@ -13,7 +13,7 @@ import json
 import mmap
 import operator
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -169,7 +169,6 @@ def read_csv(
                 return
             _check_header(name, kind, header)
             take = taker(name, kind, header) if taker is not None else None
-            width = len(header)
             line = head.line_num + 1
             rows: Iterator[str] = fh
             if part.parts > 1:
@@ -187,28 +186,60 @@ def read_csv(
                     rows = itertools.islice(fh, ranges[part.part + 1].line - line)
             first = line
             reader = csv.reader(rows, strict=True)
-            for cells in reader:
-                row_line, line = line, first + reader.line_num
-                if take and len(cells) == width and take(cells, row_line, base + row_line):
-                    continue
-                if not "".join(cells).strip():
-                    continue
-                seq = base + row_line
-                if len(cells) != width:
-                    problem = RowError(
-                        name, row_line, "row", f"has {len(cells)} fields, the header has {width}"
-                    )
-                    yield RawRow(name, row_line, kind, {}, problem, seq)
-                    continue
-                # the non-empty cells, stripped (the same as a dict comprehension, in C)
-                data = dict(filter(_VALUE, zip(header, map(str.strip, cells), strict=True)))
-                yield _row(RawRow, (name, row_line, kind, data, None, seq, ()))
+
+            def numbered() -> Iterator[tuple[int, list[str]]]:
+                nonlocal line
+                for cells in reader:
+                    row_line, line = line, first + reader.line_num
+                    yield row_line, cells
+
+            yield from csv_rows(name, kind, header, numbered(), base, take)
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except csv.Error as exc:
         if not last and "unexpected end of data" in str(exc):
             raise Misplit(name) from None
         raise InvalidInput(f"{name}:{line}: row: malformed CSV ({exc})") from None
+
+
+def read_header(path: Path, kind: str) -> list[str] | None:
+    """The header of the CSV file at `path` of `kind` rows, as `read_csv` reads it; None when
+    it has none or `read_csv` would find fault with it (and say what)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = [h.strip() for h in next(csv.reader(fh, strict=True))]
+        _check_header(str(path), kind, header)
+    except (StopIteration, UnicodeDecodeError, csv.Error, InvalidInput):
+        return None
+    return header
+
+
+def csv_rows(
+    name: str,
+    kind: str,
+    header: list[str],
+    rows: Iterable[tuple[int, list[str]]],
+    base: int,
+    take: Callable[[list[str], int, int], bool] | None,
+) -> Iterator[RawRow]:
+    """The rows of the CSV file `name` from its cells, each with the line it starts on: those
+    `take` does not take, less the blank ones (`seq` = `base` + line)."""
+    width = len(header)
+    for row_line, cells in rows:
+        if take and len(cells) == width and take(cells, row_line, base + row_line):
+            continue
+        if not "".join(cells).strip():
+            continue
+        seq = base + row_line
+        if len(cells) != width:
+            problem = RowError(
+                name, row_line, "row", f"has {len(cells)} fields, the header has {width}"
+            )
+            yield RawRow(name, row_line, kind, {}, problem, seq)
+            continue
+        # the non-empty cells, stripped (the same as a dict comprehension, in C)
+        data = dict(filter(_VALUE, zip(header, map(str.strip, cells), strict=True)))
+        yield _row(RawRow, (name, row_line, kind, data, None, seq, ()))
 
 
 _BLOCK = 1 << 24

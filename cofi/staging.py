@@ -87,11 +87,14 @@ def stage_rows(
     global _COUNTER
     ctx = multiprocessing.get_context("fork")
     _COUNTER = counter = ctx.Value("q", 0)  # inherited by the forked readers
-    with ctx.Pool(workers) as pool:
+    # (a bundle's links: each file by whole columns, in a process beside the readers)
+    aside = [i for i, f in enumerate(files) if f.format == "bundle" and f.kind == "link"]
+    skip = frozenset(files[i].path for i in aside)
+    with ctx.Pool(workers + min(1, len(aside))) as pool:
         results = [
-            pool.apply_async(_stage_worker, (files, stage, Part(w, workers, BATCH)))
+            pool.apply_async(_stage_worker, (files, stage, Part(w, workers, BATCH), skip))
             for w in range(workers)
-        ]
+        ] + [pool.apply_async(_links_worker, (files, i, stage)) for i in aside]
         shown = 0
         while not all(r.ready() for r in results):
             time.sleep(0.05)
@@ -126,22 +129,40 @@ def _new_stage(stage: Path, files: list[InputFile]) -> None:
 _COUNTER: Any = None
 
 
-def _stage_worker(files: list[InputFile], stage: Path, part: Part) -> int:
-    def count(n: int) -> None:
-        with _COUNTER.get_lock():
-            _COUNTER.value += n
+def _count(n: int) -> None:
+    with _COUNTER.get_lock():
+        _COUNTER.value += n
 
-    return _stage_part(files, stage, part, count)
+
+def _stage_worker(files: list[InputFile], stage: Path, part: Part, skip: frozenset[Path]) -> int:
+    return _stage_part(files, stage, part, _count, skip)
+
+
+def _links_worker(files: list[InputFile], number: int, stage: Path) -> int:
+    """Stage the CSV file of links `files[number]` by whole columns, or else with the csv
+    module (`cofi.link_columns`)."""
+    from cofi.link_columns import stage_link_file  # (pyarrow: in this process only)
+
+    rows = stage_link_file(files, number, stage, _count)
+    if rows is not None:
+        return rows
+    others = frozenset(f.path for i, f in enumerate(files) if i != number)
+    return _stage_part(files, stage, Part(), _count, others)
 
 
 def _stage_part(
-    files: list[InputFile], stage: Path, part: Part, progress: Callable[[int], None] | None
+    files: list[InputFile],
+    stage: Path,
+    part: Part,
+    progress: Callable[[int], None] | None,
+    skip: frozenset[Path] = frozenset(),
 ) -> int:
-    """Validate `part`'s share of the rows into the staging database; the rows read."""
+    """Validate `part`'s share of the rows (but those of the files at the paths `skip`) into the
+    staging database; the rows read."""
     with closing(scratch({"stage": stage})) as db:
         fno = {name: i for i, name in db.execute("SELECT fno, name FROM stage.files")}
         out = _Staged(db, fno, progress)
-        for raw in read_input(files, part, out.taker):
+        for raw in read_input(files, part, out.taker, skip):
             out.add(raw)
         out.flush()
         return out.rows

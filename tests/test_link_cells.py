@@ -4,10 +4,21 @@ a plain valid row it takes."""
 
 from __future__ import annotations
 
+import csv
+import io
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cofi.bundle import Part
+from cofi.importers import input_files
+from cofi.link_columns import stage_link_file
 from cofi.model import COLUMNS, REQUIRED, link_cells, validate_row
+from cofi.staging import _new_stage, _stage_part
 from cofi.vocab import INPUT_LINK_TYPES, LINK_TYPES
 
 ROLES = sorted({r for t in INPUT_LINK_TYPES for r in (LINK_TYPES[t].roles or ())})
@@ -99,3 +110,95 @@ def test_a_plain_valid_row_is_taken(kind: str, since: str, until: str, share: st
     cells = ["p1", "c1", kind.lower(), role, share, since, until, "ref 1"]
     assert _full(list(LINK), cells) is not None
     assert link_cells(list(LINK))(cells) == _full(list(LINK), cells)
+
+
+# The same rules on whole columns (`cofi.link_columns`): a links file staged by columns is staged
+# exactly as the csv module's path stages it, rows, rejects and warnings alike.
+
+FILE_ROWS = st.lists(link_rows(), min_size=1, max_size=30)
+
+
+def _staged(tmp: Path, name: str, text: str, columns: bool) -> tuple[object, ...]:
+    """What staging a bundle holding only `links.csv` (`text`) leaves: by columns (None when the
+    file is declined) or by the csv module."""
+    bundle = tmp / name
+    bundle.mkdir()
+    (bundle / "links.csv").write_bytes(text.encode())
+    files = input_files([bundle])
+    stage = tmp / f"{name}.db"
+    _new_stage(stage, files)
+    if columns:
+        rows = stage_link_file(files, 0, stage, None)
+        if rows is None:
+            return None, []
+    else:
+        rows = _stage_part(files, stage, Part(), None)
+    with closing(sqlite3.connect(stage)) as db:
+        tables = [db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3").fetchall()
+                  for t in ("link", "rej", "warn")]  # fmt: skip
+    return rows, tables
+
+
+def _csv(header: list[str], rows: list[list[str]], newline: str = "\n") -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator=newline)
+    w.writerow(header)
+    w.writerows(rows)
+    return out.getvalue()
+
+
+def test_a_file_staged_by_columns_is_staged_as_the_csv_module_stages_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    taken: list[bool] = []
+
+    @settings(max_examples=150, deadline=None)
+    @given(FILE_ROWS)
+    def check(drawn: list[tuple[list[str], list[str]]]) -> None:
+        tmp = tmp_path_factory.mktemp("links")
+        header = drawn[0][0]  # (the rows drawn with the same columns, in its order)
+        rows = [[cells[h.index(c)] for c in header] for h, cells in drawn
+                if sorted(h) == sorted(header)]  # fmt: skip
+        text = _csv(header, rows)
+        by_columns = _staged(tmp, "a", text, columns=True)
+        taken.append(by_columns[0] is not None)
+        if by_columns[0] is not None:
+            assert by_columns == _staged(tmp, "b", text, columns=False)
+
+    check()
+    assert sum(taken) >= len(taken) // 3  # (most files compared: few have a comma in quotes)
+
+
+def test_plain_files_are_staged_by_columns_and_others_are_declined(tmp_path: Path) -> None:
+    header = list(LINK)
+    good = ["p1", "c1", "owns", "", "50", "2020-01-01", "", "ref 1"]
+    doubted = ["p1", "p1", "OWNS", "", "", "", "", ""]  # (one end twice: rejected)
+    spaced = [" p2 ", "c1", "OWNS", "", "", "", "", ""]  # (taken after the csv module)
+    quoted = ["p3", "c1", "OWNS", "", "", "", "", 'the "register"']
+    longest = ["x" * 512, *good[1:]]
+    too_long = ["x" * 513, *good[1:]]
+    plain = _csv(header, [good, doubted, spaced, quoted, [*good[:1], "c2", *good[2:]], longest,
+                          too_long])  # fmt: skip
+    cases = {
+        "plain": (plain, True),
+        "crlf": (plain.replace("\n", "\r\n"), True),
+        "bom": ("\ufeff" + plain, True),
+        "unended": (plain.rstrip("\n"), True),
+        "blank line": (plain + "\n" + _csv(header, [good])[len(_csv(header, [])) :], True),
+        "comma in quotes": (_csv(header, [[*good[:7], "a, b"]]), False),
+        "newline in quotes": (_csv(header, [[*good[:7], "a\nb"]]), False),
+        "short row": (plain + "p9,c9\n", False),
+        "lone cr": (plain.replace("\n", "\r"), False),
+    }
+    for name, (text, taken) in cases.items():
+        by_columns = _staged(tmp_path, name, text, columns=True)
+        by_csv = _staged(tmp_path, f"{name} csv", text, columns=False)
+        assert (by_columns[0] is not None) == taken, name
+        if taken:
+            assert by_columns == by_csv, name
+    rows, (links, rejects, _) = _staged(tmp_path, "again", plain, columns=True)
+    assert rows == 7
+    assert [(r[1], r[10]) for r in links] == [
+        ("p1", 2), ("p2", 4), ("p3", 5), ("p1", 6), ("x" * 512, 7)
+    ]  # fmt: skip
+    assert [(r[1], r[2]) for r in rejects] == [(3, "target"), (8, "source")]

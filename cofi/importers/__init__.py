@@ -8,7 +8,7 @@ for the loader to validate like any bundle row (same error policy, same store wr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -89,11 +89,17 @@ def sniff(path: Path) -> str:
 
 
 def read_input(
-    files: list[InputFile], part: Part, taker: RowTaker | None = None
+    files: list[InputFile],
+    part: Part,
+    taker: RowTaker | None = None,
+    skip: Container[Path] = (),
 ) -> Iterator[RawRow]:
     """Every row of `files` (`part`'s share for bundles), numbered in input order (`seq`), but
-    the rows of a bundle's CSV files that `taker` takes (`bundle.read_csv`)."""
+    the rows of a bundle's CSV files that `taker` takes (`bundle.read_csv`) and of the files
+    at the paths `skip`."""
     for number, f in enumerate(files):
+        if f.path in skip:
+            continue
         name, base = str(f.path), number * SEQ_PER_FILE
         if f.format == "bundle":
             if f.kind is None:
