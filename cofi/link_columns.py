@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,8 @@ import pyarrow.csv as pcsv
 
 from cofi.bundle import SEQ_PER_FILE, csv_rows, line_count, read_header
 from cofi.importers import InputFile
-from cofi.model import COLUMNS, LINK_ID_CHARS, LINK_TEXT_CHARS, link_cells
-from cofi.staging import BATCH, _Staged, scratch
+from cofi.model import COLUMNS, LINK_ID_CHARS, LINK_TEXT_CHARS, LinkCells, link_cells
+from cofi.staging import _Staged, scratch
 
 _PLAIN = r"^(?:[!#-~](?:[ !#-~]*[!#-~])?)?$"
 """A cell taken as it is written: printable ASCII but the double quote, no space at either end
@@ -40,158 +40,194 @@ _PRAGMAS = ("journal_mode = OFF", "synchronous = OFF", "busy_timeout = 3600000",
             "cache_size = -262144")  # fmt: skip
 """The staging database's settings (`staging.attach_scratch`), and a wait for the readers'
 writes as long as theirs."""
-_INGEST = 10 * BATCH
-"""Rows appended per transaction (the readers append theirs in between)."""
+_BLOCK = 1 << 24
+"""Bytes of the file read, checked and appended at a time (about 460,000 link rows; memory
+holds a block, not the file)."""
 
 
 def stage_link_file(
     files: list[InputFile], number: int, stage: Path, progress: Callable[[int], None] | None
 ) -> int | None:
     """Stage the rows of the bundle's CSV file of links `files[number]` into the staging
-    database at `stage`; the rows read, or None when the file's lines are not each one row (the
-    caller then reads it with the csv module)."""
+    database at `stage`, a block of the file at a time; the rows read, or None when the file's
+    lines are not each one row (the caller then reads it with the csv module)."""
     path = files[number].path
     header = read_header(path, "link")
-    table = _read(path, len(header)) if header else None
-    if header is None or table is None:
+    if header is None:
         return None
     base, name = number * SEQ_PER_FILE, str(path)
-    at = {c: i for i, c in enumerate(header)}
-    n = table.num_rows
-    blank = pa.repeat(pa.scalar("", pa.string()), n)
-    column = {c: table.column(at[c]) if c in at else blank for c in COLUMNS["link"]}
-    fast, shares = _fast(header, at, column)
-    rest = _rows(table, pc.invert(fast))
-    if rest is None:
-        return None
     with closing(scratch({"stage": stage})) as db:
         (fno,) = db.execute("SELECT fno FROM stage.files WHERE name = ?", (name,)).fetchone()
-    line = pa.array(range(2, n + 2), pa.int64())
-    chosen = pa.table({
-        "seq": pc.add(line, base), "source": column["source"], "target": column["target"],
-        "type": pc.ascii_upper(column["type"]), "role": column["role"],
-        "since": column["since"], "share": shares, "until": column["until"],
-        "source_ref": column["source_ref"], "fno": pa.repeat(pa.scalar(fno, pa.int64()), n),
-        "line": line,
-    }).filter(fast)  # fmt: skip
-    _append(stage, chosen)
-    if progress is not None:
-        progress(chosen.num_rows)
+    rules = _Rules(header)
+    rest: list[tuple[int, list[str]]] = []
+    read = taken = 0
+    try:
+        with _appending(stage) as append:
+            for batch in _blocks(path, len(header)):
+                table = pa.Table.from_batches([batch])
+                line = pa.array(range(read + 2, read + 2 + table.num_rows), pa.int64())
+                read += table.num_rows
+                column = rules.columns(table)
+                fast, shares = rules.fast(column)
+                odd = _rows(table, line, pc.invert(fast))
+                if odd is None:
+                    raise _Declined
+                rest += odd
+                chosen = pa.table({
+                    "seq": pc.add(line, base), "source": column["source"],
+                    "target": column["target"], "type": pc.ascii_upper(column["type"]),
+                    "role": column["role"], "since": column["since"], "share": shares,
+                    "until": column["until"], "source_ref": column["source_ref"],
+                    "fno": pa.repeat(pa.scalar(fno, pa.int64()), table.num_rows), "line": line,
+                }).filter(fast)  # fmt: skip
+                append(chosen)
+                taken += chosen.num_rows
+                if progress is not None:
+                    progress(chosen.num_rows)
+        if read != _lines(path) - 1:
+            raise _Declined
+    except (_Declined, pa.ArrowInvalid):
+        with closing(scratch({"stage": stage})) as db:  # (what was appended: taken out)
+            db.execute("DELETE FROM stage.link WHERE seq >= ? AND seq < ?",
+                       (base, base + SEQ_PER_FILE))  # fmt: skip
+        return None
     with closing(scratch({"stage": stage})) as db:
         out = _Staged(db, {name: fno}, progress)
         for raw in csv_rows(name, "link", header, rest, base, out.taker(name, "link", header)):
             out.add(raw)
         out.flush()
-    return int(chosen.num_rows) + out.rows
+    return taken + out.rows
 
 
-def _read(path: Path, width: int) -> pa.Table | None:
-    """The cells of the CSV file at `path` after its header, one row per line, in columns c0,
-    c1, …; None unless every line is a row of `width` cells (quotes are read as characters)."""
+class _Declined(Exception):
+    """The file is read the csv module's way."""
+
+
+def _blocks(path: Path, width: int) -> Iterator[pa.RecordBatch]:
+    """The cells of the CSV file at `path` after its header, a block at a time, one row per
+    line, in columns c0, c1, …; raises `pa.ArrowInvalid` at a line that is not a row of `width`
+    cells (quotes are read as characters)."""
     names = [f"c{i}" for i in range(width)]
-    try:
-        table = pcsv.read_csv(
-            path,
-            read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
-            parse_options=pcsv.ParseOptions(
-                quote_char=False, newlines_in_values=False, ignore_empty_lines=False
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
-            ),
-        )
-    except pa.ArrowInvalid:
-        return None
+    yield from pcsv.open_csv(
+        path,
+        read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, block_size=_BLOCK),
+        parse_options=pcsv.ParseOptions(
+            quote_char=False, newlines_in_values=False, ignore_empty_lines=False
+        ),
+        convert_options=pcsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+        ),
+    )
+
+
+def _lines(path: Path) -> int:
+    """The lines of the file at `path` (the last one with or without its newline)."""
     with path.open("rb") as fh:
         fh.seek(-1, 2)
         ended = fh.read(1) == b"\n"
-    lines = line_count(path) + (0 if ended else 1)
-    return table if table.num_rows == lines - 1 else None
+    return line_count(path) + (0 if ended else 1)
 
 
-def _fast(
-    header: list[str], at: dict[str, int], column: dict[str, Any]
-) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
-    """Which rows `link_cells` finds valid beyond doubt, and their shares as numbers."""
-    cells = link_cells(header)
-    width = len(header)
+class _Rules:
+    """`link_cells` on whole columns: the verdicts on each distinct type and role, day and share
+    kept from block to block."""
 
-    def row(**values: str) -> list[str]:
-        made = [""] * width
-        for c, v in values.items():
-            if c in at:
-                made[at[c]] = v
-        return made
+    def __init__(self, header: list[str]) -> None:
+        self.cells, self.width = link_cells(header), len(header)
+        self.at = {c: i for i, c in enumerate(header)}
+        self.pairs: dict[str, bool] = {}
+        self.days: dict[str, dict[str, bool]] = {"since": {}, "until": {}}
+        self.shares: dict[str, float | None] = {}
+        """The shares taken, each as its number (None: no share)."""
+        self.refused: set[str] = set()
+        self.valid: tuple[str, str] | None = None
+        """A type and a role that `link_cells` takes (for rows that are valid but for one cell)."""
 
-    ok = pc.and_(*(pc.match_substring_regex(column[c], _PLAIN) for c in ("source", "target")))
-    for c in ("type", "role", "share", "since", "until", "source_ref"):
-        ok = pc.and_(ok, pc.match_substring_regex(column[c], _PLAIN))
-    for end in ("source", "target"):
-        length = pc.utf8_length(column[end])
-        ok = pc.and_(ok, pc.and_(pc.greater(length, 0), pc.less_equal(length, LINK_ID_CHARS)))
-    ok = pc.and_(ok, pc.not_equal(column["source"], column["target"]))
-    ok = pc.and_(ok, pc.less_equal(pc.utf8_length(column["source_ref"]), LINK_TEXT_CHARS))
-    # each distinct type and role, then day and share, as `link_cells` finds it in a row that
-    # is valid but for it
-    pairs = pc.binary_join_element_wise(column["type"], column["role"], _SEP)
-    good = []
-    for pair in pc.unique(pc.filter(pairs, ok)).to_pylist():
-        kind, role = pair.split(_SEP)
-        if cells(row(source="a", target="b", type=kind, role=role)) is not None:
-            good.append(pair)
-    ok = pc.and_(ok, pc.is_in(pairs, value_set=pa.array(good, pa.string())))
-    if not good:
-        return ok, pa.chunked_array([pa.nulls(len(pairs), pa.float64())])
-    kind, role = good[0].split(_SEP)
-    for c in ("since", "until"):
-        days = [
-            day
-            for day in pc.unique(pc.filter(column[c], ok)).to_pylist()
-            if cells(row(source="a", target="b", type=kind, role=role, **{c: day})) is not None
-        ]
-        ok = pc.and_(ok, pc.is_in(column[c], value_set=pa.array(days, pa.string())))
-    since, until = column["since"], column["until"]
-    ordered = pc.or_(pc.or_(pc.equal(since, ""), pc.equal(until, "")),
-                     pc.greater_equal(until, since))  # fmt: skip
-    ok = pc.and_(ok, ordered)
-    texts, numbers = [], []
-    for text in pc.unique(pc.filter(column["share"], ok)).to_pylist():
-        made = cells(row(source="a", target="b", type=kind, role=role, share=text))
-        if made is not None:
-            texts.append(text)
-            numbers.append(None if made[5] == "" else made[5])
-    place = pc.index_in(column["share"], value_set=pa.array(texts, pa.string()))
-    ok = pc.and_(ok, pc.is_valid(place))
-    return ok, pc.take(pa.array(numbers, pa.float64()), place)
+    def columns(self, table: pa.Table) -> dict[str, Any]:
+        blank = pa.repeat(pa.scalar("", pa.string()), table.num_rows)
+        return {c: table.column(self.at[c]) if c in self.at else blank for c in COLUMNS["link"]}
+
+    def _takes(self, **values: str) -> LinkCells | None:
+        """What `link_cells` makes of a row of `values` with valid ends."""
+        made = [""] * self.width
+        for c, v in {"source": "a", "target": "b", **values}.items():
+            if c in self.at:
+                made[self.at[c]] = v
+        return self.cells(made)
+
+    def fast(self, column: dict[str, Any]) -> tuple[Any, Any]:
+        """Which rows `link_cells` finds valid beyond doubt, and their shares as numbers."""
+        ok = pc.and_(*(pc.match_substring_regex(column[c], _PLAIN) for c in ("source", "target")))
+        for c in ("type", "role", "share", "since", "until", "source_ref"):
+            ok = pc.and_(ok, pc.match_substring_regex(column[c], _PLAIN))
+        for end in ("source", "target"):
+            length = pc.utf8_length(column[end])
+            ok = pc.and_(ok, pc.and_(pc.greater(length, 0), pc.less_equal(length, LINK_ID_CHARS)))
+        ok = pc.and_(ok, pc.not_equal(column["source"], column["target"]))
+        ok = pc.and_(ok, pc.less_equal(pc.utf8_length(column["source_ref"]), LINK_TEXT_CHARS))
+        pairs = pc.binary_join_element_wise(column["type"], column["role"], _SEP)
+        for pair in pc.unique(pc.filter(pairs, ok)).to_pylist():
+            if pair not in self.pairs:
+                kind, role = pair.split(_SEP)
+                self.pairs[pair] = taken = self._takes(type=kind, role=role) is not None
+                if taken and self.valid is None:
+                    self.valid = kind, role
+        good = [p for p, taken in self.pairs.items() if taken]
+        ok = pc.and_(ok, pc.is_in(pairs, value_set=pa.array(good, pa.string())))
+        if self.valid is None:  # (no row of a type and role taken yet: none is taken)
+            return ok, pa.nulls(len(pairs), pa.float64())
+        kind, role = self.valid
+        for c in ("since", "until"):
+            seen = self.days[c]
+            for day in pc.unique(pc.filter(column[c], ok)).to_pylist():
+                if day not in seen:
+                    seen[day] = self._takes(type=kind, role=role, **{c: day}) is not None
+            days = [d for d, taken in seen.items() if taken]
+            ok = pc.and_(ok, pc.is_in(column[c], value_set=pa.array(days, pa.string())))
+        since, until = column["since"], column["until"]
+        ordered = pc.or_(pc.or_(pc.equal(since, ""), pc.equal(until, "")),
+                         pc.greater_equal(until, since))  # fmt: skip
+        ok = pc.and_(ok, ordered)
+        for text in pc.unique(pc.filter(column["share"], ok)).to_pylist():
+            if text not in self.shares and text not in self.refused:
+                made = self._takes(type=kind, role=role, share=text)
+                if made is None:
+                    self.refused.add(text)
+                else:
+                    self.shares[text] = None if made[5] == "" else float(made[5])
+        place = pc.index_in(column["share"], value_set=pa.array(list(self.shares), pa.string()))
+        ok = pc.and_(ok, pc.is_valid(place))
+        return ok, pc.take(pa.array(list(self.shares.values()), pa.float64()), place)
 
 
-def _rows(table: pa.Table, chosen: pa.ChunkedArray) -> list[tuple[int, list[str]]] | None:
+def _rows(table: pa.Table, line: Any, chosen: Any) -> list[tuple[int, list[str]]] | None:
     """The `chosen` rows as Python's csv module reads their lines, each with its line; None
     when it finds one malformed (then the whole file is read by it, which says where)."""
-    picked = table.append_column("line", pa.array(range(2, table.num_rows + 2))).filter(chosen)
+    picked = table.append_column("line", line).filter(chosen)
     if not picked.num_rows:
         return []
-    columns = [picked.column(i).to_pylist() for i in range(picked.num_columns)]
-    *cells, lines = columns
+    *cells, lines = (picked.column(i).to_pylist() for i in range(picked.num_columns))
     try:
         return [
-            (line, next(csv.reader([",".join(row)], strict=True)))
-            for line, row in zip(lines, zip(*cells, strict=True), strict=True)
+            (n, next(csv.reader([",".join(row)], strict=True)))
+            for n, row in zip(lines, zip(*cells, strict=True), strict=True)
         ]
     except csv.Error:
         return None
 
 
-def _append(stage: Path, rows: pa.Table) -> None:
-    """Append `rows` to the staging database's links, a transaction at a time."""
+@contextmanager
+def _appending(stage: Path) -> Iterator[Callable[[pa.Table], None]]:
+    """A function that appends rows to the staging database's links, a transaction at a time
+    (the readers append theirs in between)."""
     with closing(adbc.connect(str(stage), autocommit=True)) as con, closing(con.cursor()) as cur:
         for pragma in _PRAGMAS:
             cur.execute(f"PRAGMA {pragma}")
-        for batch in _batches(rows):
-            cur.execute("BEGIN IMMEDIATE")
-            cur.adbc_ingest("link", batch, mode="append")
-            cur.execute("COMMIT")
 
+        def append(rows: pa.Table) -> None:
+            if rows.num_rows:
+                cur.execute("BEGIN IMMEDIATE")
+                cur.adbc_ingest("link", rows, mode="append")
+                cur.execute("COMMIT")
 
-def _batches(rows: pa.Table) -> Iterator[pa.RecordBatch]:
-    yield from rows.combine_chunks().to_batches(max_chunksize=_INGEST)
+        yield append

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cofi import link_columns
 from cofi.bundle import Part
 from cofi.importers import input_files
 from cofi.link_columns import stage_link_file
@@ -202,3 +203,27 @@ def test_plain_files_are_staged_by_columns_and_others_are_declined(tmp_path: Pat
         ("p1", 2), ("p2", 4), ("p3", 5), ("p1", 6), ("x" * 512, 7)
     ]  # fmt: skip
     assert [(r[1], r[2]) for r in rejects] == [(3, "target"), (8, "source")]
+
+
+def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_appended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(link_columns, "_BLOCK", 256)  # (about six rows a block)
+    rows = [[f"p{i}", f"c{i % 7}", "OWNS", "", str(i % 100 + 1), "2020-01-01", "", ""]
+            for i in range(60)]  # fmt: skip
+    rows[33][0] = " p33"  # (a row of a middle block the csv module's way)
+    text = _csv(list(LINK), rows)
+    rows_read, (links, rejects, warnings) = _staged(tmp_path, "blocks", text, columns=True)
+    assert rows_read == 60 and len(links) == 60 and not rejects
+    assert (rows_read, [links, rejects, warnings]) == _staged(tmp_path, "csv", text, columns=False)
+    assert links[33][1:3] == ("p33", "c5") and links[59][6] == 60.0
+    # a short row in the last block: the file is declined, and nothing of it stays staged
+    bundle = tmp_path / "late"
+    bundle.mkdir()
+    (bundle / "links.csv").write_text(text + "p1,c1\n")
+    files = input_files([bundle])
+    stage = tmp_path / "late.db"
+    _new_stage(stage, files)
+    assert stage_link_file(files, 0, stage, None) is None
+    with closing(sqlite3.connect(stage)) as db:
+        assert db.execute("SELECT count(*) FROM link").fetchone() == (0,)
