@@ -2,8 +2,10 @@
 SQLite database, by one reader process per core, each validating its share of the rows (runs of
 10,000, or byte ranges of a CSV file: `bundle.Part`): the pydantic shape of the row, a calendar
 day, a link type in the vocabulary, a FAMILY role; then the record a store writes (search key,
-normalised contact keys, IIN/BIN check).  The readers count their rows in one shared counter,
-made before they fork (`_COUNTER`), for the progress bar.
+normalised contact keys, IIN/BIN check).  With more than one reader, a bundle's CSV file of
+links is staged by whole columns in a process of its own beside them (`cofi.link_columns`).
+The readers count their rows in one shared counter, made before they fork (`_COUNTER`), for the
+progress bar.
 """
 
 from __future__ import annotations
