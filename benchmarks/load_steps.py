@@ -18,6 +18,8 @@ from typing import Any
 START = time.monotonic()
 STEPS = [
     ("cofi.loader", "plan_load"),
+    ("cofi.loader", "stage_rows"),
+    ("cofi.link_columns", "stage_link_file"),
     ("cofi.loader", "_EntityChecks.run"),
     ("cofi.loader", "_LinkCheckProcess.grouped"),
     ("cofi.loader", "_LinkCheckProcess.result"),
