@@ -29,7 +29,7 @@ import pyarrow.csv as pcsv
 
 from cofi.bundle import SEQ_PER_FILE, csv_rows, line_count, read_header
 from cofi.importers import InputFile
-from cofi.model import COLUMNS, LINK_ID_CHARS, LINK_TEXT_CHARS, LinkCells, link_cells
+from cofi.model import COLUMNS, ID_CHARS, TEXT_CHARS, LinkCells, link_cells
 from cofi.staging import _Staged, scratch
 
 _PLAIN = r"^(?:[!#-~](?:[ !#-~]*[!#-~])?)?$"
@@ -37,10 +37,11 @@ _PLAIN = r"^(?:[!#-~](?:[ !#-~]*[!#-~])?)?$"
 (`str.strip` leaves it as it is, and no quoting can have changed it)."""
 _SEP = "\x1f"
 """Joins a type and a role (never in a plain cell)."""
-_PRAGMAS = ("journal_mode = OFF", "synchronous = OFF", "busy_timeout = 3600000",
+_PRAGMAS = ("busy_timeout = 3600000", "journal_mode = OFF", "synchronous = OFF",
             "cache_size = -262144")  # fmt: skip
-"""The staging database's settings (`staging.attach_scratch`), and a wait for the readers'
-writes as long as theirs."""
+"""A wait for the readers' writes as long as theirs (first: setting the journal takes a lock,
+and failed at once while a reader committed), then the staging database's settings
+(`staging.attach_scratch`)."""
 _BLOCK = 1 << 22
 """Bytes of the file read, checked and appended at a time (about 115,000 link rows).  Memory
 holds a block, not the file: staging 1M links that all went the csv module's way peaked at 379 MB
@@ -148,6 +149,7 @@ class _Rules:
         self.shares: dict[str, float | None] = {}
         """The shares taken, each as its number (None: no share)."""
         self.refused: set[str] = set()
+        """The shares `link_cells` does not take."""
         self.valid: tuple[str, str] | None = None
         """A type and a role that `link_cells` takes (for rows that are valid but for one cell)."""
 
@@ -165,14 +167,13 @@ class _Rules:
 
     def fast(self, column: dict[str, Any]) -> tuple[Any, Any]:
         """Which rows `link_cells` finds valid beyond doubt, and their shares as numbers."""
-        ok = pc.and_(*(pc.match_substring_regex(column[c], _PLAIN) for c in ("source", "target")))
-        for c in ("type", "role", "share", "since", "until", "source_ref"):
+        ok = pc.not_equal(column["source"], column["target"])
+        for c in COLUMNS["link"]:
             ok = pc.and_(ok, pc.match_substring_regex(column[c], _PLAIN))
         for end in ("source", "target"):
             length = pc.utf8_length(column[end])
-            ok = pc.and_(ok, pc.and_(pc.greater(length, 0), pc.less_equal(length, LINK_ID_CHARS)))
-        ok = pc.and_(ok, pc.not_equal(column["source"], column["target"]))
-        ok = pc.and_(ok, pc.less_equal(pc.utf8_length(column["source_ref"]), LINK_TEXT_CHARS))
+            ok = pc.and_(ok, pc.and_(pc.greater(length, 0), pc.less_equal(length, ID_CHARS)))
+        ok = pc.and_(ok, pc.less_equal(pc.utf8_length(column["source_ref"]), TEXT_CHARS))
         pairs = pc.binary_join_element_wise(column["type"], column["role"], _SEP)
         for pair in pc.unique(pc.filter(pairs, ok)).to_pylist():
             if pair not in self.pairs:

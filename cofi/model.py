@@ -49,8 +49,10 @@ def calendar_problem(value: str) -> str:
     return ""
 
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=512)]
-Text = Annotated[str, StringConstraints(max_length=10_000)]
+ID_CHARS, TEXT_CHARS = 512, 10_000
+"""The most characters of an id, and of any other text of a row."""
+Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_CHARS)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_CHARS)]
 INDEX_KEY_CHARS = 1000
 """The longest identifier or contact value (a key of an index in the Neo4j store): 1,000
 characters are at most 4,000 bytes, inside Neo4j's 8 KB range-index key limit with room to spare.
@@ -214,8 +216,6 @@ _ASCII_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PLAIN_SHARE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,12})?")
 _ROLES = {t: LINK_TYPES[t].roles for t in INPUT_LINK_TYPES}
 _UNKNOWN: tuple[str, ...] = ()  # what an unknown type allows: no row
-LINK_ID_CHARS, LINK_TEXT_CHARS = 512, 10_000
-"""The most characters of a link's ends, and of its other texts (`link_cells`)."""
 
 
 def link_cells(header: list[str]) -> Callable[[list[str]], LinkCells | None]:
@@ -233,7 +233,7 @@ def link_cells(header: list[str]) -> Callable[[list[str]], LinkCells | None]:
     blank = len(header)
     get = operator.itemgetter(*(at.get(c, blank) for c in COLUMNS["link"]))
     pad, strip, day, plain = [""], str.strip, _ASCII_DAY.fullmatch, _PLAIN_SHARE.fullmatch
-    roles_of, unknown, text, ident = _ROLES.get, _UNKNOWN, LINK_TEXT_CHARS, LINK_ID_CHARS
+    roles_of, unknown, text, ident = _ROLES.get, _UNKNOWN, TEXT_CHARS, ID_CHARS
     days: set[str] = set()
 
     def cells(row: list[str]) -> LinkCells | None:

@@ -145,7 +145,10 @@ def _links_worker(files: list[InputFile], number: int, stage: Path) -> int:
     module (`cofi.link_columns`)."""
     from cofi.link_columns import stage_link_file  # (pyarrow: in this process only)
 
-    rows = stage_link_file(files, number, stage, _count)
+    try:
+        rows = stage_link_file(files, number, stage, _count)
+    except Exception as exc:  # (ADBC's errors do not unpickle: the pool would wait forever)
+        raise RuntimeError(f"{files[number].path}: {type(exc).__name__}: {exc}") from None
     if rows is not None:
         return rows
     others = frozenset(f.path for i, f in enumerate(files) if i != number)
