@@ -463,8 +463,43 @@ def test_the_steps_beside_the_links_write_the_same_file(
     with monkeypatch.context() as m:
         m.setattr(graph_build._Build, "_aside_made", broken)  # (inherited by the forks)
         assert _graph_bytes(synth_store) == alone and ran_here == in_parent
+    child = graph_build._Build._aside_child
+
+    def elsewhen(self: Any, *args: Any) -> None:
+        graph_build._SNAPSHOT = "SELECT random()"  # (set in the child alone: another state)
+        child(self, *args)
+
     with monkeypatch.context() as m:
-        m.setattr(graph_build, "_SNAPSHOT", "SELECT random()")  # (another state, to a child)
+        m.setattr(graph_build._Build, "_aside_child", elsewhen)
         assert _graph_bytes(synth_store) == alone and ran_here == in_parent * 2
     assert forked == [True] * 6
     assert not list(synth_store.glob(".*-aside.tmp"))
+
+
+def test_a_store_changed_under_the_graph_file_is_not_written_into_it(tmp_path: Path) -> None:
+    """The links are read on a connection of their own: when another load commits after the
+    graph file's snapshot was taken, the file is not written from two states of the store (the
+    load says the graph was not kept; a sweep builds it from the rows)."""
+    from cofi import graph_build
+
+    store = EmbeddedStore(tmp_path / "store", create=True)
+    with plan_load([DEMO], store.kinds_of) as plan:
+        store.write(plan)
+    other = EmbeddedStore(tmp_path / "store", create=False)
+    try:
+        with store._snapshot() as db:
+            tag = store._graph_tag()  # (the snapshot begins with this read)
+            # (a new link between known people: the records, and their count, stay the same)
+            wed = {"link": [{"source": "p-bolat", "target": "p-aigerim", "type": "FAMILY",
+                             "role": "sibling", "since": "2001-01-01"}]}  # fmt: skip
+            with plan_load([write_bundle(tmp_path / "new", wed)], other.kinds_of) as plan:
+                other.write(plan)
+            with pytest.raises(sqlite3.OperationalError, match="the store changed"):
+                graph_build.write_graph_file(db, tmp_path / "store" / GRAPH_NAME, tag)
+        assert graph_file.tag_of(tmp_path / "store" / GRAPH_NAME) is None
+        graph_build.write_graph_file(store._db, tmp_path / "g.bin", store._graph_tag())
+        back = graph_file.read(tmp_path / "g.bin", store._graph_tag())
+        assert back is not None and same_graph(back, fresh(tmp_path / "store"))  # (the new state)
+    finally:
+        other.close()
+        store.close()
