@@ -213,6 +213,10 @@ def _cat(parts: list[Array], dtype: Any = np.int64) -> Array:
 
 _BATCH_ROWS = 1 << 18
 """Rows per Arrow batch read from the links table (`_LinkEnds`)."""
+_LOOKUP_ROWS = 1 << 22
+"""Links whose targets are looked up together (`_LinkEnds`): Arrow makes its hash table of the
+records' ids at each lookup (0.2 s for 1M ids), and the batches wait, with their targets' texts,
+until theirs (about 40 bytes a link)."""
 
 
 class _LinkEnds:
@@ -255,53 +259,59 @@ class _LinkEnds:
                 with contextlib.suppress(Exception):
                     getattr(self, it).close()
 
-    def read(self, query: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    def read(self, query: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
         """Each batch of `query` (its first two columns a link's ends, then its type code and
         share, then three text columns): the ends' record numbers (-1: not a record), the type
         code and share as arrays, each text column as its distinct texts and their positions."""
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         try:
             cur = self.cur
             cur.execute("SELECT id FROM entities WHERE kind <> 'contract' ORDER BY id")
-            ids = cur.fetch_arrow_table().column(0).combine_chunks()
-            if len(ids) != self.records:
+            self.ids = cur.fetch_arrow_table().column(0).combine_chunks()
+            if len(self.ids) != self.records:
                 raise sqlite3.OperationalError("the store changed while its graph file was written")
-            at = _Sorted(ids)
+            at = _Sorted(self.ids)
             cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH_ROWS)})
             cur.execute(query, params)
-            batches: list[tuple[Any, ...]] = []
-            targets = []
+            pending: list[tuple[Any, ...]] = []
             for batch in cur.fetch_record_batch():
                 if not batch.num_rows:
                     continue
                 sources = batch.column(0)
                 lo = bisect.bisect_left(at, sources[0].as_py())
                 hi = bisect.bisect_right(at, sources[-1].as_py(), lo)
-                a = pc.fill_null(pc.index_in(sources, value_set=ids.slice(lo, hi - lo)), -1)
-                a_rec = a.to_numpy().astype(np.int32)  # (32 bits: a national register's
-                a_rec[a_rec >= 0] += lo  # links are held whole until written)
+                a = pc.index_in(sources, value_set=self.ids.slice(lo, hi - lo))
+                a_rec = pc.fill_null(a, -1).to_numpy().astype(np.int32)  # (32 bits: a national
+                a_rec[a_rec >= 0] += lo  # register's links are held whole until written)
                 texts = []
                 for i in (4, 5, 6):
                     encoded = pc.dictionary_encode(batch.column(i))
                     texts.append((encoded.dictionary.to_pylist(), encoded.indices.to_numpy()))
-                batches.append((a_rec, batch.column(2).to_numpy().astype(np.int8),
+                pending.append((a_rec, batch.column(1), batch.column(2).to_numpy().astype(np.int8),
                                 batch.column(3).to_numpy(), *texts))  # fmt: skip
-                targets.append(batch.column(1))
-            b_all = np.zeros(0, np.int32)
-            if targets:
-                found = pc.index_in(pa.chunked_array(targets), value_set=ids)
-                b_all = np.concatenate([c.to_numpy() for c in pc.fill_null(found, -1).chunks])
+                if len(pending) * _BATCH_ROWS >= _LOOKUP_ROWS:
+                    yield from self._targets(pending)
+                    pending = []
+            yield from self._targets(pending)
         except self.adbc.Error as exc:
             raise sqlite3.OperationalError(f"reading the links: {exc}") from None
-        out: list[tuple[Any, ...]] = []
+
+    def _targets(self, pending: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """The batches `pending` with their targets' record numbers, looked up together."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not pending:
+            return
+        found = pc.index_in(pa.chunked_array([p[1] for p in pending]), value_set=self.ids)
+        b_all = np.concatenate([c.to_numpy() for c in pc.fill_null(found, -1).chunks])
         start = 0
-        for a_rec, t, share, *texts in batches:
-            b_rec = b_all[start : start + len(a_rec)]
+        pending.reverse()
+        while pending:  # (each batch let go as it is taken)
+            a_rec, _, t, share, *texts = pending.pop()
+            yield (a_rec, b_all[start : start + len(a_rec)].astype(np.int32), t, share, *texts)
             start += len(a_rec)
-            out.append((a_rec, b_rec, t, share, *texts))
-        return out
 
 
 class _Sorted(Sequence[str]):
@@ -561,6 +571,7 @@ class _Build:
                 allowed[code, _KINDS.index(kind)] = True
         type_case = "CASE type " + " ".join(f"WHEN '{t}' THEN {c}" for t, (c, _) in walk.items())
         self.roles, self.sinces, self.untils = _Codes(), _Codes(), _Codes()
+        parts: dict[str, list[Array]] = {k: [] for k in ("ra", "rb", "type", "share")}
         with _LinkEnds(self.db, len(self.kind)) as ends:
             batches = ends.read(
                 f"SELECT source, target, {type_case} END, "
@@ -569,7 +580,17 @@ class _Build:
                 "ORDER BY source, target, type, role, since",
                 [_NO_SHARE, *walk],
             )
-        parts: dict[str, list[Array]] = {k: [] for k in ("ra", "rb", "type", "share")}
+            self._keep_links(batches, allowed, parts)
+        dtypes = {"ra": np.int32, "rb": np.int32, "type": np.int8, "share": np.float64}
+        self.links = {}
+        for k in list(parts):  # each column's pieces let go as it is joined
+            self.links[k] = _cat(parts.pop(k), dtypes[k])
+
+    def _keep_links(
+        self, batches: Iterable[tuple[Any, ...]], allowed: Array, parts: dict[str, list[Array]]
+    ) -> None:
+        """The edges among the links `batches` (`_LinkEnds.read`), into `parts` and the code
+        tables."""
         node, rec_kind = self.rec_node, self.kind
         for a_rec, b_rec, t, share, role, since, until in batches:
             keep = (a_rec >= 0) & (b_rec >= 0)  # (both ends records: not contracts, not unknown)
@@ -583,10 +604,6 @@ class _Build:
             for codes, (table, at) in zip((self.roles, self.sinces, self.untils),
                                           (role, since, until), strict=True):  # fmt: skip
                 codes.add_encoded(table, at[keep])
-        dtypes = {"ra": np.int32, "rb": np.int32, "type": np.int8, "share": np.float64}
-        self.links = {}
-        for k in list(parts):  # each column's pieces let go as it is joined
-            self.links[k] = _cat(parts.pop(k), dtypes[k])
 
     def _heads(self) -> None:
         """The heads of agencies (EMPLOYED links with the head role into an agency), and each
