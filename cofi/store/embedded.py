@@ -350,6 +350,7 @@ class EmbeddedStore:
         self.location = str(directory)
         self._path = directory / DB_NAME
         self._db: sqlite3.Connection
+        self._mapped = False
         if self._path.exists():
             self._db = self._connect(self._path)
         elif create:
@@ -369,6 +370,14 @@ class EmbeddedStore:
 
     @property
     def _reader(self) -> EmbeddedReader:
+        if not self._mapped:
+            # Ring reads (`check`, `path`, `links`, `explore`, a small sweep's batches) look rows
+            # up here and there in a process that has read nothing yet: through a memory map
+            # (as much of the file as SQLite maps, 2 GB), not a copy of each 16 KB page.  The
+            # rings of `cofi links` at the large scale: 0.22 s -> 0.16 s.  (Loads and whole
+            # sweeps, which read far more of the file, do not map it.)
+            self._db.execute("PRAGMA mmap_size = 1099511627776")
+            self._mapped = True
         return EmbeddedReader(self._db, self.kinds_of)
 
     def _connect(self, path: Path | None) -> sqlite3.Connection:
