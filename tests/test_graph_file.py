@@ -506,3 +506,19 @@ def test_a_store_changed_under_the_graph_file_is_not_written_into_it(tmp_path: P
     finally:
         other.close()
         store.close()
+
+
+def test_the_counts_are_kept_when_their_process_fails(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`stats`' counts are made in a process beside the graph file; when it sends nothing (it
+    failed), the load counts them itself: the same counts are kept."""
+
+    def failed(self: EmbeddedStore, out: Any, hub_limit: int) -> None:
+        raise OSError(28, "No space left on device")  # (in the forked process alone)
+
+    monkeypatch.setattr(EmbeddedStore, "_count_into", failed)
+    store = tmp_path / "store"
+    result = run("load", str(DEMO))
+    assert result.exit_code == 0 and "graph kept for sweeps" in result.output
+    assert kept_counts(store) == fresh_counts(store)

@@ -20,8 +20,8 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -500,12 +500,20 @@ class EmbeddedStore:
                 self._count_contracts_loaded(report)
             return None
         started = time.monotonic()
+        # (`stats`' counts, counted once now and read by every `cofi stats` after, are counted
+        # beside the graph file's first steps, which use one core: 6.3 s of a large load's 46 s
+        # when counted after it)
+        counted = self._counted_aside(Rules().hub_limit)
         try:
             _, nodes, edges = self._write_graph_file()
         except (OSError, sqlite3.Error) as exc:  # (SQLite's: its temporary tables did not fit)
+            counted()
             why = f"disk full ({exc})" if _no_space(exc, self._path.parent) else str(exc)
             return f"graph not kept for sweeps: {why}; the loaded rows are in, a sweep builds it"
-        self.stats(Rules().hub_limit)  # counted once now, read by every `cofi stats` after
+        counts = counted()
+        if counts is not None:
+            self._keep_counts(counts)  # (kept only if no load committed since they were counted)
+        self.stats(Rules().hub_limit)  # (reads them; counts them itself if they were not kept)
         return (
             f"graph kept for sweeps: {nodes:,} nodes, {edges:,} edges "
             f"({time.monotonic() - started:.1f} s)"
@@ -710,24 +718,48 @@ class EmbeddedStore:
         """Entities by kind, links by type and distinct identifier values by kind, as of this
         revision: kept in the store (`keep_graph`), else counted (4 s at the large scale, the
         links' GROUP BY most of it) and kept for the next time."""
-        db = self._db
         kept = self._kept_counts()
-        rev = self.rev
-        if kept.get("rev") == rev:
+        if kept.get("rev") == self.rev:
             return kept
-        counts = {
-            "rev": rev,
-            "entities": dict(db.execute("SELECT kind, count(*) FROM entities GROUP BY kind")),
-            "links": dict(db.execute("SELECT type, count(*) FROM links GROUP BY type")),
-            "identifiers": dict(
-                db.execute(
-                    "SELECT kind, count(*) FROM (SELECT DISTINCT kind, key FROM contacts) "
-                    "GROUP BY kind"
-                )
-            ),
-        }
+        counts = _stats_counts(self._db)
         self._keep_counts(counts)
         return counts
+
+    def _counted_aside(self, hub_limit: int) -> Callable[[], dict[str, Any] | None]:
+        """Count what `stats` shows (`_stats_counts`, and the hubs of `hub_limit`) in a forked
+        process, on a connection of its own, beside the graph file's steps; a call that waits
+        for the counts (None: they could not be made).  (A process, not a thread: the graph
+        file's steps fork too, and a fork while a thread is inside SQLite could copy a lock it
+        holds.)"""
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        reading, writing = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=self._count_into, args=(writing, hub_limit), daemon=True)
+        proc.start()
+        writing.close()
+
+        def counted() -> dict[str, Any] | None:
+            try:
+                return cast(dict[str, Any], reading.recv())
+            except (EOFError, OSError):
+                return None
+            finally:
+                reading.close()
+                proc.join()
+
+        return counted
+
+    def _count_into(self, out: Any, hub_limit: int) -> None:
+        """`_counted_aside`'s process: the counts and hubs, sent to `out` (nothing on failure)."""
+        with contextlib.suppress(Exception):  # (the parent counts them itself)
+            with closing(sqlite3.connect(self._path, timeout=60, isolation_level=None)) as db:
+                db.execute("BEGIN")
+                counts = _stats_counts(db)
+                hubs = self._hubs(hub_limit, db)
+                counts["hubs"] = {str(hub_limit): [[h.kind.value, h.key, h.value, h.entities]
+                                                   for h in hubs]}  # fmt: skip
+            out.send(counts)
 
     def _kept_counts(self) -> dict[str, Any]:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'counts'").fetchone()
@@ -780,8 +812,8 @@ class EmbeddedStore:
             hubs = [Hub(Kind(kind), key, value, n) for kind, key, value, n in kept]
         return Stats(entities, links, identifiers, hubs)
 
-    def _hubs(self, hub_limit: int) -> list[Hub]:
-        db = self._db
+    def _hubs(self, hub_limit: int, db: sqlite3.Connection | None = None) -> list[Hub]:
+        db = db or self._db
         # the values held by more records than the limit, from the (kind, key) index alone
         # (min(raw) there would read the table for every row), then their holders
         values = db.execute(
@@ -800,7 +832,9 @@ class EmbeddedStore:
         ]
         # the merges of the candidates' holders only, not of the whole store
         holders = sorted({m for *_, members in candidates for m in members})
-        merges = rings.Merges(self._reader)
+        merges = rings.Merges(
+            EmbeddedReader(db, self.kinds_of) if db is not self._db else self._reader
+        )
         merges.close(holders)
         return count_hubs(candidates, lambda: {m: merges.canonical(m) for m in holders},
                           hub_limit)  # fmt: skip
@@ -1238,6 +1272,26 @@ def _no_space(exc: BaseException, directory: Path) -> bool:
         return shutil.disk_usage(directory).free < 1 << 20
     except OSError:
         return False
+
+
+def _stats_counts(db: sqlite3.Connection) -> dict[str, Any]:
+    """Entities by kind, links by type and distinct identifier values by kind, with the revision
+    they were counted at (in one read transaction, the caller's or this one's)."""
+    with contextlib.ExitStack() as stack:
+        if not db.in_transaction:
+            db.execute("BEGIN")
+            stack.callback(db.execute, "COMMIT")
+        return {
+            "rev": int(db.execute("SELECT value FROM meta WHERE key = 'rev'").fetchone()[0]),
+            "entities": dict(db.execute("SELECT kind, count(*) FROM entities GROUP BY kind")),
+            "links": dict(db.execute("SELECT type, count(*) FROM links GROUP BY type")),
+            "identifiers": dict(
+                db.execute(
+                    "SELECT kind, count(*) FROM (SELECT DISTINCT kind, key FROM contacts) "
+                    "GROUP BY kind"
+                )
+            ),
+        }
 
 
 def _schema_version(db: sqlite3.Connection) -> str | None:
