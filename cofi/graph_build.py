@@ -223,8 +223,8 @@ class _LinkEnds:
     """Links read as Arrow columns (ADBC's SQLite driver, a read-only connection of its own in
     the state `db` holds open), with the records' numbers of their ends: the records' ids in id
     order (the numbering table's order) are read once; a batch's sources, read in key order, are
-    looked up among the few ids between its first and last; the targets, held as texts, all
-    together at the end (Arrow makes its hash table of the ids once per lookup)."""
+    looked up among the few ids between its first and last; the targets, held as texts, together
+    for `_LOOKUP_ROWS` links at a time (Arrow makes its hash table of the ids once per lookup)."""
 
     def __init__(self, db: sqlite3.Connection, records: int) -> None:
         import adbc_driver_sqlite.dbapi as adbc
