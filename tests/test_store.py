@@ -146,6 +146,36 @@ def test_a_first_load_killed_mid_write_leaves_an_empty_store_that_loads_again(
     db.close()
 
 
+def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> None:
+    """A first load drops the indexes the rows do not fill in order and builds them again
+    afterwards, and keeps those they do (`embedded._IN_ORDER`) while the rows go in: after it,
+    the store has the schema's indexes, each holding exactly its table's rows."""
+
+    def indexes(db: sqlite3.Connection) -> list[tuple[str, str]]:
+        return db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "ORDER BY name"
+        ).fetchall()
+
+    new = EmbeddedStore(tmp_path / "new", create=True)
+    new._materialise()
+    schema = indexes(new._db)
+    new.close()
+    assert {"entities_rev", "links_rev", "links_same_as", "links_target"} <= {n for n, _ in schema}
+    store = EmbeddedStore(tmp_path / "s", create=True)
+    with plan_load([DEMO], store.kinds_of) as plan:
+        assert store.write(plan).links_created > 0
+    store.close()
+    db = sqlite3.connect(tmp_path / "s" / "cofi.sqlite")
+    assert indexes(db) == schema
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)  # (an entry for each row)
+    assert (
+        db.execute("SELECT count(*) FROM links INDEXED BY links_rev WHERE rev = 1").fetchone()
+        == db.execute("SELECT count(*) FROM links").fetchone()
+    )
+    db.close()
+
+
 def test_stats_counts_and_the_demo_hub(run: Callable[..., Result]) -> None:
     assert run("load", str(DEMO)).exit_code == 0
     result = run("stats", "--json")
