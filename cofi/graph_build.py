@@ -13,7 +13,8 @@ Rows cross from SQLite to Python a range at a time as one text per column (`grou
 million numbers parse in milliseconds, where a million row tuples cost seconds), in the order
 the range is scanned, which is the order `Graph.build` reads them in.  A text that holds the
 separator itself (U+001F) sends its range through ordinary rows instead.  The links, the most
-rows, are read as Arrow columns through ADBC instead, their ends looked up by Arrow (`_LinkEnds`).
+rows, are read as Arrow columns through ADBC instead, their ends looked up by Arrow (`_LinkEnds`),
+and so are the DECIDED links of the contracts' decision-makers.
 Columns are written as they are made, so memory holds columns, never rows.
 `tests/test_reference.py` checks, on every generated bundle, that the file read back is the
 graph `Graph.build` makes.
@@ -266,14 +267,8 @@ class _LinkEnds:
         import pyarrow.compute as pc
 
         try:
-            cur = self.cur
-            cur.execute("SELECT id FROM entities WHERE kind <> 'contract' ORDER BY id")
-            self.ids = cur.fetch_arrow_table().column(0).combine_chunks()
-            if len(self.ids) != self.records:
-                raise sqlite3.OperationalError("the store changed while its graph file was written")
+            cur = self._query(query, params)
             at = _Sorted(self.ids)
-            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH_ROWS)})
-            cur.execute(query, params)
             pending: list[tuple[Any, ...]] = []
             for batch in cur.fetch_record_batch():
                 if not batch.num_rows:
@@ -294,6 +289,56 @@ class _LinkEnds:
                     yield from self._targets(pending)
                     pending = []
             yield from self._targets(pending)
+        except self.adbc.Error as exc:
+            raise sqlite3.OperationalError(f"reading the links: {exc}") from None
+
+    def _query(self, query: str, params: list[Any]) -> Any:
+        """The cursor running `query`, in batches of `_BATCH_ROWS`, once the records' ids (in
+        id order: their numbers) are read into `ids`."""
+        cur = self.cur
+        cur.execute("SELECT id FROM entities WHERE kind <> 'contract' ORDER BY id")
+        self.ids = cur.fetch_arrow_table().column(0).combine_chunks()
+        if len(self.ids) != self.records:
+            raise sqlite3.OperationalError("the store changed while its graph file was written")
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH_ROWS)})
+        cur.execute(query, params)
+        return cur
+
+    def decided(self) -> Iterator[tuple[Array, Array]]:
+        """The DECIDED links from a record to a contract, as the numbers of the contract (among
+        the contracts in id order, as `_number` numbers them) and of the record,
+        `_LOOKUP_ROWS` links at a time (read in contract order: each batch's contracts looked
+        up among the few between its first and last)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            self.cur.execute("SELECT id FROM entities WHERE kind = 'contract' ORDER BY id")
+            contracts = self.cur.fetch_arrow_table().column(0).combine_chunks()
+            cur = self._query(
+                "SELECT target, source FROM links INDEXED BY links_target "
+                "WHERE type = 'DECIDED' ORDER BY target",
+                [],
+            )
+            at = _Sorted(contracts)
+            ks: list[Array] = []
+            sources: list[Any] = []
+            for batch in [*cur.fetch_record_batch(), None]:
+                if batch is not None and batch.num_rows:
+                    targets = batch.column(0)
+                    lo = bisect.bisect_left(at, targets[0].as_py())
+                    hi = bisect.bisect_right(at, targets[-1].as_py(), lo)
+                    k = pc.index_in(targets, value_set=contracts.slice(lo, hi - lo))
+                    k = pc.fill_null(k, -1).to_numpy().astype(np.int64)
+                    ks.append(np.where(k >= 0, k + lo, -1))
+                    sources.append(batch.column(1))
+                if ks and (batch is None or len(ks) * _BATCH_ROWS >= _LOOKUP_ROWS):
+                    found = pc.index_in(pa.chunked_array(sources), value_set=self.ids)
+                    rec = np.concatenate([c.to_numpy() for c in pc.fill_null(found, -1).chunks])
+                    k = np.concatenate(ks)
+                    held = (k >= 0) & (rec >= 0)
+                    yield k[held], rec[held].astype(np.int64)
+                    ks, sources = [], []
         except self.adbc.Error as exc:
             raise sqlite3.OperationalError(f"reading the links: {exc}") from None
 
@@ -809,16 +854,12 @@ class _Build:
         for name in ("currency", "title", "decided"):
             texts[name].write(w, f"contract.{name}")
         _ints(w, "contract.winner", _cat(winners))
-        for k, rec in _read(  # (in any order: the pairs are sorted below)
-            db,
-            ["k.i", "r.i"],
-            "FROM temp.g_k AS k CROSS JOIN links AS d INDEXED BY links_target ON d.target = k.id "
-            "CROSS JOIN temp.g_rec AS r ON r.id = d.source WHERE d.type = 'DECIDED'",
-            "k.id",
-            "g_k",
-        ):
-            slot_k.append(k.ints())
-            slot_n.append(node[rec.ints()])
+        # (the pairs in any order: they are sorted below)
+        with _LinkEnds(db, len(self.kind)) as ends:
+            for k, rec in ends.decided():
+                slot_k.append(k)
+                slot_n.append(node[rec])  # (read joined to both numbering tables in SQLite,
+        # these pairs took 5.7 s of the step for the 2.5M DECIDED links of the large scale)
         pos, at = _cat(slot_k), _cat(slot_n)
         held = at >= 0
         radix = self.entity_nodes + 1  # (a decision-maker is an entity's node)
