@@ -253,13 +253,19 @@ def check_many(
         gc.unfreeze()
 
 
-def _never_swept(store: Store, total: int, contracts: Iterable[str]) -> set[str]:
-    """The contracts no sweep has checked.  Every contract loaded since the last sweep is
-    checked as changed; this catches any other (a store whose sweep count says every contract
-    was swept is not read through)."""
+def _never_swept(
+    store: Store, total: int, contracts: Iterable[str], since_rev: int | None
+) -> set[str]:
+    """The contracts no sweep has checked.  Every contract loaded since the last sweep (at
+    `since_rev`) is checked as changed; this catches any other (a store whose sweep count says
+    every contract was swept is not read through; one that can tell the contracts no sweep has
+    checked from that count and the last sweep's revision does so)."""
     count = getattr(store, "swept_count", None)
     if count is not None and count() == total:
         return set()
+    unswept = getattr(store, "unswept_contracts", None)
+    if count is not None and unswept is not None:
+        return set(unswept(total - count(), since_rev))
     swept = store.swept_contracts()
     return {c for c in contracts if c not in swept}
 
@@ -307,7 +313,9 @@ def sweep(
     elif every_contract:
         todo = set(g.contracts) if g is not None else {c for c, _ in dates}
     else:
-        todo = _never_swept(store, total, g.contracts if g is not None else [c for c, _ in dates])
+        todo = _never_swept(
+            store, total, g.contracts if g is not None else [c for c, _ in dates], state.rev
+        )
         if state.rev is not None and rev != state.rev:
             changed = store.changed_records(state.rev)
             if g is None and (not whole or len(changed) <= RINGS_SCOPE_MAX):

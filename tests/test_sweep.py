@@ -296,6 +296,30 @@ def test_a_new_contract_and_its_deciders_re_check_that_contract_only(
     assert keys(jsonl(result)) == {("S99", "p-s04", "co-s04", "ASSOCIATE", 2)}
 
 
+def test_a_contract_no_sweep_checked_is_checked_with_a_days_new_one(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    """The embedded store reads only the contracts written since the last sweep when they are
+    all the unswept ones (a day's new contract here); when an older one was never checked too
+    (its record of being swept gone), every contract is read, and both are checked."""
+    assert run("load", str(SCENARIOS)).exit_code == 0
+    assert "swept 24 of 24" in run("sweep").stderr
+    day = {"contract": [{"id": "S99", "buyer_id": "ag-b", "supplier_id": "co-s04",
+                         "signed_on": "2025-07-01"}]}  # fmt: skip
+    load_rows(run, tmp_path, "day", day)
+    assert "swept 1 of 25" in run("sweep").stderr
+    day["contract"][0]["id"] = "S98"
+    load_rows(run, tmp_path, "day2", day)
+    db = sqlite3.connect(tmp_path / "store" / "cofi.sqlite")
+    with db:
+        db.execute("DELETE FROM swept WHERE contract_id = 'S07'")
+    db.close()
+    result = run("sweep", "--format", "jsonl")
+    assert "swept 2 of 26" in result.stderr
+    assert keys(jsonl(result)) == set()  # (S07's finding was reported before, and still holds)
+    assert "swept 0 of 26" in run("sweep").stderr
+
+
 def test_a_new_head_of_an_agency_re_checks_its_contracts_without_a_walk(
     swept: Callable[..., Result], tmp_path: Path
 ) -> None:
