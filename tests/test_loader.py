@@ -416,6 +416,26 @@ def test_bad_iin_is_a_warning_and_never_merges(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_row_given_twice_the_same_is_one_entity_warned_about_at_its_first_line(
+    tmp_path: Path,
+) -> None:
+    """Identical rows of one id are one entity (no conflict), written once; what is said about
+    its fields is said once, at the first of its lines."""
+    twice = {"id": "a", "name": "A", "iin": "800312400003", "address": "Абая, 1"}
+    rows = {"person": [twice, {"id": "b", "name": "B"}, twice, twice]}
+    bundle = write_bundle(tmp_path / "b", rows)
+    store = EmbeddedStore(tmp_path / "s", create=True)
+    with plan_load([bundle], store.kinds_of) as plan:
+        assert not plan.rejects
+        assert [str(w) for w in plan.warnings] == [
+            f"{bundle}/people.csv:2: iin: '800312400003' fails the IIN check; kept, not used "
+            "to match records"
+        ]
+        assert [e.id for e in plan.entities()] == ["a", "b"]
+        assert store.write(plan).entities_created == 2
+    store.close()
+
+
 def test_jsonl_bundle(run: Callable[..., Result], tmp_path: Path, store_dir: Path) -> None:
     path = tmp_path / "day.jsonl"
     lines = [
