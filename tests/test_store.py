@@ -147,9 +147,9 @@ def test_a_first_load_killed_mid_write_leaves_an_empty_store_that_loads_again(
 
 
 def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> None:
-    """A first load drops the indexes the rows do not fill in order and builds them again
-    afterwards, and keeps those they do (`embedded._IN_ORDER`) while the rows go in: after it,
-    the store has the schema's indexes, each holding exactly its table's rows."""
+    """A first load drops the secondary indexes while the rows go in and builds them again
+    afterwards: after it, the store has the schema's indexes, each holding exactly its table's
+    rows."""
 
     def indexes(db: sqlite3.Connection) -> list[tuple[str, str]]:
         return db.execute(
