@@ -259,13 +259,13 @@ def _never_swept(
     """The contracts no sweep has checked.  Every contract loaded since the last sweep (at
     `since_rev`) is checked as changed; this catches any other (a store whose sweep count says
     every contract was swept is not read through; one that can tell the contracts no sweep has
-    checked from that count and the last sweep's revision does so)."""
+    checked from the last sweep's revision does so)."""
     count = getattr(store, "swept_count", None)
     if count is not None and count() == total:
         return set()
     unswept = getattr(store, "unswept_contracts", None)
-    if count is not None and unswept is not None:
-        return set(unswept(total - count(), since_rev))
+    if unswept is not None:
+        return set(unswept(since_rev))
     swept = store.swept_contracts()
     return {c for c in contracts if c not in swept}
 
