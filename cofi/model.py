@@ -266,6 +266,57 @@ def link_cells(header: list[str]) -> Callable[[list[str]], LinkCells | None]:
     return cells
 
 
+_PLAIN_MONEY = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,12})?")
+_VALUE = operator.itemgetter(1)
+
+
+def entity_cells(kind: str, header: list[str]) -> Callable[[list[str]], dict[str, Any] | None]:
+    """For a CSV file of `kind` entities (person, agency, company, contract) with `header` (its
+    columns checked: known, each once, the required ones there): a function from a row's cells to
+    what `validate_row(kind, …)` makes of the row's non-empty stripped cells when the row is valid
+    beyond doubt, or None when it may not be (then the row goes through `validate_row`, which
+    says why).
+
+    The same rules, checked on the cells in the order of the common case: every required field
+    there; no cell longer than 512 characters (then no id, identifier or text is too long; a
+    longer cell is left to `validate_row`); days of the calendar written plainly (ASCII digits);
+    a contract's value written plainly (digits, a point); aliases split at semicolons.  A test
+    holds it to `validate_row` on random rows.
+    """
+    cols = tuple(header)
+    required = REQUIRED[kind]
+    dates = tuple(c for c in _DATE_FIELDS[kind] if c in cols)
+    money = "value" in cols
+    aliases = "aliases" in cols
+    day, plain, strip, value_of = _ASCII_DAY.fullmatch, _PLAIN_MONEY.fullmatch, str.strip, _VALUE
+    days: set[str] = set()
+
+    def cells(row: list[str]) -> dict[str, Any] | None:
+        data: dict[str, Any] = dict(filter(value_of, zip(cols, map(strip, row), strict=True)))
+        if not required <= data.keys() or max(map(len, data.values())) > ID_CHARS:
+            return None
+        for c in dates:
+            value = data.get(c)
+            if value is not None and value not in days:
+                if not day(value) or calendar_problem(value):
+                    return None
+                if len(days) < 100_000:  # (the days seen: a cache, kept small)
+                    days.add(value)
+        if money and (value := data.get("value")) is not None:
+            if not plain(value):
+                return None
+            data["value"] = float(value)
+        if aliases and (value := data.get("aliases")) is not None:
+            split = [a.strip() for a in value.split(";") if a.strip()]
+            if split:
+                data["aliases"] = split
+            else:
+                del data["aliases"]
+        return data
+
+    return cells
+
+
 def _more_problems(kind: str, data: dict[str, Any], problems: list[Problem]) -> list[Problem]:
     """`problems` (pydantic's) plus the calendar-day and link-type checks of fields it passed."""
     flagged = {f for f, _ in problems}

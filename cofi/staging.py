@@ -23,7 +23,7 @@ import orjson
 
 from cofi.bundle import NOTE, Misplit, Part, RawRow
 from cofi.importers import InputFile, read_input
-from cofi.model import link_cells, validate_row
+from cofi.model import entity_cells, link_cells, validate_row
 from cofi.normalize import normalize_contact, registry_key, search_key, valid_iin_bin
 from cofi.vocab import DECLARATION_LINK, IDENTIFIER_HOLDERS, IDENTIFIER_KINDS, STRONG_ID_FIELD, Kind
 
@@ -195,12 +195,27 @@ class _Staged:
     def taker(
         self, name: str, kind: str, header: list[str]
     ) -> Callable[[list[str], int, int], bool] | None:
-        """Takes the links of a CSV file that are valid beyond doubt by a check of their cells
-        (`link_cells`), without the dict and pydantic of the row's way through `add`."""
+        """Takes the rows of a CSV file that are valid beyond doubt by a check of their cells
+        (`link_cells`, `entity_cells`), without the `RawRow` and pydantic of the row's way
+        through `add`."""
+        fno = self.fno[name]
         if kind != "link":
-            return None
-        cells = link_cells(header)
-        fno, link = self.fno[name], self.link
+            if kind not in _KINDS:
+                return None
+            entity_kind, quick = _KINDS[kind], entity_cells(kind, header)
+
+            def take_entity(row: list[str], line: int, seq: int) -> bool:
+                data = quick(row)
+                if data is None:
+                    return False
+                self._entity(entity_kind, data, fno, seq, line, ())
+                self.pending += 1
+                if self.pending >= BATCH:
+                    self.flush()
+                return True
+
+            return take_entity
+        cells, link = link_cells(header), self.link
 
         def take(row: list[str], line: int, seq: int) -> bool:
             valid = cells(row)
@@ -248,9 +263,17 @@ class _Staged:
             if raw.notes:
                 self.warn.extend((raw.seq, None, fno, raw.line, f, r) for f, r in raw.notes)
             return
-        self._entity(_KINDS[raw.kind], row, fno, raw)
+        self._entity(_KINDS[raw.kind], row, fno, raw.seq, raw.line, raw.notes)
 
-    def _entity(self, kind: Kind, row: dict[str, Any], fno: int, raw: RawRow) -> None:
+    def _entity(
+        self,
+        kind: Kind,
+        row: dict[str, Any],
+        fno: int,
+        seq: int,
+        line: int,
+        notes: tuple[tuple[str, str], ...],
+    ) -> None:
         eid = row.pop("id")
         name = (row.get("title") or eid) if kind is Kind.CONTRACT else row.pop("name")
         strong_field = STRONG_ID_FIELD.get(kind)
@@ -260,7 +283,7 @@ class _Staged:
                 f"{strong!r} fails the {strong_field.upper()} check; kept, not used to match "  # type: ignore[union-attr]
                 "records"
             )
-            self.warn.append((raw.seq, eid, fno, raw.line, strong_field, reason))
+            self.warn.append((seq, eid, fno, line, strong_field, reason))
             strong = ""
         registry = row.get("registry_id")
         if registry and not strong:
@@ -270,22 +293,22 @@ class _Staged:
                     f"{registry!r} is not SCHEME:value (e.g. GB-COH:06436883); kept, not used "
                     "to match records"
                 )
-                self.warn.append((raw.seq, eid, fno, raw.line, "registry_id", reason))
-        if raw.notes:
-            self.warn.extend((raw.seq, eid, fno, raw.line, f, r) for f, r in raw.notes)
+                self.warn.append((seq, eid, fno, line, "registry_id", reason))
+        if notes:
+            self.warn.extend((seq, eid, fno, line, f, r) for f, r in notes)
         if kind in IDENTIFIER_HOLDERS:
             for ident, ident_kind in _CONTACT_FIELDS:
                 value = row.get(ident)
                 if value and (key := normalize_contact(ident_kind, value)):
-                    self.contact.append((raw.seq, eid, ident, key, value))
+                    self.contact.append((seq, eid, ident, key, value))
         aliases = row.get("aliases")
         skey = search_key(name)
         if aliases:
             skey = " | ".join([skey, *map(search_key, aliases)])
-        self.ent.append((raw.seq, eid, kind.value, name, props_json(row), strong, skey, fno,
-                         raw.line))  # fmt: skip
+        self.ent.append((seq, eid, kind.value, name, props_json(row), strong, skey, fno,
+                         line))  # fmt: skip
         if kind is Kind.CONTRACT:
-            self.contract.append((raw.seq, row["buyer_id"], row["supplier_id"], row["signed_on"],
+            self.contract.append((seq, row["buyer_id"], row["supplier_id"], row["signed_on"],
                                   row.get("value", "")))  # fmt: skip
 
     def _reject(self, fno: int, raw: RawRow, problems: list[tuple[str, str]]) -> None:
