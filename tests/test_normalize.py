@@ -1,3 +1,7 @@
+import re
+import unicodedata
+
+from anyascii import anyascii
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,3 +68,49 @@ def test_search_key_of_ascii_words_takes_a_short_cut_to_the_same_key(name: str) 
     nothing) sends the same word down the long way."""
     slow = " ".join(word + "\u200b" for word in name.split())
     assert search_key(name) == search_key(slow)
+
+
+# The quick forms of the load's folds against the plain ones they replace (written out here).
+
+NAME_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("абвгдеёжзийклмнопрстуфхцчшщъыьэюяӘәҒғҚқҢңӨөҰұҮүҺһІіЕАЯ"),
+        st.sampled_from("abcdefghijklmnopqrstuvwxyzQWXYZ0123456789 ,.-_/«»\"'№()ﬁ①\u200b\u0301"),
+        st.characters(),
+    ),
+    max_size=40,
+)
+
+
+def _separated_plainly(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text).strip()
+
+
+def _word_key_plainly(word: str) -> str:
+    text = unicodedata.normalize("NFKC", word).casefold()
+    text = anyascii(text).lower() if not text.isascii() else text
+    text = _separated_plainly(text)
+    if text.isdigit():
+        return re.sub(r"(.)\1+", r"\1", text)
+    for old, new in (("aye", "ae"), ("shch", "sh"), ("zh", "j"), ("kh", "h"), ("gh", "g"),
+                     ("ts", "c")):  # fmt: skip
+        text = text.replace(old, new)
+    text = re.sub(r"(.)\1+", r"\1", text.translate(str.maketrans({"q": "k", "w": "v", "x": "ks",
+                                                                  "y": "i"})))  # fmt: skip
+    return re.sub(r"\bie", "e", text)
+
+
+@given(NAME_TEXT)
+@settings(max_examples=3000, deadline=None)
+def test_the_quick_folds_are_the_plain_ones(text: str) -> None:
+    assert normalize_text(text) == _separated_plainly(
+        unicodedata.normalize("NFKC", text).casefold()
+    )
+    assert search_key(text) == " ".join(filter(None, map(_word_key_plainly, text.split())))
+
+
+@given(st.one_of(st.from_regex(r"\A[0-9]{12}\Z"), st.text(max_size=13)))
+@settings(max_examples=3000, deadline=None)
+def test_the_written_out_iin_bin_check_is_the_check_digits(value: str) -> None:
+    plain = len(value) == 12 and value.isascii() and value.isdigit()
+    assert valid_iin_bin(value) == (plain and iin_bin_check_digit(value[:11]) == int(value[11]))
