@@ -4,8 +4,6 @@ a plain valid row it takes; and a file staged with it is staged as without it.""
 
 from __future__ import annotations
 
-import csv
-import io
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -19,6 +17,7 @@ from cofi.bundle import Part
 from cofi.importers import input_files
 from cofi.model import COLUMNS, REQUIRED, entity_cells, validate_row
 from cofi.staging import _new_stage, _stage_part
+from tests.test_link_cells import csv_text
 
 KINDS = {"person": "people.csv", "agency": "agencies.csv", "company": "companies.csv",
          "contract": "contracts.csv"}  # fmt: skip
@@ -144,12 +143,6 @@ def _staged(
                 for t in ("ent", "contract", "contact", "rej", "badid", "warn")]  # fmt: skip
 
 
-def _csv(header: list[str], rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([header, *rows])
-    return out.getvalue()
-
-
 def test_a_file_staged_with_the_quick_check_is_staged_as_without_it(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -164,7 +157,7 @@ def test_a_file_staged_with_the_quick_check_is_staged_as_without_it(
         kind, header = drawn[0][0], drawn[0][1]  # (the rows drawn with the same columns)
         rows = [[cells[h.index(c)] for c in header] for _, h, cells in drawn
                 if sorted(h) == sorted(header)]  # fmt: skip
-        text = _csv(header, rows)
+        text = csv_text(header, rows)
         with_it = _staged(tmp, "a", kind, text, quick=True)
         assert with_it == _staged(tmp, "b", kind, text, quick=False)
         quick_rows.append(sum(entity_cells(kind, header)(r) is not None for r in rows))

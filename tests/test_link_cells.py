@@ -142,7 +142,8 @@ def _staged(tmp: Path, name: str, text: str, columns: bool) -> tuple[object, ...
     return rows, tables
 
 
-def _csv(header: list[str], rows: list[list[str]], newline: str = "\n") -> str:
+def csv_text(header: list[str], rows: list[list[str]], newline: str = "\n") -> str:
+    """A CSV file's text: `header`, then `rows` (quoted where the csv module quotes)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator=newline)
     w.writerow(header)
@@ -162,7 +163,7 @@ def test_a_file_staged_by_columns_is_staged_as_the_csv_module_stages_it(
         header = drawn[0][0]  # (the rows drawn with the same columns, in its order)
         rows = [[cells[h.index(c)] for c in header] for h, cells in drawn
                 if sorted(h) == sorted(header)]  # fmt: skip
-        text = _csv(header, rows)
+        text = csv_text(header, rows)
         by_columns = _staged(tmp, "a", text, columns=True)
         taken.append(by_columns[0] is not None)
         if by_columns[0] is not None:
@@ -180,16 +181,16 @@ def test_plain_files_are_staged_by_columns_and_others_are_declined(tmp_path: Pat
     quoted = ["p3", "c1", "OWNS", "", "", "", "", 'the "register"']
     longest = ["x" * 512, *good[1:]]
     too_long = ["x" * 513, *good[1:]]
-    plain = _csv(header, [good, doubted, spaced, quoted, [*good[:1], "c2", *good[2:]], longest,
+    plain = csv_text(header, [good, doubted, spaced, quoted, [*good[:1], "c2", *good[2:]], longest,
                           too_long])  # fmt: skip
     cases = {
         "plain": (plain, True),
         "crlf": (plain.replace("\n", "\r\n"), True),
         "bom": ("\ufeff" + plain, True),
         "unended": (plain.rstrip("\n"), True),
-        "blank line": (plain + "\n" + _csv(header, [good])[len(_csv(header, [])) :], True),
-        "comma in quotes": (_csv(header, [[*good[:7], "a, b"]]), False),
-        "newline in quotes": (_csv(header, [[*good[:7], "a\nb"]]), False),
+        "blank line": (plain + "\n" + csv_text(header, [good])[len(csv_text(header, [])) :], True),
+        "comma in quotes": (csv_text(header, [[*good[:7], "a, b"]]), False),
+        "newline in quotes": (csv_text(header, [[*good[:7], "a\nb"]]), False),
         "short row": (plain + "p9,c9\n", False),
         "lone cr": (plain.replace("\n", "\r"), False),
     }
@@ -214,7 +215,7 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
     rows = [[f"p{i}", f"c{i % 7}", "OWNS", "", str(i % 100 + 1), "2020-01-01", "", ""]
             for i in range(60)]  # fmt: skip
     rows[33][0] = " p33"  # (a row of a middle block the csv module's way)
-    text = _csv(list(LINK), rows)
+    text = csv_text(list(LINK), rows)
     rows_read, (links, rejects, warnings) = _staged(tmp_path, "blocks", text, columns=True)
     assert rows_read == 60 and len(links) == 60 and not rejects
     assert (rows_read, [links, rejects, warnings]) == _staged(tmp_path, "csv", text, columns=False)
@@ -224,7 +225,7 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
     rows[2][1] = rows[2][0]
     bundle = tmp_path / "late"
     bundle.mkdir()
-    (bundle / "links.csv").write_text(_csv(list(LINK), rows) + "p1,c1\n")
+    (bundle / "links.csv").write_text(csv_text(list(LINK), rows) + "p1,c1\n")
     files = input_files([bundle])
     stage = tmp_path / "late.db"
     _new_stage(stage, files)
