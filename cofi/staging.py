@@ -1,9 +1,11 @@
 """Step 1 of a load (`cofi.loader`): every row checked on its own and appended to a staging
 SQLite database, by one reader process per core, each validating its share of the rows (runs of
 10,000, or byte ranges of a CSV file: `bundle.Part`): the pydantic shape of the row, a calendar
-day, a link type in the vocabulary, a FAMILY role; then the record a store writes (search key,
-normalised contact keys, IIN/BIN check).  With more than one reader, a bundle's CSV file of
-links is staged by whole columns in a process of its own beside them (`cofi.link_columns`).
+day, a link type in the vocabulary, a FAMILY role (a CSV row valid beyond doubt by a check of its
+cells, `model.link_cells` and `model.entity_cells`, skips pydantic); then the record a store
+writes (search key, normalised contact keys, IIN/BIN check).  With more than one reader, a
+bundle's CSV file of links is staged by whole columns in a process of its own beside them
+(`cofi.link_columns`).
 The readers count their rows in one shared counter, made before they fork (`_COUNTER`), for the
 progress bar.
 """
@@ -31,6 +33,8 @@ BATCH = 10_000
 """Rows a reader validates before it appends them to the staging database (and counts them)."""
 _CONTACT_FIELDS = tuple((k.value, k) for k in IDENTIFIER_KINDS)
 _KINDS = {k.value: k for k in Kind}
+_ENTITY_FILES = {k.value: k for k in (Kind.PERSON, Kind.AGENCY, Kind.COMPANY, Kind.CONTRACT)}
+"""The kinds of a bundle's CSV files of entities (`entity_cells`)."""
 
 
 def props_json(props: dict[str, Any]) -> str:
@@ -200,9 +204,9 @@ class _Staged:
         through `add`."""
         fno = self.fno[name]
         if kind != "link":
-            if kind not in _KINDS:
+            if kind not in _ENTITY_FILES:
                 return None
-            entity_kind, quick = _KINDS[kind], entity_cells(kind, header)
+            entity_kind, quick = _ENTITY_FILES[kind], entity_cells(kind, header)
 
             def take_entity(row: list[str], line: int, seq: int) -> bool:
                 data = quick(row)
