@@ -28,7 +28,7 @@ _ASCII_SEPARATORS = {c: " " for c in range(128) if not chr(c).isalnum()}
 
 def _separated(text: str) -> str:
     """`text` with every run of characters that are neither letters nor digits (`[\\W_]+`) made
-    one space, trimmed: the same as `_NON_ALNUM.sub(" ", text).strip()`, three times as fast on
+    one space, trimmed: the same as `_NON_ALNUM.sub(" ", text).strip()`, twice as fast on
     an address (an ASCII text through one `translate`; another split at the punctuation of
     addresses and names, and taken when what is left between the spaces is letters and digits
     alone)."""
@@ -69,7 +69,7 @@ def valid_iin_bin(value: str) -> bool:
     """
     if len(value) != 12 or not value.isascii() or not value.isdigit():
         return False
-    # (`iin_bin_check_digit` written out: a third of the time, for every person and company)
+    # (`iin_bin_check_digit` written out: 1.21 µs against 1.58 µs, for every person and company)
     d = value.encode()  # each digit's code is 48 more than its value
     check = (d[0] + 2 * d[1] + 3 * d[2] + 4 * d[3] + 5 * d[4] + 6 * d[5] + 7 * d[6] + 8 * d[7]
              + 9 * d[8] + 10 * d[9] + 11 * d[10] - 48 * 66) % 11  # fmt: skip
