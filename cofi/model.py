@@ -7,7 +7,7 @@ database, read back as `EntityRecord` / `LinkRecord` named tuples.
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any, NotRequired, get_args, get_type_hints
@@ -218,6 +218,28 @@ _ROLES = {t: LINK_TYPES[t].roles for t in INPUT_LINK_TYPES}
 _UNKNOWN: tuple[str, ...] = ()  # what an unknown type allows: no row
 
 
+def nonempty_cells(header: Sequence[str], cells: list[str]) -> dict[str, Any]:
+    """A CSV row's non-empty cells, stripped, by column (the same as a dict comprehension, in C):
+    what `validate_row` checks of the row."""
+    return dict(filter(_VALUE, zip(header, map(str.strip, cells), strict=True)))
+
+
+_VALUE = operator.itemgetter(1)
+_DAYS_KEPT = 100_000
+
+
+def _plain_day(value: str, days: set[str]) -> bool:
+    """Whether `value` is a day of the calendar written plainly (ASCII digits); `days` keeps those
+    seen (a cache, kept small)."""
+    if value in days:
+        return True
+    if not _ASCII_DAY.fullmatch(value) or calendar_problem(value):
+        return False
+    if len(days) < _DAYS_KEPT:
+        days.add(value)
+    return True
+
+
 def link_cells(header: list[str]) -> Callable[[list[str]], LinkCells | None]:
     """For a CSV file of links with `header`: a function from a row's cells to what
     `validate_row("link", …)` makes of the row when it is valid beyond doubt, or None when it may
@@ -232,7 +254,7 @@ def link_cells(header: list[str]) -> Callable[[list[str]], LinkCells | None]:
     at = {c: i for i, c in enumerate(header)}
     blank = len(header)
     get = operator.itemgetter(*(at.get(c, blank) for c in COLUMNS["link"]))
-    pad, strip, day, plain = [""], str.strip, _ASCII_DAY.fullmatch, _PLAIN_SHARE.fullmatch
+    pad, strip, plain_day, plain = [""], str.strip, _plain_day, _PLAIN_SHARE.fullmatch
     roles_of, unknown, text, ident = _ROLES.get, _UNKNOWN, TEXT_CHARS, ID_CHARS
     days: set[str] = set()
 
@@ -250,11 +272,8 @@ def link_cells(header: list[str]) -> Callable[[list[str]], LinkCells | None]:
         if len(ref) > text:
             return None
         for value in (since, until) if since or until else ():
-            if value and value not in days:
-                if not day(value) or calendar_problem(value):
-                    return None
-                if len(days) < 100_000:  # (the days seen: a cache, kept small)
-                    days.add(value)
+            if value and not plain_day(value, days):
+                return None
         if since and until and until < since:
             return None
         if share:
@@ -267,7 +286,6 @@ def link_cells(header: list[str]) -> Callable[[list[str]], LinkCells | None]:
 
 
 _PLAIN_MONEY = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,12})?")
-_VALUE = operator.itemgetter(1)
 
 
 def entity_cells(kind: str, header: list[str]) -> Callable[[list[str]], dict[str, Any] | None]:
@@ -288,20 +306,17 @@ def entity_cells(kind: str, header: list[str]) -> Callable[[list[str]], dict[str
     dates = tuple(c for c in _DATE_FIELDS[kind] if c in cols)
     money = "value" in cols
     aliases = "aliases" in cols
-    day, plain, strip, value_of = _ASCII_DAY.fullmatch, _PLAIN_MONEY.fullmatch, str.strip, _VALUE
+    plain_day, plain, data_of = _plain_day, _PLAIN_MONEY.fullmatch, nonempty_cells
     days: set[str] = set()
 
     def cells(row: list[str]) -> dict[str, Any] | None:
-        data: dict[str, Any] = dict(filter(value_of, zip(cols, map(strip, row), strict=True)))
+        data = data_of(cols, row)
         if not required <= data.keys() or max(map(len, data.values())) > ID_CHARS:
             return None
         for c in dates:
             value = data.get(c)
-            if value is not None and value not in days:
-                if not day(value) or calendar_problem(value):
-                    return None
-                if len(days) < 100_000:  # (the days seen: a cache, kept small)
-                    days.add(value)
+            if value is not None and not plain_day(value, days):
+                return None
         if money and (value := data.get("value")) is not None:
             if not plain(value):
                 return None

@@ -213,9 +213,7 @@ class _Staged:
                 if data is None:
                     return False
                 self._entity(entity_kind, data, fno, seq, line, ())
-                self.pending += 1
-                if self.pending >= BATCH:
-                    self.flush()
+                self._took()
                 return True
 
             return take_entity
@@ -226,12 +224,16 @@ class _Staged:
             if valid is None:
                 return False
             link.append((seq, *valid, fno, line))
-            self.pending += 1
-            if self.pending >= BATCH:
-                self.flush()
+            self._took()
             return True
 
         return take
+
+    def _took(self) -> None:
+        """Count a row a taker took (flushing every `BATCH`)."""
+        self.pending += 1
+        if self.pending >= BATCH:
+            self.flush()
 
     def add(self, raw: RawRow) -> None:
         fno = self.fno[raw.file]
