@@ -19,6 +19,7 @@ import pytest
 from click.testing import Result
 
 from cofi.declarations import DISCLOSURE_FACTOR
+from cofi.store.embedded import SCHEMA_VERSION
 from tests.conftest import write_bundle
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "declarations"
@@ -400,4 +401,4 @@ def test_a_store_of_schema_7_gets_the_declarations_index_of_schema_8(
             "SELECT sql FROM sqlite_master WHERE name = 'links_declared'"
         ).fetchone()
         (version,) = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert " OR " in sql and " IN " not in sql and version == "8"
+    assert " OR " in sql and " IN " not in sql and version == SCHEMA_VERSION
