@@ -28,9 +28,11 @@ import json
 import multiprocessing
 import os
 import pickle
+import signal
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from itertools import chain, compress
 from pathlib import Path
 from typing import Any
@@ -221,56 +223,109 @@ until theirs (about 40 bytes a link)."""
 
 
 class _LinkEnds:
-    """Links read as Arrow columns (ADBC's SQLite driver, a read-only connection of its own in
-    the state `db` holds open), with the records' numbers of their ends: the records' ids in id
-    order (the numbering table's order) are read once; a batch's sources, read in key order, are
-    looked up among the few ids between its first and last; the targets, held as texts, together
-    for `_LOOKUP_ROWS` links at a time (Arrow makes its hash table of the ids once per lookup)."""
+    """Links read as Arrow columns, with the records' numbers of their ends: the records' ids in
+    id order (the numbering table's order) are read once; a batch's sources, read in key order,
+    are looked up among the few ids between its first and last; the targets, held as texts,
+    together for `_LOOKUP_ROWS` links at a time (Arrow makes its hash table of the ids once per
+    lookup).
+
+    The rows come from ADBC's SQLite driver, on a read-only connection in the state `db` holds
+    open (`_SNAPSHOT` tells), in a forked process that sends them back as Arrow IPC streams
+    (`_serve_reads`): never in a process that holds the store open through Python's `sqlite3`.
+    The driver carries a SQLite library of its own, and two on one file in one process break
+    its locks (SQLite's "How To Corrupt An SQLite Database File", 2.2.1): closing the driver's
+    connection dropped every POSIX lock the process held on the store, so another process could
+    truncate the log under its read snapshot (`tests/test_graph_file.py` shows it), and opening
+    it found no other process holding the shared-memory file and truncated it under the forked
+    processes reading it (they died of "Bus error")."""
 
     def __init__(self, db: sqlite3.Connection, records: int) -> None:
-        import adbc_driver_sqlite.dbapi as adbc
-
-        self.adbc = adbc
         store = next(f for _, name, f in db.execute("PRAGMA database_list") if name == "main")
         if not store:
             raise sqlite3.OperationalError("the graph file is written from a store on disk")
-        self.snapshot = db.execute(_SNAPSHOT).fetchall()
+        self.snapshot = [tuple(r) for r in db.execute(_SNAPSHOT)]
         self.records = records
         self.uri = f"file:{quote(store)}?mode=ro"
+        self.pid: int | None = None
+        self.status: int | None = None
 
     def __enter__(self) -> _LinkEnds:
-        try:
-            self.con = self.adbc.connect(self.uri, autocommit=True)
-            self.cur = self.con.cursor()
-            self.cur.execute("PRAGMA busy_timeout = 60000")
-            self.cur.execute("BEGIN")
-            self.cur.execute(_SNAPSHOT)
-            now = [tuple(r) for r in self.cur.fetchall()]
-        except self.adbc.Error as exc:
-            self.__exit__()
-            raise sqlite3.OperationalError(f"reading the links: {exc}") from None
-        if now != [tuple(r) for r in self.snapshot]:
-            self.__exit__()
-            raise sqlite3.OperationalError("the store changed while its graph file was written")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for it in ("cur", "con"):
-            if hasattr(self, it):
-                with contextlib.suppress(Exception):
-                    getattr(self, it).close()
+        self._stop()
+
+    def _start(self, queries: list[tuple[str, list[Any]]]) -> Any:
+        """Start the reader of `queries` (`_serve_reads`, forked by `os.fork`: a step forked
+        aside, a daemon, may not start processes of `multiprocessing`): the source to read each
+        one's stream of batches from, in turn."""
+        import pyarrow as pa
+
+        data, data_in = os.pipe()
+        why, why_in = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the reader
+            os.close(data)
+            os.close(why)
+            os._exit(_serve_reads(self.uri, self.snapshot, queries, data_in, why_in))
+        os.close(data_in)
+        os.close(why_in)
+        self.pid, self.status, self.message = pid, None, ""
+        self.file, self.why = open(data, "rb"), open(why, "rb")  # noqa: SIM115 (`_stop`)
+        return pa.PythonFile(self.file, mode="r")
+
+    def _wait(self) -> int:
+        assert self.pid is not None
+        if self.status is None:
+            self.status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.status
+
+    def _done(self) -> None:
+        """Wait for the reader, which sent every stream: raise what it says went wrong (a stream
+        it broke off between two batches reads like one that ended)."""
+        if self._wait() != 0:
+            raise self._failed(f"the reader ended with {self.status}")
+
+    def _failed(self, what: object) -> sqlite3.OperationalError:
+        """The error to raise when reading failed (`what`), as the reader tells it if it can."""
+        self._stop()
+        return sqlite3.OperationalError(self.message or f"reading the links: {what}")
+
+    def _stop(self) -> None:
+        """End the reader (if it still runs), keep what it said went wrong, close its pipes."""
+        if self.pid is None:
+            return
+        if self.status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._wait()
+        self.message = self.why.read().decode(errors="replace")
+        self.why.close()
+        self.file.close()
+        self.pid = None
+
+    def _ids(self, source: Any) -> Any:
+        """The records' ids in id order (the first stream of `read` and `decided`)."""
+        import pyarrow as pa
+
+        ids = pa.ipc.open_stream(source).read_all().column(0).combine_chunks()
+        if len(ids) != self.records:
+            raise sqlite3.OperationalError(_CHANGED)
+        return ids
 
     def read(self, query: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
         """Each batch of `query` (its first two columns a link's ends, then its type code and
         share, then three text columns): the ends' record numbers (-1: not a record), the type
         code and share as arrays, each text column as its distinct texts and their positions."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         try:
-            cur = self._query(query, params)
+            source = self._start([(_RECORD_IDS, []), (query, params)])
+            self.ids = self._ids(source)
             at = _Sorted(self.ids)
             pending: list[tuple[Any, ...]] = []
-            for batch in cur.fetch_record_batch():
+            for batch in pa.ipc.open_stream(source):
                 if not batch.num_rows:
                     continue
                 sources = batch.column(0)
@@ -288,21 +343,10 @@ class _LinkEnds:
                 if len(pending) * _BATCH_ROWS >= _LOOKUP_ROWS:
                     yield from self._targets(pending)
                     pending = []
+            self._done()  # (before the last batches are used: all came)
             yield from self._targets(pending)
-        except self.adbc.Error as exc:
-            raise sqlite3.OperationalError(f"reading the links: {exc}") from None
-
-    def _query(self, query: str, params: list[Any]) -> Any:
-        """The cursor running `query`, in batches of `_BATCH_ROWS`, once the records' ids (in
-        id order: their numbers) are read into `ids`."""
-        cur = self.cur
-        cur.execute("SELECT id FROM entities WHERE kind <> 'contract' ORDER BY id")
-        self.ids = cur.fetch_arrow_table().column(0).combine_chunks()
-        if len(self.ids) != self.records:
-            raise sqlite3.OperationalError("the store changed while its graph file was written")
-        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH_ROWS)})
-        cur.execute(query, params)
-        return cur
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise self._failed(exc) from None
 
     def decided(self) -> Iterator[tuple[Array, Array]]:
         """The DECIDED links from a record to a contract, as the numbers of the contract (among
@@ -313,18 +357,21 @@ class _LinkEnds:
         import pyarrow.compute as pc
 
         try:
-            self.cur.execute("SELECT id FROM entities WHERE kind = 'contract' ORDER BY id")
-            contracts = self.cur.fetch_arrow_table().column(0).combine_chunks()
-            cur = self._query(
-                "SELECT target, source FROM links INDEXED BY links_target "
-                "WHERE type = 'DECIDED' ORDER BY target",
-                [],
-            )
+            source = self._start([
+                ("SELECT id FROM entities WHERE kind = 'contract' ORDER BY id", []),
+                (_RECORD_IDS, []),
+                ("SELECT target, source FROM links INDEXED BY links_target "
+                 "WHERE type = 'DECIDED' ORDER BY target", []),
+            ])  # fmt: skip
+            contracts = pa.ipc.open_stream(source).read_all().column(0).combine_chunks()
+            self.ids = self._ids(source)
             at = _Sorted(contracts)
             ks: list[Array] = []
             sources: list[Any] = []
-            for batch in chain(cur.fetch_record_batch(), [None]):  # (None: the last lookup)
-                if batch is not None and batch.num_rows:
+            for batch in chain(pa.ipc.open_stream(source), [None]):  # (None: the last lookup)
+                if batch is None:
+                    self._done()  # (before the last batches are used: all came)
+                elif batch.num_rows:
                     targets = batch.column(0)
                     lo = bisect.bisect_left(at, targets[0].as_py())
                     hi = bisect.bisect_right(at, targets[-1].as_py(), lo)
@@ -339,8 +386,8 @@ class _LinkEnds:
                     held = (k >= 0) & (rec >= 0)
                     yield k[held], rec[held].astype(np.int64)
                     ks, sources = [], []
-        except self.adbc.Error as exc:
-            raise sqlite3.OperationalError(f"reading the links: {exc}") from None
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise self._failed(exc) from None
 
     def _targets(self, pending: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
         """The batches `pending` with their targets' record numbers, looked up together."""
@@ -370,6 +417,52 @@ class _Sorted(Sequence[str]):
 
     def __getitem__(self, i: Any) -> Any:
         return self.values[i].as_py()
+
+
+_RECORD_IDS = "SELECT id FROM entities WHERE kind <> 'contract' ORDER BY id"
+_CHANGED = "the store changed while its graph file was written"
+
+
+def _serve_reads(
+    uri: str, snapshot: list[tuple[Any, ...]], queries: list[tuple[str, list[Any]]],
+    out: int, why: int,
+) -> int:  # fmt: skip
+    """`_LinkEnds`' forked reader: each of `queries`, in the store's state `snapshot`, through
+    ADBC, written to the pipe `out` as an Arrow IPC stream of batches of `_BATCH_ROWS`, in turn.
+    Its exit code; what stopped it is written to the pipe `why`.  (It touches the store through
+    ADBC alone.)"""
+    import pyarrow as pa
+
+    with open(out, "wb") as f:  # (closed after `why` is written: its end tells the parent)
+        try:
+            import adbc_driver_sqlite.dbapi as adbc
+
+            with closing(adbc.connect(uri, autocommit=True)) as con, closing(con.cursor()) as cur:
+                cur.execute("PRAGMA busy_timeout = 60000")
+                cur.execute("BEGIN")
+                cur.execute(_SNAPSHOT)
+                if [tuple(r) for r in cur.fetchall()] != snapshot:
+                    raise _Changed
+                sink = pa.PythonFile(f, mode="w")
+                for query, params in queries:
+                    cur.adbc_statement.set_options(
+                        **{"adbc.sqlite.query.batch_rows": str(_BATCH_ROWS)}
+                    )
+                    cur.execute(query, params)
+                    batches = cur.fetch_record_batch()
+                    with pa.ipc.new_stream(sink, batches.schema) as stream:
+                        for batch in batches:
+                            stream.write_batch(batch)
+            return 0
+        except BaseException as exc:
+            with contextlib.suppress(Exception), open(why, "wb") as told:
+                told.write((_CHANGED if isinstance(exc, _Changed) else
+                            f"reading the links: {exc}").encode())  # fmt: skip
+            return 1
+
+
+class _Changed(Exception):
+    """The store is not in the state the graph file is written from."""
 
 
 ASIDE_RECORDS = (200_000, 5_000_000)

@@ -508,6 +508,46 @@ def test_a_store_changed_under_the_graph_file_is_not_written_into_it(tmp_path: P
         store.close()
 
 
+def _log_truncated_elsewhere(db_path: Path) -> bool:
+    """Whether another process could check the store's log into it and truncate it (it cannot
+    while a process reads the store in a snapshot that needs the log: it holds a lock on it)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
+         ".execute('PRAGMA wal_checkpoint(TRUNCATE)').fetchone()[0])", str(db_path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.strip() == "0"
+
+
+def test_writing_the_graph_file_keeps_this_processs_locks_on_the_store(tmp_path: Path) -> None:
+    """The links are read by a SQLite library of their own (ADBC's) in a process of its own:
+    in this one, opening and closing it on the store would drop every lock this process holds
+    on it (POSIX locks are the process's), and another process could truncate the log under
+    the snapshot the graph file is written from."""
+    from cofi import graph_build
+
+    store = EmbeddedStore(tmp_path / "store", create=True)
+    try:
+        for bundle in (DEMO, write_bundle(tmp_path / "new", NEW_PERSON)):
+            with plan_load([bundle], store.kinds_of) as plan:
+                store.write(plan)  # (the second into the log: the store is in WAL mode)
+        db_path = tmp_path / "store" / "cofi.sqlite"
+        with store._snapshot() as db:
+            tag = store._graph_tag()  # (the snapshot begins with this read)
+            assert not _log_truncated_elsewhere(db_path)
+            graph_build.write_graph_file(db, tmp_path / "g.bin", tag)
+            assert not _log_truncated_elsewhere(db_path)
+            assert db.execute("SELECT name FROM entities WHERE id = 'P-NEW'").fetchone()
+        assert _log_truncated_elsewhere(db_path)  # (once the snapshot ends, it can)
+        back = graph_file.read(tmp_path / "g.bin", tag)
+        assert back is not None and same_graph(back, fresh(tmp_path / "store"))
+    finally:
+        store.close()
+
+
 def test_the_counts_are_kept_when_their_process_fails(
     run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
