@@ -13,8 +13,9 @@ Rows cross from SQLite to Python a range at a time as one text per column (`grou
 million numbers parse in milliseconds, where a million row tuples cost seconds), in the order
 the range is scanned, which is the order `Graph.build` reads them in.  A text that holds the
 separator itself (U+001F) sends its range through ordinary rows instead.  The links, the most
-rows, are read as Arrow columns through ADBC instead, their ends looked up by Arrow (`_LinkEnds`),
-and so are the DECIDED links of the contracts' decision-makers.
+rows, the contacts and the contracts are read as Arrow columns through ADBC instead (by a forked
+process of their own, `_LinkEnds`), their ends looked up by Arrow, and so are the DECIDED links of
+the contracts' decision-makers.
 Columns are written as they are made, so memory holds columns, never rows.
 `tests/test_reference.py` checks, on every generated bundle, that the file read back is the
 graph `Graph.build` makes.
@@ -33,7 +34,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
-from itertools import chain, compress
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -162,6 +163,20 @@ class _Texts:
 
     def add_all(self, values: Sequence[str]) -> None:
         self.add(_Column(len(values), None, list(values)))
+
+    def add_arrow(self, values: Any) -> None:
+        """An Arrow array of texts (none null), from its buffers."""
+        import pyarrow as pa
+
+        values = values.cast(pa.large_string()) if len(values) else values
+        if not len(values):
+            return
+        offsets = np.frombuffer(values.buffers()[1], np.int64)[
+            values.offset : values.offset + len(values) + 1
+        ]
+        self.parts.append(values.buffers()[2].to_pybytes()[offsets[0] : offsets[-1]])
+        self.ends.append(self.size + offsets[1:] - offsets[0])
+        self.size += int(offsets[-1] - offsets[0])
 
     def write(self, w: Writer, name: str) -> None:
         text = b"".join(self.parts)
@@ -311,7 +326,29 @@ class _LinkEnds:
         ids = pa.ipc.open_stream(source).read_all().column(0).combine_chunks()
         if len(ids) != self.records:
             raise sqlite3.OperationalError(_CHANGED)
-        return ids
+        return ids if len(ids) else pa.array([], pa.string())  # (none: typed as a number)
+
+    def contacts(self) -> tuple[Array, Any, Any, Any]:
+        """Every contact in the table's order (entity, kind): its record's number (-1: not a
+        record) and its kind, key and raw text as Arrow arrays."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            source = self._start([
+                (_RECORD_IDS, []),
+                ("SELECT entity_id, kind, key, raw FROM contacts ORDER BY entity_id, kind", []),
+            ])  # fmt: skip
+            self.ids = self._ids(source)
+            table = pa.ipc.open_stream(source).read_all()
+            self._done()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise self._failed(exc) from None
+        if not table.num_rows:  # (then SQLite tells no column's type: Arrow's is a number)
+            return np.zeros(0, np.int64), *(pa.array([], pa.string()) for _ in range(3))
+        found = pc.index_in(table.column(0), value_set=self.ids)
+        rec = pc.fill_null(found, -1).to_numpy().astype(np.int64)
+        return rec, *(table.column(i).combine_chunks() for i in (1, 2, 3))
 
     def read(self, query: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
         """Each batch of `query` (its first two columns a link's ends, then its type code and
@@ -348,23 +385,31 @@ class _LinkEnds:
         except (pa.ArrowInvalid, OSError) as exc:
             raise self._failed(exc) from None
 
-    def decided(self) -> Iterator[tuple[Array, Array]]:
-        """The DECIDED links from a record to a contract, as the numbers of the contract (among
-        the contracts in id order, as `_number` numbers them) and of the record,
-        `_LOOKUP_ROWS` links at a time (read in contract order: each batch's contracts looked
-        up among the few between its first and last)."""
+    def contracts(self, query: str, columns: int) -> tuple[Any, Iterator[tuple[Array, Array]]]:
+        """The contracts in id order (`query`, `columns` texts, the first their ids), as Arrow
+        arrays, then the DECIDED links from a record to a contract, as the numbers of the
+        contract (its place in that order) and of the record, `_LOOKUP_ROWS` links at a time
+        (read in contract order: each batch's contracts looked up among the few between its
+        first and last)."""
+        import pyarrow as pa
+
+        try:
+            source = self._start([(_RECORD_IDS, []), (query, []), (_DECIDED_LINKS, [])])
+            self.ids = self._ids(source)
+            table = pa.ipc.open_stream(source).read_all()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise self._failed(exc) from None
+        if not table.num_rows:  # (then SQLite tells no column's type: Arrow's is a number)
+            texts = [pa.array([], pa.string())] * columns
+        else:
+            texts = [table.column(i).combine_chunks() for i in range(columns)]
+        return texts, self._decided(source, texts[0])
+
+    def _decided(self, source: Any, contracts: Any) -> Iterator[tuple[Array, Array]]:
         import pyarrow as pa
         import pyarrow.compute as pc
 
         try:
-            source = self._start([
-                ("SELECT id FROM entities WHERE kind = 'contract' ORDER BY id", []),
-                (_RECORD_IDS, []),
-                ("SELECT target, source FROM links INDEXED BY links_target "
-                 "WHERE type = 'DECIDED' ORDER BY target", []),
-            ])  # fmt: skip
-            contracts = pa.ipc.open_stream(source).read_all().column(0).combine_chunks()
-            self.ids = self._ids(source)
             at = _Sorted(contracts)
             ks: list[Array] = []
             sources: list[Any] = []
@@ -421,6 +466,21 @@ class _Sorted(Sequence[str]):
 
 _RECORD_IDS = "SELECT id FROM entities WHERE kind <> 'contract' ORDER BY id"
 _CHANGED = "the store changed while its graph file was written"
+_DECIDED_LINKS = (
+    "SELECT target, source FROM links INDEXED BY links_target WHERE type = 'DECIDED' "
+    "ORDER BY target"
+)
+_CONTRACT_COLUMNS = (
+    "SELECT e.id, e.buyer_id, e.supplier_id, e.signed_on, "
+    "CASE WHEN e.value IS NULL THEN 'nan' ELSE printf('%!.17g', e.value) END, "
+    "coalesce(json_extract(e.props, '$.currency'), ''), "
+    "coalesce(json_extract(e.props, '$.title'), ''), "
+    "(SELECT CASE WHEN count(*) THEN json_group_array(json_array(d.source, d.role)) ELSE '' END "
+    " FROM links AS d INDEXED BY links_target WHERE d.target = e.id AND d.type = 'DECIDED') "
+    "FROM entities AS e WHERE e.kind = 'contract' ORDER BY e.id"
+)
+"""A contract's id, buyer, supplier, day, value (a text: 'nan' for none), currency, title and
+deciders (a JSON list of [record, role], '' for none)."""
 
 
 def _serve_reads(
@@ -778,26 +838,34 @@ class _Build:
 
     def _contacts(self) -> None:
         """One identifier node per (kind, key) in the order first held, one edge per entity
-        holding it (`Graph._add_contacts`).  SQLite tells the identifiers apart (a national
-        register holds millions: as Python strings they would cost gigabytes): one scan of the
-        (kind, key) index numbers each holding's identifier, numpy orders them by first holder,
-        and a scan in the table's order reads the first holders' keys and texts."""
-        db, w, node = self.db, self.w, self.rec_node
+        holding it (`Graph._add_contacts`).  The contacts come as Arrow columns in the table's
+        order (`_LinkEnds.contacts`); Arrow tells the identifiers apart by hashing (kind, key)
+        (a national register holds millions: as Python strings they would cost gigabytes),
+        numpy orders them by first holder, and the first holders' keys and texts are taken
+        from the columns.  (SQLite's numbering of them by a window over the (kind, key) index,
+        then a scan for the keys, took 8.4 s of the step's 11.4 s for the large synthetic
+        bundle's 1.2M contacts; this takes 2.8 s in all, the Arrow columns 180 MB.)"""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        w, node = self.w, self.rec_node
         kinds = sorted(k.value for k in IDENTIFIER_LINK)  # (a record's contacts, in kind order)
-        rank = "CASE c.kind " + " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(kinds))
-        at = f"r.i * {len(kinds)} + {rank} END"  # (a holding's place: its record, then kind)
-        held = "FROM contacts AS c CROSS JOIN temp.g_rec AS r ON r.id = c.entity_id WHERE r.k <> ?"
-        # (from the index, whose order is the window's: no sort; the table is not read)
-        n, places, groups = db.execute(
-            "SELECT count(*), group_concat(at, char(31)), group_concat(g, char(31)) FROM ("
-            f"SELECT {at} AS at, dense_rank() OVER (ORDER BY c.kind, c.key) - 1 AS g "
-            "FROM contacts AS c INDEXED BY contacts_key CROSS JOIN temp.g_rec AS r "
-            "ON r.id = c.entity_id WHERE r.k <> ?)",
-            (_AGENCY,),
-        ).fetchone()
-        place = _Column(n, places, None).ints()
+        with _LinkEnds(self.db, len(self.kind)) as ends:
+            rec, kind, key, raw = ends.contacts()
+        held = rec >= 0  # (a record's, not an agency's)
+        held[held] = self.kind[rec[held]] != _AGENCY
+        rows = pa.array(np.flatnonzero(held))
+        rank = pc.index_in(kind.take(rows), value_set=pa.array(kinds)).to_numpy()
+        place = rec[held] * len(kinds) + rank  # (a holding's place: its record, then kind)
+        # each (kind, key) one group (a kind holds no U+001F)
+        group = (
+            pc.dictionary_encode(pc.binary_join_element_wise(kind.take(rows), key.take(rows), _SEP))
+            .indices.to_numpy()
+            .astype(np.int64)
+        )
+        n = len(place)
         order = np.argsort(place, kind="stable")  # (the places are distinct: the table's order)
-        place, group = place[order], _Column(n, groups, None).ints()[order]
+        place, group, rows = place[order], group[order], rows.take(pa.array(order))
         del order
         first = np.full(int(group.max()) + 1 if n else 0, n, np.int64)
         np.minimum.at(first, group, np.arange(n))  # each identifier's first holding
@@ -818,16 +886,11 @@ class _Build:
         self.c_ident = ident_first + self.entity_nodes
         del rec_all, ident_all, entity, kept
         first.sort()  # (the first holdings in the table's order: in identifier order)
-        is_first = np.zeros(n, bool)
-        is_first[first] = True
-        keys, raws, done = _Texts(), _Texts(), 0
-        for key, raw in _read(db, ["c.key", "c.raw"], held, "c.entity_id, c.kind", "g_rec",
-                              (_AGENCY,)):  # fmt: skip
-            chosen = is_first[done : done + key.n].tolist()
-            keys.add_all(list(compress(key.split(), chosen)))
-            raws.add_all(list(compress(raw.split(), chosen)))
-            done += key.n
-        del is_first
+        keys, raws = _Texts(), _Texts()
+        firsts = rows.take(pa.array(first))
+        keys.add_arrow(key.take(firsts))
+        raws.add_arrow(raw.take(firsts))
+        del rows, firsts, key, raw, kind
         code = np.array([_KINDS.index(Kind(k)) for k in kinds], np.int8)
         ident_kind = code[place[first] % len(kinds)]
         del place, first
@@ -884,15 +947,10 @@ class _Build:
     def _contracts(self) -> None:
         """The contracts in id order, their deciders' text, winner node and decision-makers
         (`Graph.decider_slots`: DECIDED records and the buyer's heads, as nodes)."""
-        db, w, node = self.db, self.w, self.rec_node
-        _number(db, "g_k", "kind = 'contract'")
+        import pyarrow.compute as pc
+
+        w, node = self.w, self.rec_node
         names = ("id", "buyer_id", "supplier_id", "signed_on", "currency", "title", "decided")
-        texts = {c: _Texts() for c in names}
-        hashes: list[Array] = []
-        values: list[Array] = []
-        winners: list[Array] = []
-        slot_k: list[Array] = []
-        slot_n: list[Array] = []
         canonical = self.canonical
         # the buyer's heads, as decision-makers: each headed agency's nodes, one run per agency
         agency_at = {agency: i for i, agency in enumerate(self.head_nodes)}
@@ -900,60 +958,42 @@ class _Build:
         run_len = np.array([len(r) for r in runs] + [0], np.int64)  # (the last: no head)
         run_end = np.cumsum(run_len)
         run_nodes = _cat(runs)
-        position = 0
-        for ids, buyer, supplier, signed, value, currency, title, decided, won in _read(
-            db,
-            [
-                "e.id",
-                "e.buyer_id",
-                "e.supplier_id",
-                "e.signed_on",
-                "CASE WHEN e.value IS NULL THEN 'nan' ELSE printf('%!.17g', e.value) END",
-                "coalesce(json_extract(e.props, '$.currency'), '')",
-                "coalesce(json_extract(e.props, '$.title'), '')",
-                "(SELECT CASE WHEN count(*) THEN json_group_array(json_array(d.source, d.role)) "
-                "ELSE '' END FROM links AS d INDEXED BY links_target "
-                "WHERE d.target = e.id AND d.type = 'DECIDED')",
-                "coalesce(s.i, -1)",
-            ],
-            "FROM entities AS e CROSS JOIN temp.g_k AS k ON k.id = e.id "
-            "LEFT JOIN temp.g_rec AS s ON s.id = e.supplier_id WHERE 1",
-            "e.id",
-            "g_k",
-        ):
+        # (the columns through Arrow: read range by range as SQLite's texts, 8 s of the step's
+        # 12 s for the large synthetic bundle's 504,400 contracts)
+        with _LinkEnds(self.db, len(self.kind)) as ends:
+            columns, decided = ends.contracts(_CONTRACT_COLUMNS, 8)
+            ids, buyer, supplier, signed, value, currency, title, deciders = columns
             for name, column in zip(
-                names, (ids, buyer, supplier, signed, currency, title, decided), strict=True
+                names, (ids, buyer, supplier, signed, currency, title, deciders), strict=True
             ):
-                texts[name].add(column)
-            hashes.append(ids.hashes())
-            values.append(value.floats())
-            won_a = won.ints()
-            winners.append(
-                np.where(won_a >= 0, node[np.maximum(won_a, 0)] if len(node) else -1, -1)
-            )
-            buyers = buyer.split()
+                texts = _Texts()
+                texts.add_arrow(column)
+                texts.write(w, f"contract.{name}")
+                if name == "id":
+                    hashes = np.fromiter(
+                        map(zlib.crc32, map(str.encode, ids.to_pylist())), np.int64, len(ids)
+                    )
+                    _ints(w, "contract.hash", hash_table(hashes))
+                elif name == "signed_on":  # ('nan' for none)
+                    value_all = np.array(value.to_pylist(), np.float64)
+                    w.raw("contract.value", value_all, "array:d", len(value_all))
+            won = pc.fill_null(pc.index_in(supplier, value_set=ends.ids), -1).to_numpy()
+            won = won.astype(np.int64)
+            winners = np.where(won >= 0, node[np.maximum(won, 0)] if len(node) else -1, -1)
+            _ints(w, "contract.winner", winners)
+            buyers = buyer.to_pylist()
             run = np.fromiter(
                 (agency_at.get(canonical.get(b, b), -1) for b in buyers), np.int64, len(buyers)
             )
             size = run_len[run]
-            slot_k.append(np.repeat(position + np.arange(ids.n), size))
+            slot_k = [np.repeat(np.arange(len(buyers)), size)]
             first = np.repeat(run_end[run] - size, size)  # each slot's run, from its start
             step = np.arange(len(first)) - np.repeat(np.cumsum(size) - size, size)
-            slot_n.append(run_nodes[first + step])
-            position += ids.n
-        texts["id"].write(w, "contract.id")
-        _ints(w, "contract.hash", hash_table(_cat(hashes)))
-        for name in ("buyer_id", "supplier_id", "signed_on"):
-            texts[name].write(w, f"contract.{name}")
-        value_all = _cat(values, np.float64)
-        w.raw("contract.value", value_all, "array:d", len(value_all))
-        for name in ("currency", "title", "decided"):
-            texts[name].write(w, f"contract.{name}")
-        _ints(w, "contract.winner", _cat(winners))
-        # The DECIDED pairs, in any order (they are sorted below), through Arrow: joined to both
-        # numbering tables in SQLite they took 5.7 s of the step for the large scale's 2.5M.
-        with _LinkEnds(db, len(self.kind)) as ends:
-            for k, rec in ends.decided():
+            slot_n = [run_nodes[first + step]]
+            # The DECIDED pairs, in any order (they are sorted below), through Arrow: joined to
+            # both numbering tables in SQLite they took 5.7 s of the step for the large scale's
+            # 2.5M.
+            for k, rec in decided:
                 slot_k.append(k)
                 slot_n.append(node[rec])
         pos, at = _cat(slot_k), _cat(slot_n)

@@ -48,7 +48,9 @@ def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
               for i in range(n_people)]  # fmt: skip
     companies = [{"id": f"c{i}", "name": f"C{i}", "address": draw(st.sampled_from(ADDRESSES))}
                  for i in range(n_companies)]  # fmt: skip
-    agencies = [{"id": "a0", "name": "A0"}, {"id": "a1", "name": "A1"}]
+    # (an agency's address, shared or not, is never an identifier: agencies are not nodes)
+    agencies = [{"id": f"a{i}", "name": f"A{i}", "address": draw(st.sampled_from(ADDRESSES))}
+                for i in range(2)]  # fmt: skip
     contracts = [
         {"id": f"k{i}", "buyer_id": draw(st.sampled_from(["a0", "a1"])),
          "supplier_id": f"c{draw(st.integers(0, n_companies - 1))}",
