@@ -649,7 +649,7 @@ class _Build:
         db.execute("BEGIN")
         if db.execute(_SNAPSHOT).fetchall() != snapshot:
             os._exit(3)  # another load committed meanwhile: the parent does the step itself
-        _number(db, *_NUMBER_RECORDS, kind=True)
+        # (the steps aside read through `_LinkEnds`: no numbering table, no 2 s to make it)
         self.db, recorder = db, _Recorder()
         self.w = recorder  # type: ignore[assignment]
         getattr(self, step)()
