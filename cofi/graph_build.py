@@ -1,21 +1,16 @@
 """The embedded store's graph file written straight from its rows: the same graph as
 `Graph.build` followed by `graph_file.write`, without a `Graph` in memory.  (Over 500 lines: one
-pass whose steps share the numbering tables it makes.)
+pass whose steps share the records' numbers.)
 
 `Graph.build` makes a Python object per record, link and identifier (2.4 GB and 40-55 s at the
-large synthetic scale, so a national register would not fit).  Here SQLite does the joins (a
-temporary table numbers the records in id order; links and contacts are read with the numbers of
-their ends) and numpy does the rest on whole columns: which links are edges, the entity of each
-record after merges, the identifier nodes, the compressed adjacency, the decision-makers of each
-contract.
+large synthetic scale, so a national register would not fit).  Here numpy does it on whole
+columns: which links are edges, the entity of each record after merges, the identifier nodes, the
+compressed adjacency, the decision-makers of each contract.
 
-Rows cross from SQLite to Python a range at a time as one text per column (`group_concat`: a
-million numbers parse in milliseconds, where a million row tuples cost seconds), in the order
-the range is scanned, which is the order `Graph.build` reads them in.  A text that holds the
-separator itself (U+001F) sends its range through ordinary rows instead.  The links, the most
-rows, the contacts and the contracts are read as Arrow columns through ADBC instead (by a forked
-process of their own, `_LinkEnds`), their ends looked up by Arrow, and so are the DECIDED links of
-the contracts' decision-makers.
+The records, links, contacts and contracts cross from SQLite to Python as Arrow columns, read
+through ADBC's SQLite driver by a forked process of their own (`_LinkEnds`), in the order
+`Graph.build` reads them; Arrow looks the ends of links up among the records' ids (a record's
+number is its place among them, in id order) and tells identifiers apart.
 Columns are written as they are made, so memory holds columns, never rows.
 `tests/test_reference.py` checks, on every generated bundle, that the file read back is the
 graph `Graph.build` makes.
@@ -34,7 +29,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -52,8 +47,6 @@ Array = np.ndarray[Any, Any]
 
 _KINDS = tuple(Kind)
 _AGENCY = _KINDS.index(Kind.AGENCY)
-_RANGE = 200_000
-"""Records (or contracts) per range read at once."""
 _SEP = "\x1f"
 _NO_SHARE = -1.0
 
@@ -64,81 +57,6 @@ def _kind_code(column: str) -> str:
     return f"CASE {column} {cases} END"
 
 
-class _Column:
-    """One column of a range, as one text or (a range sent through plain rows) a list: read as
-    numbers (`ints`, `floats`), texts (`split`) or their CRC-32s (`hashes`)."""
-
-    def __init__(self, n: int, text: str | None, rows: list[Any] | None) -> None:
-        self.n, self.text, self.rows = n, text or "", rows
-
-    def _numbers(self, dtype: Any) -> Array:
-        if self.rows is not None:
-            return np.array(self.rows, dtype)
-        if not self.n:
-            return np.zeros(0, dtype)
-        return np.fromstring(self.text, dtype=dtype, sep=_SEP)
-
-    def ints(self) -> Array:
-        return self._numbers(np.int64)
-
-    def floats(self) -> Array:
-        return self._numbers(np.float64)
-
-    def hashes(self) -> Array:
-        """The CRC-32 of each text as UTF-8 (what the file's hash tables are keyed by)."""
-        return np.fromiter(map(zlib.crc32, map(str.encode, self.split())), np.int64, self.n)
-
-    def split(self) -> list[str]:
-        if self.rows is not None:
-            return self.rows
-        return self.text.split(_SEP) if self.n else []
-
-
-def _ranges(db: sqlite3.Connection, table: str, number: str) -> list[tuple[Any, Any]]:
-    """Id ranges [lo, hi) that cut `table` (a numbering table: its rows numbered from 0 in id
-    order by the column `number`) into runs of `_RANGE`."""
-    cuts: list[Any] = [
-        i
-        for (i,) in db.execute(
-            f"SELECT id FROM temp.{table} WHERE {number} % ? = 0 AND {number} > 0 "
-            f"ORDER BY {number}",
-            (_RANGE,),
-        )
-    ]
-    return list(zip([None, *cuts], [*cuts, None], strict=True))
-
-
-def _read(
-    db: sqlite3.Connection,
-    columns: Sequence[str],
-    rest: str,
-    order: str,
-    table: str,
-    params: Sequence[Any] = (),
-    number: str = "i",
-) -> Iterator[list[_Column]]:
-    """Each range's `columns` (SQL expressions) of the rows `rest` (FROM … WHERE …) in `order`,
-    whose first column ranges over the ids of the numbering table `table` (`_ranges`)."""
-    key = order.split(",")[0]
-    concat = ", ".join(f"group_concat(c{i}, char(31))" for i in range(len(columns)))
-    named = ", ".join(f"{c} AS c{i}" for i, c in enumerate(columns))
-    for lo, hi in _ranges(db, table, number):
-        bounds = [(f"{key} >= ?", lo), (f"{key} < ?", hi)]
-        where = " AND ".join(c for c, b in bounds if b is not None) or "1"
-        rows_of = f"{rest} AND {where} ORDER BY {order}"
-        values = [*params, *(b for _, b in bounds if b is not None)]
-        n, *texts = db.execute(
-            f"SELECT count(*), {concat} FROM (SELECT {named} {rows_of})", values
-        ).fetchone()
-        if all(t is None or t.count(_SEP) == n - 1 for t in texts):
-            yield [_Column(n, t, None) for t in texts]
-            continue
-        rows = db.execute(f"SELECT {', '.join(columns)} {rows_of}", values).fetchall()
-        yield [_Column(len(rows), None, list(c)) for c in zip(*rows, strict=True)] or [
-            _Column(0, None, []) for _ in columns
-        ]
-
-
 class _Texts:
     """A text column gathered range by range: UTF-8 and the end of each value."""
 
@@ -147,22 +65,12 @@ class _Texts:
         self.ends: list[Array] = []
         self.size = 0
 
-    def add(self, column: _Column) -> None:
-        if column.rows is not None:
-            encoded = [v.encode() for v in column.rows]
-            lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
-            self.parts.append(b"".join(encoded))
-            self.ends.append(self.size + np.cumsum(lengths))
-        elif column.n:
-            data = column.text.encode()
-            seps = np.flatnonzero(np.frombuffer(data, np.uint8) == 0x1F)
-            ends = np.append(seps, len(data)) - np.arange(column.n)
-            self.parts.append(data.replace(b"\x1f", b""))
-            self.ends.append(self.size + ends)
-        self.size += len(self.parts[-1]) if column.n else 0
-
     def add_all(self, values: Sequence[str]) -> None:
-        self.add(_Column(len(values), None, list(values)))
+        encoded = [v.encode() for v in values]
+        lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+        self.parts.append(b"".join(encoded))
+        self.ends.append(self.size + np.cumsum(lengths))
+        self.size += len(self.parts[-1])
 
     def add_arrow(self, values: Any) -> None:
         """An Arrow array of texts (none null), from its buffers."""
@@ -238,11 +146,11 @@ until theirs (about 40 bytes a link)."""
 
 
 class _LinkEnds:
-    """Links read as Arrow columns, with the records' numbers of their ends: the records' ids in
-    id order (the numbering table's order) are read once; a batch's sources, read in key order,
-    are looked up among the few ids between its first and last; the targets, held as texts,
-    together for `_LOOKUP_ROWS` links at a time (Arrow makes its hash table of the ids once per
-    lookup).
+    """Rows read as Arrow columns, links with the records' numbers of their ends (`ids`: the
+    records' ids in id order, an Arrow array; None for `records`, which reads them): a batch's
+    sources, read in key order, are looked up among the few ids between its first and last; the
+    targets, held as texts, together for `_LOOKUP_ROWS` links at a time (Arrow makes its hash
+    table of the ids once per lookup).
 
     The rows come from ADBC's SQLite driver, on a read-only connection in the state `db` holds
     open (`_SNAPSHOT` tells), in a forked process that sends them back as Arrow IPC streams
@@ -254,12 +162,12 @@ class _LinkEnds:
     it found no other process holding the shared-memory file and truncated it under the forked
     processes reading it (they died of "Bus error")."""
 
-    def __init__(self, db: sqlite3.Connection, records: int) -> None:
+    def __init__(self, db: sqlite3.Connection, ids: Any) -> None:
         store = next(f for _, name, f in db.execute("PRAGMA database_list") if name == "main")
         if not store:
             raise sqlite3.OperationalError("the graph file is written from a store on disk")
         self.snapshot = [tuple(r) for r in db.execute(_SNAPSHOT)]
-        self.records = records
+        self.ids = ids
         self.uri = f"file:{quote(store)}?mode=ro"
         self.pid: int | None = None
         self.status: int | None = None
@@ -319,14 +227,21 @@ class _LinkEnds:
         self.file.close()
         self.pid = None
 
-    def _ids(self, source: Any) -> Any:
-        """The records' ids in id order (the first stream of `read` and `decided`)."""
+    def records(self, query: str) -> tuple[Any, Any, Array]:
+        """The records in id order (`query`: their ids, names and kind codes): the ids and names
+        as Arrow arrays, the codes as numbers."""
         import pyarrow as pa
 
-        ids = pa.ipc.open_stream(source).read_all().column(0).combine_chunks()
-        if len(ids) != self.records:
-            raise sqlite3.OperationalError(_CHANGED)
-        return ids if len(ids) else pa.array([], pa.string())  # (none: typed as a number)
+        try:
+            source = self._start([(query, [])])
+            table = pa.ipc.open_stream(source).read_all()
+            self._done()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise self._failed(exc) from None
+        if not table.num_rows:  # (then SQLite tells no column's type: Arrow's is a number)
+            return pa.array([], pa.string()), pa.array([], pa.string()), np.zeros(0, np.int8)
+        ids, names = (table.column(i).combine_chunks() for i in (0, 1))
+        return ids, names, table.column(2).to_numpy().astype(np.int8)
 
     def contacts(self) -> tuple[Array, Any, Any, Any]:
         """Every contact in the table's order (entity, kind): its record's number (-1: not a
@@ -335,11 +250,9 @@ class _LinkEnds:
         import pyarrow.compute as pc
 
         try:
-            source = self._start([
-                (_RECORD_IDS, []),
-                ("SELECT entity_id, kind, key, raw FROM contacts ORDER BY entity_id, kind", []),
-            ])  # fmt: skip
-            self.ids = self._ids(source)
+            source = self._start(
+                [("SELECT entity_id, kind, key, raw FROM contacts ORDER BY entity_id, kind", [])]
+            )
             table = pa.ipc.open_stream(source).read_all()
             self._done()
         except (pa.ArrowInvalid, OSError) as exc:
@@ -358,8 +271,7 @@ class _LinkEnds:
         import pyarrow.compute as pc
 
         try:
-            source = self._start([(_RECORD_IDS, []), (query, params)])
-            self.ids = self._ids(source)
+            source = self._start([(query, params)])
             at = _Sorted(self.ids)
             pending: list[tuple[Any, ...]] = []
             for batch in pa.ipc.open_stream(source):
@@ -394,8 +306,7 @@ class _LinkEnds:
         import pyarrow as pa
 
         try:
-            source = self._start([(_RECORD_IDS, []), (query, []), (_DECIDED_LINKS, [])])
-            self.ids = self._ids(source)
+            source = self._start([(query, []), (_DECIDED_LINKS, [])])
             table = pa.ipc.open_stream(source).read_all()
         except (pa.ArrowInvalid, OSError) as exc:
             raise self._failed(exc) from None
@@ -464,7 +375,6 @@ class _Sorted(Sequence[str]):
         return self.values[i].as_py()
 
 
-_RECORD_IDS = "SELECT id FROM entities WHERE kind <> 'contract' ORDER BY id"
 _CHANGED = "the store changed while its graph file was written"
 _DECIDED_LINKS = (
     "SELECT target, source FROM links INDEXED BY links_target WHERE type = 'DECIDED' "
@@ -535,32 +445,10 @@ scale a load's peak went from 1.4 GB to 1.8 GB, PSS), so a national register bui
 def write_graph_file(db: sqlite3.Connection, path: Path, tag: str) -> tuple[int, int]:
     """Write the graph of the rows `db` holds (in the snapshot the caller holds open) to
     `path` under `tag`; (nodes, edges)."""
-    # (the numbering tables are read in random order: kept in memory, not re-read from disk)
-    db.execute(_TEMP_CACHE)
-    try:
-        with writing(path, tag) as w:
-            return _Build(db, w, path).run()
-    finally:
-        for table in ("g_rec", "g_k"):
-            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    with writing(path, tag) as w:
+        return _Build(db, w, path).run()
 
 
-def _number(db: sqlite3.Connection, table: str, where: str, kind: bool = False) -> None:
-    """A temporary table numbering the entities `where` selects in id order (`i`), with the
-    code of each one's kind (`k`) if asked."""
-    db.execute(f"DROP TABLE IF EXISTS temp.{table}")
-    db.execute(
-        f"CREATE TEMP TABLE {table} (id TEXT PRIMARY KEY, i INTEGER NOT NULL"
-        f"{', k INTEGER NOT NULL' if kind else ''}) WITHOUT ROWID"
-    )
-    db.execute(
-        f"INSERT INTO temp.{table} SELECT id, row_number() OVER (ORDER BY id) - 1"
-        f"{', ' + _kind_code('kind') if kind else ''} FROM entities WHERE {where} ORDER BY id"
-    )
-
-
-_TEMP_CACHE = "PRAGMA temp.cache_size = -1048576"
-_NUMBER_RECORDS = ("g_rec", "kind <> 'contract'")
 _SNAPSHOT = "SELECT key, value FROM meta WHERE key IN ('rev', 'store_id') ORDER BY key"
 """What tells one state of the store from another (a load that changes anything raises `rev`)."""
 _CONTACTS_KEPT = ("c_rec", "c_entity", "c_ident", "c_type", "nodes")
@@ -645,11 +533,9 @@ class _Build:
         self, step: str, kept: tuple[str, ...], store: str, snapshot: list[tuple[str, str]]
     ) -> None:
         db = sqlite3.connect(store, isolation_level=None)
-        db.execute(_TEMP_CACHE)
         db.execute("BEGIN")
         if db.execute(_SNAPSHOT).fetchall() != snapshot:
             os._exit(3)  # another load committed meanwhile: the parent does the step itself
-        # (the steps aside read through `_LinkEnds`: no numbering table, no 2 s to make it)
         self.db, recorder = db, _Recorder()
         self.w = recorder  # type: ignore[assignment]
         getattr(self, step)()
@@ -675,28 +561,37 @@ class _Build:
         return True
 
     def _records(self) -> None:
-        """Records (persons, companies, agencies) in id order: ids, names, kinds, numbers."""
-        db, w = self.db, self.w
-        _number(db, *_NUMBER_RECORDS, kind=True)
-        ids, names = _Texts(), _Texts()
-        hashes: list[Array] = []
-        kinds: list[Array] = []
-        for rec_id, name, kind in _read(
-            db,
-            ["e.id", "e.name", "r.k"],
-            "FROM entities AS e CROSS JOIN temp.g_rec AS r ON r.id = e.id WHERE 1",
-            "e.id",
-            "g_rec",
-        ):
-            ids.add(rec_id)
-            names.add(name)
-            kinds.append(kind.ints().astype(np.int8))
-            hashes.append(rec_id.hashes())
-        self.kind = _cat(kinds, np.int8)
-        ids.write(w, "rec_id")
-        _ints(w, "rec_id.hash", hash_table(_cat(hashes)))
-        names.write(w, "rec_name")
+        """Records (persons, companies, agencies) in id order: ids, names, kinds.  A record's
+        number is its place in that order; `rec_ids` keeps the ids (an Arrow array) to look
+        numbers up in (`_numbers_of`, `_LinkEnds`).  (SQLite's numbering table and the columns
+        read range by range from it took 4.2-5.7 s at the large synthetic scale.)"""
+        w = self.w
+        with _LinkEnds(self.db, None) as ends:
+            ids, names, self.kind = ends.records(
+                f"SELECT id, name, {_kind_code('kind')} FROM entities "
+                "WHERE kind <> 'contract' ORDER BY id"
+            )
+        self.rec_ids = ids
+        texts = _Texts()
+        texts.add_arrow(ids)
+        texts.write(w, "rec_id")
+        hashes = np.fromiter(map(zlib.crc32, map(str.encode, ids.to_pylist())), np.int64, len(ids))
+        _ints(w, "rec_id.hash", hash_table(hashes))
+        texts = _Texts()
+        texts.add_arrow(names)
+        texts.write(w, "rec_name")
         w.raw("rec_kind", self.kind, "bytes", len(self.kind))
+
+    def _numbers_of(self, ids: list[str]) -> Array:
+        """The records' numbers of `ids` (-1: not a record)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not ids:
+            return np.zeros(0, np.int64)
+        found = pc.index_in(pa.array(ids, pa.string()), value_set=self.rec_ids)
+        numbers: Array = pc.fill_null(found, -1).to_numpy().astype(np.int64)
+        return numbers
 
     def _nodes(self) -> None:
         """Each record's entity node after merges (`Graph.build`: a node for each canonical
@@ -722,12 +617,10 @@ class _Build:
         new = self.kind != _AGENCY
         first_of: dict[str, int] = {}
         follows: list[tuple[int, str]] = []
-        for rec, rec_id, kind in db.execute(
-            "SELECT r.i, r.id, r.k FROM json_each(?) AS j JOIN temp.g_rec AS r ON r.id = j.value "
-            "ORDER BY r.i",
-            (json.dumps(list(canonical)),),
-        ):
-            if kind == _AGENCY:
+        merged = list(canonical)
+        at = self._numbers_of(merged)
+        for rec, rec_id in sorted((int(i), r) for i, r in zip(at, merged, strict=True) if i >= 0):
+            if self.kind[rec] == _AGENCY:
                 continue
             head = canonical[rec_id]
             if head in first_of:
@@ -770,7 +663,7 @@ class _Build:
         type_case = "CASE type " + " ".join(f"WHEN '{t}' THEN {c}" for t, (c, _) in walk.items())
         self.roles, self.sinces, self.untils = _Codes(), _Codes(), _Codes()
         parts: dict[str, list[Array]] = {k: [] for k in ("ra", "rb", "type", "share")}
-        with _LinkEnds(self.db, len(self.kind)) as ends:
+        with _LinkEnds(self.db, self.rec_ids) as ends:
             batches = ends.read(
                 f"SELECT source, target, {type_case} END, "
                 "CAST(coalesce(share, ?) AS REAL), role, since, until FROM links "
@@ -810,29 +703,25 @@ class _Build:
         by_agency: dict[str, list[Head]] = {}
         # (from each agency to the links into it: the scan of every link this replaces took 3.4 s
         # of the large synthetic bundle's 5.5M, this 0.4 s)
-        for source, target, role, since, until in db.execute(
+        employed = db.execute(
             "SELECT l.source, l.target, l.role, l.since, l.until "
             "FROM entities AS rb INDEXED BY entities_kind "
             "CROSS JOIN links AS l INDEXED BY links_target ON l.target = rb.id "
-            "CROSS JOIN temp.g_rec AS ra ON ra.id = l.source "
             "WHERE rb.kind = ? AND l.type = 'EMPLOYED' "
             "ORDER BY l.source, l.target, l.type, l.role, l.since",
             (Kind.AGENCY.value,),
-        ):
-            if role.strip().casefold() == HEAD_ROLE:
+        ).fetchall()
+        held = self._numbers_of([source for source, *_ in employed]) >= 0  # (by a record)
+        for (source, target, role, since, until), by_record in zip(employed, held, strict=True):
+            if by_record and role.strip().casefold() == HEAD_ROLE:
                 boss = self.canonical.get(target, target)
                 by_agency.setdefault(boss, []).append(Head(source, since, until))
         self.heads = [(agency, h) for agency, hs in by_agency.items() for h in hs]
         self.head_nodes: dict[str, list[int]] = {}
+        # (the heads' numbers in one lookup: Arrow hashes the records' ids at each)
+        recs = iter(self._numbers_of([h.record for _, h in self.heads]).tolist())
         for agency, hs in by_agency.items():
-            recs = [
-                i
-                for (i,) in db.execute(
-                    "SELECT r.i FROM json_each(?) AS j JOIN temp.g_rec AS r ON r.id = j.value",
-                    (json.dumps([h.record for h in hs]),),
-                )
-            ]
-            nodes = sorted({int(node[i]) for i in recs if node[i] >= 0})
+            nodes = sorted({int(node[i]) for i in islice(recs, len(hs)) if i >= 0 and node[i] >= 0})
             if nodes:
                 self.head_nodes[agency] = nodes
 
@@ -850,7 +739,7 @@ class _Build:
 
         w, node = self.w, self.rec_node
         kinds = sorted(k.value for k in IDENTIFIER_LINK)  # (a record's contacts, in kind order)
-        with _LinkEnds(self.db, len(self.kind)) as ends:
+        with _LinkEnds(self.db, self.rec_ids) as ends:
             rec, kind, key, raw = ends.contacts()
         held = rec >= 0  # (a record's, not an agency's)
         held[held] = self.kind[rec[held]] != _AGENCY
@@ -960,7 +849,7 @@ class _Build:
         run_nodes = _cat(runs)
         # (the columns through Arrow: read range by range as SQLite's texts, 8 s of the step's
         # 12 s for the large synthetic bundle's 504,400 contracts)
-        with _LinkEnds(self.db, len(self.kind)) as ends:
+        with _LinkEnds(self.db, self.rec_ids) as ends:
             columns, decided = ends.contracts(_CONTRACT_COLUMNS, 8)
             ids, buyer, supplier, signed, value, currency, title, deciders = columns
             for name, column in zip(

@@ -324,13 +324,12 @@ def test_stats_reads_counts_each_load_keeps_and_they_equal_a_fresh_count(
 def test_the_file_written_from_rows_is_the_graph_built_from_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_of: int
 ) -> None:
-    """Read range by range (here 2 records a range, and all in one) and through the separator
-    the ranges are sent with, inside a name, a title, a role and an address, the links in Arrow
-    batches of 2 rows whose targets are looked up 2 batches at a time (and all in one): the same
-    graph as `Graph.build` makes from the same rows."""
+    """Read in Arrow batches of 2 rows whose link targets are looked up 2 batches at a time
+    (and all in one), with U+001F (the separator of an identifier's kind and key) inside a
+    name, a title, a role and an address: the same graph as `Graph.build` makes from the same
+    rows."""
     from cofi import graph_build
 
-    monkeypatch.setattr(graph_build, "_RANGE", run_of)
     monkeypatch.setattr(graph_build, "_BATCH_ROWS", run_of)
     monkeypatch.setattr(graph_build, "_LOOKUP_ROWS", 2 * run_of)
     bundle = tmp_path / "bundle"
