@@ -8,7 +8,7 @@ columns: which links are edges, the entity of each record after merges, the iden
 compressed adjacency, the decision-makers of each contract.
 
 The records, links, contacts and contracts cross from SQLite to Python as Arrow columns, read
-through ADBC's SQLite driver by a forked process of their own (`_LinkEnds`), in the order
+through ADBC's SQLite driver by a forked process of their own (`_Reader`), in the order
 `Graph.build` reads them; Arrow looks the ends of links up among the records' ids (a record's
 number is its place among them, in id order) and tells identifiers apart.
 Columns are written as they are made, so memory holds columns, never rows.
@@ -58,7 +58,7 @@ def _kind_code(column: str) -> str:
 
 
 class _Texts:
-    """A text column gathered range by range: UTF-8 and the end of each value."""
+    """A text column gathered part by part: UTF-8 and the end of each value."""
 
     def __init__(self) -> None:
         self.parts: list[bytes] = []
@@ -138,14 +138,14 @@ def _cat(parts: list[Array], dtype: Any = np.int64) -> Array:
 
 
 _BATCH_ROWS = 1 << 18
-"""Rows per Arrow batch read from the links table (`_LinkEnds`)."""
+"""Rows per Arrow batch read from the links table (`_Reader`)."""
 _LOOKUP_ROWS = 1 << 22
-"""Links whose targets are looked up together (`_LinkEnds`): Arrow makes its hash table of the
+"""Links whose targets are looked up together (`_Reader`): Arrow makes its hash table of the
 records' ids at each lookup (0.2 s for 1M ids), and the batches wait, with their targets' texts,
 until theirs (about 40 bytes a link)."""
 
 
-class _LinkEnds:
+class _Reader:
     """Rows read as Arrow columns, links with the records' numbers of their ends (`ids`: the
     records' ids in id order, an Arrow array; None for `records`, which reads them): a batch's
     sources, read in key order, are looked up among the few ids between its first and last; the
@@ -172,7 +172,7 @@ class _LinkEnds:
         self.pid: int | None = None
         self.status: int | None = None
 
-    def __enter__(self) -> _LinkEnds:
+    def __enter__(self) -> _Reader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -212,7 +212,9 @@ class _LinkEnds:
     def _failed(self, what: object) -> sqlite3.OperationalError:
         """The error to raise when reading failed (`what`), as the reader tells it if it can."""
         self._stop()
-        return sqlite3.OperationalError(self.message or f"reading the links: {what}")
+        return sqlite3.OperationalError(
+            self.message or f"reading the store for the graph file: {what}"
+        )
 
     def _stop(self) -> None:
         """End the reader (if it still runs), keep what it said went wrong, close its pipes."""
@@ -397,7 +399,7 @@ def _serve_reads(
     uri: str, snapshot: list[tuple[Any, ...]], queries: list[tuple[str, list[Any]]],
     out: int, why: int,
 ) -> int:  # fmt: skip
-    """`_LinkEnds`' forked reader: each of `queries`, in the store's state `snapshot`, through
+    """`_Reader`'s forked process: each of `queries`, in the store's state `snapshot`, through
     ADBC, written to the pipe `out` as an Arrow IPC stream of batches of `_BATCH_ROWS`, in turn.
     Its exit code; what stopped it is written to the pipe `why`.  (It touches the store through
     ADBC alone.)"""
@@ -427,7 +429,7 @@ def _serve_reads(
         except BaseException as exc:
             with contextlib.suppress(Exception), open(why, "wb") as told:
                 told.write((_CHANGED if isinstance(exc, _Changed) else
-                            f"reading the links: {exc}").encode())  # fmt: skip
+                            f"reading the store for the graph file: {exc}").encode())  # fmt: skip
             return 1
 
 
@@ -563,10 +565,10 @@ class _Build:
     def _records(self) -> None:
         """Records (persons, companies, agencies) in id order: ids, names, kinds.  A record's
         number is its place in that order; `rec_ids` keeps the ids (an Arrow array) to look
-        numbers up in (`_numbers_of`, `_LinkEnds`).  (SQLite's numbering table and the columns
+        numbers up in (`_numbers_of`, `_Reader`).  (SQLite's numbering table and the columns
         read range by range from it took 4.2-5.7 s at the large synthetic scale.)"""
         w = self.w
-        with _LinkEnds(self.db, None) as ends:
+        with _Reader(self.db, None) as ends:
             ids, names, self.kind = ends.records(
                 f"SELECT id, name, {_kind_code('kind')} FROM entities "
                 "WHERE kind <> 'contract' ORDER BY id"
@@ -648,7 +650,7 @@ class _Build:
 
         Read through ADBC as Arrow columns, on a read-only connection of its own to the same
         state of the store (else it raises `sqlite3.OperationalError`), and their ends looked
-        up by Arrow among the records' ids (`_LinkEnds`): SQLite's two joins with the numbering
+        up by Arrow among the records' ids (`_Reader`): SQLite's two joins with the numbering
         table and the texts of the `group_concat` way took 16 s of the step's 21 s for the 3.0M
         traversable links of the large synthetic bundle, against 6.5 s this way."""
         walk = {
@@ -663,7 +665,7 @@ class _Build:
         type_case = "CASE type " + " ".join(f"WHEN '{t}' THEN {c}" for t, (c, _) in walk.items())
         self.roles, self.sinces, self.untils = _Codes(), _Codes(), _Codes()
         parts: dict[str, list[Array]] = {k: [] for k in ("ra", "rb", "type", "share")}
-        with _LinkEnds(self.db, self.rec_ids) as ends:
+        with _Reader(self.db, self.rec_ids) as ends:
             batches = ends.read(
                 f"SELECT source, target, {type_case} END, "
                 "CAST(coalesce(share, ?) AS REAL), role, since, until FROM links "
@@ -680,7 +682,7 @@ class _Build:
     def _keep_links(
         self, batches: Iterable[tuple[Any, ...]], allowed: Array, parts: dict[str, list[Array]]
     ) -> None:
-        """The edges among the links `batches` (`_LinkEnds.read`), into `parts` and the code
+        """The edges among the links `batches` (`_Reader.read`), into `parts` and the code
         tables."""
         node, rec_kind = self.rec_node, self.kind
         for a_rec, b_rec, t, share, role, since, until in batches:
@@ -728,7 +730,7 @@ class _Build:
     def _contacts(self) -> None:
         """One identifier node per (kind, key) in the order first held, one edge per entity
         holding it (`Graph._add_contacts`).  The contacts come as Arrow columns in the table's
-        order (`_LinkEnds.contacts`); Arrow tells the identifiers apart by hashing (kind, key)
+        order (`_Reader.contacts`); Arrow tells the identifiers apart by hashing (kind, key)
         (a national register holds millions: as Python strings they would cost gigabytes),
         numpy orders them by first holder, and the first holders' keys and texts are taken
         from the columns.  (SQLite's numbering of them by a window over the (kind, key) index,
@@ -739,7 +741,7 @@ class _Build:
 
         w, node = self.w, self.rec_node
         kinds = sorted(k.value for k in IDENTIFIER_LINK)  # (a record's contacts, in kind order)
-        with _LinkEnds(self.db, self.rec_ids) as ends:
+        with _Reader(self.db, self.rec_ids) as ends:
             rec, kind, key, raw = ends.contacts()
         held = rec >= 0  # (a record's, not an agency's)
         held[held] = self.kind[rec[held]] != _AGENCY
@@ -849,7 +851,7 @@ class _Build:
         run_nodes = _cat(runs)
         # (the columns through Arrow: read range by range as SQLite's texts, 8 s of the step's
         # 12 s for the large synthetic bundle's 504,400 contracts)
-        with _LinkEnds(self.db, self.rec_ids) as ends:
+        with _Reader(self.db, self.rec_ids) as ends:
             columns, decided = ends.contracts(_CONTRACT_COLUMNS, 8)
             ids, buyer, supplier, signed, value, currency, title, deciders = columns
             for name, column in zip(
