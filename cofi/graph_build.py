@@ -182,6 +182,7 @@ class _Reader:
         """Start the reader of `queries` (`_serve_reads`, forked by `os.fork`: a step forked
         aside, a daemon, may not start processes of `multiprocessing`): the source to read each
         one's stream of batches from, in turn."""
+        import adbc_driver_sqlite.dbapi  # noqa: F401 (here, once: each reader inherits it)
         import pyarrow as pa
 
         data, data_in = os.pipe()
