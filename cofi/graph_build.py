@@ -29,7 +29,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -230,21 +230,28 @@ class _Reader:
         self.file.close()
         self.pid = None
 
+    @staticmethod
+    def _columns(source: Any, n: int) -> list[Any]:
+        """The next stream of `source`, whole: its `n` columns as Arrow arrays (texts when it
+        has no row: SQLite then tells no column's type, and Arrow's would be a number)."""
+        import pyarrow as pa
+
+        table = pa.ipc.open_stream(source).read_all()
+        if not table.num_rows:
+            return [pa.array([], pa.string()) for _ in range(n)]
+        return [table.column(i).combine_chunks() for i in range(n)]
+
     def records(self, query: str) -> tuple[Any, Any, Array]:
         """The records in id order (`query`: their ids, names and kind codes): the ids and names
         as Arrow arrays, the codes as numbers."""
         import pyarrow as pa
 
         try:
-            source = self._start([(query, [])])
-            table = pa.ipc.open_stream(source).read_all()
+            ids, names, kinds = self._columns(self._start([(query, [])]), 3)
             self._done()
         except (pa.ArrowInvalid, OSError) as exc:
             raise self._failed(exc) from None
-        if not table.num_rows:  # (then SQLite tells no column's type: Arrow's is a number)
-            return pa.array([], pa.string()), pa.array([], pa.string()), np.zeros(0, np.int8)
-        ids, names = (table.column(i).combine_chunks() for i in (0, 1))
-        return ids, names, table.column(2).to_numpy().astype(np.int8)
+        return ids, names, kinds.to_numpy(zero_copy_only=False).astype(np.int8)
 
     def contacts(self) -> tuple[Array, Any, Any, Any]:
         """Every contact in the table's order (entity, kind): its record's number (-1: not a
@@ -256,15 +263,12 @@ class _Reader:
             source = self._start(
                 [("SELECT entity_id, kind, key, raw FROM contacts ORDER BY entity_id, kind", [])]
             )
-            table = pa.ipc.open_stream(source).read_all()
+            entity, kind, key, raw = self._columns(source, 4)
             self._done()
         except (pa.ArrowInvalid, OSError) as exc:
             raise self._failed(exc) from None
-        if not table.num_rows:  # (then SQLite tells no column's type: Arrow's is a number)
-            return np.zeros(0, np.int64), *(pa.array([], pa.string()) for _ in range(3))
-        found = pc.index_in(table.column(0), value_set=self.ids)
-        rec = pc.fill_null(found, -1).to_numpy().astype(np.int64)
-        return rec, *(table.column(i).combine_chunks() for i in (1, 2, 3))
+        found = pc.index_in(entity, value_set=self.ids)
+        return pc.fill_null(found, -1).to_numpy().astype(np.int64), kind, key, raw
 
     def read(self, query: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
         """Each batch of `query` (its first two columns a link's ends, then its type code and
@@ -310,13 +314,9 @@ class _Reader:
 
         try:
             source = self._start([(query, []), (_DECIDED_LINKS, [])])
-            table = pa.ipc.open_stream(source).read_all()
+            texts = self._columns(source, columns)
         except (pa.ArrowInvalid, OSError) as exc:
             raise self._failed(exc) from None
-        if not table.num_rows:  # (then SQLite tells no column's type: Arrow's is a number)
-            texts = [pa.array([], pa.string())] * columns
-        else:
-            texts = [table.column(i).combine_chunks() for i in range(columns)]
         return texts, self._decided(source, texts[0])
 
     def _decided(self, source: Any, contracts: Any) -> Iterator[tuple[Array, Array]]:
@@ -714,19 +714,19 @@ class _Build:
             "ORDER BY l.source, l.target, l.type, l.role, l.since",
             (Kind.AGENCY.value,),
         ).fetchall()
-        held = self._numbers_of([source for source, *_ in employed]) >= 0  # (by a record)
-        for (source, target, role, since, until), by_record in zip(employed, held, strict=True):
-            if by_record and role.strip().casefold() == HEAD_ROLE:
+        # (the sources' numbers in one lookup: Arrow hashes the records' ids at each)
+        numbers = self._numbers_of([source for source, *_ in employed]).tolist()
+        nodes_of: dict[str, set[int]] = {}
+        for (source, target, role, since, until), rec in zip(employed, numbers, strict=True):
+            if rec >= 0 and role.strip().casefold() == HEAD_ROLE:  # (a record's link)
                 boss = self.canonical.get(target, target)
                 by_agency.setdefault(boss, []).append(Head(source, since, until))
+                if node[rec] >= 0:
+                    nodes_of.setdefault(boss, set()).add(int(node[rec]))
         self.heads = [(agency, h) for agency, hs in by_agency.items() for h in hs]
-        self.head_nodes: dict[str, list[int]] = {}
-        # (the heads' numbers in one lookup: Arrow hashes the records' ids at each)
-        recs = iter(self._numbers_of([h.record for _, h in self.heads]).tolist())
-        for agency, hs in by_agency.items():
-            nodes = sorted({int(node[i]) for i in islice(recs, len(hs)) if i >= 0 and node[i] >= 0})
-            if nodes:
-                self.head_nodes[agency] = nodes
+        self.head_nodes: dict[str, list[int]] = {
+            agency: sorted(nodes_of[agency]) for agency in by_agency if agency in nodes_of
+        }
 
     def _contacts(self) -> None:
         """One identifier node per (kind, key) in the order first held, one edge per entity
