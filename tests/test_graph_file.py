@@ -413,6 +413,32 @@ def test_a_graph_write_whose_temporary_tables_do_not_fit_says_disk_full(
     assert len(findings(kept.output)) == 4
 
 
+def test_a_graph_write_that_fails_otherwise_says_so_in_one_line_and_keeps_the_rows(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error of another kind after the load's commit (here one the graph file's reader
+    sends back) is no "unexpected" failure of the load: its rows are in, the exit code is 0,
+    one line says the graph was not kept and why, and a sweep still works from the rows."""
+    from cofi import graph_build
+
+    def broken(*args: Any) -> tuple[int, int]:
+        raise RuntimeError("reading the store for the graph file: ArrowInvalid: bad batch")
+
+    monkeypatch.setattr(graph_build, "write_graph_file", broken)
+    loaded = run("load", str(DEMO))
+    assert loaded.exit_code == 0, loaded.output
+    (line,) = [x for x in loaded.stderr.splitlines() if x.startswith("graph ")]
+    assert line == (
+        "graph not kept for sweeps: RuntimeError: reading the store for the graph file: "
+        "ArrowInvalid: bad batch; the loaded rows are in, a sweep builds it"
+    )
+    assert "unexpected" not in loaded.stderr
+    assert not (tmp_path / "store" / GRAPH_NAME).exists()
+    monkeypatch.undo()
+    swept = run("sweep", "--all", "--format", "jsonl")
+    assert swept.exit_code == 0 and len(findings(swept.output)) == 4
+
+
 def _graph_bytes(store: Path) -> bytes:
     s = EmbeddedStore(store, create=False)
     try:

@@ -524,9 +524,14 @@ class EmbeddedStore:
         counted = self._counted_aside(Rules().hub_limit)
         try:
             _, nodes, edges = self._write_graph_file()
-        except (OSError, sqlite3.Error) as exc:  # (SQLite's: its temporary tables did not fit)
+        except Exception as exc:  # (the load has committed: whatever failed, its rows are in)
             counted()
-            why = f"disk full ({exc})" if _no_space(exc, self._path.parent) else str(exc)
+            if _no_space(exc, self._path.parent):
+                why = f"disk full ({exc})"
+            elif isinstance(exc, (OSError, sqlite3.Error)):
+                why = str(exc)
+            else:
+                why = f"{type(exc).__name__}: {exc}"
             return f"graph not kept for sweeps: {why}; the loaded rows are in, a sweep builds it"
         counts = counted()
         if counts is not None:
