@@ -261,11 +261,12 @@ def _never_swept(
     every contract was swept is not read through; one that can tell the contracts no sweep has
     checked from the last sweep's revision does so)."""
     count = getattr(store, "swept_count", None)
-    if count is not None and count() == total:
+    swept_count = count() if count is not None else None
+    if swept_count == total:
         return set()
     unswept = getattr(store, "unswept_contracts", None)
     if unswept is not None:
-        return set(unswept(since_rev))
+        return set(unswept(since_rev, swept_count))  # (counted once)
     swept = store.swept_contracts()
     return {c for c in contracts if c not in swept}
 

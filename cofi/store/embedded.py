@@ -1038,17 +1038,18 @@ class EmbeddedStore:
     def swept_contracts(self) -> set[str]:
         return {c for (c,) in self._db.execute("SELECT contract_id FROM swept")}
 
-    def unswept_contracts(self, since_rev: int | None) -> list[str]:
+    def unswept_contracts(self, since_rev: int | None, swept: int | None = None) -> list[str]:
         """The contracts no sweep has checked (`cofi.sweep`).  When those written after
-        revision `since_rev` are as many as the contracts less the swept ones, they are all of
-        them, and only they are read: after a day's load, its few new contracts (the 2,000 of the
-        benchmark's day in milliseconds, where reading every contract and every swept one took
-        about 1.5 s at the large scale)."""
+        revision `since_rev` are as many as the contracts less the swept ones (`swept`, when
+        the caller has counted them), they are all of them, and only they are read: after a
+        day's load, its few new contracts (the 2,000 of the benchmark's day in milliseconds,
+        where reading every contract and every swept one took about 1.5 s at the large
+        scale)."""
         db = self._db
         if since_rev is not None:
             new = [c for (c,) in db.execute(_UNSWEPT_SINCE, (since_rev,))]
             (contracts,) = db.execute(_CONTRACTS).fetchone()
-            if len(new) == contracts - self.swept_count():
+            if len(new) == contracts - (self.swept_count() if swept is None else swept):
                 return new
         return [c for (c,) in db.execute(_UNSWEPT)]
 
