@@ -20,6 +20,7 @@ STEPS = [
     ("cofi.loader", "plan_load"),
     ("cofi.loader", "stage_rows"),
     ("cofi.link_columns", "stage_link_file"),
+    ("cofi.entity_columns", "stage_entity_file"),
     ("cofi.loader", "_EntityChecks.run"),
     ("cofi.loader", "_LinkCheckProcess.grouped"),
     ("cofi.loader", "_LinkCheckProcess.result"),

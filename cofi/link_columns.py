@@ -73,7 +73,7 @@ def stage_link_file(
             fast, shares = rules.fast(column)
             odd = _rows(table, line, pc.invert(fast))
             if odd is None:
-                raise _Declined
+                raise Declined
             chosen = pa.table({
                 "seq": pc.add(line, base), "source": column["source"],
                 "target": column["target"], "type": pc.ascii_upper(column["type"]),
@@ -81,34 +81,66 @@ def stage_link_file(
                 "until": column["until"], "source_ref": column["source_ref"],
                 "fno": pa.repeat(pa.scalar(fno, pa.int64()), table.num_rows), "line": line,
             }).filter(fast)  # fmt: skip
-            _append(stage, chosen)
+            append(stage, {"link": chosen})
             staged += chosen.num_rows
             if progress is not None:
                 progress(chosen.num_rows)
-            # (the block's other rows the csv module's way: never on a connection of the
-            # other SQLite library at the same time)
-            with closing(scratch({"stage": stage})) as db:
-                out = _Staged(db, {name: fno}, progress)
-                take = out.taker(name, "link", header)
-                for raw in csv_rows(name, "link", header, odd, base, take):
-                    out.add(raw)
-                out.flush()
-            staged += out.rows
-        if read != _lines(path) - 1:
-            raise _Declined
-    except (_Declined, pa.ArrowInvalid):
-        with closing(scratch({"stage": stage})) as db:  # (what was staged: taken out)
-            db.execute("DELETE FROM stage.link WHERE seq >= ? AND seq < ?",
-                       (base, base + SEQ_PER_FILE))  # fmt: skip
-            for table_name in ("rej", "warn"):
-                db.execute(f"DELETE FROM stage.{table_name} WHERE fno = ?", (fno,))
-        if progress is not None and staged:
-            progress(-staged)
+            staged += stage_odd(stage, (name, fno, "link", header, base), odd, progress)
+        if read != line_total(path) - 1:
+            raise Declined
+    except (Declined, pa.ArrowInvalid):
+        take_out(stage, ("link",), (base, fno), staged, progress)
         return None
     return staged
 
 
-class _Declined(Exception):
+FileOf = tuple[str, int, str, list[str], int]
+"""A file being staged: its name, number in the staging database, kind, header and first `seq`
+(`SEQ_PER_FILE` times its place among the files)."""
+
+
+def stage_odd(
+    stage: Path,
+    file: FileOf,
+    odd: list[tuple[int, list[str]]],
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Stage the rows `odd` (each with its line) of `file` the csv module's way (`staging`'s
+    own); the rows read.  (Never on a connection of the other SQLite library at the same
+    time.)"""
+    if not odd:
+        return 0
+    name, fno, kind, header, base = file
+    with closing(scratch({"stage": stage})) as db:
+        out = _Staged(db, {name: fno}, progress)
+        take = out.taker(name, kind, header)
+        for raw in csv_rows(name, kind, header, odd, base, take):
+            out.add(raw)
+        out.flush()
+    return out.rows
+
+
+def take_out(
+    stage: Path,
+    tables: tuple[str, ...],
+    file: tuple[int, int],
+    staged: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Take what was staged of a file (first `seq` and number `file`) out of the staging
+    database's `tables` and its rejects and warnings, and its `staged` rows out of the count."""
+    base, fno = file
+    with closing(scratch({"stage": stage})) as db:
+        for table in tables:
+            db.execute(f"DELETE FROM stage.{table} WHERE seq >= ? AND seq < ?",
+                       (base, base + SEQ_PER_FILE))  # fmt: skip
+        for table in ("rej", "warn"):
+            db.execute(f"DELETE FROM stage.{table} WHERE fno = ?", (fno,))
+    if progress is not None and staged:
+        progress(-staged)
+
+
+class Declined(Exception):
     """The file is read the csv module's way."""
 
 
@@ -129,7 +161,7 @@ def _blocks(path: Path, width: int) -> Iterator[pa.RecordBatch]:
     )
 
 
-def _lines(path: Path) -> int:
+def line_total(path: Path) -> int:
     """The lines of the file at `path` (the last one with or without its newline)."""
     with path.open("rb") as fh:
         fh.seek(-1, 2)
@@ -235,14 +267,16 @@ def _rows(table: pa.Table, line: Any, chosen: Any) -> list[tuple[int, list[str]]
         return None
 
 
-def _append(stage: Path, rows: pa.Table) -> None:
-    """Append `rows` to the staging database's links, in one transaction (the readers append
-    theirs in between blocks)."""
-    if not rows.num_rows:
+def append(stage: Path, tables: dict[str, pa.Table]) -> None:
+    """Append the rows of `tables` (by the staging database's table names) to the staging
+    database, in one transaction (the readers append theirs in between blocks)."""
+    tables = {name: rows for name, rows in tables.items() if rows.num_rows}
+    if not tables:
         return
     with closing(adbc.connect(str(stage), autocommit=True)) as con, closing(con.cursor()) as cur:
         for pragma in _PRAGMAS:
             cur.execute(f"PRAGMA {pragma}")
         cur.execute("BEGIN IMMEDIATE")
-        cur.adbc_ingest("link", rows, mode="append")
+        for name, rows in tables.items():
+            cur.adbc_ingest(name, rows, mode="append")
         cur.execute("COMMIT")

@@ -4,8 +4,8 @@ SQLite database, by one reader process per core, each validating its share of th
 day, a link type in the vocabulary, a FAMILY role (a CSV row valid beyond doubt by a check of its
 cells, `model.link_cells` and `model.entity_cells`, skips pydantic); then the record a store
 writes (search key, normalised contact keys, IIN/BIN check).  With more than one reader, a
-bundle's CSV file of links is staged by whole columns in a process of its own beside them
-(`cofi.link_columns`).
+bundle's CSV files of links and of entities are each staged by whole columns in a process of
+its own beside them (`cofi.link_columns`, `cofi.entity_columns`).
 The readers count their rows in one shared counter, made before they fork (`_COUNTER`), for the
 progress bar.
 """
@@ -35,6 +35,18 @@ _CONTACT_FIELDS = tuple((k.value, k) for k in IDENTIFIER_KINDS)
 _KINDS = {k.value: k for k in Kind}
 _ENTITY_FILES = {k.value: k for k in (Kind.PERSON, Kind.AGENCY, Kind.COMPANY, Kind.CONTRACT)}
 """The kinds of a bundle's CSV files of entities (`entity_cells`)."""
+_COLUMN_FILES = frozenset(("link", *_ENTITY_FILES))
+"""The kinds of a bundle's CSV files staged by whole columns (with more than one reader)."""
+
+
+def failed_check(field: str, value: str) -> str:
+    """The warning about an IIN or BIN (`field`) that fails its check."""
+    return f"{value!r} fails the {field.upper()} check; kept, not used to match records"
+
+
+def not_registry_id(value: str) -> str:
+    """The warning about a `registry_id` that is not one."""
+    return f"{value!r} is not SCHEME:value (e.g. GB-COH:06436883); kept, not used to match records"
 
 
 def props_json(props: dict[str, Any]) -> str:
@@ -93,14 +105,17 @@ def stage_rows(
     global _COUNTER
     ctx = multiprocessing.get_context("fork")
     _COUNTER = counter = ctx.Value("q", 0)  # inherited by the forked readers
-    # (a bundle's links: each file by whole columns, in a process beside the readers)
-    aside = [i for i, f in enumerate(files) if f.format == "bundle" and f.kind == "link"]
+    # (a bundle's CSV files of links and entities: each by whole columns, in a process of its
+    # own beside the readers of the rest)
+    aside = [i for i, f in enumerate(files) if f.format == "bundle" and f.kind in _COLUMN_FILES]
     skip = frozenset(files[i].path for i in aside)
-    with ctx.Pool(workers + min(1, len(aside))) as pool:
+    if aside:  # (pyarrow imported once, before the processes fork, not once in each)
+        import cofi.entity_columns  # noqa: F401
+    with ctx.Pool(workers + len(aside)) as pool:
         results = [
             pool.apply_async(_stage_worker, (files, stage, Part(w, workers, BATCH), skip))
             for w in range(workers)
-        ] + [pool.apply_async(_links_worker, (files, i, stage)) for i in aside]
+        ] + [pool.apply_async(_columns_worker, (files, i, stage)) for i in aside]
         shown = 0
         while not all(r.ready() for r in results):
             time.sleep(0.05)
@@ -144,13 +159,16 @@ def _stage_worker(files: list[InputFile], stage: Path, part: Part, skip: frozens
     return _stage_part(files, stage, part, _count, skip)
 
 
-def _links_worker(files: list[InputFile], number: int, stage: Path) -> int:
-    """Stage the CSV file of links `files[number]` by whole columns, or else with the csv
-    module (`cofi.link_columns`)."""
-    from cofi.link_columns import stage_link_file  # (pyarrow: in this process only)
+def _columns_worker(files: list[InputFile], number: int, stage: Path) -> int:
+    """Stage the CSV file of links or entities `files[number]` by whole columns, or else with
+    the csv module (`cofi.link_columns`, `cofi.entity_columns`)."""
+    if files[number].kind == "link":
+        from cofi.link_columns import stage_link_file as stage_file
+    else:
+        from cofi.entity_columns import stage_entity_file as stage_file
 
     try:
-        rows = stage_link_file(files, number, stage, _count)
+        rows = stage_file(files, number, stage, _count)
     except Exception as exc:  # (ADBC's errors do not unpickle: the pool would wait forever)
         raise RuntimeError(f"{files[number].path}: {type(exc).__name__}: {exc}") from None
     if rows is not None:
@@ -284,22 +302,16 @@ class _Staged:
         name = (row.get("title") or eid) if kind is Kind.CONTRACT else row.pop("name")
         strong_field = STRONG_ID_FIELD.get(kind)
         strong = row.get(strong_field, "") if strong_field else ""
-        if strong and not valid_iin_bin(strong):
-            reason = (
-                f"{strong!r} fails the {strong_field.upper()} check; kept, not used to match "  # type: ignore[union-attr]
-                "records"
+        if strong_field and strong and not valid_iin_bin(strong):
+            self.warn.append(
+                (seq, eid, fno, line, strong_field, failed_check(strong_field, strong))
             )
-            self.warn.append((seq, eid, fno, line, strong_field, reason))
             strong = ""
         registry = row.get("registry_id")
         if registry and not strong:
             strong = registry_key(registry) or ""
             if not strong:
-                reason = (
-                    f"{registry!r} is not SCHEME:value (e.g. GB-COH:06436883); kept, not used "
-                    "to match records"
-                )
-                self.warn.append((seq, eid, fno, line, "registry_id", reason))
+                self.warn.append((seq, eid, fno, line, "registry_id", not_registry_id(registry)))
         if notes:
             self.warn.extend((seq, eid, fno, line, f, r) for f, r in notes)
         if kind in IDENTIFIER_HOLDERS:

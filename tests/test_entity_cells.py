@@ -14,10 +14,9 @@ from hypothesis import strategies as st
 
 from cofi import staging
 from cofi.bundle import Part
-from cofi.importers import input_files
 from cofi.model import COLUMNS, REQUIRED, entity_cells, validate_row
-from cofi.staging import _new_stage, _stage_part
-from tests.test_link_cells import csv_text
+from cofi.staging import _stage_part
+from tests.test_link_cells import csv_text, one_file_stage
 
 KINDS = {"person": "people.csv", "agency": "agencies.csv", "company": "companies.csv",
          "contract": "contracts.csv"}  # fmt: skip
@@ -128,12 +127,7 @@ def _staged(
 ) -> list[list[tuple[object, ...]]]:
     """What staging a bundle holding only the file of `kind` rows (`text`) leaves, with the quick
     check or without it (every row the full way)."""
-    bundle = tmp / name
-    bundle.mkdir()
-    (bundle / KINDS[kind]).write_bytes(text.encode())
-    files = input_files([bundle])
-    stage = tmp / f"{name}.db"
-    _new_stage(stage, files)
+    files, stage = one_file_stage(tmp, name, KINDS[kind], text)
     with pytest.MonkeyPatch.context() as mp:
         if not quick:
             mp.setattr(staging, "entity_cells", lambda kind, header: lambda cells: None)

@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from cofi import link_columns
 from cofi.bundle import Part
-from cofi.importers import input_files
+from cofi.importers import InputFile, input_files
 from cofi.link_columns import stage_link_file
 from cofi.model import COLUMNS, REQUIRED, link_cells, validate_row
 from cofi.staging import _new_stage, _stage_part
@@ -124,22 +125,46 @@ FILE_ROWS = st.lists(link_rows(), min_size=1, max_size=30)
 def _staged(tmp: Path, name: str, text: str, columns: bool) -> tuple[object, ...]:
     """What staging a bundle holding only `links.csv` (`text`) leaves: by columns (None when the
     file is declined) or by the csv module."""
-    bundle = tmp / name
-    bundle.mkdir()
-    (bundle / "links.csv").write_bytes(text.encode())
-    files = input_files([bundle])
-    stage = tmp / f"{name}.db"
-    _new_stage(stage, files)
-    if columns:
-        rows = stage_link_file(files, 0, stage, None)
+    by = stage_link_file if columns else None
+    return staged_file(tmp, name, "links.csv", text, by, ("link", "rej", "warn"))
+
+
+def staged_file(
+    tmp: Path,
+    name: str,
+    file: str,
+    text: str,
+    stage_file: Callable[..., int | None] | None,
+    tables: tuple[str, ...],
+) -> tuple[object, ...]:
+    """The rows read and the staging database's `tables` (each in the order of all its
+    columns) after staging a bundle holding only `file` (`text`): by `stage_file` (None, [] when
+    it declines the file) or, without one, by the csv module."""
+    files, stage = one_file_stage(tmp, name, file, text)
+    if stage_file is not None:
+        rows = stage_file(files, 0, stage, None)
         if rows is None:
             return None, []
     else:
         rows = _stage_part(files, stage, Part(), None)
     with closing(sqlite3.connect(stage)) as db:
-        tables = [db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3").fetchall()
-                  for t in ("link", "rej", "warn")]  # fmt: skip
-    return rows, tables
+        found = []
+        for t in tables:
+            columns = ", ".join(c[0] for c in db.execute(f"SELECT * FROM {t}").description)
+            found.append(db.execute(f"SELECT * FROM {t} ORDER BY {columns}").fetchall())
+        return rows, found
+
+
+def one_file_stage(tmp: Path, name: str, file: str, text: str) -> tuple[list[InputFile], Path]:
+    """A bundle `tmp/name` holding only `file` (`text`), its files listed, and a new staging
+    database for them."""
+    bundle = tmp / name
+    bundle.mkdir()
+    (bundle / file).write_bytes(text.encode())
+    files = input_files([bundle])
+    stage = tmp / f"{name}.db"
+    _new_stage(stage, files)
+    return files, stage
 
 
 def csv_text(header: list[str], rows: list[list[str]], newline: str = "\n") -> str:
