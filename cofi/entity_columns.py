@@ -1,5 +1,5 @@
 """A bundle's CSV file of entities (people, agencies, companies, contracts) staged column by
-column, in a process of its own beside the readers of the other files (`staging.stage_rows`,
+column by one of the readers' processes, before its share of the other rows (`staging.stage_rows`,
 with more than one reader), as `cofi.link_columns` stages a file of links.
 
 The readers of `staging` spend about 24 µs of Python on a person row and 41 µs on a company
@@ -160,7 +160,7 @@ class _Rules:
     each distinct day and sum kept from block to block."""
 
     def __init__(self, kind: Kind, header: list[str], fno: int, base: int) -> None:
-        self.kind, self.header, self.fno, self.base = kind, header, fno, base
+        self.kind, self.fno, self.base = kind, fno, base
         self.at = {c: i for i, c in enumerate(header)}
         self.required = [self.at[c] for c in REQUIRED[kind.value]]
         self.dates = [self.at[c] for c in _DATE_FIELDS[kind.value] if c in self.at]

@@ -1,5 +1,5 @@
-"""A bundle's CSV file of links staged column by column, in a process of its own beside the
-readers of the other files (`staging.stage_rows`, with more than one reader).
+"""A bundle's CSV file of links staged column by column by one of the readers' processes, before
+its share of the other rows (`staging.stage_rows`, with more than one reader).
 
 The reader of `staging` spends about 10 µs of Python on each link row (the csv module, the
 checks of `model.link_cells`, an `executemany` into the staging database): 54 s of CPU for the

@@ -4,8 +4,9 @@ SQLite database, by one reader process per core, each validating its share of th
 day, a link type in the vocabulary, a FAMILY role (a CSV row valid beyond doubt by a check of its
 cells, `model.link_cells` and `model.entity_cells`, skips pydantic); then the record a store
 writes (search key, normalised contact keys, IIN/BIN check).  With more than one reader, a
-bundle's CSV files of links and of entities are each staged by whole columns in a process of
-its own beside them (`cofi.link_columns`, `cofi.entity_columns`).
+bundle's CSV files of links and of entities are each staged by whole columns, largest first, by
+the same processes before their shares of the other rows (`cofi.link_columns`,
+`cofi.entity_columns`).
 The readers count their rows in one shared counter, made before they fork (`_COUNTER`), for the
 progress bar.
 """
