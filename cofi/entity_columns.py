@@ -22,7 +22,6 @@ file (4 MB), not the file.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -36,7 +35,7 @@ import pyarrow.csv as pcsv
 
 from cofi.bundle import SEQ_PER_FILE, read_header
 from cofi.importers import InputFile
-from cofi.link_columns import Declined, append, line_total, stage_odd, take_out
+from cofi.link_columns import Declined, append, csv_lines, line_total, stage_odd, take_out
 from cofi.model import _DATE_FIELDS, _PLAIN_MONEY, ID_CHARS, REQUIRED, _plain_day
 from cofi.normalize import normalize_contact, registry_key, search_key
 from cofi.staging import (
@@ -144,15 +143,10 @@ def _parse(block: bytes, width: int) -> pa.Table:
 
 
 def _odd_rows(lines: list[str], first: int, fast: Any) -> list[tuple[int, list[str]]] | None:
-    """The lines not `fast` as Python's csv module reads them, each with its number; None when
-    it finds one malformed (then the whole file is read by it, which says where)."""
-    try:
-        return [
-            (first + i, next(csv.reader([lines[i]], strict=True)))
-            for i in np.flatnonzero(~fast.to_numpy(zero_copy_only=False)).tolist()
-        ]
-    except csv.Error:
-        return None
+    """The lines not `fast` as Python's csv module reads them, each with its number (None: one
+    is malformed)."""
+    odd = np.flatnonzero(~fast.to_numpy(zero_copy_only=False)).tolist()
+    return csv_lines((first + i, lines[i]) for i in odd)
 
 
 class _Rules:
@@ -222,14 +216,12 @@ class _Rules:
         else:
             names = self.column(table, "name")
         value = self.column(table, "value")
+        sums, numbers = self._sums(value) if value is not None else (None, None)
         pieces = []
         for c in self.props:
             cells = table.column(self.at[c])
-            if c == "value":
-                text = self._sums(cells, 0)
-            else:
-                text = pc.binary_join_element_wise('"', cells, '"', "")
-            piece = pc.binary_join_element_wise(f'"{c}":', text, "")
+            quoted = sums if c == "value" else pc.binary_join_element_wise('"', cells, '"', "")
+            piece = pc.binary_join_element_wise(f'"{c}":', quoted, "")
             pieces.append(pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), piece))
         joined = (pc.binary_join_element_wise(*pieces, ",", null_handling="skip") if pieces
                   else pa.repeat(pa.scalar("", pa.string()), n))  # fmt: skip
@@ -248,20 +240,20 @@ class _Rules:
                 "seq": seq, "buyer_id": self.column(table, "buyer_id"),
                 "supplier_id": self.column(table, "supplier_id"),
                 "signed_on": self.column(table, "signed_on"),
-                "value": pa.nulls(n, pa.float64()) if value is None else self._sums(value, 1),
+                "value": pa.nulls(n, pa.float64()) if numbers is None else numbers,
             })  # fmt: skip
         if warn:
             columns = ("seq", "id", "fno", "line", "field", "reason")
             out["warn"] = pa.table(dict(zip(columns, zip(*warn, strict=True), strict=True)))
         return out
 
-    def _sums(self, cells: Any, which: int) -> Any:
-        """The block's sums `cells` as JSON text (`which` 0) or numbers (1); null where empty."""
+    def _sums(self, cells: Any) -> tuple[Any, Any]:
+        """The block's sums `cells` as JSON texts and as numbers (null where empty)."""
         known = list(self.block_sums)
         place = pc.index_in(cells, value_set=pa.array(known, pa.string()))
-        made = pa.array([self.block_sums[k][which] if k else None for k in known],
-                        pa.string() if which == 0 else pa.float64())  # fmt: skip
-        return pc.take(made, place)
+        texts = pa.array([self.block_sums[k][0] if k else None for k in known], pa.string())
+        numbers = pa.array([self.block_sums[k][1] for k in known], pa.float64())
+        return pc.take(texts, place), pc.take(numbers, place)
 
     def _strong(
         self, table: pa.Table, ids: Any, seq: Any, line: Any, warn: list[tuple[Any, ...]]

@@ -17,7 +17,7 @@ block of the file (4 MB), not the file.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -258,11 +258,14 @@ def _rows(table: pa.Table, line: Any, chosen: Any) -> list[tuple[int, list[str]]
     if not picked.num_rows:
         return []
     *cells, lines = (picked.column(i).to_pylist() for i in range(picked.num_columns))
+    return csv_lines(zip(lines, map(",".join, zip(*cells, strict=True)), strict=True))
+
+
+def csv_lines(lines: Iterable[tuple[int, str]]) -> list[tuple[int, list[str]]] | None:
+    """Each line (with its number) as Python's csv module reads it; None when it finds one
+    malformed (then the whole file is read by it, which says where)."""
     try:
-        return [
-            (n, next(csv.reader([",".join(row)], strict=True)))
-            for n, row in zip(lines, zip(*cells, strict=True), strict=True)
-        ]
+        return [(n, next(csv.reader([text], strict=True))) for n, text in lines]
     except csv.Error:
         return None
 
