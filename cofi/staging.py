@@ -28,6 +28,7 @@ from cofi.bundle import NOTE, Misplit, Part, RawRow
 from cofi.importers import InputFile, read_input
 from cofi.model import entity_cells, link_cells, validate_row
 from cofi.normalize import normalize_contact, registry_key, search_key, valid_iin_bin
+from cofi.sorting import SORT_RUN
 from cofi.vocab import DECLARATION_LINK, IDENTIFIER_HOLDERS, IDENTIFIER_KINDS, STRONG_ID_FIELD, Kind
 
 BATCH = 10_000
@@ -81,8 +82,9 @@ def scratch(databases: dict[str, Path]) -> sqlite3.Connection:
     db = sqlite3.connect(":memory:", isolation_level=None, timeout=3600)
     # A sort (grouping the links by key) keeps this much in memory and spills the rest to
     # temporary files: with `temp_store = MEMORY` it held all of it (over 5 GB for 55M links);
-    # on 6M rows the bounded sort was faster too (16.6 s, 269 MB against 23.5 s, 470 MB).
-    db.execute("PRAGMA cache_size = -262144")
+    # on 6M rows the bounded sort was faster too (16.6 s, 269 MB against 23.5 s, 470 MB).  Smaller
+    # runs sort faster still (`cofi.sorting`).
+    db.execute(f"PRAGMA cache_size = {SORT_RUN}")
     attach_scratch(db, databases)
     return db
 

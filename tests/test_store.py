@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import sqlite3
@@ -22,6 +23,7 @@ from cofi.bulk import write_bulk_bundle
 from cofi.graph import Graph
 from cofi.loader import plan_load
 from cofi.search import query_tokens
+from cofi.sorting import SORT_RUN, sorted_in_runs
 from cofi.store.base import rank_hits
 from cofi.store.embedded import GRAPH_NAME, EmbeddedStore
 from tests.conftest import DEMO, snapshot, write_bundle
@@ -165,6 +167,10 @@ def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> 
     store = EmbeddedStore(tmp_path / "s", create=True)
     with plan_load([DEMO], store.kinds_of) as plan:
         assert store.write(plan).links_created > 0
+    # (the indexes were sorted in small runs, with a helper thread: the store's own page cache
+    # and threads are given back for what it reads after)
+    assert store._db.execute("PRAGMA cache_size").fetchone() == (-262144,)
+    assert store._db.execute("PRAGMA threads").fetchone() == (0,)
     store.close()
     db = sqlite3.connect(tmp_path / "s" / "cofi.sqlite")
     assert indexes(db) == schema
@@ -173,6 +179,34 @@ def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> 
         db.execute("SELECT count(*) FROM links INDEXED BY links_rev WHERE rev = 1").fetchone()
         == db.execute("SELECT count(*) FROM links").fetchone()
     )
+    db.close()
+
+
+def test_an_index_sorted_in_small_runs_holds_every_row_and_the_settings_come_back(
+    tmp_path: Path,
+) -> None:
+    """`sorted_in_runs`: inside, SQLite sorts in runs of `SORT_RUN` (here 6 MB of keys: several
+    runs, merged, with a helper thread); after, even when the block fails, the connection has
+    its own cache and threads again."""
+    db = sqlite3.connect(tmp_path / "t.sqlite", isolation_level=None)
+    db.execute("PRAGMA cache_size = -65536")
+    db.execute("CREATE TABLE t (a TEXT, b INTEGER)")
+    rng = random.Random(5)
+    values = ["".join(rng.choices("abcdefghij", k=40)) for _ in range(150_000)]
+    db.executemany("INSERT INTO t VALUES (?, ?)", ((v, i) for i, v in enumerate(values)))
+    with sorted_in_runs(db, threads=1):
+        assert db.execute("PRAGMA cache_size").fetchone() == (SORT_RUN,)
+        assert db.execute("PRAGMA threads").fetchone() == (1,)
+        db.execute("CREATE INDEX t_a ON t (a)")
+    assert db.execute("PRAGMA cache_size").fetchone() == (-65536,)
+    assert db.execute("PRAGMA threads").fetchone() == (0,)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    read = db.execute("SELECT a FROM t INDEXED BY t_a WHERE a > '' ORDER BY a").fetchall()
+    assert [a for (a,) in read] == sorted(values)
+    with pytest.raises(ZeroDivisionError), sorted_in_runs(db, threads=1):
+        _ = 1 / 0
+    assert db.execute("PRAGMA cache_size").fetchone() == (-65536,)
+    assert db.execute("PRAGMA threads").fetchone() == (0,)
     db.close()
 
 

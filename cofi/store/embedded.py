@@ -37,6 +37,7 @@ from cofi.graph import ContactRow, ContractRow, EntityRow, Graph, GraphRows, Lin
 from cofi.merge import canonical_ids
 from cofi.restrictions import Job, Kin, Restriction
 from cofi.search import query_tokens
+from cofi.sorting import sorted_in_runs
 from cofi.store.base import (
     Hub,
     MatchDecision,
@@ -720,10 +721,14 @@ class EmbeddedStore:
             if n_links == 0:
                 # Into an empty links table, the links are written while their ends are still
                 # being checked; those rejected are taken out again (none was there before).
+                # The ends' check is over before the indexes are made: the other core is then
+                # free for a helper thread of their sorts.
                 plan.links_grouped()
-                links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, (rev,), True)
-                dropped = plan.complete_written()
-                links_changed -= _delete_links(db, dropped)
+                links_changed = _bulk_upsert(
+                    db, "links", _UPSERT_LINK, (rev,), True,
+                    before_indexing=lambda: _delete_links(db, plan.complete_written()),
+                    threads=(os.cpu_count() or 1) - 1,
+                )  # fmt: skip
             else:
                 plan.complete()
                 links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, (rev,), False)
@@ -1251,7 +1256,13 @@ def _write_restrictions(db: sqlite3.Connection, found: list[Restriction]) -> Non
 
 
 def _bulk_upsert(
-    db: sqlite3.Connection, table: str, statement: str, params: tuple[int, ...], empty: bool
+    db: sqlite3.Connection,
+    table: str,
+    statement: str,
+    params: tuple[int, ...],
+    empty: bool,
+    before_indexing: Callable[[], int] = lambda: 0,
+    threads: int = 0,
 ) -> int:
     """Run `statement` (an `INSERT … SELECT` from the attached staging databases) with `params`
     (the revision); the number of rows it inserted or updated (not counting what triggers
@@ -1259,7 +1270,9 @@ def _bulk_upsert(
 
     Into an empty table, rows go in primary-key order (the statements' ORDER BY) and the secondary
     indexes are dropped and rebuilt afterwards: several times faster for a first load, and just
-    as atomic (SQLite's DDL is transactional).  (Keeping the indexes the rows fill in order,
+    as atomic (SQLite's DDL is transactional).  `before_indexing` runs between the two (the
+    rows it deletes are taken from the count); the indexes sort in small runs
+    (`cofi.sorting`), with `threads` helper threads.  (Keeping the indexes the rows fill in order,
     `links_rev` and the like, saved 2.4 s of the large bundle's write but interleaved their pages
     with the table's: a sweep reading the store through its memory map then mapped 270 MB more of
     it, past the 1.5 GB `sweep --all` may hold.)
@@ -1273,9 +1286,10 @@ def _bulk_upsert(
         ).fetchall()
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
-    changed = db.execute(statement, params).rowcount
-    for _, sql in indexes:
-        db.execute(sql)
+    changed = db.execute(statement, params).rowcount - before_indexing()
+    with sorted_in_runs(db, threads):
+        for _, sql in indexes:
+            db.execute(sql)
     return changed
 
 
