@@ -36,11 +36,11 @@ import pyarrow.csv as pcsv
 from cofi.bundle import SEQ_PER_FILE, read_header
 from cofi.importers import InputFile
 from cofi.link_columns import Declined, append, csv_lines, line_total, stage_odd, take_out
-from cofi.model import _DATE_FIELDS, _PLAIN_MONEY, ID_CHARS, REQUIRED, _plain_day
+from cofi.model import DATE_FIELDS, ID_CHARS, PLAIN_MONEY, REQUIRED, is_plain_day
 from cofi.normalize import normalize_contact, registry_key, search_key
 from cofi.staging import (
-    _CONTACT_FIELDS,
-    _ENTITY_FILES,
+    CONTACT_FIELDS,
+    ENTITY_FILES,
     failed_check,
     not_registry_id,
     scratch,
@@ -66,12 +66,12 @@ def stage_entity_file(
     lines are not each one row (the caller then reads it with the csv module)."""
     path, kind = files[number].path, files[number].kind or ""
     header = read_header(path, kind)
-    if header is None or kind not in _ENTITY_FILES:
+    if header is None or kind not in ENTITY_FILES:
         return None
     base, name = number * SEQ_PER_FILE, str(path)
     with closing(scratch({"stage": stage})) as db:
         (fno,) = db.execute("SELECT fno FROM stage.files WHERE name = ?", (name,)).fetchone()
-    rules = _Rules(_ENTITY_FILES[kind], header, fno, base)
+    rules = _Rules(ENTITY_FILES[kind], header, fno, base)
     read = staged = 0
     try:
         for block, first in _blocks(path):
@@ -150,14 +150,14 @@ def _odd_rows(lines: list[str], first: int, fast: Any) -> list[tuple[int, list[s
 
 
 class _Rules:
-    """`entity_cells` and `_Staged._entity` on whole columns, for one file; the verdicts on
+    """`entity_cells` and `Staged._entity` on whole columns, for one file; the verdicts on
     each distinct day and sum kept from block to block."""
 
     def __init__(self, kind: Kind, header: list[str], fno: int, base: int) -> None:
         self.kind, self.fno, self.base = kind, fno, base
         self.at = {c: i for i, c in enumerate(header)}
         self.required = [self.at[c] for c in REQUIRED[kind.value]]
-        self.dates = [self.at[c] for c in _DATE_FIELDS[kind.value] if c in self.at]
+        self.dates = [self.at[c] for c in DATE_FIELDS[kind.value] if c in self.at]
         self.days: dict[str, bool] = {}
         """The verdict on each day seen."""
         self.block_sums: dict[str, tuple[str, float | None]] = {}
@@ -188,7 +188,7 @@ class _Rules:
         self.block_sums = {}
         if (value := self.column(table, "value")) is not None:
             for text in pc.unique(pc.filter(value, ok)).to_pylist():
-                if text == "" or _PLAIN_MONEY.fullmatch(text):
+                if text == "" or PLAIN_MONEY.fullmatch(text):
                     number = float(text) if text else None
                     self.block_sums[text] = (orjson.dumps(number).decode(), number)
             taken = pa.array(list(self.block_sums), pa.string())
@@ -201,7 +201,7 @@ class _Rules:
             return True
         verdict = self.days.get(day)
         if verdict is None:
-            self.days[day] = verdict = _plain_day(day, set())
+            self.days[day] = verdict = is_plain_day(day, set())
         return verdict
 
     def staged(self, table: pa.Table, line: Any) -> dict[str, pa.Table]:
@@ -258,7 +258,7 @@ class _Rules:
     def _strong(
         self, table: pa.Table, ids: Any, seq: Any, line: Any, warn: list[tuple[Any, ...]]
     ) -> Any:
-        """Each row's strong id (`_Staged._entity`): a valid IIN/BIN, else a register
+        """Each row's strong id (`Staged._entity`): a valid IIN/BIN, else a register
         identifier's key, else ''; the warnings of the others into `warn`, in row order."""
         field = STRONG_ID_FIELD.get(self.kind)
         n = table.num_rows
@@ -293,10 +293,10 @@ class _Rules:
         return pa.array(made, pa.string())
 
     def _contacts(self, table: pa.Table, ids: Any, seq: Any) -> pa.Table:
-        """The contact keys of the rows (`_Staged._entity`), by kind in row order."""
+        """The contact keys of the rows (`Staged._entity`), by kind in row order."""
         parts = []
         if self.kind in IDENTIFIER_HOLDERS:
-            for field, kind in _CONTACT_FIELDS:
+            for field, kind in CONTACT_FIELDS:
                 cells = self.column(table, field)
                 if cells is None:
                     continue

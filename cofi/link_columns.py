@@ -30,7 +30,7 @@ import pyarrow.csv as pcsv
 from cofi.bundle import SEQ_PER_FILE, csv_rows, line_count, read_header
 from cofi.importers import InputFile
 from cofi.model import COLUMNS, ID_CHARS, TEXT_CHARS, LinkCells, link_cells
-from cofi.staging import _Staged, scratch
+from cofi.staging import Staged, scratch
 
 _PLAIN = r"^(?:[!#-~](?:[ !#-~]*[!#-~])?)?$"
 """A cell taken as it is written: printable ASCII but the double quote, no space at either end
@@ -112,7 +112,7 @@ def stage_odd(
         return 0
     name, fno, kind, header, base = file
     with closing(scratch({"stage": stage})) as db:
-        out = _Staged(db, {name: fno}, progress)
+        out = Staged(db, {name: fno}, progress)
         take = out.taker(name, kind, header)
         for raw in csv_rows(name, kind, header, odd, base, take):
             out.add(raw)

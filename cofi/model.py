@@ -159,7 +159,7 @@ def _args(hint: Any) -> tuple[Any, ...]:
 
 
 _VALIDATORS = {k: TypeAdapter(shape).validator for k, shape in ROW_SHAPES.items()}
-_DATE_FIELDS = {
+DATE_FIELDS = {
     k: tuple(n for n, t in get_type_hints(s, include_extras=True).items() if IsoDate in _args(t))
     for k, s in ROW_SHAPES.items()
 }
@@ -185,7 +185,7 @@ def validate_row(kind: str, data: dict[str, Any]) -> tuple[dict[str, Any] | None
         row: dict[str, Any] = _VALIDATORS[kind].validate_python(data)
     except ValidationError as exc:
         return None, _more_problems(kind, data, error_reasons(exc))
-    dates = _DATE_FIELDS[kind]
+    dates = DATE_FIELDS[kind]
     if dates and any(map(calendar_problem, filter(None, map(row.get, dates)))):
         return None, _more_problems(kind, data, [])
     if kind == "declaration":
@@ -228,7 +228,7 @@ _VALUE = operator.itemgetter(1)
 _DAYS_KEPT = 100_000
 
 
-def _plain_day(value: str, days: set[str]) -> bool:
+def is_plain_day(value: str, days: set[str]) -> bool:
     """Whether `value` is a day of the calendar written plainly (ASCII digits); `days` keeps those
     seen (a cache, kept small)."""
     if value in days:
@@ -254,7 +254,7 @@ def link_cells(header: list[str]) -> Callable[[list[str]], LinkCells | None]:
     at = {c: i for i, c in enumerate(header)}
     blank = len(header)
     get = operator.itemgetter(*(at.get(c, blank) for c in COLUMNS["link"]))
-    pad, strip, plain_day, plain = [""], str.strip, _plain_day, _PLAIN_SHARE.fullmatch
+    pad, strip, plain_day, plain = [""], str.strip, is_plain_day, _PLAIN_SHARE.fullmatch
     roles_of, unknown, text, ident = _ROLES.get, _UNKNOWN, TEXT_CHARS, ID_CHARS
     days: set[str] = set()
 
@@ -285,7 +285,7 @@ def link_cells(header: list[str]) -> Callable[[list[str]], LinkCells | None]:
     return cells
 
 
-_PLAIN_MONEY = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,12})?")
+PLAIN_MONEY = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,12})?")
 
 
 def entity_cells(kind: str, header: list[str]) -> Callable[[list[str]], dict[str, Any] | None]:
@@ -303,10 +303,10 @@ def entity_cells(kind: str, header: list[str]) -> Callable[[list[str]], dict[str
     """
     cols = tuple(header)
     required = REQUIRED[kind]
-    dates = tuple(c for c in _DATE_FIELDS[kind] if c in cols)
+    dates = tuple(c for c in DATE_FIELDS[kind] if c in cols)
     money = "value" in cols
     aliases = "aliases" in cols
-    plain_day, plain, data_of = _plain_day, _PLAIN_MONEY.fullmatch, nonempty_cells
+    plain_day, plain, data_of = is_plain_day, PLAIN_MONEY.fullmatch, nonempty_cells
     days: set[str] = set()
 
     def cells(row: list[str]) -> dict[str, Any] | None:
@@ -335,7 +335,7 @@ def entity_cells(kind: str, header: list[str]) -> Callable[[list[str]], dict[str
 def _more_problems(kind: str, data: dict[str, Any], problems: list[Problem]) -> list[Problem]:
     """`problems` (pydantic's) plus the calendar-day and link-type checks of fields it passed."""
     flagged = {f for f, _ in problems}
-    for name in _DATE_FIELDS[kind]:
+    for name in DATE_FIELDS[kind]:
         value = data.get(name)
         if name not in flagged and isinstance(value, str) and (why := calendar_problem(value)):
             problems.append((name, why))

@@ -33,11 +33,11 @@ from cofi.vocab import DECLARATION_LINK, IDENTIFIER_HOLDERS, IDENTIFIER_KINDS, S
 
 BATCH = 10_000
 """Rows a reader validates before it appends them to the staging database (and counts them)."""
-_CONTACT_FIELDS = tuple((k.value, k) for k in IDENTIFIER_KINDS)
+CONTACT_FIELDS = tuple((k.value, k) for k in IDENTIFIER_KINDS)
 _KINDS = {k.value: k for k in Kind}
-_ENTITY_FILES = {k.value: k for k in (Kind.PERSON, Kind.AGENCY, Kind.COMPANY, Kind.CONTRACT)}
+ENTITY_FILES = {k.value: k for k in (Kind.PERSON, Kind.AGENCY, Kind.COMPANY, Kind.CONTRACT)}
 """The kinds of a bundle's CSV files of entities (`entity_cells`)."""
-_COLUMN_FILES = frozenset(("link", *_ENTITY_FILES))
+_COLUMN_FILES = frozenset(("link", *ENTITY_FILES))
 """The kinds of a bundle's CSV files staged by whole columns (with more than one reader)."""
 
 
@@ -195,14 +195,14 @@ def _stage_part(
     staging database; the rows read."""
     with closing(scratch({"stage": stage})) as db:
         fno = {name: i for i, name in db.execute("SELECT fno, name FROM stage.files")}
-        out = _Staged(db, fno, progress)
+        out = Staged(db, fno, progress)
         for raw in read_input(files, part, out.taker, skip):
             out.add(raw)
         out.flush()
         return out.rows
 
 
-class _Staged:
+class Staged:
     """Validated rows waiting to be appended to the staging database."""
 
     def __init__(
@@ -229,9 +229,9 @@ class _Staged:
         through `add`."""
         fno = self.fno[name]
         if kind != "link":
-            if kind not in _ENTITY_FILES:
+            if kind not in ENTITY_FILES:
                 return None
-            entity_kind, quick = _ENTITY_FILES[kind], entity_cells(kind, header)
+            entity_kind, quick = ENTITY_FILES[kind], entity_cells(kind, header)
 
             def take_entity(row: list[str], line: int, seq: int) -> bool:
                 data = quick(row)
@@ -322,7 +322,7 @@ class _Staged:
         if notes:
             self.warn.extend((seq, eid, fno, line, f, r) for f, r in notes)
         if kind in IDENTIFIER_HOLDERS:
-            for ident, ident_kind in _CONTACT_FIELDS:
+            for ident, ident_kind in CONTACT_FIELDS:
                 value = row.get(ident)
                 if value and (key := normalize_contact(ident_kind, value)):
                     self.contact.append((seq, eid, ident, key, value))

@@ -1,5 +1,5 @@
 """A bundle's CSV file of entities staged by whole columns (`cofi.entity_columns`) is staged
-exactly as the csv module's path stages it (`staging._Staged`): rows, contacts, contracts,
+exactly as the csv module's path stages it (`staging.Staged`): rows, contacts, contracts,
 rejects, bad ids and warnings alike; a file it cannot read line by line is declined; and the
 facts about Arrow and orjson it rests on hold for every code point."""
 
@@ -99,7 +99,7 @@ def test_plain_files_are_staged_by_columns_and_others_are_declined(
     # the rows the columns took: all but the first (aliases), the spaced and the quoted one
     table = _parse(plain.split("\n", 1)[1].encode(), len(header))
     lines = pa.array(plain.split("\n")[1:-1], pa.string())
-    rules = entity_columns._Rules(entity_columns._ENTITY_FILES[kind], header, 0, 0)
+    rules = entity_columns._Rules(entity_columns.ENTITY_FILES[kind], header, 0, 0)
     assert rules.fast(table, lines).to_pylist() == [kind == "contract", True, True, False, False]
 
 

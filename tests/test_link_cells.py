@@ -80,7 +80,7 @@ def link_rows(draw: st.DrawFn) -> tuple[list[str], list[str]]:
 
 
 def _full(header: list[str], cells: list[str]) -> tuple[object, ...] | None:
-    """What the load's full way makes of the row (`bundle.read_csv`, `staging._Staged.add`)."""
+    """What the load's full way makes of the row (`bundle.read_csv`, `staging.Staged.add`)."""
     data = {c: v.strip() for c, v in zip(header, cells, strict=True) if v.strip()}
     row, _ = validate_row("link", data)
     if row is None:
