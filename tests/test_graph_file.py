@@ -439,6 +439,54 @@ def test_a_graph_write_that_fails_otherwise_says_so_in_one_line_and_keeps_the_ro
     assert swept.exit_code == 0 and len(findings(swept.output)) == 4
 
 
+_ORPHAN = """
+import os, sys
+from pathlib import Path
+import cofi.store.embedded as embedded
+from cofi.store.embedded import EmbeddedStore
+counts = embedded._stats_counts
+embedded._stats_counts = lambda db: {**counts(db), "pad": "x" * 1_000_000}  # (over a pipe's room)
+store = EmbeddedStore(Path(sys.argv[1]), create=False)
+store._counted_aside(1)
+import multiprocessing
+(child,) = multiprocessing.active_children()
+print(child.pid, flush=True)
+os._exit(0)  # (as if killed: the counts are never read)
+"""
+
+
+def test_the_counting_process_ends_when_the_load_that_started_it_dies(tmp_path: Path) -> None:
+    """The process a load forks to count `stats`' figures, its parent gone before it read them,
+    ends (its send fails) instead of waiting for ever with its memory."""
+    import subprocess
+    import sys
+    import time
+
+    store = tmp_path / "store"
+    with plan_load([DEMO], lambda ids: {}) as plan:
+        s = EmbeddedStore(store, create=True)
+        s.write(plan)
+        s.close()
+    out = subprocess.run([sys.executable, "-c", _ORPHAN, str(store)], capture_output=True,
+                         text=True, check=True, timeout=60)  # fmt: skip
+    pid = int(out.stdout)
+
+    def running() -> bool:
+        try:
+            state = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return False
+        return "\nState:\tZ" not in state
+
+    waited = time.monotonic()
+    while running() and time.monotonic() - waited < 20:
+        time.sleep(0.1)
+    still = running()
+    if still:
+        os.kill(pid, 9)
+    assert not still
+
+
 def _graph_bytes(store: Path) -> bytes:
     s = EmbeddedStore(store, create=False)
     try:
