@@ -6,6 +6,9 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -458,10 +461,6 @@ os._exit(0)  # (as if killed: the counts are never read)
 def test_the_counting_process_ends_when_the_load_that_started_it_dies(tmp_path: Path) -> None:
     """The process a load forks to count `stats`' figures, its parent gone before it read them,
     ends (its send fails) instead of waiting for ever with its memory."""
-    import subprocess
-    import sys
-    import time
-
     store = tmp_path / "store"
     with plan_load([DEMO], lambda ids: {}) as plan:
         s = EmbeddedStore(store, create=True)

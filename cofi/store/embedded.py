@@ -1300,9 +1300,10 @@ def _bulk_upsert(
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
     changed = db.execute(statement, params).rowcount - before_indexing()
-    with sorted_in_runs(db, threads):
-        for _, sql in indexes:
-            db.execute(sql)
+    if indexes:
+        with sorted_in_runs(db, threads):
+            for _, sql in indexes:
+                db.execute(sql)
     return changed
 
 
