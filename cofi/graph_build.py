@@ -40,6 +40,7 @@ from cofi.graph import EDGE_CODE, Head, joins
 from cofi.graph_file import Writer, write_heads, write_joins, writing
 from cofi.merge import canonical_ids
 from cofi.orphans import remove_orphans
+from cofi.sorted_texts import SortedTexts
 from cofi.store.embedded import MATCHED, SAME_AS_REFS
 from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
 
@@ -279,7 +280,7 @@ class _Reader:
 
         try:
             source = self._start([(query, params)])
-            at = _Sorted(self.ids)
+            at = SortedTexts(self.ids)
             pending: list[tuple[Any, ...]] = []
             for batch in pa.ipc.open_stream(source):
                 if not batch.num_rows:
@@ -324,7 +325,7 @@ class _Reader:
         import pyarrow.compute as pc
 
         try:
-            at = _Sorted(contracts)
+            at = SortedTexts(contracts)
             ks: list[Array] = []
             sources: list[Any] = []
             for batch in chain(pa.ipc.open_stream(source), [None]):  # (None: the last lookup)
@@ -363,19 +364,6 @@ class _Reader:
             a_rec, _, t, share, *texts = pending.pop()
             yield (a_rec, b_all[start : start + len(a_rec)].astype(np.int32), t, share, *texts)
             start += len(a_rec)
-
-
-class _Sorted(Sequence[str]):
-    """The texts of a sorted Arrow string array, for `bisect`."""
-
-    def __init__(self, values: Any) -> None:
-        self.values = values
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def __getitem__(self, i: Any) -> Any:
-        return self.values[i].as_py()
 
 
 _CHANGED = "the store changed while its graph file was written"

@@ -27,7 +27,6 @@ import sqlite3
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,13 +37,13 @@ from cofi.declarations import input_field, input_row, is_declaration, kinds_prob
 from cofi.errors import LoadRejected, RowError
 from cofi.heap import gc_paused
 from cofi.importers import InputFile, input_files
+from cofi.link_ends import Flagged, flagged_ends
 from cofi.model import EntityRecord, LinkRecord
 from cofi.orphans import remove_orphans
 from cofi.staging import attach_scratch, scratch, stage_rows
 from cofi.vocab import (
     BUNDLE_FILES,
     LINK_TYPES,
-    STORED_LINK_TYPES,
     Kind,
 )
 
@@ -89,9 +88,6 @@ CREATE TABLE stage_l.link_keys (
     share REAL, until TEXT, source_ref TEXT, ok INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (source, target, type, role, since)
 ) WITHOUT ROWID;
-CREATE TABLE stage_l.allowed (
-    type TEXT, source TEXT, target TEXT, PRIMARY KEY (type, source, target)
-) WITHOUT ROWID;
 """
 
 _GROUP_LINKS = """
@@ -106,30 +102,6 @@ then reads the links in key order from this table alone, where a join back to ea
 `seq` read the rows in random order (8.4 s against 1.2 s for 5.5M links).  The same table as
 `GROUP BY` with `min(seq)`, `count(*)` and the first row's fields as bare columns, which took 37.4 s
 for the 5.5M links of the large synthetic bundle (31.1 s of it the grouping) against 24.0 s."""
-
-
-ENDS = (
-    "SELECT k.seq, coalesce(a.kind, sa.kind), coalesce(b.kind, sb.kind) "
-    "FROM stage_l.link_keys k "
-    "LEFT JOIN stage_e.ent_ids a ON a.id = k.source "
-    "LEFT JOIN stage_e.stored sa ON sa.id = k.source "
-    "LEFT JOIN stage_e.ent_ids b ON b.id = k.target "
-    "LEFT JOIN stage_e.stored sb ON sb.id = k.target "
-    "WHERE k.ok AND k.source {half} ? AND (a.kind IS NULL AND sa.kind IS NULL OR b.kind IS NULL "
-    "AND sb.kind IS NULL OR k.source IN stage_e.bad OR k.target IN stage_e.bad "
-    "OR NOT EXISTS (SELECT 1 FROM stage_l.allowed w WHERE w.type = k.type "
-    "AND w.source = coalesce(a.kind, sa.kind) AND w.target = coalesce(b.kind, sb.kind))) "
-    "ORDER BY k.seq"
-)
-"""The link keys whose ends are unknown, rejected or of kinds their type may not join, with
-those kinds (`_LinkChecks._ends`; timed alone by `benchmarks/link_ends.py`), of the keys whose
-source is below (`{half}` `<`) or from (`>=`) a given id."""
-_SOURCE_HALFWAY = (
-    "SELECT source FROM stage_l.link_keys "
-    "LIMIT 1 OFFSET (SELECT count(*) / 2 FROM stage_l.link_keys)"
-)
-"""The source of the link key halfway through the keys (in key order): the two halves of the
-ends query are run side by side."""
 
 
 @dataclass(frozen=True)
@@ -552,16 +524,6 @@ class _LinkChecks(_Rejects):
         """Make the tables (before a store attaches `stage_l`: it reads their schema then)."""
         with closing(self.plan.connect("stage_l")) as db:
             db.executescript(_LINK_CHECK_SCHEMA)
-            db.executemany(
-                "INSERT INTO stage_l.allowed VALUES (?, ?, ?)",
-                [
-                    (name, a.value, b.value)
-                    for name in STORED_LINK_TYPES
-                    for a in Kind
-                    for b in Kind
-                    if LINK_TYPES[name].allows(a, b)
-                ],
-            )
 
     def group(self) -> None:
         """Group the links by key, and drop the keys given twice with other fields (it needs
@@ -574,9 +536,12 @@ class _LinkChecks(_Rejects):
         """Check the ends of every key (once the entity checks are done): every rejected row,
         and the keys whose ends were rejected (not dropped from `stage_l` here: a store may be
         reading it, see `LoadPlan.complete_written`)."""
+        # (read through ADBC before this process opens the files through `sqlite3`)
+        stages = self.plan.databases
+        flagged = flagged_ends(stages["stage_e"], stages["stage_l"])
         with closing(self.plan.connect()) as db:
             self.bad.update(i for (i,) in db.execute("SELECT id FROM stage_e.bad"))
-            dropped = self._ends(db)
+            dropped = self._ends(db, flagged)
         return list(self.places.values()), dropped
 
     def _conflicts(self, db: sqlite3.Connection) -> None:
@@ -602,26 +567,9 @@ class _LinkChecks(_Rejects):
                 dropped.append(key)
         db.executemany(_DROP_LINK, dropped)
 
-    def _flagged(self, db: sqlite3.Connection) -> list[tuple[int, str | None, str | None]]:
-        """The rows of `ENDS`, in row order (`seq`): its two halves each in a thread of its own,
-        on a connection of its own (SQLite lets go of the GIL while it runs a query; the other
-        core would wait for these checks in a large load)."""
-        row = db.execute(_SOURCE_HALFWAY).fetchone()
-        if row is None:
-            return []
-
-        def run(half: str) -> list[tuple[int, str | None, str | None]]:
-            with closing(self.plan.connect()) as own:
-                return own.execute(ENDS.format(half=half), row).fetchall()
-
-        with ThreadPoolExecutor(1) as pool:
-            below = pool.submit(run, "<")
-            above = run(">=")
-            return sorted(below.result() + above)
-
-    def _ends(self, db: sqlite3.Connection) -> list[LinkKey]:
+    def _ends(self, db: sqlite3.Connection, flagged: list[Flagged]) -> list[LinkKey]:
+        """The rows of the keys `flagged` (`link_ends`) rejected, each saying why."""
         bad_keys: list[LinkKey] = []
-        flagged = self._flagged(db)
         for seq, source_kind, target_kind in flagged:
             fno, line, *fields = db.execute(
                 "SELECT fno, line, source, target, type, role, share, since, until, source_ref "
