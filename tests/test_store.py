@@ -24,6 +24,7 @@ from cofi.graph import Graph
 from cofi.loader import plan_load
 from cofi.search import query_tokens
 from cofi.sorting import SORT_RUN, sorted_in_runs
+from cofi.store import embedded_names
 from cofi.store.base import rank_hits
 from cofi.store.embedded import GRAPH_NAME, EmbeddedStore
 from tests.conftest import DEMO, snapshot, write_bundle
@@ -323,15 +324,26 @@ def _scanned(store: EmbeddedStore, query: str, limit: int) -> list[Any]:
     return rank_hits(query, rows, limit)
 
 
-def test_search_reads_the_name_index_and_finds_what_a_scan_finds(tmp_path: Path) -> None:
+def _named(tmp_path: Path) -> tuple[list[dict[str, str]], Path]:
+    """People and companies named in Kazakh, Russian and Latin letters, and their bundle."""
     first = ["Болат", "Болатбек", "Әйгерім", "Aigerim", "Нұрлан", "Nurlan", "Дана", "Ли", "Ан"]
     last = ["Алиев", "Алиева", "Садықова", "Sadykova", "Жумабаева", "Ким", "О"]
     people = [{"id": f"p{i}", "name": f"{first[i % 9]} {last[i % 7]}"} for i in range(120)]
     companies = [{"id": "c1", "name": 'ТОО "Дала Строй"'}, {"id": "c2", "name": "Dala Stroy LLP"}]
-    bundle = write_bundle(tmp_path / "b", {"person": people, "company": companies})
+    return people, write_bundle(tmp_path / "b", {"person": people, "company": companies})
+
+
+@pytest.mark.parametrize("aside", [False, True], ids=["names indexed by the write", "beside"])
+def test_search_reads_the_name_index_and_finds_what_a_scan_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aside: bool
+) -> None:
+    if aside:  # (a first load's names indexed beside its write, as a large one's are)
+        monkeypatch.setattr(embedded_names, "ASIDE_ENTITIES", 1)
+    people, bundle = _named(tmp_path)
     store = EmbeddedStore(tmp_path / "s", create=True)
     with plan_load([bundle], store.kinds_of) as plan:
         store.write(plan)
+    assert store._reopen is aside
     # (a first load indexes the names with FTS5's automerge off: it is on again after)
     automerge = "SELECT v FROM names_config WHERE k = 'automerge'"
     assert store._db.execute(automerge).fetchone() == (4,)
@@ -377,11 +389,40 @@ def test_search_reads_the_name_index_and_finds_what_a_scan_finds(tmp_path: Path)
     db.close()
     store = EmbeddedStore(tmp_path / "s", create=False)
     (made,) = store._db.execute("SELECT sql FROM sqlite_master WHERE name = 'names'").fetchone()
-    assert "detail=none" in made
+    assert "detail=none" in made and "columnsize=0" in made
+    assert not store._db.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'names_docsize'"
+    ).fetchall()
     for q in queries:
         assert store.search(q, 500) == _scanned(store, q, 500), q
     assert len(store.search("bolat", 500)) == 2 * 120 // 9 + 2
     store.close()
+
+
+def _name_index(store: EmbeddedStore) -> dict[str, list[tuple[Any, ...]]]:
+    tables = ("names_data", "names_idx", "names_config", "name_rows")
+    return {t: store._db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["made beside", "failed beside"])
+def test_a_name_index_made_beside_the_write_is_the_one_the_write_makes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    _, bundle = _named(tmp_path)
+    made = {}
+    for aside in (False, True):
+        if aside:
+            monkeypatch.setattr(embedded_names, "ASIDE_ENTITIES", 1)
+        if aside and fails:  # (the process beside fails: the write indexes the names itself)
+            monkeypatch.setattr(embedded_names, "_KEYS", "SELECT * FROM no_such_table")
+        store = EmbeddedStore(tmp_path / f"s{aside}", create=True)
+        with plan_load([bundle], store.kinds_of) as plan:
+            store.write(plan)
+        assert store._reopen is aside
+        made[aside] = _name_index(store)
+        assert len(made[aside]["name_rows"]) == 122 and len(made[aside]["names_data"]) > 2
+        store.close()
+    assert made[True] == made[False]
 
 
 def test_search_without_match_exits_1(run: Callable[..., Result]) -> None:
