@@ -343,7 +343,7 @@ def test_search_reads_the_name_index_and_finds_what_a_scan_finds(
     store = EmbeddedStore(tmp_path / "s", create=True)
     with plan_load([bundle], store.kinds_of) as plan:
         store.write(plan)
-    assert store._reopen is aside
+    assert (store._names is not None) is aside
     # (a first load indexes the names with FTS5's automerge off: it is on again after)
     automerge = "SELECT v FROM names_config WHERE k = 'automerge'"
     assert store._db.execute(automerge).fetchone() == (4,)
@@ -418,7 +418,7 @@ def test_a_name_index_made_beside_the_write_is_the_one_the_write_makes(
         store = EmbeddedStore(tmp_path / f"s{aside}", create=True)
         with plan_load([bundle], store.kinds_of) as plan:
             store.write(plan)
-        assert store._reopen is aside
+        assert (store._names is not None) is aside
         made[aside] = _name_index(store)
         assert len(made[aside]["name_rows"]) == 122 and len(made[aside]["names_data"]) > 2
         store.close()

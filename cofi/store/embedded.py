@@ -378,7 +378,8 @@ class EmbeddedStore:
         self.location = str(directory)
         self._path = directory / DB_NAME
         self._db: sqlite3.Connection
-        self._mapped = self._reopen = False
+        self._mapped = False
+        self._names: NamesAside | None = None
         if self._path.exists():
             self._db = self._connect(self._path)
         elif create:
@@ -676,7 +677,7 @@ class EmbeddedStore:
             if first:
                 self._db.execute("PRAGMA journal_mode = DELETE")
             plan.attach(self._db)
-            self._reopen = False
+            self._names = None
             try:
                 return self._write_staged(first, plan)
             finally:
@@ -684,7 +685,8 @@ class EmbeddedStore:
                 if first:  # (on a full disk this can fail too: the next open sets WAL again)
                     with contextlib.suppress(sqlite3.OperationalError):
                         self._db.execute("PRAGMA journal_mode = WAL")
-                if self._reopen:  # (a name index made beside: `embedded_names`)
+                if self._names is not None:  # (a name index made beside: `embedded_names`)
+                    self._names.stop()
                     self._db.close()
                     self._db, self._mapped = self._connect(self._path), False
         except BaseException:
@@ -703,82 +705,71 @@ class EmbeddedStore:
         self._db = self._connect(None)
 
     def _write_staged(self, first: bool, plan: LoadPlan) -> WriteReport:
-        """Write the plan in one transaction; a first load's names may be indexed beside
-        (`NamesAside`), then the store's connection is opened again after the commit."""
-        aside: NamesAside | None = None
-        try:
-            with self._transaction() as db:
-                rev = self.rev + 1
-                n_entities = 0 if first else _count(db, "entities")
-                n_links = 0 if first else _count(db, "links")
-                if n_entities == 0:  # (a trigger indexes each name, or they are indexed beside)
-                    aside = _names_aside(db, plan)
-                    if aside is None:
-                        merging_later(db)
-                        entities_changed = _bulk_upsert(
-                            db, "entities", _UPSERT_ENTITY, (rev,), True
-                        )
-                        merging_again(db)
-                    else:
-                        entities_changed = _written_unnamed(db, rev)
+        """Write the plan in one transaction (a first load's names may be indexed beside:
+        `self._names`, which `write` stops and then opens the store's connection again)."""
+        with self._transaction() as db:
+            rev = self.rev + 1
+            n_entities = 0 if first else _count(db, "entities")
+            n_links = 0 if first else _count(db, "links")
+            aside = None
+            if n_entities == 0:  # (a trigger indexes each name, or they are indexed beside)
+                aside = self._names = _names_aside(db, plan)
+                if aside is None:
+                    merging_later(db)
+                    entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), True)
+                    merging_again(db)
                 else:
-                    entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), False)
-                if entities_changed:
-                    # The identifier values changed entities had and now have are logged, so that
-                    # the incremental sweep re-checks around them (a first load needs no log:
-                    # every contract in it is new to the sweep anyway).
-                    log_touched = n_entities > 0
-                    if log_touched:
-                        db.execute(_TOUCHED_CONTACTS, (rev, rev))
-                    empty = db.execute("SELECT 1 FROM contacts LIMIT 1").fetchone() is None
-                    if not empty:
-                        db.execute(
-                            "DELETE FROM contacts WHERE entity_id IN "
-                            "(SELECT id FROM entities WHERE rev = ?)",
-                            (rev,),
-                        )
-                    # (into an empty store every entity is new: no need to ask which changed)
-                    if n_entities:
-                        _bulk_upsert(db, "contacts", _INSERT_CONTACTS, (rev,), empty)
-                    else:
-                        _bulk_upsert(db, "contacts", _INSERT_NEW_CONTACTS, (), empty)
-                    if log_touched:
-                        db.execute(_TOUCHED_CONTACTS, (rev, rev))
-                if n_links == 0:
-                    # Into an empty links table, the links are written while their ends are still
-                    # being checked; those rejected are taken out again (none was there before).
-                    # The ends' check is over before the indexes are made: the other core is then
-                    # free for a helper thread of their sorts.
-                    if aside is not None:
-                        aside.begin()
-                    plan.links_grouped()
-                    links_changed = _bulk_upsert(
-                        db, "links", _UPSERT_LINK, (rev,), True,
-                        before_indexing=lambda: _delete_links(db, plan.complete_written()),
-                        threads=(os.cpu_count() or 1) - 1,
-                    )  # fmt: skip
+                    entities_changed = _written_unnamed(db, rev)
+            else:
+                entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), False)
+            if entities_changed:
+                # The identifier values changed entities had and now have are logged, so that the
+                # incremental sweep re-checks around them (a first load needs no log: every
+                # contract in it is new to the sweep anyway).
+                log_touched = n_entities > 0
+                if log_touched:
+                    db.execute(_TOUCHED_CONTACTS, (rev, rev))
+                empty = db.execute("SELECT 1 FROM contacts LIMIT 1").fetchone() is None
+                if not empty:
+                    db.execute(
+                        "DELETE FROM contacts WHERE entity_id IN "
+                        "(SELECT id FROM entities WHERE rev = ?)",
+                        (rev,),
+                    )
+                # (into an empty store every entity is new: no need to ask which changed)
+                if n_entities:
+                    _bulk_upsert(db, "contacts", _INSERT_CONTACTS, (rev,), empty)
                 else:
-                    plan.complete()
-                    links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, (rev,), False)
+                    _bulk_upsert(db, "contacts", _INSERT_NEW_CONTACTS, (), empty)
+                if log_touched:
+                    db.execute(_TOUCHED_CONTACTS, (rev, rev))
+            if n_links == 0:
+                # Into an empty links table, the links are written while their ends are still
+                # being checked; those rejected are taken out again (none was there before).
+                # The ends' check is over before the indexes are made: the other core is then
+                # free for a helper thread of their sorts.
                 if aside is not None:
-                    self._reopen = True  # (whether or not it copies the index)
-                    if not aside.copy_into(db):
-                        index_names(db)
-                # into empty tables every changed row is a new one
-                entities_created = (
-                    entities_changed if first else _count(db, "entities") - n_entities
-                )
-                links_created = links_changed if first else _count(db, "links") - n_links
-                report = WriteReport.of(
-                    entities_changed, entities_created, links_changed, links_created
-                )
-                if report.changed:
-                    db.execute("UPDATE meta SET value = ? WHERE key = 'rev'", (str(rev),))
-            return report
-
-        finally:
-            if aside is not None:
-                aside.stop()
+                    aside.begin()
+                plan.links_grouped()
+                links_changed = _bulk_upsert(
+                    db, "links", _UPSERT_LINK, (rev,), True,
+                    before_indexing=lambda: _delete_links(db, plan.complete_written()),
+                    threads=(os.cpu_count() or 1) - 1,
+                )  # fmt: skip
+            else:
+                plan.complete()
+                links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, (rev,), False)
+            if aside is not None and not aside.copy_into(db):
+                index_names(db)
+            # into empty tables every changed row is a new one
+            entities_created = entities_changed if first else _count(db, "entities") - n_entities
+            links_created = links_changed if first else _count(db, "links") - n_links
+            report = WriteReport.of(
+                entities_changed, entities_created, links_changed, links_created
+            )
+            if report.changed:
+                db.execute("UPDATE meta SET value = ? WHERE key = 'rev'", (str(rev),))
+        return report
 
     def _counts(self) -> dict[str, Any]:
         """Entities by kind, links by type and distinct identifier values by kind, as of this
