@@ -55,6 +55,7 @@ from cofi.store.base import (
     stored_finding,
 )
 from cofi.store.embedded_names import (
+    INDEX_NUMBERED,
     NamesAside,
     index_names,
     merging_again,
@@ -234,11 +235,10 @@ INSERT INTO touched SELECT kind, key, ? FROM contacts
 WHERE entity_id IN (SELECT id FROM entities WHERE rev = ?)
 """
 
-_INDEX_NAMES = """
-INSERT INTO name_rows (id) SELECT id FROM entities WHERE id NOT IN (SELECT id FROM name_rows);
-INSERT INTO names (rowid, key)
-SELECT r.n, e.search_key FROM name_rows AS r JOIN entities AS e ON e.id = r.id;
-"""
+_INDEX_NAMES = (
+    "INSERT INTO name_rows (id) SELECT id FROM entities WHERE id NOT IN (SELECT id FROM name_rows);"
+    f"{INDEX_NUMBERED};"
+)
 """A store an older cofi made gets its names indexed, every one (`_RENEWED` dropped its index;
 the triggers index every later change)."""
 

@@ -42,10 +42,12 @@ _KEYS = (
     "JOIN stage.ent AS e ON e.seq = i.seq WHERE i.ok ORDER BY i.id"
 )
 """The plan's entities' search keys, numbered in id order (`loader.PLAN_VIEWS`' entities)."""
-_INDEXED = (
+INDEX_NUMBERED = (
     "INSERT INTO names (rowid, key) SELECT r.n, e.search_key FROM name_rows AS r "
     "JOIN entities AS e ON e.id = r.id"
 )
+"""Index the name of every numbered entity (into an empty index: a first load's, or one made
+again when a store an older cofi made is opened)."""
 
 
 def merging_later(db: sqlite3.Connection) -> None:
@@ -63,7 +65,7 @@ def merging_again(db: sqlite3.Connection) -> None:
 def index_names(db: sqlite3.Connection) -> None:
     """Index the names of every entity numbered (the store's own way, for a first load)."""
     merging_later(db)
-    db.execute(_INDEXED)
+    db.execute(INDEX_NUMBERED)
     merging_again(db)
 
 
