@@ -37,7 +37,6 @@ from cofi.declarations import input_field, input_row, is_declaration, kinds_prob
 from cofi.errors import LoadRejected, RowError
 from cofi.heap import gc_paused
 from cofi.importers import InputFile, input_files
-from cofi.link_ends import Flagged, flagged_ends
 from cofi.model import EntityRecord, LinkRecord
 from cofi.orphans import remove_orphans
 from cofi.staging import attach_scratch, scratch, stage_rows
@@ -48,6 +47,7 @@ from cofi.vocab import (
 )
 
 if TYPE_CHECKING:
+    from cofi.link_ends import Flagged
     from cofi.store.base import LoadTarget, WriteReport
 
 KindLookup = Callable[[Iterable[str]], dict[str, Kind]]
@@ -536,7 +536,10 @@ class _LinkChecks(_Rejects):
         """Check the ends of every key (once the entity checks are done): every rejected row,
         and the keys whose ends were rejected (not dropped from `stage_l` here: a store may be
         reading it, see `LoadPlan.complete_written`)."""
-        # (read through ADBC before this process opens the files through `sqlite3`)
+        # (read through ADBC before this process opens the files through `sqlite3`; imported
+        # here: pyarrow is no part of the start-up of the commands that import this module)
+        from cofi.link_ends import flagged_ends
+
         stages = self.plan.databases
         flagged = flagged_ends(stages["stage_e"], stages["stage_l"])
         with closing(self.plan.connect()) as db:
