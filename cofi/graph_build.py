@@ -42,6 +42,7 @@ from cofi.merge import canonical_ids
 from cofi.orphans import remove_orphans
 from cofi.sorted_texts import SortedTexts
 from cofi.store.embedded import MATCHED, SAME_AS_REFS
+from cofi.text_lookup import TextLookup, hash_table
 from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
 
 Array = np.ndarray[Any, Any]
@@ -141,17 +142,17 @@ def _cat(parts: list[Array], dtype: Any = np.int64) -> Array:
 _BATCH_ROWS = 1 << 18
 """Rows per Arrow batch read from the links table (`_Reader`)."""
 _LOOKUP_ROWS = 1 << 22
-"""Links whose targets are looked up together (`_Reader`): Arrow makes its hash table of the
-records' ids at each lookup (0.2 s for 1M ids), and the batches wait, with their targets' texts,
-until theirs (about 40 bytes a link)."""
+"""Links whose targets are looked up together (`_Reader`): below `TABLE_IDS` records, Arrow makes
+its hash table of the records' ids at each lookup (0.2 s for 1M ids; above, `TextLookup` made
+its own once), and the batches wait, with their targets' texts, until theirs (about 40 bytes a
+link)."""
 
 
 class _Reader:
-    """Rows read as Arrow columns, links with the records' numbers of their ends (`ids`: the
-    records' ids in id order, an Arrow array; None for `records`, which reads them): a batch's
+    """Rows read as Arrow columns, links with the records' numbers of their ends (`lookup`: the
+    records' ids in id order, a `TextLookup`; None for `records`, which reads them): a batch's
     sources, read in key order, are looked up among the few ids between its first and last; the
-    targets, held as texts, together for `_LOOKUP_ROWS` links at a time (Arrow makes its hash
-    table of the ids once per lookup).
+    targets, held as texts, together for `_LOOKUP_ROWS` links at a time.
 
     The rows come from ADBC's SQLite driver, on a read-only connection in the state `db` holds
     open (`_SNAPSHOT` tells), in a forked process that sends them back as Arrow IPC streams
@@ -163,12 +164,13 @@ class _Reader:
     it found no other process holding the shared-memory file and truncated it under the forked
     processes reading it (they died of "Bus error")."""
 
-    def __init__(self, db: sqlite3.Connection, ids: Any) -> None:
+    def __init__(self, db: sqlite3.Connection, lookup: TextLookup | None) -> None:
         store = next(f for _, name, f in db.execute("PRAGMA database_list") if name == "main")
         if not store:
             raise sqlite3.OperationalError("the graph file is written from a store on disk")
         self.snapshot = [tuple(r) for r in db.execute(_SNAPSHOT)]
-        self.ids = ids
+        self.lookup = lookup
+        self.ids: Any = None if lookup is None else lookup.ids
         self.uri = f"file:{quote(store)}?mode=ro"
         self.pid: int | None = None
         self.status: int | None = None
@@ -258,7 +260,6 @@ class _Reader:
         """Every contact in the table's order (entity, kind): its record's number (-1: not a
         record) and its kind, key and raw text as Arrow arrays."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         try:
             source = self._start(
@@ -268,8 +269,8 @@ class _Reader:
             self._done()
         except (pa.ArrowInvalid, OSError) as exc:
             raise self._failed(exc) from None
-        found = pc.index_in(entity, value_set=self.ids)
-        return pc.fill_null(found, -1).to_numpy().astype(np.int64), kind, key, raw
+        assert self.lookup is not None
+        return self.lookup.places(entity), kind, key, raw
 
     def read(self, query: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
         """Each batch of `query` (its first two columns a link's ends, then its type code and
@@ -340,8 +341,8 @@ class _Reader:
                     ks.append(np.where(k >= 0, k + lo, -1))
                     sources.append(batch.column(1))
                 if ks and (batch is None or len(ks) * _BATCH_ROWS >= _LOOKUP_ROWS):
-                    found = pc.index_in(pa.chunked_array(sources), value_set=self.ids)
-                    rec = np.concatenate([c.to_numpy() for c in pc.fill_null(found, -1).chunks])
+                    assert self.lookup is not None
+                    rec = self.lookup.places(pa.chunked_array(sources))
                     k = np.concatenate(ks)
                     held = (k >= 0) & (rec >= 0)
                     yield k[held], rec[held].astype(np.int64)
@@ -352,12 +353,11 @@ class _Reader:
     def _targets(self, pending: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
         """The batches `pending` with their targets' record numbers, looked up together."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         if not pending:
             return
-        found = pc.index_in(pa.chunked_array([p[1] for p in pending]), value_set=self.ids)
-        b_all = np.concatenate([c.to_numpy() for c in pc.fill_null(found, -1).chunks])
+        assert self.lookup is not None
+        b_all = self.lookup.places(pa.chunked_array([p[1] for p in pending]))
         start = 0
         pending.reverse()
         while pending:  # (each batch let go as it is taken)
@@ -553,8 +553,9 @@ class _Build:
 
     def _records(self) -> None:
         """Records (persons, companies, agencies) in id order: ids, names, kinds.  A record's
-        number is its place in that order; `rec_ids` keeps the ids (an Arrow array) to look
-        numbers up in (`_numbers_of`, `_Reader`).  (SQLite's numbering table and the columns
+        number is its place in that order; `rec_lookup` keeps the ids (an Arrow array) to look
+        numbers up in (`_numbers_of`, `_Reader`), made once before the steps that fork aside
+        (`TextLookup`).  (SQLite's numbering table and the columns
         read range by range from it took 4.2-5.7 s at the large synthetic scale.)"""
         w = self.w
         with _Reader(self.db, None) as ends:
@@ -562,7 +563,7 @@ class _Build:
                 f"SELECT id, name, {_kind_code('kind')} FROM entities "
                 "WHERE kind <> 'contract' ORDER BY id"
             )
-        self.rec_ids = ids
+        self.rec_lookup = TextLookup(ids)
         texts = _Texts()
         texts.add_arrow(ids)
         texts.write(w, "rec_id")
@@ -576,13 +577,10 @@ class _Build:
     def _numbers_of(self, ids: list[str]) -> Array:
         """The records' numbers of `ids` (-1: not a record)."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         if not ids:
             return np.zeros(0, np.int64)
-        found = pc.index_in(pa.array(ids, pa.string()), value_set=self.rec_ids)
-        numbers: Array = pc.fill_null(found, -1).to_numpy().astype(np.int64)
-        return numbers
+        return self.rec_lookup.places(pa.array(ids, pa.string()))
 
     def _nodes(self) -> None:
         """Each record's entity node after merges (`Graph.build`: a node for each canonical
@@ -654,7 +652,7 @@ class _Build:
         type_case = "CASE type " + " ".join(f"WHEN '{t}' THEN {c}" for t, (c, _) in walk.items())
         self.roles, self.sinces, self.untils = _Codes(), _Codes(), _Codes()
         parts: dict[str, list[Array]] = {k: [] for k in ("ra", "rb", "type", "share")}
-        with _Reader(self.db, self.rec_ids) as ends:
+        with _Reader(self.db, self.rec_lookup) as ends:
             batches = ends.read(
                 f"SELECT source, target, {type_case} END, "
                 "CAST(coalesce(share, ?) AS REAL), role, since, until FROM links "
@@ -730,7 +728,7 @@ class _Build:
 
         w, node = self.w, self.rec_node
         kinds = sorted(k.value for k in IDENTIFIER_LINK)  # (a record's contacts, in kind order)
-        with _Reader(self.db, self.rec_ids) as ends:
+        with _Reader(self.db, self.rec_lookup) as ends:
             rec, kind, key, raw = ends.contacts()
         held = rec >= 0  # (a record's, not an agency's)
         held[held] = self.kind[rec[held]] != _AGENCY
@@ -827,8 +825,6 @@ class _Build:
     def _contracts(self) -> None:
         """The contracts in id order, their deciders' text, winner node and decision-makers
         (`Graph.decider_slots`: DECIDED records and the buyer's heads, as nodes)."""
-        import pyarrow.compute as pc
-
         w, node = self.w, self.rec_node
         names = ("id", "buyer_id", "supplier_id", "signed_on", "currency", "title", "decided")
         canonical = self.canonical
@@ -840,7 +836,7 @@ class _Build:
         run_nodes = _cat(runs)
         # (the columns through Arrow: read range by range as SQLite's texts, 8 s of the step's
         # 12 s for the large synthetic bundle's 504,400 contracts)
-        with _Reader(self.db, self.rec_ids) as ends:
+        with _Reader(self.db, self.rec_lookup) as ends:
             columns, decided = ends.contracts(_CONTRACT_COLUMNS, 8)
             ids, buyer, supplier, signed, value, currency, title, deciders = columns
             for name, column in zip(
@@ -857,8 +853,7 @@ class _Build:
                 elif name == "signed_on":  # ('nan' for none)
                     value_all = np.array(value.to_pylist(), np.float64)
                     w.raw("contract.value", value_all, "array:d", len(value_all))
-            won = pc.fill_null(pc.index_in(supplier, value_set=ends.ids), -1).to_numpy()
-            won = won.astype(np.int64)
+            won = self.rec_lookup.places(supplier)
             winners = np.where(won >= 0, node[np.maximum(won, 0)] if len(node) else -1, -1)
             _ints(w, "contract.winner", winners)
             buyers = buyer.to_pylist()
@@ -900,25 +895,3 @@ def distinct(values: Array) -> Array:
     first = np.ones(len(ordered), bool)
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     return ordered[first]
-
-
-def hash_table(hashes: Array) -> Array:
-    """The hash table of keys (`graph_file.hash_table`) from their CRC-32s, made on the whole
-    column: sorted by home slot, each takes the next free slot from its home."""
-    n = len(hashes)
-    mask = (1 << max(4, (2 * n).bit_length())) - 1
-    table = np.zeros(mask + 1, np.int32)
-    if not n:
-        return table
-    home = hashes & mask
-    order = np.argsort(home, kind="stable")
-    steps = np.arange(n, dtype=np.int64)
-    slot = np.maximum.accumulate(home[order] - steps) + steps  # the next free slot from home
-    inside = slot <= mask
-    table[slot[inside]] = order[inside] + 1
-    free = 0
-    for position in order[~inside]:  # past the end: round to the first free slots
-        while table[free]:
-            free += 1
-        table[free] = position + 1
-    return table

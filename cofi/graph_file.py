@@ -269,10 +269,10 @@ def _hash(key: str) -> int:
 
 def hash_table(keys: Sequence[str]) -> Any:
     """An open-addressing table of `keys`: slot -> position + 1 (0: empty), at least half empty,
-    each key reachable by linear probing from `_hash(key)` (`cofi.graph_build.hash_table`)."""
+    each key reachable by linear probing from `_hash(key)` (`cofi.text_lookup.hash_table`)."""
     import numpy as np
 
-    from cofi.graph_build import hash_table as of_hashes
+    from cofi.text_lookup import hash_table as of_hashes
 
     return of_hashes(np.fromiter(map(_hash, keys), np.int64, len(keys)))
 

@@ -495,6 +495,28 @@ def _graph_bytes(store: Path) -> bytes:
     return (store / GRAPH_NAME).read_bytes()
 
 
+def test_the_records_looked_up_by_their_own_table_write_the_same_file(
+    synth_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A national register's records' ids are looked up in a hash table made once
+    (`TextLookup`), a smaller store's by Arrow's `index_in`: the same file byte for byte."""
+    from cofi import text_lookup
+
+    monkeypatch.setattr(text_lookup, "TABLE_IDS", 10**9)
+    by_arrow = _graph_bytes(synth_store)
+    made: list[bool] = []
+    start = text_lookup.TextLookup.__init__
+
+    def counted(self: Any, ids: Any, table_ids: Any = None) -> None:
+        start(self, ids, table_ids)
+        made.append(self._table is not None)
+
+    monkeypatch.setattr(text_lookup.TextLookup, "__init__", counted)
+    monkeypatch.setattr(text_lookup, "TABLE_IDS", 0)
+    assert _graph_bytes(synth_store) == by_arrow
+    assert made == [True]
+
+
 def test_the_steps_beside_the_links_write_the_same_file(
     synth_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
