@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cofi.sorted_texts import SortedTexts
+from cofi.text_lookup import TABLE_IDS, TextLookup
 from cofi.vocab import LINK_TYPES, STORED_LINK_TYPES, Kind
 
 Flagged = tuple[int, str | None, str | None]
@@ -51,6 +52,10 @@ def flagged_ends(entities: Path, links: Path) -> list[Flagged]:
         ids, id_kinds = _ids(con, "SELECT id, kind FROM ent_ids ORDER BY id")
         stored, stored_kinds = _ids(con, "SELECT id, kind FROM stored ORDER BY id")
         bad = _texts(con, "SELECT id FROM bad")
+    # (a national register's targets by a hash table of the ids, made once: binary search among
+    # 15M ids took 63 s of an xlarge load, waited for; below `TABLE_IDS`, binary search is the
+    # quicker, Arrow's `index_in` hashing the ids anew for each batch)
+    table = TextLookup(ids) if len(ids) >= max(TABLE_IDS, 1) else None
     found: list[Flagged] = []
     with closing(_connect(links)) as con, closing(con.cursor()) as cur:
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH)})
@@ -63,7 +68,7 @@ def flagged_ends(entities: Path, links: Path) -> list[Flagged]:
                 continue
             seq, source, target, kind = (batch.column(i) for i in range(4))
             a = _kind_of(source, ids, id_kinds, stored, stored_kinds, in_order=True)
-            b = _kind_of(target, ids, id_kinds, stored, stored_kinds, in_order=False)
+            b = _kind_of(target, ids, id_kinds, stored, stored_kinds, in_order=False, table=table)
             t = pc.fill_null(pc.index_in(kind, value_set=pa.array(_TYPES)), -1).to_numpy()
             known = (a >= 0) & (b >= 0) & (t >= 0)
             ok = known.copy()
@@ -101,10 +106,22 @@ def _ids(con: Any, query: str) -> tuple[Any, Any]:
 
 
 def _kind_of(
-    ends: Any, ids: Any, id_kinds: Any, stored: Any, stored_kinds: Any, *, in_order: bool
+    ends: Any,
+    ids: Any,
+    id_kinds: Any,
+    stored: Any,
+    stored_kinds: Any,
+    *,
+    in_order: bool,
+    table: TextLookup | None = None,
 ) -> Any:
-    """The kinds' places of `ends` (-1: unknown): the bundle's kind of an id, else the store's."""
-    kinds = _kinds_in(ends, ids, id_kinds, in_order)
+    """The kinds' places of `ends` (-1: unknown): the bundle's kind of an id (looked up in
+    `table`, of `ids`, when given), else the store's."""
+    if table is not None:
+        place = table.places(ends)
+        kinds = np.where(place >= 0, id_kinds[np.maximum(place, 0)], -1)
+    else:
+        kinds = _kinds_in(ends, ids, id_kinds, in_order)
     if len(stored):
         missing = kinds < 0
         if missing.any():
