@@ -190,6 +190,7 @@ class _Reader:
 
         data, data_in = os.pipe()
         why, why_in = os.pipe()
+        _give_back_free_memory(pa)
         pid = os.fork()
         if pid == 0:  # the reader
             os.close(data)
@@ -364,6 +365,18 @@ class _Reader:
             a_rec, _, t, share, *texts = pending.pop()
             yield (a_rec, b_all[start : start + len(a_rec)].astype(np.int32), t, share, *texts)
             start += len(a_rec)
+
+
+def _give_back_free_memory(pa: Any) -> None:
+    """Return the free memory of this process's heaps (glibc's, Arrow's) to the system before a
+    fork: pages the child shares and this process then writes again are copied (each free page
+    the heaps kept was, at the xlarge scale's contract step, as the heaps were reused beside the
+    reader: 7.9 GB in all against 6.6 GB)."""
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 _CHANGED = "the store changed while its graph file was written"

@@ -42,9 +42,10 @@ def text_hashes(texts: Any) -> Array:
     ends = np.frombuffer(offsets, wide)[texts.offset : texts.offset + n + 1].astype(np.int64)
     start, length = ends[:-1], np.diff(ends)
     raw = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    padded = np.zeros(int(ends[-1]) + 8, np.uint8)  # (a word may be read from a text's last byte)
-    padded[: int(ends[-1]) - int(ends[0])] = raw[int(ends[0]) : int(ends[-1])]
-    start -= ends[0]
+    first, last = int(ends[0]), int(ends[-1])
+    padded = np.zeros(last - first + 8, np.uint8)  # (a word may be read from a text's last byte)
+    padded[: last - first] = raw[first:last]
+    start -= first
     words = np.ndarray((len(padded) - 7,), np.dtype("<u8"), padded, 0, (1,))  # at every byte
     hashes = length.astype(np.uint64) * _MUL
     todo = np.arange(n)
