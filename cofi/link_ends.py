@@ -52,9 +52,9 @@ def flagged_ends(entities: Path, links: Path) -> list[Flagged]:
         ids, id_kinds = _ids(con, "SELECT id, kind FROM ent_ids ORDER BY id")
         stored, stored_kinds = _ids(con, "SELECT id, kind FROM stored ORDER BY id")
         bad = _texts(con, "SELECT id FROM bad")
-    # (a national register's targets by a hash table of the ids, made once: binary search among
-    # 15M ids took 63 s of an xlarge load, waited for; below `TABLE_IDS`, binary search is the
-    # quicker, Arrow's `index_in` hashing the ids anew for each batch)
+    # (a national register's targets by a hash table of the ids, made once: the check, mostly
+    # binary search among 15M ids, kept an xlarge load waiting 63 s; below `TABLE_IDS`, binary
+    # search is the quicker, Arrow's `index_in` hashing the ids anew for each batch)
     table = TextLookup(ids) if len(ids) >= max(TABLE_IDS, 1) else None
     found: list[Flagged] = []
     with closing(_connect(links)) as con, closing(con.cursor()) as cur:
