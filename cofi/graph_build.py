@@ -38,6 +38,7 @@ import numpy as np
 
 from cofi.graph import EDGE_CODE, Head, joins
 from cofi.graph_file import Writer, write_heads, write_joins, writing
+from cofi.heap import give_back_free_memory
 from cofi.merge import canonical_ids
 from cofi.orphans import remove_orphans
 from cofi.sorted_texts import SortedTexts
@@ -170,10 +171,15 @@ class _Reader:
             raise sqlite3.OperationalError("the graph file is written from a store on disk")
         self.snapshot = [tuple(r) for r in db.execute(_SNAPSHOT)]
         self.lookup = lookup
-        self.ids: Any = None if lookup is None else lookup.ids
         self.uri = f"file:{quote(store)}?mode=ro"
         self.pid: int | None = None
         self.status: int | None = None
+
+    @property
+    def ids(self) -> Any:
+        """The records' ids (an Arrow array, in id order) of `lookup`."""
+        assert self.lookup is not None
+        return self.lookup.ids
 
     def __enter__(self) -> _Reader:
         return self
@@ -190,7 +196,7 @@ class _Reader:
 
         data, data_in = os.pipe()
         why, why_in = os.pipe()
-        _give_back_free_memory(pa)
+        give_back_free_memory()  # (else the pages the heaps kept free are copied as reused)
         pid = os.fork()
         if pid == 0:  # the reader
             os.close(data)
@@ -365,18 +371,6 @@ class _Reader:
             a_rec, _, t, share, *texts = pending.pop()
             yield (a_rec, b_all[start : start + len(a_rec)].astype(np.int32), t, share, *texts)
             start += len(a_rec)
-
-
-def _give_back_free_memory(pa: Any) -> None:
-    """Return the free memory of this process's heaps (glibc's, Arrow's) to the system before a
-    fork: a page the child shares is copied when this process writes it again, as it does when
-    its heaps reuse the free pages they kept (the xlarge scale's graph file, in an 8 GB cgroup:
-    7.9 GB at most without this, 6.5 GB with it)."""
-    pa.default_memory_pool().release_unused()
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 _CHANGED = "the store changed while its graph file was written"

@@ -55,7 +55,7 @@ def flagged_ends(entities: Path, links: Path) -> list[Flagged]:
     # (a national register's targets by a hash table of the ids, made once: the check, mostly
     # binary search among 15M ids, kept an xlarge load waiting 63 s; below `TABLE_IDS`, binary
     # search is the quicker, Arrow's `index_in` hashing the ids anew for each batch)
-    table = TextLookup(ids) if len(ids) >= max(TABLE_IDS, 1) else None
+    table = TextLookup(ids) if len(ids) and len(ids) >= TABLE_IDS else None
     found: list[Flagged] = []
     with closing(_connect(links)) as con, closing(con.cursor()) as cur:
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH)})

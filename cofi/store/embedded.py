@@ -35,6 +35,7 @@ from cofi.detect import Rules
 from cofi.errors import NotFound, StoreFull, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, Graph, GraphRows, LinkRow
+from cofi.heap import give_back_free_memory
 from cofi.merge import canonical_ids
 from cofi.restrictions import Job, Kin, Restriction
 from cofi.search import query_tokens
@@ -1335,14 +1336,10 @@ def _bulk_upsert(
 
 def _let_go(db: sqlite3.Connection) -> None:
     """Give back what a load no longer needs before the graph file, the peak of a large one's
-    memory: SQLite's page cache of the store's connection (up to 256 MB) and, where the C
-    library is glibc, the free memory of its heaps (the sorts' helper threads have heaps of
-    their own)."""
+    memory: SQLite's page cache of the store's connection (up to 256 MB) and the free memory of
+    the heaps (`give_back_free_memory`: the sorts' helper threads have heaps of their own)."""
     db.execute("PRAGMA shrink_memory")
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    give_back_free_memory()
 
 
 def _links_after(since: int) -> str:
