@@ -41,6 +41,7 @@ from cofi.normalize import normalize_contact, registry_key, search_key
 from cofi.staging import (
     CONTACT_FIELDS,
     ENTITY_FILES,
+    Stage,
     failed_check,
     not_registry_id,
     scratch,
@@ -59,17 +60,17 @@ _BLOCK = 1 << 22
 
 
 def stage_entity_file(
-    files: list[InputFile], number: int, stage: Path, progress: Callable[[int], None] | None
+    files: list[InputFile], number: int, stage: Stage, progress: Callable[[int], None] | None
 ) -> int | None:
     """Stage the rows of the bundle's CSV file of entities `files[number]` into the staging
-    database at `stage`, a block of the file at a time; the rows read, or None when the file's
+    databases `stage`, a block of the file at a time; the rows read, or None when the file's
     lines are not each one row (the caller then reads it with the csv module)."""
     path, kind = files[number].path, files[number].kind or ""
     header = read_header(path, kind)
     if header is None or kind not in ENTITY_FILES:
         return None
     base, name = number * SEQ_PER_FILE, str(path)
-    with closing(scratch({"stage": stage})) as db:
+    with closing(scratch(stage.databases)) as db:
         (fno,) = db.execute("SELECT fno FROM stage.files WHERE name = ?", (name,)).fetchone()
     rules = _Rules(ENTITY_FILES[kind], header, fno, base)
     read = staged = 0
@@ -88,7 +89,7 @@ def stage_entity_file(
             if odd is None:
                 raise Declined
             made = rules.staged(table.filter(fast), line.filter(fast))
-            append(stage, made)
+            append(stage.rows, made)
             taken = made["ent"].num_rows
             staged += taken
             if progress is not None:

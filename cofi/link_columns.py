@@ -30,7 +30,7 @@ import pyarrow.csv as pcsv
 from cofi.bundle import SEQ_PER_FILE, csv_rows, line_count, read_header
 from cofi.importers import InputFile
 from cofi.model import COLUMNS, ID_CHARS, TEXT_CHARS, LinkCells, link_cells
-from cofi.staging import Staged, scratch
+from cofi.staging import Stage, Staged, scratch
 
 _PLAIN = r"^(?:[!#-~](?:[ !#-~]*[!#-~])?)?$"
 """A cell taken as it is written: printable ASCII but the double quote, no space at either end
@@ -50,17 +50,17 @@ holds a block, not the file: staging 1M links that all went the csv module's way
 
 
 def stage_link_file(
-    files: list[InputFile], number: int, stage: Path, progress: Callable[[int], None] | None
+    files: list[InputFile], number: int, stage: Stage, progress: Callable[[int], None] | None
 ) -> int | None:
     """Stage the rows of the bundle's CSV file of links `files[number]` into the staging
-    database at `stage`, a block of the file at a time; the rows read, or None when the file's
+    databases `stage`, a block of the file at a time; the rows read, or None when the file's
     lines are not each one row (the caller then reads it with the csv module)."""
     path = files[number].path
     header = read_header(path, "link")
     if header is None:
         return None
     base, name = number * SEQ_PER_FILE, str(path)
-    with closing(scratch({"stage": stage})) as db:
+    with closing(scratch(stage.databases)) as db:
         (fno,) = db.execute("SELECT fno FROM stage.files WHERE name = ?", (name,)).fetchone()
     rules = _Rules(header)
     read = staged = 0
@@ -81,7 +81,7 @@ def stage_link_file(
                 "until": column["until"], "source_ref": column["source_ref"],
                 "fno": pa.repeat(pa.scalar(fno, pa.int64()), table.num_rows), "line": line,
             }).filter(fast)  # fmt: skip
-            append(stage, {"link": chosen})
+            append(stage.links, {"link": chosen})
             staged += chosen.num_rows
             if progress is not None:
                 progress(chosen.num_rows)
@@ -100,7 +100,7 @@ FileOf = tuple[str, int, str, list[str], int]
 
 
 def stage_odd(
-    stage: Path,
+    stage: Stage,
     file: FileOf,
     odd: list[tuple[int, list[str]]],
     progress: Callable[[int], None] | None,
@@ -111,7 +111,7 @@ def stage_odd(
     if not odd:
         return 0
     name, fno, kind, header, base = file
-    with closing(scratch({"stage": stage})) as db:
+    with closing(scratch(stage.databases)) as db:
         out = Staged(db, {name: fno}, progress)
         take = out.taker(name, kind, header)
         for raw in csv_rows(name, kind, header, odd, base, take):
@@ -121,21 +121,22 @@ def stage_odd(
 
 
 def take_out(
-    stage: Path,
+    stage: Stage,
     tables: tuple[str, ...],
     file: tuple[int, int],
     staged: int,
     progress: Callable[[int], None] | None,
 ) -> None:
     """Take what was staged of a file (first `seq` and number `file`) out of the staging
-    database's `tables` and its rejects and warnings, and its `staged` rows out of the count."""
+    databases' `tables` and their rejects and warnings, and its `staged` rows out of the
+    count."""
     base, fno = file
-    with closing(scratch({"stage": stage})) as db:
+    with closing(scratch(stage.databases)) as db:
         for table in tables:
-            db.execute(f"DELETE FROM stage.{table} WHERE seq >= ? AND seq < ?",
+            db.execute(f"DELETE FROM {stage.of(table)} WHERE seq >= ? AND seq < ?",
                        (base, base + SEQ_PER_FILE))  # fmt: skip
         for table in ("rej", "warn"):
-            db.execute(f"DELETE FROM stage.{table} WHERE fno = ?", (fno,))
+            db.execute(f"DELETE FROM {stage.of(table)} WHERE fno = ?", (fno,))
     if progress is not None and staged:
         progress(-staged)
 
@@ -271,8 +272,8 @@ def csv_lines(lines: Iterable[tuple[int, str]]) -> list[tuple[int, list[str]]] |
 
 
 def append(stage: Path, tables: dict[str, pa.Table]) -> None:
-    """Append the rows of `tables` (by the staging database's table names) to the staging
-    database, in one transaction (the readers append theirs in between blocks)."""
+    """Append the rows of `tables` (by its table names) to the staging database at `stage`, in
+    one transaction (the readers append theirs in between blocks)."""
     tables = {name: rows for name, rows in tables.items() if rows.num_rows}
     if not tables:
         return

@@ -39,7 +39,7 @@ from cofi.heap import gc_paused
 from cofi.importers import InputFile, input_files
 from cofi.model import EntityRecord, LinkRecord
 from cofi.orphans import remove_orphans
-from cofi.staging import attach_scratch, scratch, stage_rows
+from cofi.staging import Stage, attach_scratch, scratch, stage_rows
 from cofi.vocab import (
     BUNDLE_FILES,
     LINK_TYPES,
@@ -56,12 +56,14 @@ LinkKey = tuple[str, str, str, str, str]
 
 STAGE_DATABASES = {
     "stage": "stage.sqlite",
+    "stage_link": "stage-link-rows.sqlite",
     "stage_e": "stage-entities.sqlite",
     "stage_l": "stage-links.sqlite",
 }
-"""The staging databases of a plan, by the schema name a store attaches each under: the rows
-(written by the readers), the entity checks' tables and the link checks' tables (each written by
-one process, so the entity and the link checks run side by side)."""
+"""The staging databases of a plan, by the schema name a store attaches each under: the rows and
+the link rows (written by the readers, `staging.Stage`), the entity checks' tables and the link
+checks' tables (each written by one process, so the entity and the link checks run side by
+side)."""
 _PARALLEL_BYTES = 8 << 20
 """Bundles smaller than this are validated in this process (forking costs more than it saves)."""
 
@@ -93,7 +95,7 @@ CREATE TABLE stage_l.link_keys (
 _GROUP_LINKS = """
 INSERT INTO stage_l.link_keys (source, target, type, role, since, seq, n, share, until, source_ref)
 SELECT source, target, type, role, since, seq, 1, share, until, source_ref
-FROM stage.link WHERE true ORDER BY source, target, type, role, since, seq
+FROM stage_link.link WHERE true ORDER BY source, target, type, role, since, seq
 ON CONFLICT (source, target, type, role, since) DO UPDATE SET n = n + 1
 """
 """One row per link key, with the fields of its first row (the rows go in in key order and, within
@@ -152,7 +154,7 @@ class LoadPlan:
     """What a load writes, validated and de-duplicated in the staging databases in `directory`.
 
     The rows to write are `stage_e.ent_ids`/`stage_l.link_keys` rows with `ok = 1` (one per id,
-    one per link key) joined to `stage.ent`/`stage.link` by `seq`; `stage.contact` holds each
+    one per link key) joined to `stage.ent`/`stage_link.link` by `seq`; `stage.contact` holds each
     entity row's contact keys, `stage.contract` a contract's buyer, supplier, day and value.
 
     The link checks of a large load may still be running in another process when the plan is
@@ -325,12 +327,13 @@ def plan_load(
             size = sum(f.path.stat().st_size for f in files)
             workers = (os.cpu_count() or 1) if size >= _PARALLEL_BYTES else 0
         with gc_paused():
-            plan.rows_read = stage_rows(files, plan.databases["stage"], workers, progress)
+            stage = Stage(plan.databases["stage"], plan.databases["stage_link"])
+            plan.rows_read = stage_rows(files, stage, workers, progress)
             with closing(plan.connect()) as db:
                 names = dict(db.execute("SELECT fno, name FROM stage.files"))
             links = (_LinkCheckProcess if workers > 1 else _LinkCheckHere)(plan, names)
             plan.links_checked_by(links)
-            with closing(plan.connect("stage", "stage_e")) as db:
+            with closing(plan.connect("stage", "stage_link", "stage_e")) as db:
                 _EntityChecks(db, names, store_kinds).run(plan)
             links.go()
         if not skip_invalid:
@@ -450,8 +453,8 @@ class _EntityChecks(_Rejects):
             for column, table in (
                 ("buyer_id", "stage.contract"),
                 ("supplier_id", "stage.contract"),
-                ("source", "stage.link"),
-                ("target", "stage.link"),
+                ("source", "stage_link.link"),
+                ("target", "stage_link.link"),
             ):
                 yield from (
                     i
@@ -528,7 +531,7 @@ class _LinkChecks(_Rejects):
     def group(self) -> None:
         """Group the links by key, and drop the keys given twice with other fields (it needs
         only the staged rows)."""
-        with closing(self.plan.connect("stage", "stage_l")) as db:
+        with closing(self.plan.connect("stage_link", "stage_l")) as db:
             db.execute(_GROUP_LINKS)
             self._conflicts(db)
 
@@ -554,8 +557,9 @@ class _LinkChecks(_Rejects):
             # (the keys given twice first, then one scan of the rows: driven by the rows, the
             # join looked every row's key up, 10.4 s for 5.5M links; this takes 0.9 s)
             "SELECT l.source, l.target, l.type, l.role, l.since, l.share, l.until, l.source_ref, "
-            "l.fno, l.line FROM stage.link l WHERE (l.source, l.target, l.type, l.role, l.since) "
-            "IN (SELECT source, target, type, role, since FROM stage_l.link_keys WHERE n > 1) "
+            "l.fno, l.line FROM stage_link.link l "
+            "WHERE (l.source, l.target, l.type, l.role, l.since) IN (SELECT source, target, type, "
+            "role, since FROM stage_l.link_keys WHERE n > 1) "
             "ORDER BY l.seq"
         ):
             source, target, kind, role, since = key
@@ -576,7 +580,7 @@ class _LinkChecks(_Rejects):
         for seq, source_kind, target_kind in flagged:
             fno, line, *fields = db.execute(
                 "SELECT fno, line, source, target, type, role, share, since, until, source_ref "
-                "FROM stage.link WHERE seq = ?",
+                "FROM stage_link.link WHERE seq = ?",
                 (seq,),
             ).fetchone()
             link = LinkRecord(*fields)

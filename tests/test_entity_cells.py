@@ -4,7 +4,6 @@ a plain valid row it takes; and a file staged with it is staged as without it.""
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from cofi import staging
 from cofi.bundle import Part
 from cofi.model import COLUMNS, REQUIRED, entity_cells, validate_row
-from cofi.staging import _stage_part
+from cofi.staging import _stage_part, scratch
 from tests.test_link_cells import csv_text, one_file_stage
 
 KINDS = {"person": "people.csv", "agency": "agencies.csv", "company": "companies.csv",
@@ -132,7 +131,7 @@ def _staged(
         if not quick:
             mp.setattr(staging, "entity_cells", lambda kind, header: lambda cells: None)
         _stage_part(files, stage, Part(), None)
-    with closing(sqlite3.connect(stage)) as db:
+    with closing(scratch(stage.databases)) as db:
         return [sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
                 for t in ("ent", "contract", "contact", "rej", "badid", "warn")]  # fmt: skip
 

@@ -5,7 +5,6 @@ facts about Arrow and orjson it rests on hold for every code point."""
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from cofi.entity_columns import _CLEAN_LINE, _parse, _valid_iin_bin, stage_entit
 from cofi.importers import input_files
 from cofi.model import COLUMNS
 from cofi.normalize import valid_iin_bin
-from cofi.staging import _new_stage
+from cofi.staging import Stage, _new_stage, scratch
 from tests.test_entity_cells import EDGES, KINDS, VALID, entity_rows
 from tests.test_link_cells import csv_text, staged_file
 
@@ -154,10 +153,10 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
     bundle.mkdir()
     (bundle / "people.csv").write_text(csv_text(header, rows) + "p1,Иван\n")
     files = input_files([bundle])
-    stage = tmp_path / "late.db"
+    stage = Stage(tmp_path / "late.db", tmp_path / "late-links.db")
     _new_stage(stage, files)
     assert stage_entity_file(files, 0, stage, None) is None
-    with closing(sqlite3.connect(stage)) as db:
+    with closing(scratch(stage.databases)) as db:
         assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES] == [0] * 6
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -22,7 +21,7 @@ from cofi.bundle import Part
 from cofi.importers import InputFile, input_files
 from cofi.link_columns import stage_link_file
 from cofi.model import COLUMNS, REQUIRED, link_cells, validate_row
-from cofi.staging import _new_stage, _stage_part
+from cofi.staging import Stage, _new_stage, _stage_part, scratch
 from cofi.vocab import INPUT_LINK_TYPES, LINK_TYPES
 
 ROLES = sorted({r for t in INPUT_LINK_TYPES for r in (LINK_TYPES[t].roles or ())})
@@ -147,7 +146,7 @@ def staged_file(
             return None, []
     else:
         rows = _stage_part(files, stage, Part(), None)
-    with closing(sqlite3.connect(stage)) as db:
+    with closing(scratch(stage.databases)) as db:
         found = []
         for t in tables:
             columns = ", ".join(c[0] for c in db.execute(f"SELECT * FROM {t}").description)
@@ -155,14 +154,14 @@ def staged_file(
         return rows, found
 
 
-def one_file_stage(tmp: Path, name: str, file: str, text: str) -> tuple[list[InputFile], Path]:
-    """A bundle `tmp/name` holding only `file` (`text`), its files listed, and a new staging
-    database for them."""
+def one_file_stage(tmp: Path, name: str, file: str, text: str) -> tuple[list[InputFile], Stage]:
+    """A bundle `tmp/name` holding only `file` (`text`), its files listed, and new staging
+    databases for them."""
     bundle = tmp / name
     bundle.mkdir()
     (bundle / file).write_bytes(text.encode())
     files = input_files([bundle])
-    stage = tmp / f"{name}.db"
+    stage = Stage(tmp / f"{name}.db", tmp / f"{name}-links.db")
     _new_stage(stage, files)
     return files, stage
 
@@ -252,10 +251,10 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
     bundle.mkdir()
     (bundle / "links.csv").write_text(csv_text(list(LINK), rows) + "p1,c1\n")
     files = input_files([bundle])
-    stage = tmp_path / "late.db"
+    stage = Stage(tmp_path / "late.db", tmp_path / "late-links.db")
     _new_stage(stage, files)
     assert stage_link_file(files, 0, stage, None) is None
-    with closing(sqlite3.connect(stage)) as db:
+    with closing(scratch(stage.databases)) as db:
         assert [db.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("link", "rej")] == [
             (0,), (0,)
         ]  # fmt: skip
