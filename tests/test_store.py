@@ -24,7 +24,7 @@ from cofi.graph import Graph
 from cofi.loader import plan_load
 from cofi.search import query_tokens
 from cofi.sorting import SORT_RUN, sorted_in_runs
-from cofi.store import embedded_names
+from cofi.store import embedded, embedded_names
 from cofi.store.base import rank_hits
 from cofi.store.embedded import GRAPH_NAME, EmbeddedStore
 from tests.conftest import DEMO, snapshot, write_bundle
@@ -149,17 +149,17 @@ def test_a_first_load_killed_mid_write_leaves_an_empty_store_that_loads_again(
     db.close()
 
 
+def indexes(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The secondary indexes of the database `db`, each with its definition."""
+    return db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+    ).fetchall()
+
+
 def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> None:
     """A first load drops the secondary indexes while the rows go in and builds them again
     afterwards: after it, the store has the schema's indexes, each holding exactly its table's
     rows."""
-
-    def indexes(db: sqlite3.Connection) -> list[tuple[str, str]]:
-        return db.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            "ORDER BY name"
-        ).fetchall()
-
     new = EmbeddedStore(tmp_path / "new", create=True)
     new._materialise()
     schema = indexes(new._db)
@@ -184,6 +184,50 @@ def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> 
     assert stat["links_target"].split()[0] == str(links)
     assert "links_rev" not in stat  # (no entry)
     db.close()
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0], ids=["indexes-made-again", "one-by-one"])
+def test_a_first_loads_links_rejected_once_indexed_are_taken_out_of_every_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    """A first load writes and indexes its links while their ends are checked; the links whose
+    ends are then rejected (with --skip-invalid) are taken out of the table and every index, one
+    by one or with the indexes made again (`REINDEX_SHARE`): the store is the one a load of the
+    valid rows alone makes."""
+    monkeypatch.setattr(embedded, "REINDEX_SHARE", share)
+    new = EmbeddedStore(tmp_path / "new", create=True)
+    new._materialise()
+    schema = indexes(new._db)
+    new.close()
+    people = [{"id": "x1", "name": "A"}, {"id": "x2", "name": "B"}]
+    kept = [{"source": "x1", "target": "xc", "type": "OWNS", "share": "40"},
+            {"source": "x2", "target": "x1", "type": "FAMILY", "role": "spouse"}]  # fmt: skip
+    bad = [{"source": "b1", "target": f"x{i % 2 + 1}", "type": "ASSOCIATE",
+            "since": f"20{i:02}-01-01"} for i in range(10)]  # fmt: skip
+    company = [{"id": "xc", "name": "C"}]
+    bundles = {
+        "all": {"person": [*people, {"id": "b1", "name": ""}], "company": company,
+                "link": [kept[0], *bad, kept[1]]},
+        "valid": {"person": people, "company": company, "link": kept},
+    }  # fmt: skip
+    stores = []
+    for name, rows in bundles.items():
+        store = EmbeddedStore(tmp_path / name, create=True)
+        bundle = write_bundle(tmp_path / f"{name}-b", rows)
+        with plan_load([bundle], store.kinds_of, skip_invalid=True) as plan:
+            report = store.write(plan)
+            assert len(plan.rejects) == (11 if name == "all" else 0)  # (b1 and its links)
+        store.close()
+        assert report.links_created == 2
+        db = sqlite3.connect(tmp_path / name / "cofi.sqlite")
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert indexes(db) == schema
+        db.execute("ANALYZE links")
+        stat = dict(db.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'links'"))
+        assert stat["links_target"].split()[0] == "2"  # (no entry of a link taken out)
+        db.close()
+        stores.append(without_store_id(snapshot(tmp_path / name)))
+    assert stores[0] == stores[1]
 
 
 def test_what_changed_after_a_revision_is_read_through_the_revision_index_or_the_table(
