@@ -186,6 +186,57 @@ def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> 
     db.close()
 
 
+def test_the_partial_indexes_made_after_a_first_write_of_links_hold_their_links(
+    tmp_path: Path,
+) -> None:
+    """Into an empty links table the links are written with the indexes dropped and made again
+    after: the indexes of a few links (SAME_AS, declarations) hold those, and the revision index
+    holds every link written at a revision after the first (into the empty links table of a
+    store that has entities), none at the first."""
+
+    def entries(store: Path) -> dict[str, int]:
+        db = sqlite3.connect(store / "cofi.sqlite")
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        db.execute("ANALYZE links")
+        stat = dict(db.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'links'"))
+        db.close()
+        return {name: int(stat[name].split()[0]) for name in stat}
+
+    people = [{"id": f"x{i}", "name": f"P {i}"} for i in range(1, 5)]
+    company = [{"id": "xc", "name": "C"}]
+    links = [
+        {"source": "x1", "target": "x2", "type": "SAME_AS"},
+        {"source": "x1", "target": "xc", "type": "OWNS", "share": "40"},
+        {"source": "x3", "target": "x4", "type": "FAMILY", "role": "sibling"},
+    ]
+    declaration = [{"person_id": "x3", "declared_on": "2024-01-02", "type": "interest",
+                    "subject_id": "xc", "role": "owns"}]  # fmt: skip
+    first = tmp_path / "first"
+    rows = {"person": people, "company": company, "link": links, "declaration": declaration}
+    assert run_load(first, write_bundle(tmp_path / "b1", rows)) == 1
+    assert entries(first) == {
+        "links": 4, "links_target": 4, "links_same_as": 1, "links_same_as_target": 1,
+        "links_declared": 1,
+    }  # fmt: skip
+    later = tmp_path / "later"
+    assert run_load(later, write_bundle(tmp_path / "b2", {"person": people, "company": company}))
+    assert run_load(later, write_bundle(tmp_path / "b3", {"link": links})) == 2
+    assert entries(later) == {
+        "links": 3, "links_target": 3, "links_rev": 3, "links_same_as": 1,
+        "links_same_as_target": 1,
+    }  # fmt: skip
+
+
+def run_load(store_dir: Path, bundle: Path) -> int:
+    """Load `bundle` into the embedded store at `store_dir`; the store's revision after it."""
+    store = EmbeddedStore(store_dir, create=True)
+    with plan_load([bundle], store.kinds_of) as plan:
+        store.write(plan)
+    rev = store.rev
+    store.close()
+    return rev
+
+
 @pytest.mark.parametrize("share", [0.0, 1.0], ids=["indexes-made-again", "one-by-one"])
 def test_a_first_loads_links_rejected_once_indexed_are_taken_out_of_every_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
