@@ -182,7 +182,7 @@ def test_two_loads_at_once_both_land_and_the_next_sweep_re_checks_both(
     assert cofi("--store", live, "load", str(SCENARIOS)).exit_code == 0
     assert cofi("--store", live, "sweep").exit_code == 0
     slow = tmp_path / "slow"
-    write_bulk_bundle(slow, 30_000, seed=5)  # (the sweep meanwhile also looks for restrictions)
+    write_bulk_bundle(slow, 60_000, seed=5)  # (the sweep meanwhile also looks for restrictions)
     with (slow / "links.csv").open("a", encoding="utf-8", newline="") as fh:
         fh.write("p-s11,co-s11,DIRECTS,,,2020-01-01,,written last\n")
     quick = write_bundle(tmp_path / "quick", {"link": [
