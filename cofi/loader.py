@@ -1,4 +1,4 @@
-"""Validating bundles into a `LoadPlan`: a staging database that a store writes in one commit.
+"""Validating bundles into a `LoadPlan`: staging databases that a store writes in one commit.
 
 Validation runs in two steps, so that it uses every core and never holds a million records in
 Python memory:
@@ -6,16 +6,16 @@ Python memory:
 1. Row checks (`cofi.staging`).  Each of N reader processes parses every file but validates only
    its share of the rows (runs of 10,000; see `bundle.Part`): the pydantic shape of the row, a
    calendar day, a link type in the vocabulary, a FAMILY role; then it builds the record a store
-   writes (search key, normalised contact keys, IIN/BIN check) and appends it to a staging SQLite
-   database.
-2. Cross-row checks (here), in SQL over the staging database: ids seen twice with conflicting
+   writes (search key, normalised contact keys, IIN/BIN check) and appends it to the staging
+   SQLite databases (the link rows to a file of their own, `staging.Stage`).
+2. Cross-row checks (here), in SQL over the staging databases: ids seen twice with conflicting
    fields, ids that are already another kind in the store, references to ids neither in the
    bundle nor in the store, and endpoint kinds the vocabulary does not allow.
 
 (Over 500 lines: the plan and the cross-row checks, which fill it; step 1 is `cofi.staging`.)
 
 A bad IIN/BIN is a warning, not an error.  Nothing here writes to the store: the store reads the
-staging database (the embedded store attaches it and copies it with `INSERT … SELECT`).
+staging databases (the embedded store attaches them and copies from them with `INSERT … SELECT`).
 """
 
 from __future__ import annotations

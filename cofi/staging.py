@@ -35,7 +35,7 @@ from cofi.sorting import SORT_RUN
 from cofi.vocab import DECLARATION_LINK, IDENTIFIER_HOLDERS, IDENTIFIER_KINDS, STRONG_ID_FIELD, Kind
 
 BATCH = 10_000
-"""Rows a reader validates before it appends them to the staging database (and counts them)."""
+"""Rows a reader validates before it appends them to the staging databases (and counts them)."""
 CONTACT_FIELDS = tuple((k.value, k) for k in IDENTIFIER_KINDS)
 _KINDS = {k.value: k for k in Kind}
 ENTITY_FILES = {k.value: k for k in (Kind.PERSON, Kind.AGENCY, Kind.COMPANY, Kind.CONTRACT)}
@@ -215,7 +215,7 @@ def _stage_part(
     skip: frozenset[Path] = frozenset(),
 ) -> int:
     """Validate `part`'s share of the rows (but those of the files at the paths `skip`) into the
-    staging database; the rows read."""
+    staging databases; the rows read."""
     with closing(scratch(stage.databases)) as db:
         fno = {name: i for i, name in db.execute("SELECT fno, name FROM stage.files")}
         out = Staged(db, fno, progress)
@@ -226,7 +226,7 @@ def _stage_part(
 
 
 class Staged:
-    """Validated rows waiting to be appended to the staging database."""
+    """Validated rows waiting to be appended to the staging databases."""
 
     def __init__(
         self, db: sqlite3.Connection, fno: dict[str, int], progress: Callable[[int], None] | None
@@ -364,7 +364,7 @@ class Staged:
         self.rej.extend((fno, raw.line, f, r, data) for f, r in problems)
 
     def flush(self) -> None:
-        """Append the rows waiting to the staging database (and count them)."""
+        """Append the rows waiting to the staging databases (and count them)."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         db.executemany("INSERT INTO stage.ent VALUES (?,?,?,?,?,?,?,?,?)", self.ent)
