@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -215,6 +216,13 @@ def bench_stores(scale: str, work: Path) -> list[dict[str, Any]]:
 
 def run_timed(command: list[str]) -> tuple[float, float, str]:
     """`timed`, with the command's stderr (where cofi writes its summary)."""
+    seconds, mb, err, _ = run_timed_cpu(command)
+    return seconds, mb, err
+
+
+def run_timed_cpu(command: list[str]) -> tuple[float, float, str, tuple[float, float]]:
+    """`run_timed`, and the CPU seconds (user, system) of the command's whole process tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     with PeakMemory(proc.pid) as mem:
@@ -222,7 +230,33 @@ def run_timed(command: list[str]) -> tuple[float, float, str]:
         seconds = time.perf_counter() - start  # (not the wait for the sampler's last tick)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed: {err.strip()[-300:]}")
-    return seconds, mem.peak_kib / 1024, err
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
+    return seconds, mem.peak_kib / 1024, err, cpu
+
+
+_FRESH_MB = 512
+_TOUCH = (
+    "import resource, numpy as np\n"
+    "r = resource.getrusage(resource.RUSAGE_SELF)\n"
+    f"a = np.ones({_FRESH_MB} << 20, np.uint8)\n"
+    "s = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "print(s.ru_utime + s.ru_stime - r.ru_utime - r.ru_stime)\n"
+)
+
+
+def fresh_memory_seconds_per_gb() -> float:
+    """CPU seconds a new process spends to write 1 GB of memory it has not used before (it
+    writes 512 MB).  Pages a process frees and takes again at once cost about 0.15 s/GB here;
+    on a virtual machine whose host takes back the memory its guest has freed for a second or
+    so (a balloon's free page reporting) each new page is a fault on the host too, and this
+    machine has measured 5-7 s/GB, for memory and page cache alike.  A load writes several GB
+    of staging databases, sort runs, the store and the graph file, where the csv read it is
+    compared with writes none: the figure says how much of the load's system time is the
+    machine's."""
+    out = subprocess.run([sys.executable, "-c", _TOUCH], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    return float(out) * 1024 / _FRESH_MB
 
 
 def median(runs: list[tuple[float, float, str]]) -> tuple[float, float]:
@@ -274,10 +308,12 @@ def bench_embedded(scale: str, work: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"rows": rows, "contracts": len(contracts)}
     out["baseline_s"] = csv_read_seconds(bundle)
     cofi = [sys.executable, "-m", "cofi", "--store", str(store)]
-    out["load"] = run_timed([*cofi, "load", str(bundle)])[:2]
+    seconds, mb, _, out["load_cpu"] = run_timed_cpu([*cofi, "load", str(bundle)])
+    out["load"] = (seconds, mb)
     # (read again after the load: this machine's speed drifts within a run, and one read alone
     # made the same load 13× or 21× the csv read)
     out["baseline_after_s"] = csv_read_seconds(bundle)
+    out["fresh_s_gb"] = fresh_memory_seconds_per_gb()  # (after the load: it frees what it wrote)
     findings = work / "f.jsonl"
     out["sweep"] = run_timed([*cofi, "sweep", "--all", "--out", str(findings)])[:2]
     out["version"] = median([run_timed([sys.executable, "-m", "cofi", "--version"])
@@ -385,8 +421,11 @@ def main() -> None:
         what = (f"embedded, `cofi synth --scale {args.scale}` ({e['rows']:,} rows, "
                 f"{e['contracts']:,} contracts; csv module read {base:.2f} s)")  # fmt: skip
         load_s, load_mb = e["load"]
+        user, system = e["load_cpu"]
         record(f"{today} {what}: `cofi load` ({load_s / base:.1f}× the csv read; "
-               f"{load_s / after:.1f}× a read just after it, {after:.2f} s) | "
+               f"{load_s / after:.1f}× a read just after it, {after:.2f} s; CPU {user:.1f} s "
+               f"user + {system:.1f} s system; new memory costs {e['fresh_s_gb']:.1f} CPU s/GB "
+               "here) | "
                f"{load_s:.1f} s | {e['rows'] / load_s:,.0f} rows/s | "
                f"{load_mb:,.0f} MB (PSS) |")  # fmt: skip
         sweep_s, sweep_mb = e["sweep"]
