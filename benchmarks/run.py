@@ -24,7 +24,8 @@ embedded store, every command a whole process as a user runs it: `load`, `sweep 
 (median of five sampled contracts; `cofi --version` beside it, the start-up alone), `path` and
 `links` of a finding's decision-maker, `stats`, `search`, `match`; then one day's 2,000 new
 contracts, each with three DECIDED links from people already in the store, loaded and swept
-incrementally.
+incrementally.  Beside the load: its CPU (user and system, the whole process tree) and what new
+memory costs on the machine (`fresh_memory_seconds_per_gb`).
 
 Evaluate (`--what evaluate`, not part of `all`: about six minutes at the large scale): `cofi synth
 --evaluate` on that bundle, planted found / planted, decoys flagged, extras emergent-valid / wrong.
@@ -250,7 +251,7 @@ def fresh_memory_seconds_per_gb() -> float:
     writes 512 MB).  Pages a process frees and takes again at once cost about 0.15 s/GB here;
     on a virtual machine whose host takes back the memory its guest has freed for a second or
     so (a balloon's free page reporting) each new page is a fault on the host too, and this
-    machine has measured 5-7 s/GB, for memory and page cache alike.  A load writes several GB
+    machine has measured 3.8-6.9 s/GB, for memory and page cache alike.  A load writes several GB
     of staging databases, sort runs, the store and the graph file, where the csv read it is
     compared with writes none: the figure says how much of the load's system time is the
     machine's."""
