@@ -9,7 +9,7 @@
 # times each (default 1), old first.  After each load the store is removed and the next waits REST
 # seconds (default 10): this virtual machine's host takes back the memory its guest frees within
 # a few seconds, and a load started at once takes the 2 GB the last store held in the page cache
-# again for next to nothing, where a new page costs 4-7 s of CPU a GB (benchmarks/README.md: loads
+# again for next to nothing, where a new page costs 3.8-6.9 s of CPU a GB (benchmarks/README.md: loads
 # one after another took 39-49 s with 12-18 s of system time, `make bench` 48.7 s with 22.7 s).
 # Run from the repository, with its virtual environment made (`make demo`).
 set -eu
