@@ -164,14 +164,8 @@ def csv_read_seconds(bundle: Path) -> float:
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Seconds and peak memory (MB, PSS of the process tree) of one command."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    with PeakMemory(proc.pid) as mem:
-        code = proc.wait()
-        seconds = time.perf_counter() - start  # (not the wait for the sampler's last tick)
-        if code != 0:
-            raise SystemExit(f"{' '.join(command)} failed with exit code {proc.returncode}")
-    return seconds, mem.peak_kib / 1024
+    seconds, mb, _, _ = run_timed_cpu(command, env)
+    return seconds, mb
 
 
 def synth_bundle(scale: str, bundle: Path) -> tuple[int, list[str], list[str]]:
@@ -221,16 +215,21 @@ def run_timed(command: list[str]) -> tuple[float, float, str]:
     return seconds, mb, err
 
 
-def run_timed_cpu(command: list[str]) -> tuple[float, float, str, tuple[float, float]]:
+def run_timed_cpu(
+    command: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float, str, tuple[float, float]]:
     """`run_timed`, and the CPU seconds (user, system) of the command's whole process tree."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)  # fmt: skip
     with PeakMemory(proc.pid) as mem:
         _, err = proc.communicate()
         seconds = time.perf_counter() - start  # (not the wait for the sampler's last tick)
         if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(command)} failed: {err.strip()[-300:]}")
+            raise SystemExit(
+                f"{' '.join(command)} failed with exit code {proc.returncode}: {err.strip()[-300:]}"
+            )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
     return seconds, mem.peak_kib / 1024, err, cpu
