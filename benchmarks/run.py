@@ -22,10 +22,10 @@ module takes to read the same files in the same run.
 Embedded (`--what embedded`, not part of `all`): the `cofi synth --scale SCALE` bundle in a fresh
 embedded store, every command a whole process as a user runs it: `load`, `sweep --all`, `check`
 (median of five sampled contracts; `cofi --version` beside it, the start-up alone), `path` and
-`links` of a finding's decision-maker, `stats`, `search`, `match`; then one day's 2,000 new
-contracts, each with three DECIDED links from people already in the store, loaded and swept
-incrementally.  Beside the load: its CPU (user and system, the whole process tree) and what new
-memory costs on the machine (`fresh_memory_seconds_per_gb`).
+`links` of a finding's decision-maker, `stats`, `explore` of a finding and of its contract,
+`search`, `match`; then one day's 2,000 new contracts, each with three DECIDED links from people
+already in the store, loaded and swept incrementally.  Beside the load: its CPU (user and system,
+the whole process tree) and what new memory costs on the machine (`fresh_memory_seconds_per_gb`).
 
 Evaluate (`--what evaluate`, not part of `all`: about six minutes at the large scale): `cofi synth
 --evaluate` on that bundle, planted found / planted, decoys flagged, extras emergent-valid / wrong.
@@ -329,6 +329,14 @@ def bench_embedded(scale: str, work: Path) -> dict[str, Any]:
     out["path"] = median([run_timed([*cofi, "path", dm, winner]) for _ in range(3)])
     out["links"] = median([run_timed([*cofi, "links", dm]) for _ in range(3)])
     out["stats"] = median([run_timed([*cofi, "stats"]) for _ in range(3)])
+    # (the analyst's picture: a finding's path and one step around it, and its contract two steps
+    # out, the default depths; each an HTML file)
+    out["explore_finding"] = median([run_timed([*cofi, "explore", first["finding_id"], "--out",
+                                                str(work / "finding.html")])
+                                     for _ in range(3)])  # fmt: skip
+    out["explore_contract"] = median([run_timed([*cofi, "explore", first["contract_id"], "--out",
+                                                 str(work / "contract.html")])
+                                      for _ in range(3)])  # fmt: skip
     out["search"] = median([run_timed([*cofi, "search", first["path"][0]["name"].split()[0]])
                             for _ in range(3)])  # fmt: skip
     seconds, mb, err = run_timed([*cofi, "match", "--format", "jsonl", "--out",
@@ -440,6 +448,10 @@ def main() -> None:
                             ("path", "`cofi path` of a finding's ends, median of 3"),
                             ("links", "`cofi links` of a finding's decision-maker, median of 3"),
                             ("stats", "`cofi stats`, median of 3"),
+                            ("explore_finding", "`cofi explore` of a finding (its path and one "
+                             "step around it), median of 3"),
+                            ("explore_contract", "`cofi explore` of that finding's contract (two "
+                             "steps out), median of 3"),
                             ("search", "`cofi search`, median of 3")):  # fmt: skip
             seconds, mb = e[name]
             record(f"{today} {what}: whole-process {label} (`cofi --version`: "
