@@ -39,12 +39,11 @@ print("the child is done", file=sys.stderr)
 
 
 def test_run_timed_cpu_counts_the_whole_process_tree() -> None:
-    seconds, mb, err, (user, system) = bench.run_timed_cpu([sys.executable, "-c", _TREE])
+    seconds, mb, err, (user, _) = bench.run_timed_cpu([sys.executable, "-c", _TREE])
     assert "the child is done" in err
     assert seconds >= 0.6
     assert user >= 0.5  # the grandchild's CPU, not only the command's own
     assert mb >= 150  # the grandchild's 200 MB, sampled while it spins
-    assert system >= 0
 
 
 def test_a_failed_command_stops_the_bench_with_its_exit_code_and_stderr() -> None:
@@ -64,8 +63,8 @@ def test_the_fresh_memory_probe_gives_seconds_a_gb() -> None:
 
 def test_csv_read_reads_every_csv_file(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("x\n" + "1,2\n" * 10, encoding="utf-8")
-    (tmp_path / "b.csv").write_text('"broken\n', encoding="utf-8")  # a read, not a check
-    assert bench.csv_read_seconds(tmp_path) >= 0
+    (tmp_path / "b.csv").write_text('"broken\n', encoding="utf-8")  # a read, not a check:
+    bench.csv_read_seconds(tmp_path)  # no error
     (tmp_path / "c.csv").write_bytes(b"\xff\xfe")  # not UTF-8: the read reads every file
     with pytest.raises(UnicodeDecodeError):
         bench.csv_read_seconds(tmp_path)
