@@ -85,11 +85,7 @@ def timed_load(store: Path, source: Path) -> tuple[float, float]:
         raise SystemExit("cofi load failed")
     seconds = time.perf_counter() - start
     shutil.rmtree(store)
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    with PeakMemory(proc.pid) as mem:
-        if proc.wait() != 0:
-            raise SystemExit(f"cofi load failed with exit code {proc.returncode}")
-    return seconds, mem.peak_kib / 1024
+    return seconds, run_timed_cpu(command)[1]
 
 
 def bench_load(rows: int, work: Path) -> dict[str, float]:
@@ -331,12 +327,9 @@ def bench_embedded(scale: str, work: Path) -> dict[str, Any]:
     out["stats"] = median([run_timed([*cofi, "stats"]) for _ in range(3)])
     # (the analyst's picture: a finding's path and one step around it, and its contract two steps
     # out, the default depths; each an HTML file)
-    out["explore_finding"] = median([run_timed([*cofi, "explore", first["finding_id"], "--out",
-                                                str(work / "finding.html")])
-                                     for _ in range(3)])  # fmt: skip
-    out["explore_contract"] = median([run_timed([*cofi, "explore", first["contract_id"], "--out",
-                                                 str(work / "contract.html")])
-                                      for _ in range(3)])  # fmt: skip
+    for what in ("finding", "contract"):
+        explore = [*cofi, "explore", first[f"{what}_id"], "--out", str(work / f"{what}.html")]
+        out[f"explore_{what}"] = median([run_timed(explore) for _ in range(3)])
     out["search"] = median([run_timed([*cofi, "search", first["path"][0]["name"].split()[0]])
                             for _ in range(3)])  # fmt: skip
     seconds, mb, err = run_timed([*cofi, "match", "--format", "jsonl", "--out",
