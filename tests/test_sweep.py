@@ -150,6 +150,23 @@ def test_records_that_stop_sharing_an_iin_unmerge_and_the_finding_goes(
     assert active == {k for k in expected() if k[0] != "S23"}
 
 
+def test_correcting_the_other_records_iin_unmerges_them_and_the_finding_goes(
+    swept: Callable[..., Result], tmp_path: Path
+) -> None:
+    # S23 again, but the register corrects the IIN of the record that directs the winner (not
+    # the decider's): the decider's record changed in nothing, yet held the IIN the changed one
+    # gave up, so it is walked out from too and S23, and only S23, is re-checked.
+    corrected = with_check_digit("800415300", 200)
+    person = {"id": "p-s23b", "name": "Zhandos Baizhanov", "birth_date": "1980-04-15",
+              "iin": corrected}  # fmt: skip
+    load_rows(swept, tmp_path, "corrected", {"person": [person]})
+    result = swept("sweep", "--format", "jsonl")
+    assert jsonl(result) == [] and "1 no longer found" in result.stderr
+    assert "swept 1 of 24" in result.stderr
+    active = keys(jsonl(swept("findings", "--format", "jsonl")))
+    assert active == {k for k in expected() if k[0] != "S23"}
+
+
 def test_other_rules_re_check_everything_and_report_only_what_is_new(
     swept: Callable[..., Result],
 ) -> None:
