@@ -54,6 +54,18 @@ def test_usage_error_is_exit_2(run: Callable[..., Result]) -> None:
     assert run("no-such-command").exit_code == 2
 
 
+@pytest.mark.parametrize("name", ["", "   ", "«—»!"])
+def test_a_search_for_no_letter_or_digit_is_a_usage_error(
+    run: Callable[..., Result], name: str
+) -> None:
+    assert run("load", str(DEMO)).exit_code == 0
+    result = run("search", name)
+    assert result.exit_code == 2
+    assert f"{name!r} has no letter or digit to search for" in result.stderr
+    found = run("search", "Марат")  # (the check leaves a real name alone)
+    assert found.exit_code == 0 and "p-marat" in found.stdout
+
+
 def test_unreadable_store_is_exit_3_and_debug_shows_traceback(tmp_path: Path) -> None:
     store = tmp_path / "s"
     store.mkdir()

@@ -21,6 +21,7 @@ from cofi.errors import NothingFound
 from cofi.output import path_text
 from cofi.queries import query
 from cofi.related import related_paths, winners
+from cofi.search import query_tokens
 from cofi.store import NEO4J_SCHEMES
 from cofi.sweep import explore_graph, path_graph, reach_graph
 from cofi.vocab import Kind
@@ -55,8 +56,16 @@ def stats(obj: Context, hub_limit: int, as_json: bool) -> None:
         click.echo(f"  {hub.kind:<8} {hub.entities:>6}  {hub.value}")
 
 
+def _searchable(_: click.Context, __: click.Parameter, value: str) -> str:
+    """NAME, when it has a letter or a digit to look for (else a usage error: "no match" would
+    say the store lacks what was never asked)."""
+    if not query_tokens(value):
+        raise click.BadParameter(f"{value!r} has no letter or digit to search for")
+    return value
+
+
 @cli.command()
-@click.argument("name")
+@click.argument("name", callback=_searchable)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of text.")
 @pass_ctx
