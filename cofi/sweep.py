@@ -23,7 +23,7 @@ from cofi import prefilter
 from cofi.batches import chunks
 from cofi.declarations import Book
 from cofi.detect import PathSearch, Rules
-from cofi.errors import NotFound
+from cofi.errors import InvalidInput, NotFound
 from cofi.findings import Finding, check_contract
 from cofi.graph import Graph, GraphRows
 from cofi.restrictions import Restriction
@@ -35,6 +35,7 @@ from cofi.store.base import (
     SweepCommit,
     SweepState,
 )
+from cofi.vocab import Kind
 
 
 @dataclass
@@ -89,11 +90,20 @@ def reach_graph(store: Store, record: str, rules: Rules, at: str | None) -> Grap
 
 def contract_graph(store: Store, contract_id: str, rules: Rules) -> Graph:
     """The graph a check of one contract searches (`contract_rows`); `NotFound` when there is no
-    such contract."""
+    such contract, `InvalidInput` saying what it is when the id is another kind's."""
     rows = store.contract_rows(contract_id, rules)
     if rows is None:
-        raise NotFound(f"no contract {contract_id!r} in the store")
+        kind = store.kinds_of([contract_id]).get(contract_id)
+        if kind is None:
+            raise NotFound(f"no contract {contract_id!r} in the store")
+        hint = "" if kind is Kind.AGENCY else f": use `cofi links {contract_id}`"
+        raise InvalidInput(f"{contract_id!r} is {_a(kind)}, not a contract{hint}")
     return _part(store, rows)
+
+
+def _a(kind: Kind) -> str:
+    """'a person', 'an agency': the kind with its article."""
+    return f"{'an' if kind.value[0] in 'aeiou' else 'a'} {kind.value}"
 
 
 def explore_graph(

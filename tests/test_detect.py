@@ -203,6 +203,15 @@ def test_text_output_and_commands(scenarios: Callable[..., Result]) -> None:
     assert result.exit_code == 0 and "no related-party path for contract S10" in result.stderr
     result = scenarios("check", "NOPE")
     assert result.exit_code == 1 and "no contract 'NOPE'" in result.stderr
+    # an id of another kind: said what it is, and where to look instead
+    for record, said in (
+        ("p-s07", "'p-s07' is a person, not a contract: use `cofi links p-s07`"),
+        ("co-s07", "'co-s07' is a company, not a contract: use `cofi links co-s07`"),
+        ("ag-a", "'ag-a' is an agency, not a contract"),
+    ):
+        result = scenarios("check", record)
+        assert result.exit_code == 1
+        assert result.stderr.strip().splitlines() == [f"cofi: error: {said}"]
 
 
 def test_path_ignores_dates_unless_at_is_given(scenarios: Callable[..., Result]) -> None:
