@@ -302,6 +302,13 @@ def csv_ranges(path: Path, parts: int) -> list[CsvRange]:
 
 def _check_header(name: str, kind: str, header: list[str]) -> None:
     allowed = COLUMNS[kind]
+    if len(header) == 1:  # (a spreadsheet's export in a locale whose lists use ';', or tabs)
+        for sep, said in ((";", "semicolons"), ("\t", "tabs")):
+            if sep in header[0] and all(c in allowed for c in header[0].split(sep) if c):
+                raise InvalidInput(
+                    f"{name}:1: header: columns separated by {said}, not commas "
+                    "(save the file as CSV UTF-8, comma-delimited)"
+                )
     for column in header:
         if column not in allowed:
             raise InvalidInput(

@@ -222,6 +222,26 @@ def test_unknown_column_names_the_header(run: Callable[..., Result], tmp_path: P
     assert snapshot(store_dir) is None
 
 
+@pytest.mark.parametrize(("sep", "said"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_spreadsheets_semicolon_or_tab_export_is_named_as_such(
+    run: Callable[..., Result], tmp_path: Path, store_dir: Path, sep: str, said: str
+) -> None:
+    bundle = tmp_path / "b"
+    bundle.mkdir()
+    header = sep.join(("id", "name", "birth_date", "iin"))
+    (bundle / "people.csv").write_text(f"{header}\np1{sep}A{sep}{sep}\n", encoding="utf-8")
+    result = run("load", str(bundle))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"cofi: error: {bundle}/people.csv:1: header: columns separated by {said}, not commas "
+        "(save the file as CSV UTF-8, comma-delimited)"
+    ]
+    assert snapshot(store_dir) is None
+    # (a single unknown column with a semicolon in it is still just an unknown column)
+    (bundle / "people.csv").write_text("id;nickname\np1;Ace\n", encoding="utf-8")
+    assert "id;nickname: unknown column" in run("load", str(bundle)).stderr
+
+
 def test_missing_required_column(run: Callable[..., Result], tmp_path: Path) -> None:
     bundle = tmp_path / "b"
     bundle.mkdir()
