@@ -186,5 +186,11 @@ def text_block(f: Finding) -> str:
             if f.match_confidence < 1
             else ""
         )
-        + (f"  note: {f.note}\n" if f.note else "")
+        + note_line(f.note)
     )
+
+
+def note_line(note: str) -> str:
+    """A triage note under a finding or restriction in text: '' for none; a note of several
+    lines keeps them under its first, indented alike."""
+    return "  note: " + note.replace("\n", "\n        ") + "\n" if note else ""

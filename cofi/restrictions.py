@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, Protocol
 
 from cofi import kinship
 from cofi.declarations import RegisterStore
+from cofi.output import note_line
 
 CLOSE_ROLES: frozenset[str] = frozenset(
     {"spouse", "parent", "child", "sibling", "parent_in_law", "child_in_law", "sibling_in_law"}
@@ -101,8 +102,8 @@ class Restriction:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def text(self) -> str:
-        return f"{self.restriction_id}  [{self.status}]\n  {self.explanation}\n" + (
-            f"  note: {self.note}\n" if self.note else ""
+        return f"{self.restriction_id}  [{self.status}]\n  {self.explanation}\n" + note_line(
+            self.note
         )
 
     @classmethod

@@ -190,6 +190,17 @@ def test_all_reports_everything_with_its_status_and_since_re_checks_a_window(
     assert swept("sweep", "--all", "--since", "2025-01-01").exit_code == 2
 
 
+def test_a_note_of_several_lines_stays_under_its_finding_in_text(
+    swept: Callable[..., Result],
+) -> None:
+    fid = by_contract(swept, "S07")["finding_id"]
+    note = "called the registry\nstake confirmed"
+    assert swept("triage", fid, "--status", "confirmed", "--note", note).exit_code == 0
+    assert by_contract(swept, "S07")["note"] == note
+    text = swept("findings", "--contract", "S07", "--format", "text").stdout
+    assert text.endswith("  note: called the registry\n        stake confirmed\n")
+
+
 def test_triage_of_an_unknown_finding_is_one_line_and_exit_1(
     swept: Callable[..., Result], tmp_path: Path
 ) -> None:
