@@ -41,6 +41,19 @@ def test_demo_synthesises_loads_sweeps_and_shows_each_pattern(
     truth = [json.loads(x) for x in (bundle / "truth.jsonl").read_text().splitlines()]
     found = {(f["contract_id"], f["decision_maker_id"], f["winner_id"]) for f in stored}
     assert {(t["contract_id"], t["decision_maker_id"], t["winner_id"]) for t in truth} <= found
+    # The README's quickstart shows a finding of this demo as `check` prints it: so it is.
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    shown_in_readme = readme.split("A finding reads like this (from the demo):")[1]
+    block = shown_in_readme.split("```text\n")[1].split("```")[0]
+    contract = re.search(r" contract (\S+) ", block)
+    assert contract is not None
+    checked = CliRunner().invoke(cli, ["--store", "cofi-demo", "check", contract[1]])
+    assert checked.exit_code == 0 and block in checked.stdout
+    # and the quickstart's `check` and `explore` of the demo's ids work
+    for name, item in re.findall(r"^cofi --store cofi-demo (check|explore) (\S+)", readme, re.M):
+        out = ["--out", "x.html"] if name == "explore" else []
+        result = CliRunner().invoke(cli, ["--store", "cofi-demo", name, item, *out])
+        assert result.exit_code == 0, (name, item, result.output)
 
 
 def test_demo_refuses_to_replace_other_directories(tmp_path: Path) -> None:
