@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from cofi.records import LinkRecord
-from cofi.vocab import DECLARATION_LINK, LINK_TYPES
+from cofi.vocab import DECLARATION_LINK, LINK_TYPES, with_article
 
 if TYPE_CHECKING:
     from cofi.rings import Merges
@@ -106,15 +106,11 @@ def kinds_problem(link_type: str, source_kind: str, target_kind: str) -> tuple[s
     """(field, reason) for a declaration whose person or subject is of the wrong kind."""
     lt = LINK_TYPES[link_type]
     if source_kind not in lt.sources:
-        return "person_id", f"names {_a(source_kind)}, not a person"
+        return "person_id", f"names {with_article(source_kind)}, not a person"
     wanted = " or ".join(sorted(k.value for k in lt.targets))
-    return input_field(link_type, "target"), (
-        f"a {DECLARED_TYPE[link_type]} names {_a(wanted)}, not {_a(target_kind)}"
-    )
-
-
-def _a(kind: str) -> str:
-    return ("an " if kind[0] in "aeiou" else "a ") + kind
+    named, given = with_article(wanted), with_article(target_kind)
+    reason = f"a {DECLARED_TYPE[link_type]} names {named}, not {given}"
+    return input_field(link_type, "target"), reason
 
 
 class DeclarationReader(Protocol):

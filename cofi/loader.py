@@ -44,6 +44,7 @@ from cofi.vocab import (
     BUNDLE_FILES,
     LINK_TYPES,
     Kind,
+    with_article,
 )
 
 if TYPE_CHECKING:
@@ -477,7 +478,8 @@ class _EntityChecks(_Rejects):
             if eid in self.bad:
                 continue
             self.bad.add(eid)
-            reason = f"id is already {_a(stored)} in the store, cannot become {_a(new)}"
+            was, now = with_article(stored), with_article(new)
+            reason = f"id is already {was} in the store, cannot become {now}"
             self.reject(fno, line, _entity_row(eid, new, name, props), ("id", reason))
 
     def _contract_refs(self) -> None:
@@ -505,7 +507,7 @@ class _EntityChecks(_Rejects):
             ):
                 kind, why = self.kind_of(ref, in_bundle, in_store)
                 if kind is not None and kind != wanted.value:
-                    why = f"{ref!r} is {_a(kind)}, must be {_a(wanted.value)}"
+                    why = f"{ref!r} is {with_article(kind)}, must be {with_article(wanted.value)}"
                 if why:
                     problems.append((column, why))
             found.append((eid, fno, line, _entity_row(eid, "contract", name, props), problems))
@@ -601,9 +603,10 @@ class _LinkChecks(_Rejects):
                 and dst is not None
                 and not LINK_TYPES[link.type].allows(Kind(src), Kind(dst))
             ):
+                a_src, a_dst = with_article(src), with_article(dst)
                 problems.append(
                     kinds_problem(link.type, src, dst) if declared
-                    else ("type", f"{link.type} cannot join {_a(src)} to {_a(dst)}")
+                    else ("type", f"{link.type} cannot join {a_src} to {a_dst}")
                 )  # fmt: skip
             if problems:
                 bad_keys.append((link.source, link.target, link.type, link.role, link.since))
@@ -718,10 +721,6 @@ def _link_row(link: LinkRecord) -> dict[str, Any]:
     if is_declaration(link.type):
         return input_row(link)
     return {k: v for k, v in link._asdict().items() if v not in ("", None)}
-
-
-def _a(kind: str) -> str:
-    return ("an " if kind[0] in "aeiou" else "a ") + kind
 
 
 def write_plan(store: LoadTarget, plan: LoadPlan, rejects: Path) -> WriteReport:

@@ -35,7 +35,7 @@ from cofi.store.base import (
     SweepCommit,
     SweepState,
 )
-from cofi.vocab import Kind
+from cofi.vocab import Kind, with_article
 
 
 @dataclass
@@ -97,13 +97,8 @@ def contract_graph(store: Store, contract_id: str, rules: Rules) -> Graph:
         if kind is None:
             raise NotFound(f"no contract {contract_id!r} in the store")
         hint = "" if kind is Kind.AGENCY else f": use `cofi links {contract_id}`"
-        raise InvalidInput(f"{contract_id!r} is {_a(kind)}, not a contract{hint}")
+        raise InvalidInput(f"{contract_id!r} is {with_article(kind)}, not a contract{hint}")
     return _part(store, rows)
-
-
-def _a(kind: Kind) -> str:
-    """'a person', 'an agency': the kind with its article."""
-    return f"{'an' if kind.value[0] in 'aeiou' else 'a'} {kind.value}"
 
 
 def explore_graph(

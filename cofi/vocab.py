@@ -161,6 +161,11 @@ decision-maker of the agency's contracts on the days in post."""
 _INDIRECT = re.compile(r" \(indirect(?:, through (.+))?\)$")
 
 
+def with_article(kind: str) -> str:
+    """'a person', 'an agency': a kind (or kinds joined by 'or') with its article, for messages."""
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
 def indirect_role(interest: str, through: list[str]) -> str:
     """The OWNS role of a holding that a chain of others summarises (a BODS `indirect` interest):
     `<interest> (indirect)`, or `<interest> (indirect, through A, B)` naming the chain's
