@@ -1,0 +1,136 @@
+"""The link rows' lane of a load two ways, each in one process with nothing beside it: as cofi does
+it (`link_columns.stage_link_file` appends each block of the links file to the staging database
+through ADBC, then `loader._GROUP_LINKS` groups the rows by key in SQLite), and without SQLite until
+the grouped keys (each block, checked by the same `link_columns._Rules`, kept as Arrow; the rows
+sorted by key in numpy, each key's first row and count taken, and those appended through ADBC to a
+`link_keys` table of the staging schema, in key order).
+
+    python benchmarks/link_lane.py /tmp/lg/bundle [RUNS]
+
+prints the seconds and CPU seconds of each step, the two ways alternated RUNS times (default 3).
+Its question (issue 17): does taking the link rows out of SQLite until they are grouped cut the CPU
+a load spends on them?  (No odd rows and no conflicts are handled the second way: the synthetic
+bundles have none; it measures, it loads nothing.)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import adbc_driver_sqlite.dbapi as adbc
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cofi import link_columns, loader
+from cofi.bundle import read_header
+from cofi.importers import input_files
+from cofi.staging import Stage, _new_stage, scratch
+
+KEY = ["source", "target", "type", "role", "since"]
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _ranks(column: Any) -> Any:
+    """Each value's place among the column's distinct values in sorted order (as SQLite's BINARY
+    collation orders them: UTF-8 bytes)."""
+    encoded = pc.dictionary_encode(column)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    return rank[encoded.indices.to_numpy()]
+
+
+def arrow_stage(path: Path) -> pa.Table:
+    """The links file's rows that `link_columns` takes at once, checked as it checks them, as one
+    Arrow table (no staging database)."""
+    rules = link_columns._Rules(read_header(path, "link") or [])
+    parts, read = [], 0
+    for batch in link_columns._blocks(path, rules.width):
+        table = pa.Table.from_batches([batch])
+        line = pa.array(range(read + 2, read + 2 + table.num_rows), pa.int64())
+        read += table.num_rows
+        column = rules.columns(table)
+        fast, shares = rules.fast(column)
+        parts.append(pa.table({
+            "seq": line, "source": column["source"], "target": column["target"],
+            "type": pc.ascii_upper(column["type"]), "role": column["role"],
+            "since": column["since"], "share": shares, "until": column["until"],
+            "source_ref": column["source_ref"], "line": line,
+        }).filter(fast))  # fmt: skip
+    return pa.concat_tables(parts)
+
+
+def arrow_group(rows: pa.Table, keys_db: Path) -> int:
+    """`_GROUP_LINKS` in numpy: the rows sorted by key (stably: a key's rows stay in row order),
+    each key's first row with its count appended to `link_keys` in key order; the keys."""
+    n = rows.num_rows
+    ends = _ranks(pa.chunked_array(rows["source"].chunks + rows["target"].chunks))
+    codes = [ends[:n], ends[n:], *(_ranks(rows[k]) for k in KEY[2:])]
+    order = np.lexsort(codes[::-1])
+    new = np.zeros(n, bool)
+    new[0] = True
+    for c in codes:
+        s = c[order]
+        new[1:] |= s[1:] != s[:-1]
+    starts = np.flatnonzero(new)
+    first = pa.array(order[starts])
+    keys = rows.select([*KEY, "seq", "share", "until", "source_ref"]).take(first)
+    keys = keys.append_column("n", pa.array(np.diff(np.append(starts, n))))
+    with closing(adbc.connect(str(keys_db), autocommit=True)) as con, closing(con.cursor()) as cur:
+        for pragma in link_columns._PRAGMAS:
+            cur.execute(f"PRAGMA {pragma}")
+        cur.execute("BEGIN IMMEDIATE")
+        cur.adbc_ingest("link_keys", keys, mode="append")
+        cur.execute("COMMIT")
+    return keys.num_rows
+
+
+def run(bundle: Path, way: str) -> dict[str, tuple[float, float]]:
+    steps: dict[str, tuple[float, float]] = {}
+    files = input_files([bundle], None)
+    number = next(i for i, f in enumerate(files) if f.path.name == "links.csv")
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as tmp:
+        d = Path(tmp)
+        stage = Stage(d / "stage.sqlite", d / "stage-link-rows.sqlite")
+        _new_stage(stage, files)
+        keys_db = d / "stage-links.sqlite"
+        with closing(scratch({"stage_l": keys_db})) as db:
+            db.executescript(loader._LINK_CHECK_SCHEMA)
+        t, c = time.perf_counter(), _cpu()
+        if way == "sqlite":
+            link_columns.stage_link_file(files, number, stage, None)
+        else:
+            rows = arrow_stage(files[number].path)
+        steps["stage"] = (time.perf_counter() - t, _cpu() - c)
+        t, c = time.perf_counter(), _cpu()
+        if way == "sqlite":
+            with closing(scratch({"stage_link": stage.links, "stage_l": keys_db})) as db:
+                db.execute(loader._GROUP_LINKS)
+                db.commit()
+        else:
+            arrow_group(rows, keys_db)
+        steps["group"] = (time.perf_counter() - t, _cpu() - c)
+    return steps
+
+
+if __name__ == "__main__":
+    bundle = Path(sys.argv[1])
+    for _ in range(int(sys.argv[2]) if len(sys.argv) > 2 else 3):
+        for way in ("sqlite", "arrow"):
+            steps = run(bundle, way)
+            total = sum(cpu for _, cpu in steps.values())
+            shown = ", ".join(f"{k} {s:.2f} s ({cpu:.2f} CPU)" for k, (s, cpu) in steps.items())
+            print(f"{way:6}: {shown}; {total:.2f} CPU s", flush=True)
