@@ -1,7 +1,7 @@
 """The link rows' lane of a load two ways, each in one process with nothing beside it: as cofi does
 it (`link_columns.stage_link_file` appends each block of the links file to the staging database
 through ADBC, then `loader._GROUP_LINKS` groups the rows by key in SQLite), and without SQLite until
-the grouped keys (each block, checked by the same `link_columns._Rules`, kept as Arrow; the rows
+the grouped keys (the same `stage_link_file`, its blocks kept as Arrow instead of appended; the rows
 sorted by key in numpy, each key's first row and count taken, and those appended through ADBC to a
 `link_keys` table of the staging schema, in key order).
 
@@ -29,7 +29,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cofi import link_columns, loader
-from cofi.bundle import read_header
 from cofi.importers import input_files
 from cofi.staging import Stage, _new_stage, scratch
 
@@ -53,24 +52,17 @@ def _ranks(column: Any) -> Any:
     return rank[encoded.indices.to_numpy()]
 
 
-def arrow_stage(path: Path) -> pa.Table:
-    """The links file's rows that `link_columns` takes at once, checked as it checks them, as one
-    Arrow table (no staging database)."""
-    rules = link_columns._Rules(read_header(path, "link") or [])
-    parts, read = [], 0
-    for batch in link_columns._blocks(path, rules.width):
-        table = pa.Table.from_batches([batch])
-        line = pa.array(range(read + 2, read + 2 + table.num_rows), pa.int64())
-        read += table.num_rows
-        column = rules.columns(table)
-        fast, shares = rules.fast(column)
-        parts.append(pa.table({
-            "seq": line, "source": column["source"], "target": column["target"],
-            "type": pc.ascii_upper(column["type"]), "role": column["role"],
-            "since": column["since"], "share": shares, "until": column["until"],
-            "source_ref": column["source_ref"], "line": line,
-        }).filter(fast))  # fmt: skip
-    return pa.concat_tables(parts)
+def arrow_stage(files: list[Any], number: int, stage: Stage) -> pa.Table:
+    """`link_columns.stage_link_file` itself, but the blocks it would append to the staging
+    database kept as one Arrow table instead."""
+    kept: list[pa.Table] = []
+    append = link_columns.append
+    link_columns.append = lambda _db, tables: kept.append(tables["link"])  # type: ignore[assignment]
+    try:
+        link_columns.stage_link_file(files, number, stage, None)
+    finally:
+        link_columns.append = append  # type: ignore[assignment]
+    return pa.concat_tables(kept)
 
 
 def arrow_group(rows: pa.Table, keys_db: Path) -> int:
@@ -113,7 +105,7 @@ def run(bundle: Path, way: str) -> dict[str, tuple[float, float]]:
         if way == "sqlite":
             link_columns.stage_link_file(files, number, stage, None)
         else:
-            rows = arrow_stage(files[number].path)
+            rows = arrow_stage(files, number, stage)
         steps["stage"] = (time.perf_counter() - t, _cpu() - c)
         t, c = time.perf_counter(), _cpu()
         if way == "sqlite":
