@@ -64,3 +64,54 @@ def test_demo_refuses_to_replace_other_directories(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "is not a cofi demo store" in result.stderr
     assert (target / "notes.txt").read_text() == "keep me"
+
+
+def test_demo_builds_where_the_group_store_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cofi --store X demo` builds X (not ./cofi-demo), so that `cofi --store X check …` reads
+    it; COFI_STORE, the user's own store, is not the demo's."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COFI_STORE", str(tmp_path / "mine"))
+    result = CliRunner().invoke(cli, ["--store", "here", "demo"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "cofi-demo").exists() and not (tmp_path / "mine").exists()
+    assert "try: cofi --store here check " in result.output
+    contract = re.search(r"try: cofi --store here check (\S+)", result.output)
+    assert contract is not None
+    checked = CliRunner().invoke(cli, ["--store", "here", "check", contract[1]])
+    assert checked.exit_code == 0 and "contract " + contract[1] in checked.output
+    # From the environment alone, the demo keeps to its own default directory.
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cofi-demo" / "bundle").is_dir() and not (tmp_path / "mine").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--store", "a", "demo", "--out", "b"], "--store a and --out b name two stores: give one"),
+        (["--store", "bolt://localhost:7687", "demo"],
+         "the demo builds an embedded store, and --store bolt://localhost:7687 is a Neo4j server"),
+    ],
+)  # fmt: skip
+def test_demo_refuses_two_places_or_a_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing made
+
+
+def test_the_readme_counts_what_the_demo_plants(tmp_path: Path) -> None:
+    """The README's `demo` section says how many conflicts and near misses the demo plants: so
+    many it does."""
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    made = re.search(r"(\d+) planted conflicts, (\d+) near misses", result.output)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    said = re.search(r"(\d+) planted conflicts and (\d+) near misses", readme)
+    assert made is not None and said is not None
+    assert said.groups() == made.groups()

@@ -109,24 +109,49 @@ def _evaluate(directory: Path, rules: Rules) -> None:
         raise InvalidInput("the sweep missed planted findings, flagged decoys or made wrong ones")
 
 
+DEMO_DIR = "cofi-demo"
+
+
 @cli.command()
 @click.option(
     "--out",
     "directory",
-    default="cofi-demo",
-    show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="The fresh embedded store the demo builds.",
+    help=f"The fresh embedded store the demo builds [default: --store if given before `demo`, "
+    f"else {DEMO_DIR}].",
 )
 @click.option("--seed", default=1, show_default=True, help="The synthetic population's seed.")
-def demo(directory: Path, seed: int) -> None:
+@click.pass_context
+def demo(ctx: click.Context, directory: Path | None, seed: int) -> None:
     """Synthesise a small bundle, load it into a fresh embedded store, sweep it, show the top.
 
     \b
     Example:
       cofi demo
       cofi demo --out /tmp/cofi-demo --seed 7
+      cofi --store /tmp/cofi-demo demo
     """
     from cofi.demo import run_demo
 
-    run_demo(directory, click.echo, seed)
+    run_demo(_demo_directory(ctx, directory), click.echo, seed)
+
+
+def _demo_directory(ctx: click.Context, out: Path | None) -> Path:
+    """Where the demo builds its store: --out, else the group's --store when given on the command
+    line (`cofi --store X demo`, then `cofi --store X check …`, read the same store), else
+    `DEMO_DIR`.  COFI_STORE is not followed: it names the user's own store, which the demo would
+    refuse to replace."""
+    group = ctx.find_root()
+    if group.get_parameter_source("location") is not click.core.ParameterSource.COMMANDLINE:
+        return out if out is not None else Path(DEMO_DIR)
+    location: str = group.params["location"]
+    from cofi.store import NEO4J_SCHEMES
+
+    if location.startswith(NEO4J_SCHEMES):
+        raise click.UsageError(
+            f"the demo builds an embedded store, and --store {location} is a Neo4j server: "
+            "give --out DIR instead"
+        )
+    if out is not None and out.resolve() != Path(location).resolve():
+        raise click.UsageError(f"--store {location} and --out {out} name two stores: give one")
+    return Path(location)
