@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import orjson
+
 from cofi.vocab import Kind
 
 
@@ -40,3 +42,9 @@ class LinkRecord(NamedTuple):
     def key(self) -> tuple[str, str, str, str, str]:
         """What makes two rows the same link: a later load with the same key updates it."""
         return (self.source, self.target, self.type, self.role, self.since)
+
+
+def props_json(props: dict[str, Any]) -> str:
+    """An entity's fields as stored text: canonical (sorted keys, compact, UTF-8 as is), so equal
+    fields compare equal."""
+    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS).decode()

@@ -25,12 +25,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import orjson
-
 from cofi.bundle import NOTE, Misplit, Part, RawRow
 from cofi.importers import InputFile, read_input
 from cofi.model import entity_cells, link_cells, validate_row
 from cofi.normalize import normalize_contact, registry_key, search_key, valid_iin_bin
+from cofi.records import props_json
 from cofi.sorting import SORT_RUN
 from cofi.vocab import DECLARATION_LINK, IDENTIFIER_HOLDERS, IDENTIFIER_KINDS, STRONG_ID_FIELD, Kind
 
@@ -52,12 +51,6 @@ def failed_check(field: str, value: str) -> str:
 def not_registry_id(value: str) -> str:
     """The warning about a `registry_id` that is not one."""
     return f"{value!r} is not SCHEME:value (e.g. GB-COH:06436883); kept, not used to match records"
-
-
-def props_json(props: dict[str, Any]) -> str:
-    """An entity's fields as stored text: canonical (sorted keys, compact, UTF-8 as is), so equal
-    fields compare equal."""
-    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS).decode()
 
 
 _STAGE_SCHEMA = """

@@ -178,3 +178,24 @@ def test_the_command_line_starts_without_the_heavy_libraries() -> None:
     code = f"import sys, cofi.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_neo4j_store_opens_without_the_array_libraries() -> None:
+    """The Neo4j store's module (so `cofi --store bolt://… check`) imports neither the input
+    models (pydantic, through the loader) nor numpy, pandas and pyarrow, which the driver would
+    take in as its optional extras (`cofi.store.neo4j_driver`); afterwards they import as usual,
+    and the driver keeps them unused only where they were not imported before it."""
+    heavy = ("pydantic", "numpy", "pandas", "pyarrow")
+    code = (
+        "import sys, cofi.store.neo4j\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+        "import numpy, pyarrow, neo4j._optional_deps as extras\n"
+        "print(numpy.ones(2).sum(), pyarrow.array([1]).to_pylist(), extras.np, extras.pa)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["", "2.0 [1] None None"]
+    # where the loader came first (`cofi load` on Neo4j reads its bundle through pyarrow), the
+    # driver finds the library it always found
+    code = "import pyarrow, cofi.store.neo4j, neo4j._optional_deps as extras; print(extras.pa)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("<module 'pyarrow'")

@@ -44,11 +44,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
-
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, Session
-from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from cofi import rings
 from cofi.audit import AuditLink
@@ -58,14 +55,12 @@ from cofi.detect import Rules
 from cofi.errors import NotFound, StoreRefused, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, GraphRows, LinkRow
-from cofi.loader import LoadPlan
 from cofi.merge import canonical_ids
-from cofi.model import EntityRecord, LinkRecord
 from cofi.queries import query
+from cofi.records import EntityRecord, LinkRecord, props_json
 from cofi.restrictions import Job, Kin, Restriction
 from cofi.rings import Merges
 from cofi.search import query_tokens
-from cofi.staging import props_json
 from cofi.store.base import (
     MatchDecision,
     SearchHit,
@@ -80,6 +75,18 @@ from cofi.store.base import (
     rank_hits,
     stored_finding,
 )
+from cofi.store.neo4j_driver import (
+    AuthError,
+    Driver,
+    DriverError,
+    GraphDatabase,
+    ManagedTransaction,
+    Neo4jError,
+    Result,
+    ServiceUnavailable,
+    Session,
+    SessionExpired,
+)
 from cofi.vocab import (
     HEAD_ROLE,
     IDENTIFIER_HOLDERS,
@@ -89,6 +96,9 @@ from cofi.vocab import (
     STORED_LINK_TYPES,
     Kind,
 )
+
+if TYPE_CHECKING:
+    from cofi.loader import LoadPlan
 
 # The driver's own log (the server's notes on queries, "property key does not exist" while a store
 # is empty; retries; a connection it found dead) is for developers, not for the user of a command:
