@@ -451,9 +451,26 @@ class Neo4jStore:
         session.execute_write(work)
 
     def stats(self, hub_limit: int) -> Stats:
-        entities = dict(self._rows("store/stats_entities"))
-        links = dict(self._rows("store/stats_links", types=list(STORED_LINK_TYPES)))
-        identifiers = dict(self._rows("store/stats_identifiers"))
+        """Counts from Neo4j's count store, a label or a type at a time (a scan of every
+        relationship took 0.45-0.8 s at the medium scale), then the hubs."""
+
+        def counts(tx: ManagedTransaction) -> tuple[dict[str, int], ...]:
+            def count(result: Result) -> int:
+                return int(result.single(strict=True)["n"])
+
+            nodes = {k: count(run(tx, "store/count_nodes", {"label": k.label})) for k in Kind}
+            links = {t: count(run(tx, "store/count_links", {"type": t})) for t in STORED_LINK_TYPES}
+            return tuple(
+                dict(sorted((str(key), n) for key, n in part.items() if n))
+                for part in (
+                    {k: n for k, n in nodes.items() if k not in IDENTIFIER_KINDS},
+                    links,
+                    {k: n for k, n in nodes.items() if k in IDENTIFIER_KINDS},
+                )
+            )
+
+        with self._session() as s:
+            entities, links, identifiers = s.execute_read(counts)
         candidates = self._rows("store/hub_candidates", hub_limit=hub_limit)
         hubs = count_hubs(candidates, self.canonical_ids, hub_limit)
         return Stats(entities, links, identifiers, hubs)
