@@ -53,8 +53,11 @@ class Kin(NamedTuple):
 
 
 class RestrictionReader(Protocol):
-    def agency_jobs(self) -> list[Job]:
-        """Every EMPLOYED link into an agency."""
+    def agency_jobs(self, agencies: list[str] | None = None) -> list[Job]:
+        """Every EMPLOYED link into an agency, or into the given agency records only."""
+
+    def agencies_of(self, persons: list[str]) -> list[str]:
+        """The agency records the given person records have an EMPLOYED link into (any date)."""
 
     def family_of(self, ids: list[str]) -> Iterable[Kin]:
         """The FAMILY links touching the given person records."""
@@ -130,11 +133,21 @@ def _overlap(*spans: tuple[str, str]) -> tuple[str, str] | None:
     return None if until and since and until < since else (since, until)
 
 
-def restrictions(store: RestrictionStore, at: str | None) -> list[Restriction]:
-    """Every restriction (`at` None) or those with a period that holds `at`, by id."""
+def restrictions(
+    store: RestrictionStore, at: str | None, around: str | None = None
+) -> list[Restriction]:
+    """Every restriction (`at` None) or those with a period that holds `at`, by id; with
+    `around` (a person or agency record), only those in the agencies it is or works in (a
+    restriction depends only on its agency's staff and their FAMILY links, so these are
+    exactly the ones in the store's whole list there, read without reading every agency)."""
     reader: RestrictionReader = store.declarations()
     merges = store.merges()
-    jobs = reader.agency_jobs()
+    if around is None:
+        jobs = reader.agency_jobs()
+    else:
+        agencies = sorted({*reader.agencies_of(merges.group(around)), *merges.group(around)})
+        merges.close(agencies)
+        jobs = reader.agency_jobs(sorted({r for a in agencies for r in merges.group(a)}))
     merges.close({j.person for j in jobs} | {j.agency for j in jobs})
     held: dict[tuple[str, str], list[Job]] = {}
     for job in jobs:

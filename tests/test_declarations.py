@@ -19,6 +19,8 @@ import pytest
 from click.testing import Result
 
 from cofi.declarations import DISCLOSURE_FACTOR
+from cofi.restrictions import restrictions as find_restrictions
+from cofi.store import open_store
 from cofi.store.embedded import SCHEMA_VERSION
 from tests.conftest import write_bundle
 
@@ -313,6 +315,35 @@ def test_relatives_serving_in_direct_subordination_are_listed(
     )
     both = crun("restrictions", "--all", "--at", "2025-06-01")
     assert both.exit_code == 2
+
+
+def test_the_restrictions_around_one_record_are_the_whole_lists_there(
+    crun: Callable[..., Result], store_location: str
+) -> None:
+    """`explore` of a person or an agency reads only the agencies it is or works in: for every
+    person and agency of the fixture, what that gives is exactly the whole list's restrictions
+    naming its entity, on both stores."""
+    assert crun("load", str(FIXTURE)).exit_code == 0
+    ids = []
+    for name in ("people.csv", "agencies.csv"):
+        with (FIXTURE / name).open(encoding="utf-8") as fh:
+            ids += [row["id"] for row in csv.DictReader(fh)]
+    store = open_store(store_location)
+    try:
+        every = find_restrictions(store, None)
+        merges = store.merges()
+        merges.close(ids)
+        shown = 0
+        for record in ids:
+            entity = merges.canonical(record)
+            around = find_restrictions(store, None, around=record)
+            assert {r.restriction_id for r in around} <= {r.restriction_id for r in every}
+            mine = [r for r in every if entity in (r.agency_id, r.superior_id, r.relative_id)]
+            assert [r for r in around if r in mine] == mine, record
+            shown += len(mine)
+        assert shown >= 3 * len(every) > 0  # each names its agency, superior and relative
+    finally:
+        store.close()
 
 
 def test_a_sweep_keeps_restrictions_reports_new_ones_and_triage_works_on_them(

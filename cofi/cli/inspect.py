@@ -207,7 +207,7 @@ def explore(obj: Context, /, item_id: str, depth: int | None, out: Path, hub_lim
         entity = graph.canonical_of(item_id)
         view.notes = [
             f"Restriction {r.restriction_id}: {r.explanation}."
-            for r in find_restrictions(store, None)
+            for r in find_restrictions(store, None, around=item_id)
             if entity in (r.agency_id, r.superior_id, r.relative_id)
         ]
     records = store.records(node_ids(view))

@@ -329,14 +329,32 @@ class EmbeddedDeclarations:
         )
         return (AuditLink.of_row(*r) for r in rows)
 
-    def agency_jobs(self) -> list[Job]:
+    def agency_jobs(self, agencies: list[str] | None = None) -> list[Job]:
+        columns = "l.source, l.target, l.role, l.since, l.until, l.source_ref"
+        if agencies is None:
+            rows = self._conn().execute(
+                f"SELECT {columns} FROM entities AS a INDEXED BY entities_kind CROSS JOIN links "
+                "AS l INDEXED BY links_target ON l.target = a.id WHERE a.kind = 'agency' AND "
+                "l.type = 'EMPLOYED' ORDER BY 1, 2, 3, 4"
+            )
+        else:
+            rows = self._conn().execute(
+                f"SELECT {columns} FROM json_each(?1) AS j CROSS JOIN entities AS a "
+                "ON a.id = j.value CROSS JOIN links AS l INDEXED BY links_target "
+                "ON l.target = a.id WHERE a.kind = 'agency' AND l.type = 'EMPLOYED' "
+                "ORDER BY 1, 2, 3, 4",
+                (json.dumps(agencies),),
+            )
+        return [Job(*r) for r in rows]
+
+    def agencies_of(self, persons: list[str]) -> list[str]:
         return [
-            Job(*r)
-            for r in self._conn().execute(
-                "SELECT l.source, l.target, l.role, l.since, l.until, l.source_ref "
-                "FROM entities AS a INDEXED BY entities_kind CROSS JOIN links AS l INDEXED BY "
-                "links_target ON l.target = a.id WHERE a.kind = 'agency' AND l.type = 'EMPLOYED' "
-                "ORDER BY 1, 2, 3, 4"
+            a
+            for (a,) in self._conn().execute(
+                "SELECT DISTINCT l.target FROM json_each(?1) AS j CROSS JOIN links AS l "
+                "ON l.source = j.value JOIN entities AS a ON a.id = l.target "
+                "WHERE l.type = 'EMPLOYED' AND a.kind = 'agency' ORDER BY 1",
+                (json.dumps(persons),),
             )
         ]
 

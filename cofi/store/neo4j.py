@@ -931,8 +931,15 @@ class _Declarations:
     def has_filings(self) -> bool:
         return bool(self.store._rows("declarations/any_filing")[0][0])
 
-    def agency_jobs(self) -> list[Job]:
-        return [Job(*r) for r in self.store._rows("declarations/agency_jobs")]
+    def agency_jobs(self, agencies: list[str] | None = None) -> list[Job]:
+        if agencies is None:
+            return [Job(*r) for r in self.store._rows("declarations/agency_jobs")]
+        rows = self.store._rows_by("declarations/agency_jobs_in", "ids", agencies)
+        return sorted(Job(*r) for r in rows)
+
+    def agencies_of(self, persons: list[str]) -> list[str]:
+        rows = self.store._rows_by("declarations/agencies_of", "ids", persons)
+        return sorted({a for (a,) in rows})
 
     def family_of(self, ids: list[str]) -> list[Kin]:
         return [Kin(*r) for r in self.store._rows_by("declarations/family_of", "ids", ids)]
