@@ -22,10 +22,11 @@ module takes to read the same files in the same run.
 Embedded (`--what embedded`, not part of `all`): the `cofi synth --scale SCALE` bundle in a fresh
 embedded store, every command a whole process as a user runs it: `load`, `sweep --all`, `check`
 (median of five sampled contracts; `cofi --version` beside it, the start-up alone), `path` and
-`links` of a finding's decision-maker, `stats`, `explore` of a finding and of its contract,
-`search`, `match`; then one day's 2,000 new contracts, each with three DECIDED links from people
-already in the store, loaded and swept incrementally.  Beside the load: its CPU (user and system,
-the whole process tree) and what new memory costs on the machine (`fresh_memory_seconds_per_gb`).
+`links` of a finding's decision-maker, `stats`, `explore` of a finding, its contract and its
+decision-maker, `search`, `match`; then one day's 2,000 new contracts, each with three DECIDED
+links from people already in the store, loaded and swept incrementally.  Beside the load: its
+CPU (user and system, the whole process tree) and what new memory costs on the machine
+(`fresh_memory_seconds_per_gb`).
 
 Evaluate (`--what evaluate`, not part of `all`: about six minutes at the large scale): `cofi synth
 --evaluate` on that bundle, planted found / planted, decoys flagged, extras emergent-valid / wrong.
@@ -327,7 +328,9 @@ def bench_embedded(scale: str, work: Path) -> dict[str, Any]:
     out["stats"] = median([run_timed([*cofi, "stats"]) for _ in range(3)])
     # (the analyst's picture: a finding's path and one step around it, and its contract two steps
     # out, the default depths; each an HTML file)
-    for what in ("finding", "contract"):
+    # (and the decision-maker two steps out: a person's page also says the restrictions of the
+    # agencies they work in, which once read every agency's)
+    for what in ("finding", "contract", "decision_maker"):
         explore = [*cofi, "explore", first[f"{what}_id"], "--out", str(work / f"{what}.html")]
         out[f"explore_{what}"] = median([run_timed(explore) for _ in range(3)])
     out["search"] = median([run_timed([*cofi, "search", first["path"][0]["name"].split()[0]])
@@ -445,6 +448,8 @@ def main() -> None:
                              "step around it), median of 3"),
                             ("explore_contract", "`cofi explore` of that finding's contract (two "
                              "steps out), median of 3"),
+                            ("explore_decision_maker", "`cofi explore` of that finding's "
+                             "decision-maker (two steps out), median of 3"),
                             ("search", "`cofi search`, median of 3")):  # fmt: skip
             seconds, mb = e[name]
             record(f"{today} {what}: whole-process {label} (`cofi --version`: "
