@@ -145,7 +145,8 @@ def restrictions(
     if around is None:
         jobs = reader.agency_jobs()
     else:
-        agencies = sorted({*reader.agencies_of(merges.group(around)), *merges.group(around)})
+        records = merges.group(around)
+        agencies = sorted({*reader.agencies_of(records), *records})
         merges.close(agencies)
         jobs = reader.agency_jobs(sorted({r for a in agencies for r in merges.group(a)}))
     merges.close({j.person for j in jobs} | {j.agency for j in jobs})
