@@ -285,8 +285,9 @@ def explore_rows(
     """The rows `cofi.explore.neighbourhood` draws from, for a view `depth` steps out from `seeds`
     (records, contracts, `kind:key` identifier ids): depth + 1 rings of links of any date, each
     with the contracts the records won, decided or bought (the first `per_node` of each kind of a
-    view node, in id order, walked on; all of them counted), each contract's buyer, winner and
-    decision-makers, and each agency's heads."""
+    view node, in id order, walked on, and one more read, so the view knows it left some out:
+    an agency's thousands are not read), each contract's buyer, winner and decision-makers, and
+    each agency's heads."""
     rings = Rings(reader, hub_limit)
     merges = rings.merges
     found: dict[str, tuple[ContractRow, list[list[str]]]] = {}
@@ -327,7 +328,7 @@ def explore_rows(
             drawn[(merges.canonical(record), how)].append(contract)
         walk_on = {c for ids in drawn.values() for c in sorted(set(ids))[:per_node]}
         walk_on |= {r for r, k in kinds.items() if k is Kind.CONTRACT}
-        every = {c for ids in drawn.values() for c in ids} | walk_on
+        every = {c for ids in drawn.values() for c in sorted(set(ids))[: per_node + 1]} | walk_on
         for *fields, deciders in reader.contracts(sorted(every - found.keys())):
             found[fields[0]] = (ContractRow(*fields), deciders)
         for cid in walk_on & found.keys():

@@ -24,10 +24,10 @@ def cofi(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
 
 
-def assert_explore_draws_the_whole_graphs_view(part_store: Store, whole_store: Store) -> None:
+def assert_explore_draws_the_whole_graphs_view(part_store: Store, whole_store: Store) -> int:
     """Every entity, contract, identifier value and finding of `whole_store`, at depths 1 to 3:
     the view drawn from the rings `part_store` reads is the view drawn from the whole graph
-    (nodes with their fields, links, whether it was cut)."""
+    (nodes with their fields, links, whether it was cut); the number of views cut."""
     from cofi.explore import neighbourhood
 
     whole = load_graph(whole_store)
@@ -35,6 +35,7 @@ def assert_explore_draws_the_whole_graphs_view(part_store: Store, whole_store: S
     ids = [*sorted(whole.rec_index), *sorted(whole.contracts), *sorted(findings),
            *sorted(whole.node_id(n) for n in whole.ident_value)]  # fmt: skip
     assert findings and len(ids) > 100
+    cut = 0
     for depth in (1, 2, 3):
         for item in ids:
             finding = findings.get(item)
@@ -43,6 +44,8 @@ def assert_explore_draws_the_whole_graphs_view(part_store: Store, whole_store: S
             got = neighbourhood(part, item, depth=depth, hub_limit=3, finding=finding)
             assert (got.title, got.nodes, got.edges, got.truncated) == (
                 want.title, want.nodes, want.edges, want.truncated), (item, depth)  # fmt: skip
+            cut += want.truncated
+    return cut
 
 
 @pytest.fixture
@@ -61,6 +64,22 @@ def test_explore_on_the_embedded_store_reads_rings_and_draws_the_whole_graphs_vi
     store = open_store(scenarios)
     try:
         assert_explore_draws_the_whole_graphs_view(store, store)
+    finally:
+        store.close()
+
+
+def test_explore_reads_one_contract_more_than_it_draws_and_still_says_it_left_some_out(
+    scenarios: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two contracts drawn around a node instead of 25, many views are cut: the rings read
+    the first three of each kind of a node's contracts, not all, and draw what the whole graph
+    draws, cut where it is cut."""
+    from cofi.store import open_store
+
+    monkeypatch.setattr("cofi.explore.PER_NODE", 2)
+    store = open_store(scenarios)
+    try:
+        assert assert_explore_draws_the_whole_graphs_view(store, store) > 20
     finally:
         store.close()
 
