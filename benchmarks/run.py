@@ -23,10 +23,10 @@ Embedded (`--what embedded`, not part of `all`): the `cofi synth --scale SCALE` 
 embedded store, every command a whole process as a user runs it: `load`, `sweep --all`, `check`
 (median of five sampled contracts; `cofi --version` beside it, the start-up alone), `path` and
 `links` of a finding's decision-maker, `stats`, `explore` of a finding, its contract and its
-decision-maker, `search`, `match`; then one day's 2,000 new contracts, each with three DECIDED
-links from people already in the store, loaded and swept incrementally.  Beside the load: its
-CPU (user and system, the whole process tree) and what new memory costs on the machine
-(`fresh_memory_seconds_per_gb`).
+decision-maker, `search`, `declarations audit`, `restrictions`, `match`; then one day's 2,000
+new contracts, each with three DECIDED links from people already in the store, loaded and swept
+incrementally.  Beside the load: its CPU (user and system, the whole process tree) and what new
+memory costs on the machine (`fresh_memory_seconds_per_gb`).
 
 Evaluate (`--what evaluate`, not part of `all`: about six minutes at the large scale): `cofi synth
 --evaluate` on that bundle, planted found / planted, decoys flagged, extras emergent-valid / wrong.
@@ -298,6 +298,10 @@ def day_bundle(bundle: Path, day: Path, contracts: int, seed: int) -> str:
     return signed
 
 
+AUDIT_DAY = "2025-06-01"
+"""The day the embedded benchmark runs `declarations audit` on (the README's example day)."""
+
+
 def bench_embedded(scale: str, work: Path) -> dict[str, Any]:
     """Every command of the embedded store, a whole process each (see the module docstring)."""
     bundle, store = work / "bundle", work / "store"
@@ -335,6 +339,10 @@ def bench_embedded(scale: str, work: Path) -> dict[str, Any]:
         out[f"explore_{what}"] = median([run_timed(explore) for _ in range(3)])
     out["search"] = median([run_timed([*cofi, "search", first["path"][0]["name"].split()[0]])
                             for _ in range(3)])  # fmt: skip
+    # (the registers against the declarations: every official's omissions on a day, and every
+    # relative serving under a relative)
+    out["audit"] = run_timed([*cofi, "declarations", "audit", "--at", AUDIT_DAY])[:2]
+    out["restrictions"] = run_timed([*cofi, "restrictions", "--all"])[:2]
     seconds, mb, err = run_timed([*cofi, "match", "--format", "jsonl", "--out",
                                   str(work / "match.jsonl")])  # fmt: skip
     out["match"] = (seconds, mb)
@@ -450,7 +458,10 @@ def main() -> None:
                              "steps out), median of 3"),
                             ("explore_decision_maker", "`cofi explore` of that finding's "
                              "decision-maker (two steps out), median of 3"),
-                            ("search", "`cofi search`, median of 3")):  # fmt: skip
+                            ("search", "`cofi search`, median of 3"),
+                            ("audit", f"`cofi declarations audit --at {AUDIT_DAY}` (every "
+                             "official), once"),
+                            ("restrictions", "`cofi restrictions --all`, once")):  # fmt: skip
             seconds, mb = e[name]
             record(f"{today} {what}: whole-process {label} (`cofi --version`: "
                    f"{e['version'][0]:.2f} s) | {seconds:.2f} s | — | "

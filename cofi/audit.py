@@ -10,6 +10,7 @@ relative declared under another record of theirs is declared.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple, Protocol
@@ -126,19 +127,24 @@ def audit(store: AuditStore, person_id: str | None, at: str) -> list[Omission]:
         {r for group in people.values() for r in group}
         | {x for link in links for x in (link.source, link.target)}
     )
+    touching: dict[str, set[LinkRecord]] = defaultdict(set)  # (each person's own, not all)
+    for link in links:
+        touching[link.source].add(link)
+        touching[link.target].add(link)
     out: list[Omission] = []
     for person, group in sorted(people.items()):
         mine = set(group)
+        around = sorted({link for record in group for link in touching.get(record, ())})
         latest, named = in_force(filings.get(person, []), at)
         declared = {merges.canonical(s) for s in named}
         agencies = sorted({
             names.get(link.target, {}).get("name", link.target)
-            for link in links
+            for link in around
             if link.source in mine and link.type == "EMPLOYED"
             and kind_of[link] == Kind.AGENCY.value
         })  # fmt: skip
         seen: set[tuple[str, ...]] = set()
-        for link in sorted(links):
+        for link in around:
             omission = _omission(link, kind_of[link], mine, merges, declared)
             if omission is None:
                 continue
