@@ -330,21 +330,17 @@ class EmbeddedDeclarations:
         return (AuditLink.of_row(*r) for r in rows)
 
     def agency_jobs(self, agencies: list[str] | None = None) -> list[Job]:
-        columns = "l.source, l.target, l.role, l.since, l.until, l.source_ref"
+        db = self._conn()
         if agencies is None:
-            rows = self._conn().execute(
-                f"SELECT {columns} FROM entities AS a INDEXED BY entities_kind CROSS JOIN links "
-                "AS l INDEXED BY links_target ON l.target = a.id WHERE a.kind = 'agency' AND "
-                "l.type = 'EMPLOYED' ORDER BY 1, 2, 3, 4"
-            )
-        else:
-            rows = self._conn().execute(
-                f"SELECT {columns} FROM json_each(?1) AS j CROSS JOIN entities AS a "
-                "ON a.id = j.value CROSS JOIN links AS l INDEXED BY links_target "
-                "ON l.target = a.id WHERE a.kind = 'agency' AND l.type = 'EMPLOYED' "
-                "ORDER BY 1, 2, 3, 4",
-                (json.dumps(agencies),),
-            )
+            every = "SELECT id FROM entities INDEXED BY entities_kind WHERE kind = 'agency'"
+            agencies = [a for (a,) in db.execute(every)]
+        rows = db.execute(
+            "SELECT l.source, l.target, l.role, l.since, l.until, l.source_ref "
+            "FROM json_each(?1) AS j CROSS JOIN entities AS a ON a.id = j.value "
+            "CROSS JOIN links AS l INDEXED BY links_target ON l.target = a.id "
+            "WHERE a.kind = 'agency' AND l.type = 'EMPLOYED' ORDER BY 1, 2, 3, 4",
+            (json.dumps(agencies),),
+        )
         return [Job(*r) for r in rows]
 
     def agencies_of(self, persons: list[str]) -> list[str]:

@@ -460,14 +460,10 @@ class Neo4jStore:
 
             nodes = {k: count(run(tx, "store/count_nodes", {"label": k.label})) for k in Kind}
             links = {t: count(run(tx, "store/count_links", {"type": t})) for t in STORED_LINK_TYPES}
-            return tuple(
-                dict(sorted((str(key), n) for key, n in part.items() if n))
-                for part in (
-                    {k: n for k, n in nodes.items() if k not in IDENTIFIER_KINDS},
-                    links,
-                    {k: n for k, n in nodes.items() if k in IDENTIFIER_KINDS},
-                )
-            )
+            entities = {k.value: n for k, n in nodes.items() if k not in IDENTIFIER_KINDS}
+            identifiers = {k.value: n for k, n in nodes.items() if k in IDENTIFIER_KINDS}
+            parts = (entities, links, identifiers)
+            return tuple(dict(sorted((key, n) for key, n in p.items() if n)) for p in parts)
 
         with self._session() as s:
             entities, links, identifiers = s.execute_read(counts)
