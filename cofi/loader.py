@@ -253,22 +253,60 @@ class LoadPlan:
             db.execute(f"DETACH DATABASE {schema}")
 
     def entities(self) -> Iterator[EntityRecord]:
-        """The entities to write, in id order."""
+        """The entities to write, in id order, each with its contact keys (the two read side by
+        side in id order: memory holds one entity's, not the bundle's)."""
         with closing(self.connect()) as db:
-            contacts: dict[str, list[tuple[Kind, str, str]]] = defaultdict(list)
-            for eid, kind, key, raw in db.execute(
+            contacts = db.execute(
                 "SELECT c.id, c.kind, c.key, c.raw FROM stage.contact c "
-                "JOIN stage_e.ent_ids i ON i.id = c.id AND i.seq = c.seq WHERE i.ok"
-            ):
-                contacts[eid].append((Kind(kind), key, raw))
+                "JOIN stage_e.ent_ids i ON i.id = c.id AND i.seq = c.seq WHERE i.ok "
+                "ORDER BY c.id, c.rowid"
+            )
+            contact = next(contacts, None)
             for eid, kind, name, props, strong, skey in db.execute(
                 "SELECT e.id, e.kind, e.name, e.props, e.strong_id, e.search_key "
                 "FROM stage_e.ent_ids i JOIN stage.ent e ON e.seq = i.seq WHERE i.ok ORDER BY i.id"
             ):
+                held: list[tuple[Kind, str, str]] = []
+                # (SQLite orders text by its UTF-8 bytes, which is Python's order of str)
+                while contact is not None and contact[0] <= eid:
+                    if contact[0] == eid:
+                        held.append((Kind(contact[1]), contact[2], contact[3]))
+                    contact = next(contacts, None)
                 yield EntityRecord(
-                    eid, Kind(kind), name, json.loads(props), strong, skey,
-                    tuple(contacts.get(eid, ())),
-                )  # fmt: skip
+                    eid, Kind(kind), name, json.loads(props), strong, skey, tuple(held)
+                )
+
+    def contract_parties(self) -> Iterator[tuple[str, str, str]]:
+        """(id, buyer_id, supplier_id) of each contract to write, in id order."""
+        with closing(self.connect()) as db:
+            yield from db.execute(
+                "SELECT i.id, c.buyer_id, c.supplier_id FROM stage_e.ent_ids i "
+                "JOIN stage.contract c ON c.seq = i.seq WHERE i.ok ORDER BY i.id"
+            )
+
+    def contact_keys(self) -> Iterator[tuple[Kind, str]]:
+        """Each (kind, key) the entities to write hold, once, in that order."""
+        with closing(self.connect()) as db:
+            for kind, key in db.execute(
+                "SELECT DISTINCT c.kind, c.key FROM stage.contact c "
+                "JOIN stage_e.ent_ids i ON i.id = c.id AND i.seq = c.seq WHERE i.ok "
+                "ORDER BY c.kind, c.key"
+            ):
+                yield Kind(kind), key
+
+    def ids_of(self, kinds: Iterable[Kind], link_types: Iterable[str]) -> Iterator[str]:
+        """The ids of the entities to write of `kinds` and of the ends of the links to write of
+        `link_types` (after `complete()`), each once, in order."""
+        values, types = sorted(k.value for k in kinds), sorted(link_types)
+        ends = f"FROM stage_l.link_keys WHERE ok AND type IN ({', '.join('?' * len(types))})"
+        with closing(self.connect()) as db:
+            for (eid,) in db.execute(
+                "SELECT i.id FROM stage_e.ent_ids i JOIN stage.ent e ON e.seq = i.seq "
+                f"WHERE i.ok AND e.kind IN ({', '.join('?' * len(values))}) "
+                f"UNION SELECT source {ends} UNION SELECT target {ends} ORDER BY 1",
+                (*values, *types, *types),
+            ):
+                yield eid
 
     def links(self) -> Iterator[LinkRecord]:
         """The links to write, in key order (after `complete()`)."""

@@ -133,6 +133,110 @@ def dump() -> tuple[list[object], list[object]]:
     return node_rows, rel_rows  # type: ignore[return-value]
 
 
+def merged_bundles(directory: Path) -> tuple[Path, Path]:
+    """Two loads of 40 people and 10 companies whose entities span records far apart in id
+    order: a SAME_AS chain, equal IINs, and in the second load one IIN changed (splitting an
+    old entity) and a new SAME_AS (joining two)."""
+    from cofi.synth.kazakh import iin
+
+    same = iin(date(1980, 3, 12), False, 7)
+
+    def people(changed: bool) -> list[dict[str, Any]]:
+        rows = [{"id": f"p{i:02d}", "name": f"Адам {i}", "birth_date": "1980-03-12"}
+                for i in range(40)]  # fmt: skip
+        for i in (5, 33, 39):
+            rows[i]["iin"] = same
+        if changed:
+            rows[33]["iin"] = iin(date(1980, 3, 12), False, 900)
+        return rows
+
+    companies = [{"id": f"c{i:02d}", "name": f"Серік {i}"} for i in range(10)]
+    links = [
+        {"source": "p01", "target": "p38", "type": "SAME_AS"},
+        {"source": "p02", "target": "p20", "type": "SAME_AS"},
+        {"source": "p20", "target": "p37", "type": "SAME_AS"},
+        *({"source": f"p{i:02d}", "target": f"p{i + 1:02d}", "type": "FAMILY", "role": "sibling"}
+          for i in range(0, 39, 3)),
+        *({"source": f"p{i:02d}", "target": f"c{i % 10:02d}", "type": "OWNS", "share": "50"}
+          for i in range(0, 40, 4)),
+    ]  # fmt: skip
+    first = write_bundle(directory / "first", {"person": people(False), "company": companies,
+                                               "link": links})  # fmt: skip
+    second = write_bundle(directory / "second", {
+        "person": people(True),
+        "link": [{"source": "p10", "target": "p30", "type": "SAME_AS"}],
+    })  # fmt: skip
+    return first, second
+
+
+def test_a_projection_made_a_few_records_at_a_time_is_the_one_made_at_once(
+    live: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load projects its records BATCH at a time, each batch widened to every record its
+    entities join or split; with batches of 3 the graph is the one batches of 10,000 make,
+    across two loads whose entities span records far apart (a merge chain, equal IINs, an old
+    entity split and two joined)."""
+    import cofi.store.neo4j as store_module
+
+    first, second = merged_bundles(tmp_path)
+
+    def loaded() -> tuple[list[object], list[object]]:
+        fresh_database(live)
+        for bundle in (first, second):
+            result = cofi("--store", live, "load", str(bundle))
+            assert result.exit_code == 0, result.output
+        return dump()
+
+    at_once = loaded()
+    monkeypatch.setattr(store_module, "BATCH", 3)
+    assert loaded() == at_once
+    groups = run_cypher(
+        "MATCH (e:Entity)-[:RESOLVED_AS]->(r:Resolved) WITH r, collect(e.id) AS ids "
+        "WHERE size(ids) > 1 RETURN ids"
+    )
+    assert sorted(sorted(ids) for (ids,) in groups) == [  # type: ignore[call-overload]
+        ["p01", "p38"],
+        ["p02", "p20", "p37"],
+        ["p05", "p39"],
+        ["p10", "p30"],
+    ]
+
+
+def test_a_loads_memory_is_a_batch_not_the_bundle(
+    live: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The peak Python memory of a load's writes to Neo4j (its entities with their contact keys,
+    the contracts' parties, the identifiers' holders, the projection) is a batch's, BATCH rows
+    (50 here), whether the bundle has 2,000 rows or 8,000; the bundle's (every record held for
+    the projection, every contact key, every contract, as cofi once did) grows with it."""
+    import tracemalloc
+
+    import cofi.store.neo4j as store_module
+
+    monkeypatch.setattr(store_module, "BATCH", 50)
+    write = store_module.Neo4jStore.write
+    peaks: list[int] = []
+
+    def traced(self: Any, plan: Any) -> Any:
+        plan.complete()  # (the loader's checks of the links, not the store's write: done first)
+        tracemalloc.start()
+        try:
+            return write(self, plan)
+        finally:
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+
+    monkeypatch.setattr(store_module.Neo4jStore, "write", traced)
+    for rows in (500, 2_000, 8_000):  # (the first pays for what a write imports)
+        bundle = tmp_path / str(rows)
+        write_bulk_bundle(bundle, rows, seed=3)
+        fresh_database(live)
+        result = cofi("--store", live, "load", str(bundle))
+        assert result.exit_code == 0, result.output
+    _, small, large = peaks
+    assert large < small * 1.1 + 256 * 1024, (small, large)
+
+
 def cofi_process(uri: str, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "cofi", "--store", uri, *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip

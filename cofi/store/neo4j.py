@@ -44,6 +44,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from heapq import merge
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -323,7 +326,7 @@ class Neo4jStore:
             for statement in query("schema").statements():
                 s.run(statement).consume()
             if meta.has_data:  # made by an older cofi: its path projection, once
-                self._project(s, {i for (i,) in self._rows("project/all_records")}, None)
+                self._project(s, sorted({i for (i,) in self._rows("project/all_records")}), None)
             run(
                 s,
                 "store/meta_create",
@@ -372,31 +375,43 @@ class Neo4jStore:
                 ]
             )
             load = _Load(rev, log_touched=meta.has_data)
-            records: set[str] = set()  # the bundle's persons and companies, to project
             for kind, batch in _batches_by(plan.entities(), lambda r: r.kind):
                 load.entities(s, kind, batch)
-                if kind in IDENTIFIER_HOLDERS:
-                    records.update(r.id for r in batch)
                 _write(s, "store/load_beat", rev=rev)
-            load.finish_entities(s)
+            load.finish_entities(s, plan)
             for type_, links in _batches_by(plan.links(), lambda link: link.type):
                 load.links(s, type_, links)
-                if type_ in PROJECTED_TYPES or type_ == "SAME_AS":
-                    records.update(end for link in links for end in (link.source, link.target))
                 _write(s, "store/load_beat", rev=rev)
-            self._project(s, records, rev)
+            # the bundle's persons and companies and the ends of its projected links
+            self._project(s, plan.ids_of(IDENTIFIER_HOLDERS, (*PROJECTED_TYPES, "SAME_AS")), rev)
             report = load.report()
             _write(s, "store/load_end", key=META_KEY, rev=rev, changed=report.changed)
         return report
 
-    def _project(self, session: Session, records: set[str], rev: int | None) -> None:
-        """Make the path projection of `records` again (`cypher/project/*`): one `Resolved` node
-        per real entity, the traversable links and identifier values between them.  Taken from
-        the bundle's rows, not from what this run changed (a killed load run again completes
-        it), and widened to every record whose entity they can join or split: the records
-        merged with them now, and those that shared their entity as last projected.  Each
-        transaction replaces whole entities, so a kill leaves each one old or new, never
-        half."""
+    def _project(self, session: Session, records: Iterable[str], rev: int | None) -> None:
+        """Make the path projection of `records` (distinct, in order) again
+        (`cypher/project/*`): one `Resolved` node per real entity, the traversable links and
+        identifier values between them.  Taken from the bundle's rows, not from what this run
+        changed (a killed load run again completes it), and widened to every record whose
+        entity they can join or split: the records merged with them now, and those that shared
+        their entity as last projected.  Each transaction replaces whole entities, so a kill
+        leaves each one old or new, never half.
+
+        The records are taken `BATCH` at a time, each batch with everything it is widened to:
+        memory holds a batch's entities, not the bundle's (2.4 GB of the client's at the large
+        synthetic scale when it held them all).  A record widened into an earlier batch's
+        entities is not projected again when its own turn comes."""
+        done: set[str] = set()  # records already projected that come later in `records`
+        for batch in chunks(records, BATCH):
+            todo = [r for r in batch if r not in done]
+            done = {r for r in done if r > batch[-1]}
+            if todo:
+                seen = self._project_batch(session, todo, rev)
+                done |= {r for r in seen if r > batch[-1]}
+
+    def _project_batch(self, session: Session, records: list[str], rev: int | None) -> set[str]:
+        """`_project` of a batch of records: every record it is widened to is projected, in
+        transactions of whole entities; those records."""
         merges = Merges(self._reader)
         old: dict[str, str] = {}
         seen: set[str] = set()
@@ -426,6 +441,7 @@ class Neo4jStore:
                 todo = []
         if todo:
             self._project_chunk(session, todo, merges)
+        return seen
 
     def _project_chunk(self, session: Session, ids: list[str], merges: Merges) -> None:
         groups: dict[str, list[str]] = defaultdict(list)
@@ -957,9 +973,9 @@ class _Load:
         """Log the identifier values changing entities held and hold (not on a first load)."""
         self.entities_created = self.entities_changed = 0
         self.links_created = self.links_changed = 0
-        self.identifiers: dict[Kind, set[str]] = defaultdict(set)
-        """Identifier nodes whose holders may have changed: their `holders` are recounted."""
-        self.contracts: list[dict[str, Any]] = []
+        self.dropped: dict[Kind, set[str]] = defaultdict(set)
+        """Identifier nodes changed entities held before this load (on a first load none): their
+        `holders` are recounted, with those of every identifier the bundle's entities hold."""
 
     def entities(self, session: Session, kind: Kind, records: list[EntityRecord]) -> None:
         rows = [{"id": r.id, "node": _node(r)} for r in records]
@@ -995,26 +1011,31 @@ class _Load:
         self.entities_changed += len(written)
         self.entities_created += sum(1 for _, created in written if created)
         for ckind, key in dropped:
-            self.identifiers[Kind(ckind)].add(key)
-        # from every row, not only the changed ones: a killed run may have written the rows
-        # without what is derived from them
-        for r in records:
-            for ckind, key, _raw in r.contacts:
-                self.identifiers[ckind].add(key)
-        if kind is Kind.CONTRACT:
-            self.contracts.extend(
-                {"id": r.id, "buyer_id": r.props["buyer_id"], "supplier_id": r.props["supplier_id"]}
-                for r in records
-            )
+            self.dropped[Kind(ckind)].add(key)
 
-    def finish_entities(self, session: Session) -> None:
-        """Once every entity is written: contracts' BUYER/SUPPLIER links, identifier holders."""
-        for rows in chunks(self.contracts, BATCH):
+    def finish_entities(self, session: Session, plan: LoadPlan) -> None:
+        """Once every entity is written: contracts' BUYER/SUPPLIER links, identifier holders.
+        Both from every row of the plan, not only the changed ones (a killed run may have
+        written the rows without what is derived from them), read from the plan as they are
+        written: memory holds a batch of them."""
+        parties = ({"id": i, "buyer_id": buyer, "supplier_id": supplier}
+                   for i, buyer, supplier in plan.contract_parties())  # fmt: skip
+        for rows in chunks(parties, BATCH):
             _write(session, "load/contract_parties", rows=rows)
-        for kind, keys in self.identifiers.items():
-            slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
-            for chunk in chunks(sorted(keys), BATCH):
-                _write(session, "load/holders", slots, keys=chunk)
+        recounted: set[Kind] = set()
+        for kind, held in groupby(plan.contact_keys(), key=itemgetter(0)):
+            self._holders(session, kind, (key for _, key in held))
+            recounted.add(kind)
+        for kind in self.dropped.keys() - recounted:
+            self._holders(session, kind, iter(()))
+
+    def _holders(self, session: Session, kind: Kind, held: Iterator[str]) -> None:
+        """Recount the holders of the identifiers of `kind` with the keys `held` (in order) and
+        those dropped."""
+        slots = {"label": kind.label, "type": IDENTIFIER_LINK[kind]}
+        keys = merge(held, sorted(self.dropped.get(kind, ())))
+        for chunk in chunks((key for key, _ in groupby(keys)), BATCH):
+            _write(session, "load/holders", slots, keys=chunk)
 
     def links(self, session: Session, type_: str, links: list[LinkRecord]) -> None:
         rows = [
