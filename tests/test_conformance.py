@@ -48,6 +48,29 @@ def test_load_counts_and_an_idempotent_reload(crun: Callable[..., Result]) -> No
     assert hits[0]["id"] == "p-aigerim" and hits[0]["name"] == "Әйгерім Садықова"
 
 
+def test_a_hub_counts_distinct_entities_not_records(
+    crun: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Four people and a company at one address, three of the people one person (p0 = p1 by
+    SAME_AS, p1 and p2 sharing a valid IIN): three entities hold it.  (Each store reads only the
+    merges of the hub candidates' holders.)"""
+    addr = "г. Алматы, ул. Абая, 1"
+    people = [{"id": f"p{i}", "name": f"P{i}", "address": addr} for i in range(4)]
+    people[1]["iin"] = people[2]["iin"] = "800312400002"
+    links = [{"source": "p0", "target": "p1", "type": "SAME_AS"}]
+    companies = [{"id": "c0", "name": "C", "address": addr}]
+    bundle = write_bundle(tmp_path / "b", {"person": people, "company": companies, "link": links})
+    assert crun("load", str(bundle)).exit_code == 0
+
+    def hubs(limit: int) -> list[int]:
+        result = crun("stats", "--hub-limit", str(limit), "--json")
+        assert result.exit_code == 0, result.output
+        return [h["entities"] for h in json.loads(result.stdout)["hubs"]]
+
+    assert hubs(2) == [3]  # p0-p2, p3, c0
+    assert hubs(3) == []
+
+
 def test_a_changed_row_is_updated_in_place_and_a_bad_bundle_writes_nothing(
     crun: Callable[..., Result], tmp_path: Path
 ) -> None:

@@ -537,9 +537,10 @@ def test_check_on_neo4j_searches_on_the_server_and_reads_only_the_paths(
 def test_no_command_reads_the_whole_graph_on_neo4j(
     live: str, tmp_path: Path, names: list[str]
 ) -> None:
-    """`check`, `path`, `links`, `explore` and every kind of sweep (the first, an incremental
-    one after a load, `--all`, `--since`) ask the server for neighbourhoods only: no query that
-    reads every node or link (`graph/*`) runs, and each still gives its answer."""
+    """`check`, `path`, `links`, `explore`, `stats` and every kind of sweep (the first, an
+    incremental one after a load, `--all`, `--since`) ask the server for neighbourhoods only: no
+    query that reads every node or link (`graph/*`) or every merge (`store/same_as`,
+    `store/strong_groups`) runs, and each still gives its answer."""
     link = {"source": "p-s11", "target": "co-s11", "type": "DIRECTS", "since": "2020-01-01"}
     page = tmp_path / "view.html"
     commands: list[tuple[list[str], Callable[[Result], bool]]] = [
@@ -552,12 +553,14 @@ def test_no_command_reads_the_whole_graph_on_neo4j(
         (["sweep", "--all", "--format", "jsonl"], lambda r: "swept 24 of 24" in r.stderr),
         (["sweep", "--since", "2025-01-01"], lambda r: "swept" in r.stderr),
         (["explore", "p-s04", "--out", str(page)], lambda r: page.exists()),
+        (["stats", "--json"], lambda r: '"hubs"' in r.stdout),
     ]
+    whole = ("store/same_as", "store/strong_groups")
     for args, answered in commands:
         names.clear()
         result = cofi("--store", live, *args)
         assert result.exit_code == 0 and answered(result), (args, result.output)
-        assert not [n for n in names if n.startswith("graph/")], (args, names)
+        assert not [n for n in names if n.startswith("graph/") or n in whole], (args, names)
 
 
 def test_explore_on_neo4j_draws_what_it_draws_on_the_embedded_store(

@@ -349,22 +349,6 @@ def test_stats_counts_and_the_demo_hub(run: Callable[..., Result]) -> None:
     assert "hubs (shared by more than 20 entities): 1" in text
 
 
-def test_hub_counts_distinct_entities_not_records(tmp_path: Path) -> None:
-    addr = "г. Алматы, ул. Абая, 1"
-    people = [{"id": f"p{i}", "name": f"P{i}", "address": addr} for i in range(4)]
-    # p0..p2 are one person: p0=p1 by SAME_AS, p1 and p2 share a valid IIN
-    people[1]["iin"] = people[2]["iin"] = "800312400002"
-    links = [{"source": "p0", "target": "p1", "type": "SAME_AS"}]
-    companies = [{"id": "c0", "name": "C", "address": addr}]
-    bundle = write_bundle(tmp_path / "b", {"person": people, "company": companies, "link": links})
-    store = EmbeddedStore(tmp_path / "s", create=True)
-    with plan_load([bundle], store.kinds_of) as plan:
-        store.write(plan)
-    assert [h.entities for h in store.stats(hub_limit=2).hubs] == [3]  # p0-p2, p3, c0
-    assert store.stats(hub_limit=3).hubs == []
-    store.close()
-
-
 def test_agency_contacts_never_become_identifiers(tmp_path: Path) -> None:
     rows = {
         "agency": [{"id": "a", "name": "A", "phone": "+7 701 000 00 00"}],

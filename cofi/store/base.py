@@ -7,7 +7,7 @@ searching and (later) detection logic that is the same for every backend lives a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -313,19 +313,16 @@ class Store(LoadTarget, ReadView, FindingsStore, MatchStore, Protocol):
 
 
 def count_hubs(
-    candidates: Iterable[tuple[str, str, str, list[str]]],
-    canonical: Callable[[], dict[str, str]],
-    hub_limit: int,
+    candidates: list[tuple[str, str, str, list[str]]], merges: Merges, hub_limit: int
 ) -> list[Hub]:
     """The hubs among `candidates` ((kind, key, raw value, holder record ids) of identifier
     values held by more than `hub_limit` records): those held by more than `hub_limit` distinct
-    entities once merged records count as one.  `canonical` is called only if there are any."""
+    entities once merged records count as one.  Only the candidates' holders' merges are read
+    (`merges`), not the whole store's."""
+    merges.close(sorted({m for *_, members in candidates for m in members}))
     hubs: list[Hub] = []
-    merged: dict[str, str] | None = None
     for kind, key, raw, members in candidates:
-        if merged is None:
-            merged = canonical()
-        distinct = {merged.get(m, m) for m in members}
+        distinct = {merges.canonical(m) for m in members}
         if len(distinct) > hub_limit:
             hubs.append(Hub(Kind(kind), key, raw, len(distinct)))
     hubs.sort(key=lambda h: (-h.entities, h.kind, h.key))

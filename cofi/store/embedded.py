@@ -910,14 +910,8 @@ class EmbeddedStore:
                 (kind, key),
             )
         ]
-        # the merges of the candidates' holders only, not of the whole store
-        holders = sorted({m for *_, members in candidates for m in members})
-        merges = rings.Merges(
-            EmbeddedReader(db, self.kinds_of) if db is not self._db else self._reader
-        )
-        merges.close(holders)
-        return count_hubs(candidates, lambda: {m: merges.canonical(m) for m in holders},
-                          hub_limit)  # fmt: skip
+        reader = EmbeddedReader(db, self.kinds_of) if db is not self._db else self._reader
+        return count_hubs(candidates, rings.Merges(reader), hub_limit)
 
     def canonical_ids(self) -> dict[str, str]:
         """Merged record id -> canonical entity id (records that merge with nothing are absent)."""

@@ -483,8 +483,8 @@ class Neo4jStore:
 
         with self._session() as s:
             entities, links, identifiers = s.execute_read(counts)
-        candidates = self._rows("store/hub_candidates", hub_limit=hub_limit)
-        hubs = count_hubs(candidates, self.canonical_ids, hub_limit)
+        candidates = [tuple(r) for r in self._rows("store/hub_candidates", hub_limit=hub_limit)]
+        hubs = count_hubs(candidates, Merges(self._reader), hub_limit)
         return Stats(entities, links, identifiers, hubs)
 
     def merges(self) -> Merges:
