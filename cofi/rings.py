@@ -68,8 +68,9 @@ class Reader(Protocol):
     def contracts_won_by(self, ids: list[str]) -> list[Any]:
         """`ContractRow` fields of each contract one of the records won."""
 
-    def contracts_of(self, ids: list[str]) -> list[Any]:
-        """(record, 'SUPPLIER' | 'DECIDED' | 'BUYER', contract id) rows."""
+    def contracts_of(self, ids: list[str], limit: int) -> list[Any]:
+        """(record, 'SUPPLIER' | 'DECIDED' | 'BUYER', contract id) rows: of each record's contracts
+        of each kind, the `limit` with the smallest ids."""
 
     def agencies_headed_by(self, ids: list[str]) -> list[str]:
         """The agencies any of the records heads or headed, at any time."""
@@ -324,7 +325,7 @@ def explore_rows(
             ):
                 nxt.add(row.target)  # the agency a reached person heads
         drawn: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for record, how, contract in reader.contracts_of(records):
+        for record, how, contract in reader.contracts_of(records, per_node + 1):
             drawn[(merges.canonical(record), how)].append(contract)
         walk_on = {c for ids in drawn.values() for c in sorted(set(ids))[:per_node]}
         walk_on |= {r for r, k in kinds.items() if k is Kind.CONTRACT}

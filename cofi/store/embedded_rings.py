@@ -169,18 +169,22 @@ class EmbeddedReader:
             ids,
         )
 
-    def contracts_of(self, ids: list[str]) -> list[Any]:
+    def contracts_of(self, ids: list[str], limit: int) -> list[Any]:
         return self._all(
-            "WITH ids(id) AS (SELECT DISTINCT value FROM json_each(?)) "
-            "SELECT l.source, 'DECIDED', l.target FROM ids "
-            "CROSS JOIN links AS l ON l.source = ids.id AND l.type = 'DECIDED' "
-            "UNION SELECT e.supplier_id, 'SUPPLIER', e.id FROM ids "
-            "CROSS JOIN entities AS e INDEXED BY entities_supplier "
-            "ON e.kind = 'contract' AND e.supplier_id = ids.id "
-            "UNION SELECT e.buyer_id, 'BUYER', e.id FROM ids "
-            "CROSS JOIN entities AS e INDEXED BY entities_buyer "
-            "ON e.kind = 'contract' AND e.buyer_id = ids.id",
+            "WITH ids(id) AS (SELECT DISTINCT value FROM json_each(?1)), "
+            "c(record, how, contract) AS ("
+            " SELECT l.source, 'DECIDED', l.target FROM ids"
+            " CROSS JOIN links AS l ON l.source = ids.id AND l.type = 'DECIDED'"
+            " UNION SELECT e.supplier_id, 'SUPPLIER', e.id FROM ids"
+            " CROSS JOIN entities AS e INDEXED BY entities_supplier"
+            " ON e.kind = 'contract' AND e.supplier_id = ids.id"
+            " UNION SELECT e.buyer_id, 'BUYER', e.id FROM ids"
+            " CROSS JOIN entities AS e INDEXED BY entities_buyer"
+            " ON e.kind = 'contract' AND e.buyer_id = ids.id) "
+            "SELECT record, how, contract FROM (SELECT *, row_number() OVER"
+            " (PARTITION BY record, how ORDER BY contract) AS n FROM c) WHERE n <= ?2",
             ids,
+            limit,
         )
 
     def agencies_headed_by(self, ids: list[str]) -> list[str]:

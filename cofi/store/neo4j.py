@@ -910,8 +910,8 @@ class _Reader:
     def contracts_won_by(self, ids: list[str]) -> list[Any]:
         return self.store._rows_by("check/contracts_won_by", "ids", ids)
 
-    def contracts_of(self, ids: list[str]) -> list[Any]:
-        return self.store._rows_by("check/contracts_of", "ids", ids)
+    def contracts_of(self, ids: list[str], limit: int) -> list[Any]:
+        return self.store._rows_by("check/contracts_of", "ids", ids, limit=limit)
 
     def agencies_headed_by(self, ids: list[str]) -> list[str]:
         rows = self.store._rows_by("sweep/agencies_headed_by", "ids", ids, head_role=HEAD_ROLE)
