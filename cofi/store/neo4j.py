@@ -398,7 +398,7 @@ class Neo4jStore:
         leaves each one old or new, never half.
 
         The records are taken `BATCH` at a time, each batch with everything it is widened to:
-        memory holds a batch's entities, not the bundle's (2.4 GB of the client's at the large
+        memory holds a batch's entities, not the bundle's (2.3 GB max RSS of the client at the large
         synthetic scale when it held them all).  A record widened into an earlier batch's
         entities is not projected again when its own turn comes."""
         done: set[str] = set()  # records already projected that come later in `records`
