@@ -27,7 +27,7 @@ import sqlite3
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -137,7 +137,8 @@ PLAN_VIEWS: dict[str, str] = {
         "LEFT JOIN stage.contract AS c ON c.seq = i.seq WHERE i.ok"
     ),
     "plan_contacts": (
-        "SELECT c.id AS id, c.kind AS kind, c.key AS key, c.raw AS raw FROM stage.contact AS c "
+        "SELECT c.id AS id, c.kind AS kind, c.key AS key, c.raw AS raw, c.rowid AS place "
+        "FROM stage.contact AS c "
         "JOIN stage_e.ent_ids AS i ON i.id = c.id AND i.seq = c.seq WHERE i.ok"
     ),
     "plan_links": (
@@ -145,9 +146,10 @@ PLAN_VIEWS: dict[str, str] = {
         "FROM stage_l.link_keys WHERE ok"
     ),
 }
-"""What a store reads of a plan (`LoadPlan.attach`): the entities to write, one per id (in id
-order when read `ORDER BY id`), their contact keys, and the links, one per key (in key order when
-read so).  `plan_links` is complete only once `complete()` has returned."""
+"""What a store reads of a plan (`LoadPlan.attach`, `LoadPlan.read`): the entities to write, one
+per id (in id order when read `ORDER BY id`), their contact keys (`place`: in the order their rows
+were staged), and the links, one per key (in key order when read so).  `plan_links` is complete
+only once `complete()` has returned."""
 
 
 @dataclass
@@ -252,19 +254,22 @@ class LoadPlan:
         for schema in self.databases:
             db.execute(f"DETACH DATABASE {schema}")
 
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A connection that reads the plan's rows through the views `PLAN_VIEWS`."""
+        with closing(self.connect()) as db:
+            for name, select in PLAN_VIEWS.items():
+                db.execute(f"CREATE TEMP VIEW {name} AS {select}")
+            yield db
+
     def entities(self) -> Iterator[EntityRecord]:
         """The entities to write, in id order, each with its contact keys (the two read side by
         side in id order: memory holds one entity's, not the bundle's)."""
-        with closing(self.connect()) as db:
-            contacts = db.execute(
-                "SELECT c.id, c.kind, c.key, c.raw FROM stage.contact c "
-                "JOIN stage_e.ent_ids i ON i.id = c.id AND i.seq = c.seq WHERE i.ok "
-                "ORDER BY c.id, c.rowid"
-            )
+        with self.read() as db:
+            contacts = db.execute("SELECT id, kind, key, raw FROM plan_contacts ORDER BY id, place")
             contact = next(contacts, None)
             for eid, kind, name, props, strong, skey in db.execute(
-                "SELECT e.id, e.kind, e.name, e.props, e.strong_id, e.search_key "
-                "FROM stage_e.ent_ids i JOIN stage.ent e ON e.seq = i.seq WHERE i.ok ORDER BY i.id"
+                "SELECT id, kind, name, props, strong_id, search_key FROM plan_entities ORDER BY id"
             ):
                 held: list[tuple[Kind, str, str]] = []
                 # (SQLite orders text by its UTF-8 bytes, which is Python's order of str)
@@ -278,19 +283,17 @@ class LoadPlan:
 
     def contract_parties(self) -> Iterator[tuple[str, str, str]]:
         """(id, buyer_id, supplier_id) of each contract to write, in id order."""
-        with closing(self.connect()) as db:
+        with self.read() as db:
             yield from db.execute(
-                "SELECT i.id, c.buyer_id, c.supplier_id FROM stage_e.ent_ids i "
-                "JOIN stage.contract c ON c.seq = i.seq WHERE i.ok ORDER BY i.id"
+                "SELECT id, buyer_id, supplier_id FROM plan_entities WHERE kind = 'contract' "
+                "ORDER BY id"
             )
 
     def contact_keys(self) -> Iterator[tuple[Kind, str]]:
         """Each (kind, key) the entities to write hold, once, in that order."""
-        with closing(self.connect()) as db:
+        with self.read() as db:
             for kind, key in db.execute(
-                "SELECT DISTINCT c.kind, c.key FROM stage.contact c "
-                "JOIN stage_e.ent_ids i ON i.id = c.id AND i.seq = c.seq WHERE i.ok "
-                "ORDER BY c.kind, c.key"
+                "SELECT DISTINCT kind, key FROM plan_contacts ORDER BY kind, key"
             ):
                 yield Kind(kind), key
 
@@ -298,11 +301,10 @@ class LoadPlan:
         """The ids of the entities to write of `kinds` and of the ends of the links to write of
         `link_types` (after `complete()`), each once, in order."""
         values, types = sorted(k.value for k in kinds), sorted(link_types)
-        ends = f"FROM stage_l.link_keys WHERE ok AND type IN ({', '.join('?' * len(types))})"
-        with closing(self.connect()) as db:
+        ends = f"FROM plan_links WHERE type IN ({', '.join('?' * len(types))})"
+        with self.read() as db:
             for (eid,) in db.execute(
-                "SELECT i.id FROM stage_e.ent_ids i JOIN stage.ent e ON e.seq = i.seq "
-                f"WHERE i.ok AND e.kind IN ({', '.join('?' * len(values))}) "
+                f"SELECT id FROM plan_entities WHERE kind IN ({', '.join('?' * len(values))}) "
                 f"UNION SELECT source {ends} UNION SELECT target {ends} ORDER BY 1",
                 (*values, *types, *types),
             ):
@@ -310,10 +312,10 @@ class LoadPlan:
 
     def links(self) -> Iterator[LinkRecord]:
         """The links to write, in key order (after `complete()`)."""
-        with closing(self.connect()) as db:
+        with self.read() as db:
             for row in db.execute(
                 "SELECT source, target, type, role, share, since, until, source_ref "
-                "FROM stage_l.link_keys WHERE ok ORDER BY source, target, type, role, since"
+                "FROM plan_links ORDER BY source, target, type, role, since"
             ):
                 yield LinkRecord(*row)
 
