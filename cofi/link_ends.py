@@ -2,12 +2,13 @@
 rejected, or two kinds their type may not join, with the kinds found.
 
 The keys, the bundle's ids and the ids the store knew are read through ADBC's SQLite driver as
-Arrow columns (read-only, from the staging databases' files) and looked up by Arrow among the
-ids, which the staging database holds in id order: a key's source with a hash of the few ids
-between its batch's first and last source (the keys are in source order), its target by binary
-search (`search_sorted`) among them all.  SQL's four joins a key took 10.0 s of CPU for the 5.5M
-links of the large synthetic scale (two halves side by side, 8.3 s of a load); this takes
-about 4 s, in memory a batch of keys and the ids.
+Arrow columns (read-only, from the staging databases' files) and looked up among the ids, which
+the staging database holds in id order: a key's source by Arrow with a hash of the few ids between
+its batch's first and last source (the keys are in source order), its target in a hash table of
+them all (`TextLookup`, made once); an id the store knew, by binary search (`search_sorted`).
+SQL's four joins a key took 10.0 s of CPU for the 5.5M links of the large synthetic scale (two
+halves side by side, 8.3 s of a load); this takes about 3 s, in memory a batch of keys and the
+ids.
 
 Never call this in a process that holds one of those files open through Python's `sqlite3`: the
 driver carries a SQLite library of its own, and two on one file in one process break its locks
@@ -28,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cofi.sorted_texts import SortedTexts
-from cofi.text_lookup import TABLE_IDS, TextLookup
+from cofi.text_lookup import TextLookup
 from cofi.vocab import LINK_TYPES, STORED_LINK_TYPES, Kind
 
 Flagged = tuple[int, str | None, str | None]
@@ -52,10 +53,10 @@ def flagged_ends(entities: Path, links: Path) -> list[Flagged]:
         ids, id_kinds = _ids(con, "SELECT id, kind FROM ent_ids ORDER BY id")
         stored, stored_kinds = _ids(con, "SELECT id, kind FROM stored ORDER BY id")
         bad = _texts(con, "SELECT id FROM bad")
-    # (a national register's targets by a hash table of the ids, made once: the check, mostly
-    # binary search among 15M ids, kept an xlarge load waiting 63 s; below `TABLE_IDS`, binary
-    # search is the quicker, Arrow's `index_in` hashing the ids anew for each batch)
-    table = TextLookup(ids) if len(ids) and len(ids) >= TABLE_IDS else None
+    # (the targets by a hash table of the ids, made once: binary search among them took 1.6-2.0
+    # s of CPU for the large scale's 5.5M targets among 1M ids, the table 0.8-1.1 s, and from 10,000
+    # ids up it is the quicker; among 15M ids binary search kept an xlarge load waiting 63 s)
+    table = TextLookup(ids, 0) if len(ids) else None
     found: list[Flagged] = []
     with closing(_connect(links)) as con, closing(con.cursor()) as cur:
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH)})

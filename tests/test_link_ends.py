@@ -92,17 +92,14 @@ def _stores(draw: st.DrawFn) -> tuple[Any, ...]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    staged=_stores(), batch=st.sampled_from([1, 3, 1 << 20]), table_ids=st.sampled_from([0, 10**9])
-)
+@given(staged=_stores(), batch=st.sampled_from([1, 3, 1 << 20]))
 def test_the_flagged_keys_are_those_the_rule_flags(
-    tmp_path_factory: pytest.TempPathFactory, staged: tuple[Any, ...], batch: int, table_ids: int
+    tmp_path_factory: pytest.TempPathFactory, staged: tuple[Any, ...], batch: int
 ) -> None:
-    """(The targets by binary search, or, as a national register's, by a hash table.)"""
+    """(The bundle's targets by a hash table, the store's by binary search.)"""
     files = _staged(tmp_path_factory.mktemp("ends"), *staged)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cofi.link_ends, "_BATCH", batch)  # (keys in one batch, or a few in each)
-        patch.setattr(cofi.link_ends, "TABLE_IDS", table_ids)
         assert flagged_ends(*files) == _expected(*staged)
 
 
