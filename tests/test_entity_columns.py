@@ -16,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cofi import entity_columns
-from cofi.entity_columns import _CLEAN_LINE, _parse, _valid_iin_bin, stage_entity_file
+from cofi.entity_columns import (
+    _CLEAN_LINE,
+    _lines,
+    _parse,
+    _valid_iin_bin,
+    stage_entity_file,
+)
 from cofi.importers import input_files
 from cofi.model import COLUMNS
 from cofi.normalize import valid_iin_bin
@@ -126,9 +132,18 @@ def test_each_edge_case_of_each_column_is_staged_as_the_csv_module_stages_it(
 
 def test_a_line_is_clean_only_when_both_readers_make_the_same_cells_of_it() -> None:
     lines = ['a,"b, c",d', 'a,"b "" c",d', 'a,b"c', '"a"b,c', ' "a",b', "a,b\\c", "a,\tb",
-             "a,b\r", "a\r,b", 'a,"b\nc"', "a,\x7f,é"]  # fmt: skip
+             "a,b\r", "a\r,b", 'a,"b\nc"', "a,\x7f,é", "a,b\n", "a,b\r\n", "a,b\n\n",
+             "a,b\n\r"]  # fmt: skip
     clean = pc.match_substring_regex(pa.array(lines), _CLEAN_LINE).to_pylist()
-    assert clean == [True, False, False, False, False, False, False, True, False, False, True]
+    assert clean == [True, False, False, False, False, False, False, True, False, False, True,
+                     True, True, False, False]  # fmt: skip
+
+
+def test_a_blocks_lines_are_its_own_bytes_each_with_its_newline() -> None:
+    assert _lines(b"a,b\nc,d\n").to_pylist() == ["a,b\n", "c,d\n"]
+    assert _lines(b"a,b\r\nc,d").to_pylist() == ["a,b\r\n", "c,d"]  # (a last line unended)
+    assert _lines("ä,b\n\nc\n".encode()).to_pylist() == ["ä,b\n", "\n", "c\n"]
+    assert _lines(b"x").to_pylist() == ["x"]
 
 
 def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_appended(

@@ -1,16 +1,20 @@
 import re
 import unicodedata
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from anyascii import anyascii
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cofi.normalize import (
+    contact_keys,
     iin_bin_check_digit,
     normalize_contact,
     normalize_phone,
     normalize_text,
     search_key,
+    search_keys,
     valid_iin_bin,
 )
 from cofi.vocab import Kind
@@ -107,6 +111,51 @@ def test_the_quick_folds_are_the_plain_ones(text: str) -> None:
         unicodedata.normalize("NFKC", text).casefold()
     )
     assert search_key(text) == " ".join(filter(None, map(_word_key_plainly, text.split())))
+
+
+@given(st.lists(NAME_TEXT.filter(lambda name: name.isascii() or _utf8(name)), max_size=30))
+@settings(max_examples=1000, deadline=None)
+def test_the_search_keys_of_a_column_are_each_names_search_key(names: list[str]) -> None:
+    """The load's way (`search_keys`: words split by Arrow, each distinct word folded once,
+    joined by Arrow) against `search_key` name by name; words of no letters or digits (`«`,
+    `-`) drop out of both.  (A name read from a file is UTF-8: no lone surrogate.)"""
+    column = pa.array(names, pa.string())
+    assert search_keys(column).to_pylist() == [search_key(name) for name in names]
+    assert search_keys(pa.chunked_array([column, column])).to_pylist() == [
+        search_key(name) for name in names * 2
+    ]
+
+
+@given(
+    st.sampled_from(sorted(Kind, key=lambda k: k.value)),
+    st.lists(
+        st.one_of(NAME_TEXT, st.from_regex(r"\A[+8]?[0-9 ()\-]{0,14}\Z"), st.just("")).filter(
+            lambda text: text.isascii() or _utf8(text)
+        ),
+        max_size=30,
+    ),
+)
+@settings(max_examples=1000, deadline=None)
+def test_the_contact_keys_of_a_column_are_each_values_key(kind: Kind, values: list[str]) -> None:
+    """The load's way (`contact_keys`: a text's key by its words, each distinct word folded
+    once) against `normalize_contact` value by value."""
+    column = pa.array(values, pa.string())
+    assert contact_keys(kind, column).to_pylist() == [normalize_contact(kind, v) for v in values]
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_arrow_splits_words_where_str_split_does() -> None:
+    """`search_keys` rests on this for every code point."""
+    chars = [chr(i) for i in range(0x110000) if not 0xD800 <= i < 0xE000]
+    words = pc.utf8_split_whitespace(pa.array([f"a{c}b" for c in chars]))
+    assert words.to_pylist() == [f"a{c}b".split() for c in chars]
 
 
 @given(st.one_of(st.from_regex(r"\A[0-9]{12}\Z"), st.text(max_size=13)))
