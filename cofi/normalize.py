@@ -148,8 +148,9 @@ def search_key(name: str) -> str:
 
 def search_keys(names: Any) -> Any:
     """`search_key` of each name of the Arrow string array `names`, as an Arrow string array:
-    Python folds each distinct word once (`by_words`), not each name (a load's 1.5M names are
-    about 0.2M distinct words)."""
+    Python folds each distinct word once (`by_words`), not each name.  (The large synthetic
+    bundle's 675,469 people's names hold 1,694 distinct words; its companies' and contracts'
+    names hold a distinct word each, their number.)"""
     return by_words(names, _word_key.__wrapped__)
 
 
