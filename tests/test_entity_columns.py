@@ -175,6 +175,29 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
         assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES] == [0] * 6
 
 
+def test_a_file_not_in_utf8_is_declined_whole_even_in_a_late_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(entity_columns, "_BLOCK", 256)  # (a few rows a block)
+    header = list(COLUMNS["person"])
+    # (300 rows: past the 8 KB a read of the header decodes, which would decline the file itself)
+    rows = [[f"p{i}" if c == "id" else "" if c == "aliases" else VALID[c] for c in header]
+            for i in range(300)]  # fmt: skip
+    bundle = tmp_path / "latin"
+    bundle.mkdir()
+    last = [*rows[0]]
+    last[0], last[header.index("name")] = "p300", "Andr\u00e9"  # (a row but for its encoding)
+    late = csv_text(header, [last]).split("\n", 1)[1]
+    latin = late.encode().replace("\u00e9".encode(), b"\xe9")  # (its é in Latin-1)
+    (bundle / "people.csv").write_bytes(csv_text(header, rows).encode() + latin)
+    files = input_files([bundle])
+    stage = Stage(tmp_path / "latin.db", tmp_path / "latin-links.db")
+    _new_stage(stage, files)
+    assert stage_entity_file(files, 0, stage, None) is None  # (the csv module's way says where)
+    with closing(scratch(stage.databases)) as db:
+        assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES] == [0] * 6
+
+
 def test_orjson_writes_every_character_as_it_is_but_those_a_clean_line_lacks() -> None:
     escaped = [i for i in range(0x110000) if not 0xD800 <= i < 0xE000
                and orjson.dumps(chr(i)) != f'"{chr(i)}"'.encode()]  # fmt: skip
