@@ -150,9 +150,7 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(entity_columns, "_BLOCK", 256)  # (a few rows a block)
-    header = list(COLUMNS["person"])
-    rows = [[f"p{i}" if c == "id" else "" if c == "aliases" else VALID[c] for c in header]
-            for i in range(60)]  # fmt: skip
+    header, rows = _people(60)
     rows[33][1] = " Иван "  # (a row of a middle block the csv module's way)
     rows[40][header.index("iin")] = "680217300001"  # (a bad IIN: a warning)
     text = csv_text(header, rows)
@@ -164,11 +162,23 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
     # a short row in the last block: the file is declined, and nothing of it stays staged (here
     # a row of the first block rejected, one of the fourth staged the csv module's way)
     rows[2][0] = ""
-    bundle = tmp_path / "late"
+    _declined_leaving_nothing(tmp_path / "late", (csv_text(header, rows) + "p1,Иван\n").encode())
+
+
+def _people(n: int) -> tuple[list[str], list[list[str]]]:
+    """The header of a file of people and `n` valid rows of it, ids p0, p1, …"""
+    header = list(COLUMNS["person"])
+    return header, [[f"p{i}" if c == "id" else "" if c == "aliases" else VALID[c] for c in header]
+                    for i in range(n)]  # fmt: skip
+
+
+def _declined_leaving_nothing(bundle: Path, people: bytes) -> None:
+    """A bundle of the file `people` is declined by the columns' way (the csv module's way
+    then reads it and says where it fails), and nothing of it stays staged."""
     bundle.mkdir()
-    (bundle / "people.csv").write_text(csv_text(header, rows) + "p1,Иван\n")
+    (bundle / "people.csv").write_bytes(people)
     files = input_files([bundle])
-    stage = Stage(tmp_path / "late.db", tmp_path / "late-links.db")
+    stage = Stage(bundle / "stage.db", bundle / "stage-links.db")
     _new_stage(stage, files)
     assert stage_entity_file(files, 0, stage, None) is None
     with closing(scratch(stage.databases)) as db:
@@ -179,23 +189,13 @@ def test_a_file_not_in_utf8_is_declined_whole_even_in_a_late_block(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(entity_columns, "_BLOCK", 256)  # (a few rows a block)
-    header = list(COLUMNS["person"])
     # (300 rows: past the 8 KB a read of the header decodes, which would decline the file itself)
-    rows = [[f"p{i}" if c == "id" else "" if c == "aliases" else VALID[c] for c in header]
-            for i in range(300)]  # fmt: skip
-    bundle = tmp_path / "latin"
-    bundle.mkdir()
+    header, rows = _people(300)
     last = [*rows[0]]
     last[0], last[header.index("name")] = "p300", "Andr\u00e9"  # (a row but for its encoding)
     late = csv_text(header, [last]).split("\n", 1)[1]
     latin = late.encode().replace("\u00e9".encode(), b"\xe9")  # (its é in Latin-1)
-    (bundle / "people.csv").write_bytes(csv_text(header, rows).encode() + latin)
-    files = input_files([bundle])
-    stage = Stage(tmp_path / "latin.db", tmp_path / "latin-links.db")
-    _new_stage(stage, files)
-    assert stage_entity_file(files, 0, stage, None) is None  # (the csv module's way says where)
-    with closing(scratch(stage.databases)) as db:
-        assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES] == [0] * 6
+    _declined_leaving_nothing(tmp_path / "latin", csv_text(header, rows).encode() + latin)
 
 
 def test_orjson_writes_every_character_as_it_is_but_those_a_clean_line_lacks() -> None:
