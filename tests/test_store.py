@@ -189,10 +189,11 @@ def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> 
 def test_the_partial_indexes_made_after_a_first_write_of_links_hold_their_links(
     tmp_path: Path,
 ) -> None:
-    """Into an empty links table the links are written with the indexes dropped and made again
-    after: the indexes of a few links (SAME_AS, declarations) hold those, and the revision index
-    holds every link written at a revision after the first (into the empty links table of a
-    store that has entities), none at the first."""
+    """Into an empty links table the links are written with the indexes of every link dropped
+    and made again after, and those of a few links kept (`embedded._filled_alongside`): the
+    indexes of a few links (SAME_AS, declarations) hold those, and the revision index holds every
+    link written at a revision after the first (into the empty links table of a store that has
+    entities; made again there), none at the first (kept there)."""
 
     def entries(store: Path) -> dict[str, int]:
         db = sqlite3.connect(store / "cofi.sqlite")
