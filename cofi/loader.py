@@ -39,7 +39,7 @@ from cofi.heap import gc_paused
 from cofi.importers import InputFile, input_files
 from cofi.model import EntityRecord, LinkRecord
 from cofi.orphans import remove_orphans
-from cofi.staging import Stage, attach_scratch, file_names, scratch, stage_rows
+from cofi.staging import Stage, attach_scratch, scratch, stage_rows
 from cofi.vocab import (
     BUNDLE_FILES,
     LINK_TYPES,
@@ -369,12 +369,10 @@ def plan_load(
             workers = (os.cpu_count() or 1) if size >= _PARALLEL_BYTES else 0
         with gc_paused():
             stage = Stage(plan.databases["stage"], plan.databases["stage_link"])
-            names = file_names(files)
-            early = _EarlyLinkChecks(plan, names)
-            plan.rows_read = stage_rows(files, stage, workers, progress, early)
-            links = early.checks or (_LinkCheckProcess if workers > 1 else _LinkCheckHere)(
-                plan, names
-            )
+            plan.rows_read = stage_rows(files, stage, workers, progress)
+            with closing(plan.connect()) as db:
+                names = dict(db.execute("SELECT fno, name FROM stage.files"))
+            links = (_LinkCheckProcess if workers > 1 else _LinkCheckHere)(plan, names)
             plan.links_checked_by(links)
             with closing(plan.connect("stage", "stage_link", "stage_e")) as db:
                 _EntityChecks(db, names, store_kinds).run(plan)
@@ -385,20 +383,6 @@ def plan_load(
         plan.close()
         raise
     return plan
-
-
-class _EarlyLinkChecks:
-    """The link checks' process started as soon as every link row is staged (`stage_rows`),
-    so that it groups them beside the staging of the last entity files (`checks`: None until
-    then)."""
-
-    def __init__(self, plan: LoadPlan, names: dict[int, str]) -> None:
-        self.plan, self.names = plan, names
-        self.checks: _LinkCheckProcess | None = None
-
-    def start(self) -> None:
-        self.checks = _LinkCheckProcess(self.plan, self.names)
-        self.plan.links_checked_by(self.checks)  # (stopped by `plan.close()` if staging fails)
 
 
 def _merge(into: dict[tuple[str, int], Reject], rejects: Iterable[Reject]) -> None:

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from cofi.bundle import NOTE, Misplit, Part, RawRow
 from cofi.importers import InputFile, read_input
@@ -113,29 +113,10 @@ def attach_scratch(db: sqlite3.Connection, databases: dict[str, Path]) -> None:
             db.execute(f"PRAGMA {schema}.{pragma}")
 
 
-class LinksStaged(Protocol):
-    """What `stage_rows` tells once every link row is staged, while entity rows still are."""
-
-    def start(self) -> None:
-        """Every link row is staged for good: the link rows' database is written no more."""
-
-
 def stage_rows(
-    files: list[InputFile],
-    stage: Stage,
-    workers: int,
-    progress: Callable[[int], None] | None,
-    links_staged: LinksStaged | None = None,
+    files: list[InputFile], stage: Stage, workers: int, progress: Callable[[int], None] | None
 ) -> int:
-    """Stage every row into new staging databases `stage`; the number of rows read.
-
-    With more than one reader, `links_staged.start()` is called as soon as every link row is
-    staged (the files of links, and the readers' shares of the other files, which hold the
-    declarations), if some entity file is still being staged: its caller may group the links
-    beside it.  (At the large synthetic scale the file of links took 11.2 s and the people's,
-    companies' and contracts' 14.1 s in the other reader: one core stood idle for 3 s.)  For
-    good: only the readers' shares of the files can find a file cut wrongly (`Misplit`, then
-    every row is staged again), and it waits for all of them."""
+    """Stage every row into new staging databases `stage`; the number of rows read."""
     _new_stage(stage, files)
     if workers <= 1:
         return _stage_part(files, stage, Part(), progress)
@@ -152,25 +133,17 @@ def stage_rows(
     skip = frozenset(files[i].path for i in aside)
     if aside:  # (pyarrow imported once, before the processes fork, not once in each)
         import cofi.entity_columns  # noqa: F401
-    started = False
     with ctx.Pool(workers) as pool:
         results = [pool.apply_async(_columns_worker, (files, i, stage)) for i in aside] + [
             pool.apply_async(_stage_worker, (files, stage, Part(w, workers, BATCH), skip))
             for w in range(workers)
         ]
-        # (the results that stage link rows: the files of links, and the shares of the others)
-        linked = [r for i, r in zip(aside, results, strict=False) if files[i].kind == "link"]
-        linked += results[len(aside) :]
         shown = 0
         while not all(r.ready() for r in results):
             time.sleep(0.05)
             if progress is not None and counter.value > shown:
                 progress(counter.value - shown)
                 shown = counter.value
-            if (links_staged is not None and not started
-                    and all(r.ready() and r.successful() for r in linked)):  # fmt: skip
-                links_staged.start()
-                started = True
     outcomes: list[int | BaseException] = []
     for r in results:
         try:
@@ -179,8 +152,6 @@ def stage_rows(
             outcomes.append(exc)
     if any(isinstance(o, Misplit) for o in outcomes):
         # A CSV file was cut inside a quoted field: what its readers made of it is void.
-        # (`links_staged` was not told: a `Misplit` comes from a share, which it waits for)
-        assert not started
         _new_stage(stage, files)
         return _stage_part(files, stage, Part(), None)
     for o in outcomes:
@@ -194,12 +165,9 @@ def _new_stage(stage: Stage, files: list[InputFile]) -> None:
         path.unlink(missing_ok=True)
     with closing(scratch(stage.databases)) as db:
         db.executescript(_STAGE_SCHEMA)
-        db.executemany("INSERT INTO stage.files VALUES (?, ?)", file_names(files).items())
-
-
-def file_names(files: list[InputFile]) -> dict[int, str]:
-    """The names of `files` by the numbers their rows are staged under (`stage.files`)."""
-    return {i: str(f.path) for i, f in enumerate(files)}
+        db.executemany(
+            "INSERT INTO stage.files VALUES (?, ?)", enumerate(str(f.path) for f in files)
+        )
 
 
 _COUNTER: Any = None

@@ -520,60 +520,6 @@ def test_parallel_readers_give_the_serial_plan(
     assert "x1" not in {e.id for e in entities}
 
 
-def test_the_links_are_grouped_as_soon_as_they_are_staged_beside_the_entity_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With two readers, the link checks' process starts once the file of links and the shares
-    of the other files (declarations among them) are staged, while an entity file still is:
-    here the people's file waits for that start, so a plan that started them late would wait
-    for ever (the wait gives up after 60 s and fails the load).  The plan is the one a single
-    reader makes: the same rejects (a conflict, an unknown end) and links, the declaration's
-    among them."""
-    import multiprocessing
-
-    from cofi import entity_columns, loader
-
-    started = multiprocessing.get_context("fork").Event()  # (inherited by the readers)
-    stage_people = entity_columns.stage_entity_file
-    start = loader._EarlyLinkChecks.start
-
-    def people_after_the_links(files: Any, number: int, *args: Any) -> Any:
-        if files[number].kind == "person" and not started.wait(60):
-            raise RuntimeError("the link checks did not start before the people were staged")
-        return stage_people(files, number, *args)
-
-    def starting(self: Any) -> None:
-        start(self)
-        started.set()
-
-    stake = {"source": "x1", "target": "xc", "type": "OWNS", "since": "2020-01-01"}
-    rows = good(
-        link=[{**stake, "share": "40"}, {**stake, "share": "60"},
-              {"source": "x2", "target": "ghost", "type": "ASSOCIATE"},
-              {"source": "x2", "target": "xc", "type": "DIRECTS"}],
-        declaration=[{"person_id": "x2", "declared_on": "2024-01-02", "type": "interest",
-                      "subject_id": "xc", "role": "owns"}],
-    )  # fmt: skip
-    bundle = write_bundle(tmp_path / "b", rows)
-    plans = []
-    for workers in (0, 2):
-        if workers:
-            monkeypatch.setattr(entity_columns, "stage_entity_file", people_after_the_links)
-            monkeypatch.setattr(loader._EarlyLinkChecks, "start", starting)
-        with plan_load([bundle], lambda ids: {}, skip_invalid=True, workers=workers) as p:
-            p.complete()  # (the links whose ends were rejected dropped, as before a store writes)
-            plans.append((p.rows_read, p.rejects, list(p.entities()), list(p.links())))
-    assert started.is_set()
-    assert plans[0] == plans[1]
-    _, rejects, _, links = plans[0]
-    assert {(Path(r.file).name, r.line) for r in rejects} == {
-        ("links.csv", 3), ("links.csv", 4), ("links.csv", 5),
-    }  # fmt: skip
-    assert {(lk.source, lk.type) for lk in links} == {
-        ("x1", "FAMILY"), ("x2", "DIRECTS"), ("x2", "DECLARED_INTEREST"),
-    }  # fmt: skip
-
-
 def test_a_killed_loads_staging_directory_is_removed_by_the_next_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
