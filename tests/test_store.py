@@ -158,8 +158,8 @@ def indexes(db: sqlite3.Connection) -> list[tuple[str, str]]:
 
 def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> None:
     """A first load drops the secondary indexes while the rows go in and builds them again
-    afterwards: after it, the store has the schema's indexes, each holding exactly its table's
-    rows."""
+    afterwards (but the few links' partial indexes, kept: `embedded._filled_alongside`): after
+    it, the store has the schema's indexes, each holding exactly its table's rows."""
     new = EmbeddedStore(tmp_path / "new", create=True)
     new._materialise()
     schema = indexes(new._db)
@@ -186,7 +186,7 @@ def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> 
     db.close()
 
 
-def test_the_partial_indexes_made_after_a_first_write_of_links_hold_their_links(
+def test_the_partial_indexes_after_a_first_write_of_links_hold_their_links(
     tmp_path: Path,
 ) -> None:
     """Into an empty links table the links are written with the indexes of every link dropped
