@@ -3,6 +3,7 @@ in cofi uses them).
 
     python benchmarks/link_write.py direct BUNDLE [ROUNDS]
     python benchmarks/link_write.py transfer STORE
+    python benchmarks/link_write.py keys BUNDLE [ROUNDS]
 
 `direct`: the links file's lane as cofi runs it (staged into SQLite by `stage_link_file`, grouped
 by `loader._GROUP_LINKS` into `link_keys`, copied in key order into an empty `links` table of the
@@ -18,6 +19,10 @@ other.links`, the same schema and indexes on both sides, into an empty table: re
 entries copied as they are, in order, neither decoded nor sorted) from a database made beside the
 store (here: a copy of STORE's links, with the store's indexes) into an empty store, and what
 making that database cost.
+
+`keys`: the links file staged and grouped as cofi does it, then the query of the keys given twice
+(`_LinkChecks._conflicts`) against the two counts that tell whether there are any
+(`loader._each_key_once`), each ROUNDS times (default 2).
 """
 
 from __future__ import annotations
@@ -203,9 +208,39 @@ def transfer(store: Path) -> None:
         print(clock.line(f"transfer ({count:,} links, records copied raw: {raw})"))
 
 
+def keys(bundle: Path, rounds: int) -> None:
+    files = input_files([bundle], None)
+    number = next(i for i, f in enumerate(files) if f.path.name == "links.csv")
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as tmp:
+        d = Path(tmp)
+        stage = Stage(d / "stage.sqlite", d / "stage-link-rows.sqlite")
+        _new_stage(stage, files)
+        grouped = d / "stage-links.sqlite"
+        with closing(scratch({"stage_l": grouped})) as db:
+            db.executescript(loader._LINK_CHECK_SCHEMA)
+        link_columns.stage_link_file(files, number, stage, None)
+        with closing(scratch({"stage_link": stage.links, "stage_l": grouped})) as db:
+            db.execute(loader._GROUP_LINKS)
+            db.commit()
+            twice = (
+                "SELECT l.* FROM stage_link.link l WHERE (l.source, l.target, l.type, l.role, "
+                "l.since) IN (SELECT source, target, type, role, since FROM stage_l.link_keys "
+                "WHERE n > 1) ORDER BY l.seq"
+            )
+            for _ in range(rounds):
+                clock = _Clock()
+                found = len(db.execute(twice).fetchall())
+                clock.step(f"the keys given twice ({found} rows)")
+                once = loader._each_key_once(db)
+                clock.step(f"the two counts (each key once: {once})")
+                print(clock.line("keys"), flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "transfer":
         transfer(Path(sys.argv[2]))
+    elif sys.argv[1] == "keys":
+        keys(Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 2)
     else:
         for _ in range(int(sys.argv[3]) if len(sys.argv) > 3 else 2):
             for way in ("today", "direct"):
