@@ -19,9 +19,10 @@ import os
 import sys
 import tempfile
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import adbc_driver_sqlite.dbapi as adbc
 import numpy as np
@@ -40,16 +41,54 @@ def _cpu() -> float:
     return t.user + t.system
 
 
-def _ranks(column: Any) -> Any:
-    """Each value's place among the column's distinct values in sorted order (as SQLite's BINARY
-    collation orders them: UTF-8 bytes)."""
+class Lane(NamedTuple):
+    """A bundle's files, the links file's number among them, its staging databases (made, empty)
+    and the database of the grouped keys (`link_keys`, empty), in the scratch directory `dir`."""
+
+    files: list[Any]
+    number: int
+    stage: Stage
+    keys: Path
+    dir: Path
+
+
+@contextmanager
+def lane(bundle: Path) -> Iterator[Lane]:
+    """The `Lane` of `bundle`, in a scratch directory under `$TMPDIR` removed after."""
+    files = input_files([bundle], None)
+    number = next(i for i, f in enumerate(files) if f.path.name == "links.csv")
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as tmp:
+        d = Path(tmp)
+        stage = Stage(d / "stage.sqlite", d / "stage-link-rows.sqlite")
+        _new_stage(stage, files)
+        keys = d / "stage-links.sqlite"
+        with closing(scratch({"stage_l": keys})) as db:
+            db.executescript(loader._LINK_CHECK_SCHEMA)
+        yield Lane(files, number, stage, keys, d)
+
+
+def sorted_distinct(column: Any) -> tuple[Any, Any]:
+    """The column's distinct values in sorted order (as SQLite's BINARY collation orders them:
+    UTF-8 bytes), and each value's place among them."""
     encoded = pc.dictionary_encode(column)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
-    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    order = pc.sort_indices(encoded.dictionary)
     rank = np.empty(len(order), np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    return rank[encoded.indices.to_numpy()]
+    rank[order.to_numpy()] = np.arange(len(order), dtype=np.int32)
+    return encoded.dictionary.take(order), rank[encoded.indices.to_numpy()]
+
+
+def key_starts(codes: list[Any]) -> tuple[Any, Any]:
+    """The rows sorted by the key whose parts' ranks are `codes` (stably: a key's rows stay in
+    row order), and where each key's rows begin in that order."""
+    order = np.lexsort(codes[::-1])
+    new = np.zeros(len(order), bool)
+    new[:1] = True
+    for code in codes:
+        ordered = code[order]
+        new[1:] |= ordered[1:] != ordered[:-1]
+    return order, np.flatnonzero(new)
 
 
 def arrow_stage(files: list[Any], number: int, stage: Stage) -> pa.Table:
@@ -69,15 +108,9 @@ def arrow_group(rows: pa.Table, keys_db: Path) -> int:
     """`_GROUP_LINKS` in numpy: the rows sorted by key (stably: a key's rows stay in row order),
     each key's first row with its count appended to `link_keys` in key order; the keys."""
     n = rows.num_rows
-    ends = _ranks(pa.chunked_array(rows["source"].chunks + rows["target"].chunks))
-    codes = [ends[:n], ends[n:], *(_ranks(rows[k]) for k in KEY[2:])]
-    order = np.lexsort(codes[::-1])
-    new = np.zeros(n, bool)
-    new[0] = True
-    for c in codes:
-        s = c[order]
-        new[1:] |= s[1:] != s[:-1]
-    starts = np.flatnonzero(new)
+    _, ends = sorted_distinct(pa.chunked_array(rows["source"].chunks + rows["target"].chunks))
+    codes = [ends[:n], ends[n:], *(sorted_distinct(rows[k])[1] for k in KEY[2:])]
+    order, starts = key_starts(codes)
     first = pa.array(order[starts])
     keys = rows.select([*KEY, "seq", "share", "until", "source_ref"]).take(first)
     keys = keys.append_column("n", pa.array(np.diff(np.append(starts, n))))
@@ -92,15 +125,7 @@ def arrow_group(rows: pa.Table, keys_db: Path) -> int:
 
 def run(bundle: Path, way: str) -> dict[str, tuple[float, float]]:
     steps: dict[str, tuple[float, float]] = {}
-    files = input_files([bundle], None)
-    number = next(i for i, f in enumerate(files) if f.path.name == "links.csv")
-    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as tmp:
-        d = Path(tmp)
-        stage = Stage(d / "stage.sqlite", d / "stage-link-rows.sqlite")
-        _new_stage(stage, files)
-        keys_db = d / "stage-links.sqlite"
-        with closing(scratch({"stage_l": keys_db})) as db:
-            db.executescript(loader._LINK_CHECK_SCHEMA)
+    with lane(bundle) as (files, number, stage, keys_db, _):
         t, c = time.perf_counter(), _cpu()
         if way == "sqlite":
             link_columns.stage_link_file(files, number, stage, None)

@@ -39,15 +39,13 @@ from typing import Any
 import adbc_driver_sqlite.dbapi as adbc
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 sys.path.insert(0, str(Path(__file__).parent))
-from link_lane import _cpu, arrow_stage
+from link_lane import _cpu, arrow_stage, key_starts, lane, sorted_distinct
 
 from cofi import link_columns, loader
-from cofi.importers import input_files
 from cofi.sorting import sorted_in_runs
-from cofi.staging import Stage, _new_stage, scratch
+from cofi.staging import scratch
 from cofi.store.embedded import _SCHEMA
 
 _LINK_COLUMNS = "source, target, type, role, since, share, until, source_ref"
@@ -81,35 +79,17 @@ def _store(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _sorted_distinct(column: Any) -> tuple[Any, Any]:
-    """The column's distinct values in SQLite's BINARY order, and each row's rank among them."""
-    encoded = pc.dictionary_encode(column)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    order = pc.sort_indices(encoded.dictionary)
-    rank = np.empty(len(order), np.int32)
-    rank[order.to_numpy()] = np.arange(len(order), dtype=np.int32)
-    return encoded.dictionary.take(order), rank[encoded.indices.to_numpy()]
-
-
 def _grouped(rows: pa.Table, clock: _Clock) -> pa.Table:
     """Each key's first row, in key order, as the store's `links` columns."""
     n = rows.num_rows
-    ends, end_rank = _sorted_distinct(
+    ends, end_rank = sorted_distinct(
         pa.chunked_array(rows["source"].chunks + rows["target"].chunks)
     )
-    ranked = {
-        k: _sorted_distinct(rows[k]) for k in ("type", "role", "since", "until", "source_ref")
-    }
+    ranked = {k: sorted_distinct(rows[k]) for k in ("type", "role", "since", "until", "source_ref")}
     clock.step("ranks")
     codes = [end_rank[:n], end_rank[n:], *(ranked[k][1] for k in ("type", "role", "since"))]
-    order = np.lexsort(codes[::-1])
-    new = np.zeros(n, bool)
-    new[0] = True
-    for code in codes:
-        ordered = code[order]
-        new[1:] |= ordered[1:] != ordered[:-1]
-    first = order[np.flatnonzero(new)]
+    order, starts = key_starts(codes)
+    first = order[starts]
     clock.step("sort")
 
     def taken(values: Any, rank: Any) -> Any:
@@ -130,15 +110,7 @@ def _grouped(rows: pa.Table, clock: _Clock) -> pa.Table:
 
 
 def direct(bundle: Path, way: str) -> str:
-    files = input_files([bundle], None)
-    number = next(i for i, f in enumerate(files) if f.path.name == "links.csv")
-    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as tmp:
-        d = Path(tmp)
-        stage = Stage(d / "stage.sqlite", d / "stage-link-rows.sqlite")
-        _new_stage(stage, files)
-        keys = d / "stage-links.sqlite"
-        with closing(scratch({"stage_l": keys})) as db:
-            db.executescript(loader._LINK_CHECK_SCHEMA)
+    with lane(bundle) as (files, number, stage, keys, d):
         store = d / "cofi.sqlite"
         _store(store).close()
         clock = _Clock()
@@ -209,15 +181,7 @@ def transfer(store: Path) -> None:
 
 
 def keys(bundle: Path, rounds: int) -> None:
-    files = input_files([bundle], None)
-    number = next(i for i, f in enumerate(files) if f.path.name == "links.csv")
-    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as tmp:
-        d = Path(tmp)
-        stage = Stage(d / "stage.sqlite", d / "stage-link-rows.sqlite")
-        _new_stage(stage, files)
-        grouped = d / "stage-links.sqlite"
-        with closing(scratch({"stage_l": grouped})) as db:
-            db.executescript(loader._LINK_CHECK_SCHEMA)
+    with lane(bundle) as (files, number, stage, grouped, _):
         link_columns.stage_link_file(files, number, stage, None)
         with closing(scratch({"stage_link": stage.links, "stage_l": grouped})) as db:
             db.execute(loader._GROUP_LINKS)
