@@ -21,7 +21,7 @@ store (here: a copy of STORE's links, with the store's indexes) into an empty st
 making that database cost.
 
 `keys`: the links file staged and grouped as cofi does it, then the query of the keys given twice
-(`_LinkChecks._conflicts`) against the two counts that tell whether there are any
+(`_LinkChecks._conflicts`) against the count of keys that tells whether there are any
 (`loader._each_key_once`), each ROUNDS times (default 2).
 """
 
@@ -184,7 +184,7 @@ def keys(bundle: Path, rounds: int) -> None:
     with lane(bundle) as (files, number, stage, grouped, _):
         link_columns.stage_link_file(files, number, stage, None)
         with closing(scratch({"stage_link": stage.links, "stage_l": grouped})) as db:
-            db.execute(loader._GROUP_LINKS)
+            rows = db.execute(loader._GROUP_LINKS).rowcount
             db.commit()
             twice = (
                 "SELECT l.* FROM stage_link.link l WHERE (l.source, l.target, l.type, l.role, "
@@ -195,8 +195,8 @@ def keys(bundle: Path, rounds: int) -> None:
                 clock = _Clock()
                 found = len(db.execute(twice).fetchall())
                 clock.step(f"the keys given twice ({found} rows)")
-                once = loader._each_key_once(db)
-                clock.step(f"the two counts (each key once: {once})")
+                once = loader._each_key_once(db, rows)
+                clock.step(f"the keys counted (each key once: {once})")
                 print(clock.line("keys"), flush=True)
 
 

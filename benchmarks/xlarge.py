@@ -18,7 +18,6 @@ STORE-load.log and STORE-sweep.log; its lines but the warnings are printed after
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import resource
@@ -28,17 +27,9 @@ import threading
 import time
 from pathlib import Path
 
+from run import csv_read_seconds
+
 CGROUPS = Path("/sys/fs/cgroup/memory")
-
-
-def csv_read(bundle: Path) -> tuple[float, int]:
-    """Seconds for Python's `csv` module to read every CSV file of `bundle`, and its rows."""
-    began, rows = time.perf_counter(), 0
-    for path in sorted(bundle.glob("*.csv")):
-        with path.open(newline="", encoding="utf-8") as f:
-            for _ in csv.reader(f):
-                rows += 1
-    return time.perf_counter() - began, rows
 
 
 def _stat(group: Path) -> dict[str, int]:
@@ -141,8 +132,8 @@ def main() -> int:
     if args.store.exists():
         parser.error(f"{args.store} exists: the load must make a new store")
     cofi = [str(Path(sys.executable).with_name("cofi")), "--store", str(args.store)]
-    seconds, rows = csv_read(args.bundle)
-    print(f"csv read: {seconds:.1f} s, {rows:,} rows", flush=True)
+    seconds = csv_read_seconds(args.bundle)
+    print(f"csv read: {seconds:.1f} s", flush=True)
     out = args.store.with_name(args.store.name + "-findings.jsonl")
     for name, command in (
         ("load", [*cofi, "load", str(args.bundle)]),
