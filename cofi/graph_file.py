@@ -52,11 +52,11 @@ columns go to the file as they are made, never all held at once."""
 class Writer:
     """Columns written one after another to an open file; `finish` writes the footer."""
 
-    def __init__(self, f: BinaryIO) -> None:
-        self.f = f
+    def __init__(self, f: BinaryIO, magic: bytes = MAGIC) -> None:
+        self.f, self.magic = f, magic
         self.toc: list[dict[str, Any]] = []
         self.offset = 0
-        f.write(MAGIC + bytes(_START - len(MAGIC)))
+        f.write(magic + bytes(_START - len(magic)))
 
     def raw(self, name: str, data: Any, kind: str, count: int) -> None:
         """`data`: anything with the buffer protocol (bytes, an `array`, a numpy array)."""
@@ -101,7 +101,7 @@ class Writer:
     def finish(self, tag: str) -> None:
         footer = _START + self.offset
         self.f.write(json.dumps({"tag": tag, "columns": self.toc}).encode())
-        self.f.seek(len(MAGIC))
+        self.f.seek(len(self.magic))
         self.f.write(struct.pack("<Q", footer))
 
 

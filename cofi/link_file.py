@@ -1,0 +1,283 @@
+"""The links of the graph's types as columns in a file of their own, for the embedded store
+(issue 17's load target; the plan is `docs/link-store.md`).  Not yet written by a load nor read
+by a command: this is the format, its merge of a later load's links and its lookups, each
+tested against what SQLite's `links` table does with the same rows.
+
+A link's ends are entity numbers (the store's `name_rows.n`: given in load order, never reused),
+its texts codes into small sorted tables (types, roles, days, references), so that the rows sort
+by codes in the order of the `links` table's primary key, `(source, target, type, role, since)`,
+which SQLite compares as UTF-8 bytes, that is, as code points.  Beside the rows: where each
+entity's links from it begin (`source_start`), and the rows in the order of their targets
+(`by_target`, `target_start`), which replace the `links_target` index.  A lookup from either end
+is then two reads of an array, no search.
+
+The file is the graph file's layout (`graph_file.Writer`: aligned columns, a CRC-32 each, a JSON
+footer) under its own magic.  Opening it checks what is cheap, its length and its footer's CRC
+against the seal its writer returned (the store keeps the seal in the transaction that names the
+file), so `check` does not read 200 MB to answer; `verify` checks every column's CRC.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import struct
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cofi.graph_file import _START, Writer
+
+Array = np.ndarray[Any, Any]
+
+MAGIC = b"COFI-LINKS-1\n"
+KEY = ("source", "target", "type", "role", "since")
+"""The columns of a link's key, in the order its rows are sorted by."""
+CODED = {"type": "types", "role": "roles", "since": "days", "until": "days", "source_ref": "refs"}
+"""Each coded column and the table of texts its codes point into."""
+_DTYPES = {"source": np.int32, "target": np.int32, "type": np.int8, "role": np.int32,
+           "since": np.int32, "until": np.int32, "share": np.float64, "source_ref": np.int32,
+           "rev": np.int32}  # fmt: skip
+_TABLES = ("types", "roles", "days", "refs")
+Row = tuple[int, int, str, str, str, float | None, str, str, int]
+"""A link as the `links` table holds it, its ends as numbers: source, target, type, role, since,
+share, until, source_ref, rev."""
+
+
+class LinkFileDamaged(Exception):
+    """The file is not the one its seal describes (missing, truncated, another file, damaged)."""
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What the store keeps of a link file it names: its length and its footer's CRC-32."""
+
+    size: int
+    footer_crc: int
+
+    def as_text(self) -> str:
+        return f"{self.size}:{self.footer_crc}"
+
+    @classmethod
+    def from_text(cls, text: str) -> Seal:
+        size, crc = text.split(":")
+        return cls(int(size), int(crc))
+
+
+@dataclass(frozen=True)
+class LinkColumns:
+    """Links in key order, unique by key: each column an array, each coded one's texts in
+    `tables` (sorted, so that codes compare as their texts)."""
+
+    columns: dict[str, Array]
+    tables: dict[str, list[str]]
+
+    def __len__(self) -> int:
+        return len(self.columns["source"])
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Row]) -> LinkColumns:
+        """The links `rows` (at most one a key) in key order."""
+        rows = list(rows)
+        fields = dict(zip(("source", "target", "type", "role", "since", "share", "until",
+                           "source_ref", "rev"), zip(*rows, strict=True) if rows else [()] * 9,
+                          strict=True))  # fmt: skip
+        tables: dict[str, list[str]] = {}
+        for table in _TABLES:
+            texts = {v for column, t in CODED.items() if t == table for v in fields[column]}
+            tables[table] = sorted(texts)
+        columns = {name: np.asarray(fields[name], _DTYPES[name]).reshape(-1)
+                   for name in ("source", "target", "rev")}  # fmt: skip
+        columns["share"] = np.array([np.nan if v is None else v for v in fields["share"]],
+                                    np.float64).reshape(-1)  # fmt: skip
+        for column, table in CODED.items():
+            at = {text: i for i, text in enumerate(tables[table])}
+            columns[column] = np.array([at[v] for v in fields[column]], _DTYPES[column]).reshape(-1)
+        return _sorted(cls(columns, tables))
+
+    def row(self, i: int) -> Row:
+        c, t = self.columns, self.tables
+        share = float(c["share"][i])
+        return (int(c["source"][i]), int(c["target"][i]), t["types"][c["type"][i]],
+                t["roles"][c["role"][i]], t["days"][c["since"][i]],
+                None if np.isnan(share) else share, t["days"][c["until"][i]],
+                t["refs"][c["source_ref"][i]], int(c["rev"][i]))  # fmt: skip
+
+    def rows(self, at: Iterable[int] | None = None) -> list[Row]:
+        return [self.row(int(i)) for i in (range(len(self)) if at is None else at)]
+
+
+def _sorted(links: LinkColumns) -> LinkColumns:
+    """`links` in key order; a key given twice is refused (a load groups its links first)."""
+    c = links.columns
+    order = np.lexsort([c[k] for k in reversed(KEY)])
+    columns = {name: values[order] for name, values in c.items()}
+    if len(order) > 1 and _same_key(columns, slice(1, None), slice(None, -1)).any():
+        raise ValueError("a link's key given twice")
+    return LinkColumns(columns, links.tables)
+
+
+def _same_key(c: dict[str, Array], a: Any, b: Any) -> Array:
+    same = np.ones(len(c["source"][a]), bool)
+    for k in KEY:
+        same &= c[k][a] == c[k][b]
+    return same
+
+
+def _recoded(links: LinkColumns, tables: dict[str, list[str]]) -> dict[str, Array]:
+    """`links`' columns with their codes into `tables` (which hold every text of theirs)."""
+    columns = dict(links.columns)
+    for column, table in CODED.items():
+        old = links.tables[table]
+        if old != tables[table]:
+            to = np.searchsorted(np.array(tables[table], object), np.array(old, object))
+            columns[column] = to.astype(_DTYPES[column])[links.columns[column]]
+    return columns
+
+
+def merged(old: LinkColumns, new: LinkColumns, rev: int) -> LinkColumns:
+    """`old` with a later load's links `new` upserted at revision `rev`, as the store's
+    `_UPSERT_LINK` does it: a new key comes in at `rev`; a key in both takes the new share,
+    until and reference, and `rev`, only when one of them differs; every other row stays as it
+    was, its revision too."""
+    tables = {t: sorted(set(old.tables[t]) | set(new.tables[t])) for t in _TABLES}
+    a, b = _recoded(old, tables), _recoded(new, tables)
+    n = len(old)
+    both = {name: np.concatenate([a[name], b[name]]) for name in a}
+    both["rev"][n:] = rev
+    origin = np.repeat(np.array([0, 1], np.int8), [n, len(new)])  # (old first among equals)
+    order = np.lexsort([origin, *(both[k] for k in reversed(KEY))])
+    c = {name: values[order] for name, values in both.items()}
+    keep = np.ones(len(order), bool)
+    if len(order) > 1:
+        twice = np.flatnonzero(_same_key(c, slice(1, None), slice(None, -1)))  # (i: old, i+1 new)
+        share_a, share_b = c["share"][twice], c["share"][twice + 1]
+        same_share = (share_a == share_b) | (np.isnan(share_a) & np.isnan(share_b))
+        differs = ~same_share
+        for name in ("until", "source_ref"):
+            differs |= c[name][twice] != c[name][twice + 1]
+        keep[twice[differs]] = False  # the old row, replaced
+        keep[twice[~differs] + 1] = False  # the new row, the same as the old
+    return LinkColumns({name: values[keep] for name, values in c.items()}, tables)
+
+
+def write(path: Path, links: LinkColumns, tag: str) -> Seal:
+    """Write `links` to `path` (a new file, synced) under `tag`; the seal to open it by."""
+    c = links.columns
+    size = int(max(c["source"].max(initial=-1), c["target"].max(initial=-1))) + 1
+    by_target = np.argsort(c["target"], kind="stable").astype(np.int32)
+    with open(path, "xb") as f:
+        w = Writer(f, MAGIC)
+        for name, values in c.items():
+            data = np.ascontiguousarray(values, _DTYPES[name])
+            w.raw(name, data, f"numpy:{data.dtype.str}", len(data))
+        for name, values in (("by_target", by_target),
+                             ("source_start", _starts(c["source"], size)),
+                             ("target_start", _starts(c["target"], size))):  # fmt: skip
+            w.raw(name, values, f"numpy:{values.dtype.str}", len(values))
+        for table in _TABLES:
+            w.texts(table, links.tables[table])
+        w.finish(tag)
+        f.flush()
+        os.fsync(f.fileno())
+    return _seal_of(path)
+
+
+def _starts(ends: Array, size: int) -> Array:
+    """Where each number's rows begin among rows sorted by `ends` (and where they end: the next
+    one's start), for numbers 0 to `size` - 1."""
+    return np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=size))]).astype(np.int64)
+
+
+def _footer(f: Any) -> tuple[int, bytes]:
+    if f.read(len(MAGIC)) != MAGIC:
+        raise LinkFileDamaged("not a link file")
+    raw = f.read(8)
+    if len(raw) != 8:
+        raise LinkFileDamaged("truncated")
+    at = struct.unpack("<Q", raw)[0]
+    f.seek(at)
+    return at, f.read()
+
+
+def _seal_of(path: Path) -> Seal:
+    with open(path, "rb") as f:
+        _, footer = _footer(f)
+    return Seal(path.stat().st_size, zlib.crc32(footer))
+
+
+class LinkFile:
+    """A link file opened by its seal: its columns as views of the mapped file."""
+
+    def __init__(self, path: Path, seal: Seal, tag: str) -> None:
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size != seal.size:
+                    raise LinkFileDamaged(f"{size} bytes, not {seal.size}")
+                at, footer = _footer(f)
+                if zlib.crc32(footer) != seal.footer_crc:
+                    raise LinkFileDamaged("its footer is not the one sealed")
+                header = json.loads(footer)
+                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except FileNotFoundError:
+            raise LinkFileDamaged("missing") from None
+        except (OSError, ValueError) as exc:  # (json's errors are ValueErrors)
+            raise LinkFileDamaged(str(exc)) from None
+        if header.get("tag") != tag:
+            raise LinkFileDamaged(f"written for {header.get('tag')!r}, not {tag!r}")
+        self.path, self.toc = path, header["columns"]
+        columns = {c["name"]: self._column(c, at) for c in self.toc}
+        tables = {t: _texts(columns.pop(f"{t}.text"), columns.pop(f"{t}.ends")) for t in _TABLES}
+        self.by_target = columns.pop("by_target")
+        self.source_start = columns.pop("source_start")
+        self.target_start = columns.pop("target_start")
+        self.links = LinkColumns(columns, tables)
+
+    def _column(self, c: dict[str, Any], end: int) -> Any:
+        lo = _START + c["offset"]
+        if lo + c["size"] > end:
+            raise LinkFileDamaged(f"column {c['name']} past the footer")
+        kind = c["kind"]
+        if kind == "bytes":
+            return memoryview(self._map)[lo : lo + c["size"]]
+        dtype = np.dtype(kind.removeprefix("numpy:").removeprefix("array:"))
+        return np.frombuffer(self._map, dtype, c["count"], lo)
+
+    def verify(self) -> None:
+        """Check every column's CRC-32 (a whole read of the file)."""
+        view = memoryview(self._map)
+        for c in self.toc:
+            lo = _START + c["offset"]
+            if zlib.crc32(view[lo : lo + c["size"]]) != c["crc"]:
+                raise LinkFileDamaged(f"column {c['name']} damaged")
+
+    def rows_from(self, numbers: Sequence[int]) -> Array:
+        """The rows of the links from the entities `numbers`, in key order for each."""
+        return _ranges(self.source_start, numbers, None)
+
+    def rows_into(self, numbers: Sequence[int]) -> Array:
+        """The rows of the links into the entities `numbers` (by source, type, role, since)."""
+        return _ranges(self.target_start, numbers, self.by_target)
+
+
+def _ranges(starts: Array, numbers: Sequence[int], order: Array | None) -> Array:
+    at = np.asarray(numbers, np.int64)
+    at = at[(at >= 0) & (at < len(starts) - 1)]
+    lo, hi = starts[at], starts[at + 1]
+    rows = np.concatenate([np.arange(a, b) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+                          or [np.zeros(0, np.int64)])  # fmt: skip
+    return rows if order is None else order[rows].astype(np.int64)
+
+
+def _texts(text: memoryview, ends: Any) -> list[str]:
+    out, start = [], 0
+    for end in ends.tolist():
+        out.append(str(text[start:end], "utf-8"))
+        start = end
+    return out

@@ -1,0 +1,170 @@
+"""The link file (`cofi.link_file`) against SQLite's `links` table: the same rows after the same
+loads, the same rows found from either end, and a file that is not the one sealed never read."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cofi.link_file import KEY, LinkColumns, LinkFile, LinkFileDamaged, Seal, merged, write
+from cofi.store.embedded import _SCHEMA, _UPSERT_LINK
+
+_FIELDS = ("source", "target", "type", "role", "since", "share", "until", "source_ref")
+
+link = st.tuples(
+    st.integers(0, 4),
+    st.integers(0, 4),
+    st.sampled_from(["OWNS", "FAMILY", "DECIDED"]),
+    st.sampled_from(["", "head", "child", "Ана"]),
+    st.sampled_from(["", "2020-01-01", "2021-05-05"]),
+    st.sampled_from([None, 0.5, 51.0]),
+    st.sampled_from(["", "2022-01-01", "2019-12-31"]),
+    st.sampled_from(["", "r1", "r2"]),
+)
+batches = st.lists(st.lists(link, max_size=25), min_size=1, max_size=3)
+
+
+def _grouped(batch: list[tuple]) -> list[tuple]:
+    """A load's links: one row a key (the last given, as any one would do here)."""
+    return list({row[:5]: row for row in batch}.values())
+
+
+def _sqlite_rows(loads: list[list[tuple]]) -> set[tuple]:
+    """The store's `links` after each load's `_UPSERT_LINK`, at revisions 1, 2, …"""
+    with closing(sqlite3.connect(":memory:")) as db:
+        db.executescript(_SCHEMA)
+        for rev, batch in enumerate(loads, 1):
+            db.execute(f"CREATE TEMP TABLE plan_links ({', '.join(_FIELDS)})")
+            db.executemany(
+                "INSERT INTO plan_links VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(str(s), str(t), *rest) for s, t, *rest in batch],
+            )
+            db.execute(_UPSERT_LINK, (rev,))
+            db.execute("DROP TABLE plan_links")
+        rows = db.execute(f"SELECT {', '.join(_FIELDS)}, rev FROM links").fetchall()
+    return {(int(s), int(t), *rest) for s, t, *rest in rows}
+
+
+def _columns(batch: list[tuple], rev: int) -> LinkColumns:
+    return LinkColumns.from_rows(
+        (s, t, ty, role, since, share, until, ref, rev)
+        for s, t, ty, role, since, share, until, ref in batch
+    )
+
+
+def _file_rows(loads: list[list[tuple]]) -> LinkColumns:
+    links = _columns(loads[0], 1)
+    for rev, batch in enumerate(loads[1:], 2):
+        links = merged(links, _columns(batch, 0), rev)
+    return links
+
+
+def _as_link_rows(links: LinkColumns) -> set[tuple]:
+    return {(s, t, ty, role, since, share, until, ref, rev)
+            for s, t, ty, role, since, share, until, ref, rev in links.rows()}  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(batches)
+def test_loads_merged_as_sqlite_upserts_them(loads: list[list[tuple]]) -> None:
+    loads = [_grouped(b) for b in loads]
+    links = _file_rows(loads)
+    assert _as_link_rows(links) == _sqlite_rows(loads)
+    rows = links.rows()
+    keys = [(s, t, ty, role, since) for s, t, ty, role, since, *_ in rows]
+    assert keys == sorted(keys)  # key order: the primary key's (texts by code point)
+    assert len(set(keys)) == len(keys)
+
+
+def test_an_unchanged_link_keeps_its_revision_and_a_changed_one_takes_the_new() -> None:
+    first = [(1, 2, "OWNS", "", "2020-01-01", 51.0, "", ""),
+             (1, 3, "OWNS", "", "2020-01-01", 49.0, "", "")]  # fmt: skip
+    later = [(1, 2, "OWNS", "", "2020-01-01", 51.0, "", ""),  # the same
+             (1, 3, "OWNS", "", "2020-01-01", 49.0, "2023-01-01", ""),  # ended
+             (2, 3, "FAMILY", "spouse", "", None, "", "")]  # new  # fmt: skip
+    got = {row[:2]: row[-1] for row in _file_rows([first, later]).rows()}
+    assert got == {(1, 2): 1, (1, 3): 2, (2, 3): 2}
+
+
+def test_a_key_given_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="given twice"):
+        _columns([(1, 2, "OWNS", "", "", 1.0, "", ""), (1, 2, "OWNS", "", "", 2.0, "", "")], 1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(batches)
+def test_written_and_read_back_whole_and_found_from_either_end(loads: list[list[tuple]]) -> None:
+    import tempfile
+
+    links = _file_rows([_grouped(b) for b in loads])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "links-1.bin"
+        seal = write(path, links, "store:1")
+        read = LinkFile(path, seal, "store:1")
+        read.verify()
+        assert read.links.rows() == links.rows()
+        rows = links.rows()
+        for n in range(-1, 7):
+            assert [rows[i] for i in read.rows_from([n])] == [r for r in rows if r[0] == n]
+            into = [rows[i] for i in read.rows_into([n])]
+            assert into == sorted((r for r in rows if r[1] == n), key=lambda r: r[:5])
+        both = read.rows_from([1, 3])
+        assert sorted(both.tolist()) == [i for i, r in enumerate(rows) if r[0] in (1, 3)]
+
+
+@pytest.fixture
+def sealed(tmp_path: Path) -> tuple[Path, Seal]:
+    links = _columns([(1, 2, "OWNS", "", "2020-01-01", 51.0, "", "ref"),
+                      (2, 1, "FAMILY", "child", "", None, "", "")], 1)  # fmt: skip
+    path = tmp_path / "links-1.bin"
+    return path, write(path, links, "store:1")
+
+
+def test_the_sealed_file_opens(sealed: tuple[Path, Seal]) -> None:
+    path, seal = sealed
+    read = LinkFile(path, Seal.from_text(seal.as_text()), "store:1")
+    assert [r[:3] for r in read.links.rows()] == [(1, 2, "OWNS"), (2, 1, "FAMILY")]
+    assert KEY[0] == "source"
+
+
+def _damage(path: Path, at: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("harm", "why"),
+    [
+        (lambda p: p.unlink(), "missing"),
+        (lambda p: p.write_bytes(p.read_bytes()[:-10]), "bytes, not"),
+        (lambda p: _damage(p, p.stat().st_size - 3), "footer is not the one sealed"),
+        (lambda p: _damage(p, 0), "not a link file"),
+    ],
+)
+def test_a_file_not_the_one_sealed_is_refused(sealed: tuple[Path, Seal], harm, why: str) -> None:
+    path, seal = sealed
+    harm(path)
+    with pytest.raises(LinkFileDamaged, match=why):
+        LinkFile(path, seal, "store:1")
+
+
+def test_another_stores_file_is_refused(sealed: tuple[Path, Seal]) -> None:
+    path, seal = sealed
+    with pytest.raises(LinkFileDamaged, match="not 'store:2'"):
+        LinkFile(path, seal, "store:2")
+
+
+def test_a_damaged_column_is_found_by_verify(sealed: tuple[Path, Seal]) -> None:
+    path, seal = sealed
+    _damage(path, 24)  # the first byte of the first column (`source`)
+    read = LinkFile(path, seal, "store:1")  # (the cheap check passes: footer and length)
+    with pytest.raises(LinkFileDamaged, match="column source damaged"):
+        read.verify()
+    assert int(np.asarray(read.links.columns["source"])[0]) != 1
