@@ -168,3 +168,32 @@ def test_a_damaged_column_is_found_by_verify(sealed: tuple[Path, Seal]) -> None:
     with pytest.raises(LinkFileDamaged, match="column source damaged"):
         read.verify()
     assert int(np.asarray(read.links.columns["source"])[0]) != 1
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(link, max_size=40), st.permutations(range(5)))
+def test_arrow_rows_coded_and_numbered_as_python_rows(
+    batch: list[tuple], numbers: list[int]
+) -> None:
+    import pyarrow as pa
+
+    rows = _grouped(batch)
+    texts = {f: [r[i] for r in rows] for i, f in enumerate(_FIELDS)}
+    texts["source"], texts["target"] = ([f"e{r[i]}" for r in rows] for i in (0, 1))
+    table = pa.table(
+        {
+            **{f: pa.array(v, pa.string()) for f, v in texts.items() if f != "share"},
+            "share": pa.array(texts["share"], pa.float64()),
+            "rev": pa.array([3] * len(rows), pa.int64()),
+        }
+    )
+
+    def places(ids: pa.Array) -> np.ndarray:
+        return np.array([numbers[int(i[1:])] for i in ids.to_pylist()], np.int64)
+
+    from cofi.link_file import from_arrow
+
+    got = from_arrow(table, places)
+    want = _columns([(numbers[s], numbers[t], *rest) for s, t, *rest in rows], 3)
+    assert got.rows() == want.rows()
+    assert got.tables == want.tables
