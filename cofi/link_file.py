@@ -140,7 +140,8 @@ def _numpy(values: Any) -> Array:
 
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    return values.to_numpy(zero_copy_only=False)
+    array: Array = values.to_numpy(zero_copy_only=False)
+    return array
 
 
 def _sorted(links: LinkColumns) -> LinkColumns:
