@@ -32,10 +32,13 @@ from typing import Any
 import numpy as np
 
 from cofi.graph_file import _START, Writer
+from cofi.vocab import PROJECTED_TYPES
 
 Array = np.ndarray[Any, Any]
 
 MAGIC = b"COFI-LINKS-1\n"
+FILE_TYPES = (*PROJECTED_TYPES, "DECIDED")
+"""The link types the file holds: the many (the graph's), not SAME_AS nor a declaration's."""
 KEY = ("source", "target", "type", "role", "since")
 """The columns of a link's key, in the order its rows are sorted by."""
 CODED = {"type": "types", "role": "roles", "since": "days", "until": "days", "source_ref": "refs"}
@@ -133,6 +136,19 @@ def from_arrow(rows: Any, places: Callable[[Any], Array]) -> LinkColumns:
     columns["share"] = _numpy(pc.fill_null(rows["share"].cast(pa.float64()), np.nan))
     columns["rev"] = _numpy(rows["rev"]).astype(np.int32)
     return _sorted(LinkColumns(columns, tables))
+
+
+def of_store(db: Any) -> LinkColumns:
+    """The links of `FILE_TYPES` of a store (an open `sqlite3` connection to it), their ends
+    numbered by `name_rows`: row by row in Python, for tests and small stores."""
+    types = ", ".join(f"'{t}'" for t in FILE_TYPES)
+    return LinkColumns.from_rows(
+        db.execute(
+            "SELECT s.n, t.n, l.type, l.role, l.since, l.share, l.until, l.source_ref, l.rev "
+            "FROM links AS l JOIN name_rows AS s ON s.id = l.source "
+            f"JOIN name_rows AS t ON t.id = l.target WHERE l.type IN ({types})"
+        )
+    )
 
 
 def _numpy(values: Any) -> Array:
