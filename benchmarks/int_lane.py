@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 sys.path.insert(0, str(Path(__file__).parent))
-from link_lane import _cpu, _ranks, arrow_stage
+from link_lane import _cpu, arrow_stage, sorted_distinct
 from run import csv_read_seconds
 
 from cofi.importers import input_files
@@ -65,7 +65,7 @@ def lane(bundle: Path, clock: Clock) -> tuple[int, int, int]:
     lookup = TextLookup(ids, 0)
     source, target = lookup.places(rows["source"]), lookup.places(rows["target"])
     clock.done("each end made its entity's number (TextLookup)")
-    coded = {name: _ranks(rows[name]) for name in CODED}
+    coded = {name: sorted_distinct(rows[name])[1] for name in CODED}
     clock.done("type, role, days and reference coded")
     n = rows.num_rows
     key = [source, target, coded["type"], coded["role"], coded["since"]]

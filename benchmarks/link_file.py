@@ -28,9 +28,8 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).parent))
 from link_lane import _cpu
 
-from cofi.link_file import LinkColumns, LinkFile, from_arrow, merged, write
+from cofi.link_file import FILE_TYPES, LinkColumns, LinkFile, from_arrow, merged, write
 from cofi.sorting import sorted_in_runs
-from cofi.text_lookup import TextLookup
 
 _COLUMNS = "source, target, type, role, since, share, until, source_ref, rev"
 
@@ -45,13 +44,14 @@ class Clock:
         self.t, self.c = time.perf_counter(), _cpu()
 
 
-def _read(store: Path) -> tuple[pa.Table, TextLookup, np.ndarray]:
+def _read(store: Path) -> pa.Table:
+    types = ", ".join(f"'{t}'" for t in FILE_TYPES)
     with closing(adbc.connect(f"file:{store}?mode=ro")) as con, closing(con.cursor()) as cur:
-        cur.execute(f"SELECT {_COLUMNS} FROM links ORDER BY source, target, type, role, since")
-        links = cur.fetch_arrow_table()
-        cur.execute("SELECT id, n FROM name_rows ORDER BY id")
-        names = cur.fetch_arrow_table()
-    return links, TextLookup(names["id"]), names["n"].to_numpy()
+        cur.execute(
+            f"SELECT {_COLUMNS} FROM links WHERE type IN ({types}) "
+            "ORDER BY source, target, type, role, since"
+        )
+        return cur.fetch_arrow_table()
 
 
 def _day(links: LinkColumns) -> LinkColumns:
@@ -92,26 +92,28 @@ def _sqlite(links: pa.Table, d: Path) -> None:
 
 def main(store: Path, rounds: int) -> None:
     clock = Clock()
-    rows, lookup, numbers = _read(store)
+    rows = _read(store)
     clock.lap(f"read {rows.num_rows:,} links as Arrow (not counted below)")
     with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as tmp:
         d = Path(tmp)
         for r in range(rounds):
             print(f"round {r + 1}")
             clock = Clock()
-            links = from_arrow(rows, lambda ids: numbers[lookup.places(ids)])
+            links, ids = from_arrow(rows, None)
             clock.lap("columns: ends numbered, texts coded, key order checked")
-            seal = write(d / f"links-{r}-1.bin", links, "store:1")
+            seal = write(d / f"links-{r}-1.bin", links, ids, "store:1")
             clock.lap(f"written and synced ({seal.size / 2**20:.0f} MB)")
             opened = LinkFile(d / f"links-{r}-1.bin", seal, "store:1")
             clock.lap("opened (seal checked)")
-            some = np.random.default_rng(r).choice(numbers, 5000, replace=False)
-            found = len(opened.rows_from(some)) + len(opened.rows_into(some))
-            clock.lap(f"the links from and into 5,000 entities ({found:,})")
+            some = np.random.default_rng(r).choice(len(ids), 5000, replace=False)
+            numbers = opened.numbers_of(ids.take(pa.array(some)).to_pylist())
+            found = len(opened.rows_from(numbers)) + len(opened.rows_into(numbers))
+            clock.lap(f"5,000 ids numbered, the links from and into them ({found:,})")
             day = _day(links)
             later = merged(opened.links, day, 2)
             clock.lap(f"a day's {len(day):,} DECIDED links merged in")
-            write(d / f"links-{r}-2.bin", later, "store:2")
+            more = pa.array([f"k-new-{i}" for i in range(2000)], pa.large_string())
+            write(d / f"links-{r}-2.bin", later, pa.concat_arrays([opened.ids, more]), "store:2")
             clock.lap("the merged file written and synced")
             opened.verify()
             clock.lap("every column's CRC checked")

@@ -24,7 +24,7 @@ import mmap
 import os
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from cofi.graph_file import _START, Writer
+from cofi.text_lookup import TextLookup
 from cofi.vocab import PROJECTED_TYPES
 
 Array = np.ndarray[Any, Any]
@@ -115,15 +116,18 @@ class LinkColumns:
         return [self.row(int(i)) for i in (range(len(self)) if at is None else at)]
 
 
-def from_arrow(rows: Any, places: Callable[[Any], Array]) -> LinkColumns:
+def from_arrow(rows: Any, known: TextLookup | None) -> tuple[LinkColumns, Any]:
     """The links `rows` (an Arrow table of the `links` table's columns, texts but `share` and
-    `rev`; at most one a key) in key order, each end numbered by `places` (an Arrow array of ids
-    -> their numbers)."""
+    `rev`; at most one a key) in key order, each end numbered among the ids `known` (a file's;
+    `numbered`), and the ids the numbers stand for."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     tables: dict[str, list[str]] = {}
-    columns = {end: places(rows[end]).astype(np.int32) for end in ("source", "target")}
+    n = rows.num_rows
+    ends = pa.chunked_array([*rows["source"].chunks, *rows["target"].chunks], pa.string())
+    numbers, ids = numbered(ends, known)
+    columns = {"source": numbers[:n].astype(np.int32), "target": numbers[n:].astype(np.int32)}
     for table in _TABLES:
         coded = [rows[column] for column, t in CODED.items() if t == table]
         values = pc.unique(pa.chunked_array([c for col in coded for c in col.chunks], pa.string()))
@@ -135,20 +139,45 @@ def from_arrow(rows: Any, places: Callable[[Any], Array]) -> LinkColumns:
                 columns[column] = _numpy(at).astype(_DTYPES[column])
     columns["share"] = _numpy(pc.fill_null(rows["share"].cast(pa.float64()), np.nan))
     columns["rev"] = _numpy(rows["rev"]).astype(np.int32)
-    return _sorted(LinkColumns(columns, tables))
+    return _sorted(LinkColumns(columns, tables)), ids
 
 
-def of_store(db: Any) -> LinkColumns:
-    """The links of `FILE_TYPES` of a store (an open `sqlite3` connection to it), their ends
-    numbered by `name_rows`: row by row in Python, for tests and small stores."""
+def of_store(db: Any) -> tuple[LinkColumns, Any]:
+    """The links of `FILE_TYPES` of a store (an open `sqlite3` connection to it) and the ids
+    their ends' numbers stand for, numbered as `name_rows` numbers them (less one): row by row in
+    Python, for tests and small stores."""
+    import pyarrow as pa
+
     types = ", ".join(f"'{t}'" for t in FILE_TYPES)
-    return LinkColumns.from_rows(
+    links = LinkColumns.from_rows(
         db.execute(
-            "SELECT s.n, t.n, l.type, l.role, l.since, l.share, l.until, l.source_ref, l.rev "
-            "FROM links AS l JOIN name_rows AS s ON s.id = l.source "
+            "SELECT s.n - 1, t.n - 1, l.type, l.role, l.since, l.share, l.until, l.source_ref, "
+            "l.rev FROM links AS l JOIN name_rows AS s ON s.id = l.source "
             f"JOIN name_rows AS t ON t.id = l.target WHERE l.type IN ({types})"
         )
     )
+    ids = [i for (i,) in db.execute("SELECT id FROM name_rows ORDER BY n")]
+    return links, pa.array(ids, pa.large_string())
+
+
+def numbered(ends: Any, known: TextLookup | None) -> tuple[Array, Any]:
+    """The number of each of `ends` (an Arrow array of ids): its place among the ids `known`
+    (a file's), or, for an id new to them, a number after theirs, new ids numbered in id
+    order; and the ids the numbers stand for, the known ones first."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ends = ends.combine_chunks() if isinstance(ends, pa.ChunkedArray) else ends
+    old = known.ids if known is not None else pa.array([], pa.large_string())
+    numbers = known.places(ends) if known is not None and len(old) else np.full(len(ends), -1)
+    new = numbers < 0
+    if not new.any():
+        return numbers, old
+    unknown = ends.filter(pa.array(new))
+    fresh = pc.unique(unknown)
+    fresh = fresh.take(pc.sort_indices(fresh)).cast(pa.large_string())
+    numbers[new] = len(old) + TextLookup(fresh).places(unknown)
+    return numbers, pa.concat_arrays([old.cast(pa.large_string()), fresh])
 
 
 def _numpy(values: Any) -> Array:
@@ -250,10 +279,17 @@ def _pairs(c: dict[str, Array]) -> Array:
     return (c["source"].astype(np.int64) << 32) | c["target"].astype(np.int64)
 
 
-def write(path: Path, links: LinkColumns, tag: str) -> Seal:
-    """Write `links` to `path` (a new file, synced) under `tag`; the seal to open it by."""
+def write(path: Path, links: LinkColumns, ids: Any, tag: str) -> Seal:
+    """Write `links` and the `ids` their ends' numbers stand for (an Arrow array of texts) to
+    `path` (a new file, synced) under `tag`; the seal to open it by."""
+    import pyarrow as pa
+
     c = links.columns
-    size = int(max(c["source"].max(initial=-1), c["target"].max(initial=-1))) + 1
+    size = len(ids)
+    if len(links) and max(int(c["source"].max()), int(c["target"].max())) >= size:
+        raise ValueError("a link's end has no id")
+    ids = ids.cast(pa.large_string())
+    hashes, table = TextLookup(ids).parts
     by_target = np.argsort(c["target"], kind="stable").astype(np.int32)
     with open(path, "xb") as f:
         w = Writer(f, MAGIC)
@@ -264,8 +300,17 @@ def write(path: Path, links: LinkColumns, tag: str) -> Seal:
                              ("source_start", _starts(c["source"], size)),
                              ("target_start", _starts(c["target"], size))):  # fmt: skip
             w.raw(name, values, f"numpy:{values.dtype.str}", len(values))
-        for table in _TABLES:
-            w.texts(table, links.tables[table])
+        for table_name in _TABLES:
+            w.texts(table_name, links.tables[table_name])
+        offsets = np.frombuffer(ids.buffers()[1], np.int64)[ids.offset : ids.offset + size + 1]
+        data = ids.buffers()[2]
+        start = int(offsets[0]) if size else 0
+        end = int(offsets[-1]) if size else 0
+        for name, values in (("ids.offsets", np.ascontiguousarray(offsets - start)),
+                             ("ids.hashes", hashes), ("ids.table", table)):  # fmt: skip
+            w.raw(name, values, f"numpy:{values.dtype.str}", len(values))
+        raw = memoryview(data)[start:end] if data is not None else b""
+        w.raw("ids.data", raw, "bytes", end - start)
         w.finish(tag)
         f.flush()
         os.fsync(f.fileno())
@@ -299,6 +344,8 @@ class LinkFile:
     """A link file opened by its seal: its columns as views of the mapped file."""
 
     def __init__(self, path: Path, seal: Seal, tag: str) -> None:
+        import pyarrow as pa
+
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
@@ -318,6 +365,12 @@ class LinkFile:
         self.path, self.toc = path, header["columns"]
         columns = {c["name"]: self._column(c, at) for c in self.toc}
         tables = {t: _texts(columns.pop(f"{t}.text"), columns.pop(f"{t}.ends")) for t in _TABLES}
+        offsets, data = columns.pop("ids.offsets"), columns.pop("ids.data")
+        self.ids = pa.Array.from_buffers(
+            pa.large_string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        )
+        self.lookup = TextLookup.of_parts(self.ids, columns.pop("ids.hashes"),
+                                          columns.pop("ids.table"))  # fmt: skip
         self.by_target = columns.pop("by_target")
         self.source_start = columns.pop("source_start")
         self.target_start = columns.pop("target_start")
@@ -340,6 +393,20 @@ class LinkFile:
             lo = _START + c["offset"]
             if zlib.crc32(view[lo : lo + c["size"]]) != c["crc"]:
                 raise LinkFileDamaged(f"column {c['name']} damaged")
+
+    def numbers_of(self, ids: Sequence[str]) -> Array:
+        """The numbers of those of `ids` that end a link (by the file's own hash table)."""
+        import pyarrow as pa
+
+        if not ids:
+            return np.zeros(0, np.int64)
+        numbers = self.lookup.places(pa.array(ids, pa.large_string()))
+        return numbers[numbers >= 0]
+
+    def ids_of(self, numbers: Iterable[int]) -> dict[int, str]:
+        """The id each of `numbers` stands for."""
+        ids, wanted = self.ids, sorted(set(numbers))
+        return dict(zip(wanted, ids.take(wanted).to_pylist(), strict=True)) if wanted else {}
 
     def rows_from(self, numbers: Sequence[int]) -> Array:
         """The rows of the links from the entities `numbers`, in key order for each."""

@@ -102,6 +102,23 @@ class TextLookup:
             self._table = hash_table(self._hashes)
             self._mask = len(self._table) - 1
 
+    @classmethod
+    def of_parts(cls, ids: Any, hashes: Array, table: Array) -> TextLookup:
+        """The lookup whose `parts` were kept (a file's): nothing hashed again."""
+        lookup = cls.__new__(cls)
+        lookup.ids, lookup._hashes, lookup._table = ids, hashes, table
+        lookup._mask = len(table) - 1
+        return lookup
+
+    @property
+    def parts(self) -> tuple[Array, Array]:
+        """Each id's hash and the hash table (made whatever the number of ids)."""
+        if self._table is None:
+            self._hashes = text_hashes(self.ids).view(np.int64)
+            self._table = hash_table(self._hashes)
+            self._mask = len(self._table) - 1
+        return self._hashes, self._table
+
     def __len__(self) -> int:
         return len(self.ids)
 

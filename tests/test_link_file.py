@@ -8,13 +8,26 @@ from contextlib import closing
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cofi.link_file import KEY, LinkColumns, LinkFile, LinkFileDamaged, Seal, merged, write
+from cofi.link_file import (
+    KEY,
+    LinkColumns,
+    LinkFile,
+    LinkFileDamaged,
+    Seal,
+    merged,
+    numbered,
+    write,
+)
 from cofi.store.embedded import _SCHEMA, _UPSERT_LINK
+from cofi.text_lookup import TextLookup
 
+_IDS = pa.array([f"e{i}" for i in range(7)], pa.large_string())
+"""The ids the tests' entity numbers (0 to 6) stand for."""
 _FIELDS = ("source", "target", "type", "role", "since", "share", "until", "source_ref")
 
 link = st.tuples(
@@ -105,10 +118,13 @@ def test_written_and_read_back_whole_and_found_from_either_end(loads: list[list[
     links = _file_rows([_grouped(b) for b in loads])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "links-1.bin"
-        seal = write(path, links, "store:1")
+        seal = write(path, links, _IDS, "store:1")
         read = LinkFile(path, seal, "store:1")
         read.verify()
         assert read.links.rows() == links.rows()
+        assert read.ids.to_pylist() == _IDS.to_pylist()
+        assert read.numbers_of(["e3", "nobody", "e0"]).tolist() == [3, 0]
+        assert read.ids_of([4, 1, 4]) == {1: "e1", 4: "e4"}
         rows = links.rows()
         for n in range(-1, 7):
             assert [rows[i] for i in read.rows_from([n])] == [r for r in rows if r[0] == n]
@@ -123,7 +139,7 @@ def sealed(tmp_path: Path) -> tuple[Path, Seal]:
     links = _columns([(1, 2, "OWNS", "", "2020-01-01", 51.0, "", "ref"),
                       (2, 1, "FAMILY", "child", "", None, "", "")], 1)  # fmt: skip
     path = tmp_path / "links-1.bin"
-    return path, write(path, links, "store:1")
+    return path, write(path, links, _IDS, "store:1")
 
 
 def test_the_sealed_file_opens(sealed: tuple[Path, Seal]) -> None:
@@ -188,12 +204,28 @@ def test_arrow_rows_coded_and_numbered_as_python_rows(
         }
     )
 
-    def places(ids: pa.Array) -> np.ndarray:
-        return np.array([numbers[int(i[1:])] for i in ids.to_pylist()], np.int64)
-
     from cofi.link_file import from_arrow
 
-    got = from_arrow(table, places)
-    want = _columns([(numbers[s], numbers[t], *rest) for s, t, *rest in rows], 3)
+    known = TextLookup(pa.array([f"e{n}" for n in numbers[:2]], pa.large_string()))
+    got, ids = from_arrow(table, known)
+    number = {e: i for i, e in enumerate(ids.to_pylist())}
+    want = _columns([(number[f"e{s}"], number[f"e{t}"], *rest) for s, t, *rest in rows], 3)
     assert got.rows() == want.rows()
+    assert ids.to_pylist()[:2] == [f"e{n}" for n in numbers[:2]]
+    assert ids.to_pylist()[2:] == sorted(ids.to_pylist()[2:])
     assert got.tables == want.tables
+
+
+def test_new_ids_are_numbered_after_the_known_in_id_order() -> None:
+    known = TextLookup(pa.array(["p9", "a1", "k5"], pa.large_string()))
+    numbers, ids = numbered(pa.array(["k5", "z0", "b2", "p9", "b2", "a0"]), known)
+    assert numbers.tolist() == [2, 5, 4, 0, 4, 3]
+    assert ids.to_pylist() == ["p9", "a1", "k5", "a0", "b2", "z0"]
+    first, ids = numbered(pa.array(["c", "a", "c"]), None)
+    assert (first.tolist(), ids.to_pylist()) == ([1, 0, 1], ["a", "c"])
+
+
+def test_an_end_without_an_id_is_refused(tmp_path: Path) -> None:
+    links = _columns([(1, 9, "OWNS", "", "", None, "", "")], 1)
+    with pytest.raises(ValueError, match="no id"):
+        write(tmp_path / "links.bin", links, _IDS, "t")

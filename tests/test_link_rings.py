@@ -62,8 +62,8 @@ def store(tmp_path: Path) -> str:
 
 def _file_reader(store: EmbeddedStore, tmp: Path) -> FileReader:
     db = store._db
-    seal = write(tmp / "links-1.bin", of_store(db), "t")
-    return FileReader(db, store.kinds_of, FileLinks(db, LinkFile(tmp / "links-1.bin", seal, "t")))
+    seal = write(tmp / "links-1.bin", *of_store(db), "t")
+    return FileReader(db, store.kinds_of, FileLinks(LinkFile(tmp / "links-1.bin", seal, "t")))
 
 
 def _same(got: list[Any], want: list[Any]) -> None:

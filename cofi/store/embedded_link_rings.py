@@ -3,7 +3,7 @@ the `links` table (issue 17, `docs/link-store.md`, step 3).  Not used by a comma
 does not write the file.  `tests/test_link_rings.py` holds each read to `EmbeddedReader`'s own
 on the same store, row for row.
 
-A read numbers its ids by `name_rows` (one indexed query), finds the links from or into them by
+A read numbers its ids by the file's own hash table of them, finds the links from or into them by
 the file's offsets, then names their other ends and reads the records by id, as the SQL reads
 do: what it returns is what `cypher/check/*` returns on Neo4j.
 """
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from cofi.link_file import LinkFile
-from cofi.store.embedded_rings import _CONTRACT, EmbeddedReader, _chunks, _is_head
+from cofi.store.embedded_rings import _CONTRACT, EmbeddedReader, _is_head
 from cofi.vocab import PROJECTED_TYPES, Kind
 
 LinkText = tuple[str, str, str, str, str, float | None, str, str]
@@ -27,31 +27,23 @@ until, source_ref."""
 
 
 class FileLinks:
-    """The links of a link file found by the ids of their ends (the store's `name_rows`)."""
+    """The links of a link file found by the ids of their ends (by the file's own ids)."""
 
-    def __init__(self, db: sqlite3.Connection, links: LinkFile) -> None:
-        self.db, self.file = db, links
-
-    def _query(self, sql: str, values: Iterable[Any]) -> list[Any]:
-        return [row for chunk in _chunks(values) for row in self.db.execute(sql, (chunk,))]
+    def __init__(self, links: LinkFile) -> None:
+        self.file = links
 
     def rows(self, ids: Iterable[str], *, out: bool, into: bool,
              types: Collection[str]) -> list[LinkText]:  # fmt: skip
         """The links of `types` from (`out`) or into (`into`) the entities `ids`."""
-        numbers = [n for (n,) in self._query(
-            "SELECT r.n FROM (SELECT DISTINCT value FROM json_each(?)) AS j "
-            "CROSS JOIN name_rows AS r ON r.id = j.value", ids)]  # fmt: skip
         f, links = self.file, self.file.links
+        numbers = f.numbers_of(list(dict.fromkeys(ids)))
         found = [f.rows_from(numbers)] if out else []
         found += [f.rows_into(numbers)] if into else []
         at = np.unique(np.concatenate([*found, np.zeros(0, np.int64)]))
         wanted = [i for i, t in enumerate(links.tables["types"]) if t in types]
         at = at[np.isin(links.columns["type"][at], wanted)]
         rows = links.rows(at)
-        ends = {n for row in rows for n in row[:2]}
-        ids_of = dict(self._query(
-            "SELECT r.n, r.id FROM (SELECT DISTINCT value FROM json_each(?)) AS j "
-            "CROSS JOIN name_rows AS r ON r.n = j.value", ends))  # fmt: skip
+        ids_of = f.ids_of(n for row in rows for n in row[:2])
         return [(ids_of[s], ids_of[t], *rest[:-1]) for s, t, *rest in rows]
 
 
