@@ -408,16 +408,16 @@ class LinkFile:
         ids, wanted = self.ids, sorted(set(numbers))
         return dict(zip(wanted, ids.take(wanted).to_pylist(), strict=True)) if wanted else {}
 
-    def rows_from(self, numbers: Sequence[int]) -> Array:
+    def rows_from(self, numbers: Sequence[int] | Array) -> Array:
         """The rows of the links from the entities `numbers`, in key order for each."""
         return _ranges(self.source_start, numbers, None)
 
-    def rows_into(self, numbers: Sequence[int]) -> Array:
+    def rows_into(self, numbers: Sequence[int] | Array) -> Array:
         """The rows of the links into the entities `numbers` (by source, type, role, since)."""
         return _ranges(self.target_start, numbers, self.by_target)
 
 
-def _ranges(starts: Array, numbers: Sequence[int], order: Array | None) -> Array:
+def _ranges(starts: Array, numbers: Sequence[int] | Array, order: Array | None) -> Array:
     at = np.asarray(numbers, np.int64)
     at = at[(at >= 0) & (at < len(starts) - 1)]
     lo, hi = starts[at], starts[at + 1]

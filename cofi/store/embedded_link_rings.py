@@ -44,7 +44,8 @@ class FileLinks:
         at = at[np.isin(links.columns["type"][at], wanted)]
         rows = links.rows(at)
         ids_of = f.ids_of(n for row in rows for n in row[:2])
-        return [(ids_of[s], ids_of[t], *rest[:-1]) for s, t, *rest in rows]
+        return [(ids_of[s], ids_of[t], ty, role, since, share, until, ref)
+                for s, t, ty, role, since, share, until, ref, _ in rows]  # fmt: skip
 
 
 class FileReader(EmbeddedReader):
