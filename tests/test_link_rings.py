@@ -127,3 +127,33 @@ def test_checks_and_views_from_the_file_are_the_whole_graphs(
         assert_explore_draws_the_whole_graphs_view(s, s)
     finally:
         s.close()
+
+
+def test_every_declarations_read_of_the_graphs_links_is_the_tables(
+    store: str, tmp_path: Path
+) -> None:
+    from cofi.store.embedded_link_rings import FileDeclarations
+
+    s = open_store(store)
+    assert isinstance(s, EmbeddedStore)
+    try:
+        links = _file_reader(s, tmp_path).links
+        table = s.declarations()
+        file = FileDeclarations(s._path, s._db, links)
+        ids = [i for (i,) in s._db.execute("SELECT id FROM entities ORDER BY id")]
+        agencies = [i for i in ids if i.startswith("ag-")]
+        for at in ("2019-06-01", "2025-06-01", "2026-06-01"):
+            assert file.officials(at) == table.officials(at)
+            assert file.officials(at)
+        assert file.agency_jobs() == table.agency_jobs()
+        assert file.agency_jobs(agencies[:1] + ["p-head-a"]) == table.agency_jobs(
+            agencies[:1] + ["p-head-a"]
+        )
+        for batch in [ids, *([i] for i in ids)]:
+            for at in ("2019-06-01", "2025-06-01"):
+                _same(list(file.audit_links(batch, at)), list(table.audit_links(batch, at)))
+            assert file.agencies_of(batch) == table.agencies_of(batch)
+            _same(list(file.family_of(batch)), list(table.family_of(batch)))
+        assert any(k.source == "0-new-wife" for k in file.family_of(["p-head-a"]))
+    finally:
+        s.close()

@@ -10,14 +10,20 @@ do: what it returns is what `cypher/check/*` returns on Neo4j.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from cofi.audit import AuditLink
+from cofi.batches import chunks
 from cofi.link_file import LinkFile
+from cofi.restrictions import Job, Kin
+from cofi.store.embedded import EmbeddedDeclarations
 from cofi.store.embedded_rings import _CONTRACT, EmbeddedReader, _is_head
 from cofi.vocab import PROJECTED_TYPES, Kind
 
@@ -144,3 +150,74 @@ class FileReader(EmbeddedReader):
             agencies,
         )
         return [*near, *(c for (c,) in buyers)]
+
+
+def _in_force(since: str, until: str, at: str) -> bool:
+    return (not since or since <= at) and (not until or until >= at)
+
+
+class FileDeclarations(EmbeddedDeclarations):
+    """`EmbeddedDeclarations` with the graph's links (jobs, kin, holdings) read from a link
+    file; the declarations themselves stay in the `links` table."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection, links: FileLinks) -> None:
+        super().__init__(path, db)
+        self.links = links
+
+    def _kinds(self, ids: Iterable[str]) -> dict[str, str]:
+        return {
+            i: kind
+            for batch in _json_chunks(set(ids))
+            for i, kind in self._conn().execute(
+                "SELECT e.id, e.kind FROM json_each(?) AS j CROSS JOIN entities AS e "
+                "ON e.id = j.value",
+                (batch,),
+            )
+        }
+
+    def _agencies(self, ids: list[str] | None) -> list[str]:
+        if ids is None:
+            every = "SELECT id FROM entities INDEXED BY entities_kind WHERE kind = 'agency'"
+            return [a for (a,) in self._conn().execute(every)]
+        kinds = self._kinds(ids)
+        return [a for a in dict.fromkeys(ids) if kinds.get(a) == Kind.AGENCY.value]
+
+    def officials(self, at: str) -> list[str]:
+        rows = self.links.rows(self._agencies(None), out=False, into=True, types=("EMPLOYED",))
+        return sorted({s for s, _, _, _, since, _, until, _ in rows if _in_force(since, until, at)})
+
+    def audit_links(self, ids: list[str], at: str) -> Iterator[AuditLink]:
+        out = self.links.rows(ids, out=True, into=False,
+                              types=("FAMILY", "OWNS", "DIRECTS", "EMPLOYED"))  # fmt: skip
+        kinds = self._kinds(row[1] for row in out)
+        found = {
+            (s, t, ty, role, share, since, until, ref, kinds[t])
+            for s, t, ty, role, since, share, until, ref in out
+            if t in kinds and _in_force(since, until, at)
+        }
+        found.update(
+            (s, t, ty, role, share, since, until, ref, Kind.PERSON.value)
+            for s, t, ty, role, since, share, until, ref in self.links.rows(
+                ids, out=False, into=True, types=("FAMILY",)
+            )
+            if _in_force(since, until, at)
+        )
+        return (AuditLink.of_row(*r) for r in found)
+
+    def agency_jobs(self, agencies: list[str] | None = None) -> list[Job]:
+        rows = self.links.rows(self._agencies(agencies), out=False, into=True, types=("EMPLOYED",))
+        return sorted(Job(s, t, role, since, until, ref)
+                      for s, t, _, role, since, _, until, ref in rows)  # fmt: skip
+
+    def agencies_of(self, persons: list[str]) -> list[str]:
+        rows = self.links.rows(persons, out=True, into=False, types=("EMPLOYED",))
+        kinds = self._kinds(row[1] for row in rows)
+        return sorted({t for _, t, *_ in rows if kinds.get(t) == Kind.AGENCY.value})
+
+    def family_of(self, ids: list[str]) -> Iterator[Kin]:
+        rows = self.links.rows(ids, out=True, into=True, types=("FAMILY",))
+        return (Kin(s, t, role, since, until, ref) for s, t, _, role, since, _, until, ref in rows)
+
+
+def _json_chunks(ids: Iterable[str]) -> Iterator[str]:
+    return (json.dumps(batch) for batch in chunks(ids, 5000))
