@@ -19,6 +19,8 @@ file), so `check` does not read 200 MB to answer; `verify` checks every column's
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import mmap
 import os
@@ -27,19 +29,17 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from cofi.graph_file import _START, Writer
 from cofi.text_lookup import TextLookup
-from cofi.vocab import PROJECTED_TYPES
+from cofi.vocab import FILE_TYPES
 
 Array = np.ndarray[Any, Any]
 
 MAGIC = b"COFI-LINKS-1\n"
-FILE_TYPES = (*PROJECTED_TYPES, "DECIDED")
-"""The link types the file holds: the many (the graph's), not SAME_AS nor a declaration's."""
 KEY = ("source", "target", "type", "role", "since")
 """The columns of a link's key, in the order its rows are sorted by."""
 CODED = {"type": "types", "role": "roles", "since": "days", "until": "days", "source_ref": "refs"}
@@ -226,7 +226,16 @@ def _recoded(links: LinkColumns, tables: dict[str, list[str]]) -> dict[str, Arra
     return columns
 
 
-def merged(old: LinkColumns, new: LinkColumns, rev: int) -> LinkColumns:
+class Merged(NamedTuple):
+    """The links after a merge, and how many rows it changed (inserted or updated, as an
+    upsert's row count) and created."""
+
+    links: LinkColumns
+    changed: int
+    created: int
+
+
+def merged(old: LinkColumns, new: LinkColumns, rev: int) -> Merged:
     """`old` with a later load's links `new` upserted at revision `rev`, as the store's
     `_UPSERT_LINK` does it: a new key comes in at `rev`; a key in both takes the new share,
     until and reference, and `rev`, only when one of them differs; every other row stays as it
@@ -248,7 +257,7 @@ def merged(old: LinkColumns, new: LinkColumns, rev: int) -> LinkColumns:
         values[changed] = rev if name == "rev" else b[name][by]
         fresh = np.full(len(added), rev, values.dtype) if name == "rev" else b[name][added]
         columns[name] = np.insert(values, place[added], fresh)
-    return LinkColumns(columns, tables)
+    return Merged(LinkColumns(columns, tables), len(changed) + len(added), len(added))
 
 
 def _places(a: dict[str, Array], b: dict[str, Array]) -> tuple[Array, Array]:
@@ -343,7 +352,7 @@ def _seal_of(path: Path) -> Seal:
 class LinkFile:
     """A link file opened by its seal: its columns as views of the mapped file."""
 
-    def __init__(self, path: Path, seal: Seal, tag: str) -> None:
+    def __init__(self, path: Path, seal: Seal, tag: str | None = None) -> None:
         import pyarrow as pa
 
         try:
@@ -360,6 +369,7 @@ class LinkFile:
             raise LinkFileDamaged("missing") from None
         except (OSError, ValueError) as exc:  # (json's errors are ValueErrors)
             raise LinkFileDamaged(str(exc)) from None
+        tag = path.name if tag is None else tag
         if header.get("tag") != tag:
             raise LinkFileDamaged(f"written for {header.get('tag')!r}, not {tag!r}")
         self.path, self.toc = path, header["columns"]
@@ -432,3 +442,88 @@ def _texts(text: memoryview, ends: Any) -> list[str]:
         out.append(str(text[start:end], "utf-8"))
         start = end
     return out
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """Where a load writes its link file: the store's directory, the file the store names now
+    (None: none yet) with its seal, and the revision the load will commit."""
+
+    directory: Path
+    base: str | None
+    seal: str | None
+    rev: int
+    owner: int
+    """The process of the load (its store's write): the new file carries its id, so that the
+    file is not taken for a killed load's while the load runs (`remove_unnamed`)."""
+
+
+@dataclass(frozen=True)
+class LinkFileMade:
+    """A load's new link file (in `LinkTarget.directory`), made from `base` (the file the store
+    named when the load began), and the rows it changed and created."""
+
+    name: str
+    seal: str
+    base: str | None
+    changed: int
+    created: int
+    made_directory: bool = False
+    """Whether the store's directory was made for it (a first load's: removed with the file
+    when the load fails)."""
+
+
+def make(target: LinkTarget, rows: Any) -> LinkFileMade | None:
+    """Merge a load's links `rows` (an Arrow table of the `links` table's columns but `rev`, at
+    most one a key) into the file `target` names, as a new file beside it; None when they change
+    nothing there."""
+    import pyarrow as pa
+
+    base = None
+    if target.base is not None:
+        assert target.seal is not None
+        base = LinkFile(target.directory / target.base, Seal.from_text(target.seal))
+    rows = rows.append_column("rev", pa.array(np.full(rows.num_rows, target.rev, np.int32)))
+    new, ids = from_arrow(rows, base.lookup if base is not None else None)
+    if base is None:
+        change = Merged(new, len(new), len(new))
+    else:
+        change = merged(base.links, new, target.rev)
+    if base is not None and not change.changed:
+        return None
+    made_directory = not target.directory.exists()
+    target.directory.mkdir(parents=True, exist_ok=True)
+    name = f"links-{target.rev}-{target.owner}.bin"
+    path = target.directory / name
+    path.unlink(missing_ok=True)  # (a load of this process killed before: never named)
+    try:
+        seal = write(path, change.links, ids, name)
+    except BaseException as exc:
+        path.unlink(missing_ok=True)
+        if made_directory:
+            with contextlib.suppress(OSError):
+                target.directory.rmdir()
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            from cofi.errors import StoreFull
+
+            raise StoreFull(
+                f"{target.directory}: disk full ({exc}); nothing was written, the store is as "
+                "it was"
+            ) from None
+        raise
+    return LinkFileMade(
+        name, seal.as_text(), target.base, change.changed, change.created, made_directory
+    )
+
+
+def remove_unnamed(directory: Path, named: str | None) -> None:
+    """Remove the link files in `directory` but `named` whose loads are gone: left by killed
+    loads, or superseded (a load leaves the file it superseded to the readers still in a
+    snapshot of the revision before, until the next load).  Only under the store's write lock,
+    with `named` read under it: else a load could name a file, commit and end between the read
+    and the removal."""
+    from cofi.orphans import owner_gone
+
+    for path in directory.glob("links-*-*.bin"):
+        if path.name != named and owner_gone(path.stem.rsplit("-", 1)[-1]):
+            path.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ staging databases (the embedded store attaches them and copies from them with `I
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -49,11 +50,15 @@ from cofi.vocab import (
 
 if TYPE_CHECKING:
     from cofi.link_ends import Flagged
+    from cofi.link_file import LinkFileMade, LinkTarget
     from cofi.store.base import LoadTarget, WriteReport
 
 KindLookup = Callable[[Iterable[str]], dict[str, Kind]]
 LinkKey = tuple[str, str, str, str, str]
 """A link's key: source, target, type, role, since."""
+_Checked = tuple[list["Reject"], list[LinkKey], "LinkFileMade | None"]
+"""What the link checks found: the rows they rejected, the keys whose ends they rejected, and the
+link file they made (`LoadPlan.link_target`)."""
 
 STAGE_DATABASES = {
     "stage": "stage.sqlite",
@@ -178,6 +183,10 @@ class LoadPlan:
     _dropped: list[LinkKey] = field(default_factory=list)
     """The link keys the ends check rejected (`plan_links` still holds them until `complete()`
     drops them)."""
+    link_target: LinkTarget | None = None
+    """Where the link checks write the graph's links as a link file (`cofi.link_file`), for a
+    store that keeps them so; None: every link goes through `plan_links`."""
+    _made: LinkFileMade | None = None
     _link_checks: _LinkCheckHere | _LinkCheckProcess | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
 
@@ -191,7 +200,7 @@ class LoadPlan:
         """Every rejected row, in file and line order (waits for the link checks)."""
         if self._link_checks is not None:
             checks, self._link_checks = self._link_checks, None
-            rejects, self._dropped = checks.result()
+            rejects, self._dropped, self._made = checks.result()
             _merge(self._rejects, rejects)
         return sorted(self._rejects.values(), key=lambda r: (r.file, r.line))
 
@@ -235,6 +244,15 @@ class LoadPlan:
         if self.rejects and not self.skip_invalid:
             raise LoadRejected(self.errors)
         return self._dropped
+
+    def link_file_made(self) -> LinkFileMade | None:
+        """The link file the link checks made (after `complete()` or `complete_written()`);
+        the store that names it calls `link_file_kept()` once it has committed."""
+        return self._made
+
+    def link_file_kept(self) -> None:
+        """The store named the link file made: `close()` leaves it."""
+        self._made = None
 
     def connect(self, *schemas: str) -> sqlite3.Connection:
         """A connection with the staging databases (or those of `schemas`) attached under their
@@ -323,6 +341,12 @@ class LoadPlan:
         if self._link_checks is not None:
             self._link_checks.stop()
             self._link_checks = None
+        if self._made is not None and self.link_target is not None:  # (made, never named)
+            (self.link_target.directory / self._made.name).unlink(missing_ok=True)
+            if self._made.made_directory:
+                with contextlib.suppress(OSError):  # (a store the failed load was to make)
+                    self.link_target.directory.rmdir()
+            self._made = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -343,6 +367,7 @@ def plan_load(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     files: list[InputFile] | None = None,
+    links_into: LinkTarget | None = None,
 ) -> LoadPlan:
     """Validate the bundles (or, with `fmt` or detected, OCDS/BODS/FtM files) at `paths` into a
     plan.
@@ -352,12 +377,13 @@ def plan_load(
     plan's `complete()` does, see `LoadPlan`); raises `InvalidInput` for a file that cannot be
     read at all.  `workers` reader processes (default: one per core for a large bundle, none for
     a small one or for any input but bundles); with more than one, the link checks run in a
-    process of their own beside the entity checks.
+    process of their own beside the entity checks.  `links_into`: where the link checks write
+    the graph's links as a link file (see `LoadPlan.link_target`).
     """
     files = input_files(paths, fmt) if files is None else files  # (`files`: already listed)
     remove_orphans(Path(tempfile.gettempdir()), "cofi-load-")  # of loads killed before
     tmp = tempfile.TemporaryDirectory(prefix=f"cofi-load-{os.getpid()}-")
-    plan = LoadPlan(Path(tmp.name), skip_invalid=skip_invalid, _tmp=tmp)
+    plan = LoadPlan(Path(tmp.name), skip_invalid=skip_invalid, link_target=links_into, _tmp=tmp)
     if all(f.format == "bundle" for f in files):
         known = ", ".join(BUNDLE_FILES)
         plan.notices = [f"{p}: not a bundle file ({known}); skipped" for p in unknown_files(paths)]
@@ -577,7 +603,7 @@ class _LinkChecks(_Rejects):
             rows = db.execute(_GROUP_LINKS).rowcount  # (each row a key's insert or count)
             self._conflicts(db, rows)
 
-    def run(self) -> tuple[list[Reject], list[LinkKey]]:
+    def run(self) -> _Checked:
         """Check the ends of every key (once the entity checks are done): every rejected row,
         and the keys whose ends were rejected (not dropped from `stage_l` here: a store may be
         reading it, see `LoadPlan.complete_written`)."""
@@ -590,7 +616,13 @@ class _LinkChecks(_Rejects):
         with closing(self.plan.connect()) as db:
             self.bad.update(i for (i,) in db.execute("SELECT id FROM stage_e.bad"))
             dropped = self._ends(db, flagged)
-        return list(self.places.values()), dropped
+        made = None
+        target = self.plan.link_target
+        if target is not None and (self.plan.skip_invalid or not self.places):
+            from cofi.link_file import make
+
+            made = make(target, _file_links(stages["stage_l"], dropped))
+        return list(self.places.values()), dropped, made
 
     def _conflicts(self, db: sqlite3.Connection, rows: int) -> None:
         """Reject every row of a key given more than once (among the `rows` grouped) with other
@@ -666,7 +698,7 @@ class _LinkCheckHere:
         self._checks = _LinkChecks(plan, names)
         self._checks.create()
         self._checks.group()
-        self._result: tuple[list[Reject], list[LinkKey]] = ([], [])
+        self._result: _Checked = ([], [], None)
 
     def go(self) -> None:
         self._result = self._checks.run()
@@ -674,7 +706,7 @@ class _LinkCheckHere:
     def grouped(self) -> None:
         pass
 
-    def result(self) -> tuple[list[Reject], list[LinkKey]]:
+    def result(self) -> _Checked:
         return self._result
 
     def stop(self) -> None:
@@ -713,7 +745,7 @@ class _LinkCheckProcess:
             if not self._proc.is_alive():
                 self.result()  # raises what went wrong
 
-    def result(self) -> tuple[list[Reject], list[LinkKey]]:
+    def result(self) -> _Checked:
         try:
             status, value = self._conn.recv()
         except EOFError:
@@ -722,7 +754,7 @@ class _LinkCheckProcess:
             self._proc.join()
         if status != "ok":
             raise value
-        result: tuple[list[Reject], list[LinkKey]] = value
+        result: _Checked = value
         return result
 
     def stop(self) -> None:
@@ -747,6 +779,47 @@ def _link_check_process(
             conn.send(("error", exc))
         except Exception:  # an exception that does not pickle
             conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def _file_links(links: Path, dropped: list[LinkKey]) -> Any:
+    """The grouped links of the staging database `links` whose type the link file holds, but
+    those whose keys are `dropped`, as an Arrow table in key order (read through ADBC: call it
+    in no process that holds the file open through `sqlite3`, see `cofi.link_ends`)."""
+    from urllib.parse import quote
+
+    import adbc_driver_sqlite.dbapi as adbc
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cofi.vocab import FILE_TYPES
+
+    types = ", ".join(f"'{t}'" for t in FILE_TYPES)
+    con = adbc.connect(f"file:{quote(str(links))}?mode=ro")
+    with closing(con), closing(con.cursor()) as cur:
+        cur.execute(
+            "SELECT source, target, type, role, since, coalesce(share, -1.0) AS share, until, "
+            f"source_ref FROM link_keys WHERE ok AND type IN ({types}) "
+            "ORDER BY source, target, type, role, since"
+        )
+        rows = cur.fetch_arrow_table()
+    if not rows.num_rows:  # (SQLite then tells no column's type)
+        texts = {c: pa.array([], pa.string()) for c in rows.column_names}
+        rows = pa.table({**texts, "share": pa.array([], pa.float64())})
+        rows = rows.select(["source", "target", "type", "role", "since", "share", "until",
+                            "source_ref"])  # fmt: skip
+    # (none is -1 there: a column of nothing but NULLs in the driver's first batch would be
+    # taken for integers, and its first share then refused; a share is above 0)
+    share = rows["share"]
+    rows = rows.set_column(
+        rows.column_names.index("share"), "share",
+        pc.if_else(pc.less(share, 0), pa.scalar(None, pa.float64()), share),
+    )  # fmt: skip
+    if dropped:
+        sep = "\x1f"
+        keys = pc.binary_join_element_wise(*(rows[c] for c in rows.column_names[:5]), sep)
+        gone = pc.is_in(keys, value_set=pa.array([sep.join(k) for k in dropped]))
+        rows = rows.filter(pc.invert(gone))
+    return rows
 
 
 def _each_key_once(db: sqlite3.Connection, rows: int) -> bool:

@@ -48,8 +48,10 @@ def _grouped(batch: list[tuple]) -> list[tuple]:
     return list({row[:5]: row for row in batch}.values())
 
 
-def _sqlite_rows(loads: list[list[tuple]]) -> set[tuple]:
-    """The store's `links` after each load's `_UPSERT_LINK`, at revisions 1, 2, …"""
+def _sqlite_rows(loads: list[list[tuple]]) -> tuple[set[tuple], list[tuple[int, int]]]:
+    """The store's `links` after each load's `_UPSERT_LINK`, at revisions 1, 2, …, and each
+    load's rows changed (its row count) and created."""
+    counts = []
     with closing(sqlite3.connect(":memory:")) as db:
         db.executescript(_SCHEMA)
         for rev, batch in enumerate(loads, 1):
@@ -58,10 +60,13 @@ def _sqlite_rows(loads: list[list[tuple]]) -> set[tuple]:
                 "INSERT INTO plan_links VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(str(s), str(t), *rest) for s, t, *rest in batch],
             )
-            db.execute(_UPSERT_LINK, (rev,))
+            (before,) = db.execute("SELECT count(*) FROM links").fetchone()
+            changed = db.execute(_UPSERT_LINK, (rev,)).rowcount
+            (after,) = db.execute("SELECT count(*) FROM links").fetchone()
+            counts.append((changed, after - before))
             db.execute("DROP TABLE plan_links")
         rows = db.execute(f"SELECT {', '.join(_FIELDS)}, rev FROM links").fetchall()
-    return {(int(s), int(t), *rest) for s, t, *rest in rows}
+    return {(int(s), int(t), *rest) for s, t, *rest in rows}, counts
 
 
 def _columns(batch: list[tuple], rev: int) -> LinkColumns:
@@ -72,10 +77,16 @@ def _columns(batch: list[tuple], rev: int) -> LinkColumns:
 
 
 def _file_rows(loads: list[list[tuple]]) -> LinkColumns:
+    return _merges(loads)[0]
+
+
+def _merges(loads: list[list[tuple]]) -> tuple[LinkColumns, list[tuple[int, int]]]:
     links = _columns(loads[0], 1)
+    counts = [(len(links), len(links))]
     for rev, batch in enumerate(loads[1:], 2):
-        links = merged(links, _columns(batch, 0), rev)
-    return links
+        links, changed, created = merged(links, _columns(batch, 0), rev)
+        counts.append((changed, created))
+    return links, counts
 
 
 def _as_link_rows(links: LinkColumns) -> set[tuple]:
@@ -87,8 +98,8 @@ def _as_link_rows(links: LinkColumns) -> set[tuple]:
 @given(batches)
 def test_loads_merged_as_sqlite_upserts_them(loads: list[list[tuple]]) -> None:
     loads = [_grouped(b) for b in loads]
-    links = _file_rows(loads)
-    assert _as_link_rows(links) == _sqlite_rows(loads)
+    links, counts = _merges(loads)
+    assert (_as_link_rows(links), counts) == _sqlite_rows(loads)
     rows = links.rows()
     keys = [(s, t, ty, role, since) for s, t, ty, role, since, *_ in rows]
     assert keys == sorted(keys)  # key order: the primary key's (texts by code point)

@@ -33,25 +33,63 @@ until, source_ref."""
 
 
 class FileLinks:
-    """The links of a link file found by the ids of their ends (by the file's own ids)."""
+    """The links of a link file found by the ids of their ends (by the file's own ids), by
+    revision, or all of some types, as the `links` table gives them."""
 
     def __init__(self, links: LinkFile) -> None:
         self.file = links
 
+    def texts(self, at: Any) -> list[LinkText]:
+        """The rows `at` (in that order) with their ends' ids."""
+        rows = self.file.links.rows(at)
+        ids_of = self.file.ids_of(n for row in rows for n in row[:2])
+        return [(ids_of[s], ids_of[t], ty, role, since, share, until, ref)
+                for s, t, ty, role, since, share, until, ref, _ in rows]  # fmt: skip
+
+    def _of_types(self, at: Any, types: Collection[str]) -> Any:
+        links = self.file.links
+        wanted = [i for i, t in enumerate(links.tables["types"]) if t in types]
+        return at[np.isin(links.columns["type"][at], wanted)]
+
     def rows(self, ids: Iterable[str], *, out: bool, into: bool,
              types: Collection[str]) -> list[LinkText]:  # fmt: skip
         """The links of `types` from (`out`) or into (`into`) the entities `ids`."""
-        f, links = self.file, self.file.links
+        f = self.file
         numbers = f.numbers_of(list(dict.fromkeys(ids)))
         found = [f.rows_from(numbers)] if out else []
         found += [f.rows_into(numbers)] if into else []
         at = np.unique(np.concatenate([*found, np.zeros(0, np.int64)]))
-        wanted = [i for i, t in enumerate(links.tables["types"]) if t in types]
-        at = at[np.isin(links.columns["type"][at], wanted)]
-        rows = links.rows(at)
-        ids_of = f.ids_of(n for row in rows for n in row[:2])
-        return [(ids_of[s], ids_of[t], ty, role, since, share, until, ref)
-                for s, t, ty, role, since, share, until, ref, _ in rows]  # fmt: skip
+        return self.texts(self._of_types(at, types))
+
+    def after(self, rev: int) -> list[LinkText]:
+        """The links written after the revision `rev`."""
+        return self.texts(np.flatnonzero(np.asarray(self.file.links.columns["rev"]) > rev))
+
+    def of_types(self, types: Collection[str]) -> list[LinkText]:
+        """Every link of `types`, in key order (by the ids of its ends, as the table's)."""
+        return sorted(self.texts(self._of_types(np.arange(len(self.file.links)), types)),
+                      key=lambda r: r[:5])  # fmt: skip
+
+    def counts(self) -> dict[str, int]:
+        """How many links of each type."""
+        links = self.file.links
+        counts = np.bincount(links.columns["type"], minlength=len(links.tables["types"]))
+        return {t: int(n) for t, n in zip(links.tables["types"], counts, strict=True) if n}
+
+    def deciders(self, contracts: Iterable[str]) -> dict[str, list[list[str]]]:
+        """The DECIDED links into each of `contracts` (those with any), as [record, role]
+        ordered as the table's target index gives them (by record, role, day)."""
+        found: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        for source, target, _, role, since, *_ in self.rows(
+            contracts, out=False, into=True, types=("DECIDED",)
+        ):
+            found[target].append((source, role, since))
+        return {c: [[s, r] for s, r, _ in sorted(d)] for c, d in found.items()}
+
+    def deciders_json(self, contracts: Iterable[str]) -> dict[str, str]:
+        """`deciders` as SQLite's `json_group_array(json_array(source, role))` writes them."""
+        return {c: json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+                for c, d in self.deciders(contracts).items()}  # fmt: skip
 
 
 class FileReader(EmbeddedReader):
@@ -103,12 +141,8 @@ class FileReader(EmbeddedReader):
             "CROSS JOIN entities AS e ON e.id = j.value AND e.kind = 'contract'",
             ids,
         )
-        deciders: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for source, target, _, role, since, *_ in self.links.rows(
-            [f[0] for f in fields], out=False, into=True, types=("DECIDED",)
-        ):
-            deciders[target].append((source, role, since))
-        return [(*f, [[s, r] for s, r, _ in sorted(deciders[f[0]])]) for f in fields]
+        deciders = self.links.deciders(f[0] for f in fields)
+        return [(*f, deciders.get(f[0], [])) for f in fields]
 
     def contracts_of(self, ids: list[str], limit: int) -> list[Any]:
         found = {(source, "DECIDED", target) for source, target, *_ in
