@@ -123,23 +123,37 @@ def from_arrow(rows: Any, known: TextLookup | None) -> tuple[LinkColumns, Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    tables: dict[str, list[str]] = {}
     n = rows.num_rows
     ends = pa.chunked_array([*rows["source"].chunks, *rows["target"].chunks], pa.string())
     numbers, ids = numbered(ends, known)
-    columns = {"source": numbers[:n].astype(np.int32), "target": numbers[n:].astype(np.int32)}
+    tables, columns = coded(rows)
+    columns["source"], columns["target"] = (
+        numbers[:n].astype(np.int32),
+        numbers[n:].astype(np.int32),
+    )
+    columns["share"] = _numpy(pc.fill_null(rows["share"].cast(pa.float64()), np.nan))
+    columns["rev"] = _numpy(rows["rev"]).astype(np.int32)
+    return _sorted(LinkColumns(columns, tables)), ids
+
+
+def coded(rows: Any) -> tuple[dict[str, list[str]], dict[str, Array]]:
+    """The sorted tables of the texts of `rows`' coded columns (an Arrow table), and each
+    coded column's codes into its table."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tables: dict[str, list[str]] = {}
+    codes: dict[str, Array] = {}
     for table in _TABLES:
-        coded = [rows[column] for column, t in CODED.items() if t == table]
-        values = pc.unique(pa.chunked_array([c for col in coded for c in col.chunks], pa.string()))
+        of = [rows[column] for column, t in CODED.items() if t == table]
+        values = pc.unique(pa.chunked_array([c for col in of for c in col.chunks], pa.string()))
         values = values.take(pc.sort_indices(values))
         tables[table] = values.to_pylist()
         for column, t in CODED.items():
             if t == table:
                 at = pc.index_in(rows[column], value_set=values)
-                columns[column] = _numpy(at).astype(_DTYPES[column])
-    columns["share"] = _numpy(pc.fill_null(rows["share"].cast(pa.float64()), np.nan))
-    columns["rev"] = _numpy(rows["rev"]).astype(np.int32)
-    return _sorted(LinkColumns(columns, tables)), ids
+                codes[column] = _numpy(at).astype(_DTYPES[column])
+    return tables, codes
 
 
 def of_store(db: Any) -> tuple[LinkColumns, Any]:
@@ -485,6 +499,14 @@ def make(target: LinkTarget, rows: Any) -> LinkFileMade | None:
         base = LinkFile(target.directory / target.base, Seal.from_text(target.seal))
     rows = rows.append_column("rev", pa.array(np.full(rows.num_rows, target.rev, np.int32)))
     new, ids = from_arrow(rows, base.lookup if base is not None else None)
+    return make_from(target, base, new, ids)
+
+
+def make_from(
+    target: LinkTarget, base: LinkFile | None, new: LinkColumns, ids: Any
+) -> LinkFileMade | None:
+    """`make` of a load's links `new` (numbered among `ids`, which extend `base`'s), merged
+    into `base`, the file `target` names (opened)."""
     if base is None:
         change = Merged(new, len(new), len(new))
     else:

@@ -43,6 +43,7 @@ from cofi.orphans import remove_orphans
 from cofi.staging import Stage, attach_scratch, scratch, stage_rows
 from cofi.vocab import (
     BUNDLE_FILES,
+    FILE_TYPES,
     LINK_TYPES,
     Kind,
     with_article,
@@ -104,6 +105,11 @@ SELECT source, target, type, role, since, seq, 1, share, until, source_ref
 FROM stage_link.link WHERE true ORDER BY source, target, type, role, since, seq
 ON CONFLICT (source, target, type, role, since) DO UPDATE SET n = n + 1
 """
+_GROUP_FEW_LINKS = _GROUP_LINKS.replace(
+    "WHERE true", "WHERE type NOT IN (" + ", ".join(f"'{t}'" for t in FILE_TYPES) + ")"
+)
+"""`_GROUP_LINKS` of the links a store with a link file keeps in SQLite (the rest are grouped
+in numpy: `_LinkChecks._file_lane`)."""
 """One row per link key, with the fields of its first row (the rows go in in key order and, within
 a key, in row order: the first row of each key is inserted, each later one only counted): a store
 then reads the links in key order from this table alone, where a join back to each key's row by
@@ -598,10 +604,15 @@ class _LinkChecks(_Rejects):
 
     def group(self) -> None:
         """Group the links by key, and drop the keys given twice with other fields (it needs
-        only the staged rows)."""
+        only the staged rows).  For a link file, only the links SQLite keeps: the rest are
+        grouped in numpy once the entities are checked (`_file_lane`)."""
+        target = self.plan.link_target
+        grouping = _GROUP_LINKS if target is None else _GROUP_FEW_LINKS
         with closing(self.plan.connect("stage_link", "stage_l")) as db:
-            rows = db.execute(_GROUP_LINKS).rowcount  # (each row a key's insert or count)
+            rows = db.execute(grouping).rowcount  # (each row a key's insert or count)
             self._conflicts(db, rows)
+        if target is not None:  # (read through ADBC once `sqlite3` has closed the files)
+            self._file_group(target)
 
     def run(self) -> _Checked:
         """Check the ends of every key (once the entity checks are done): every rejected row,
@@ -618,11 +629,95 @@ class _LinkChecks(_Rejects):
             dropped = self._ends(db, flagged)
         made = None
         target = self.plan.link_target
-        if target is not None and (self.plan.skip_invalid or not self.places):
-            from cofi.link_file import make
-
-            made = make(target, _file_links(stages["stage_l"], dropped))
+        if target is not None:
+            made = self._file_lane(target)
         return list(self.places.values()), dropped, made
+
+    def _file_group(self, target: LinkTarget) -> None:
+        """The staged links of a link file's types, grouped by key in numpy (each key's first
+        row, as `_GROUP_LINKS` keeps it), the keys given twice with other fields rejected (it
+        needs only the staged rows: beside the entity checks); `_file_lane` checks their ends."""
+        import numpy as np
+        import pyarrow as pa
+
+        from cofi.link_file import LinkFile, Seal, coded, numbered
+
+        rows = _staged_file_links(self.plan.databases["stage_link"])
+        base = None
+        if target.base is not None and target.seal is not None:
+            base = LinkFile(target.directory / target.base, Seal.from_text(target.seal))
+        n = rows.num_rows
+        ends = pa.chunked_array([*rows["source"].chunks, *rows["target"].chunks], pa.string())
+        numbers, ids = numbered(ends, base.lookup if base is not None else None)
+        source, target_n = numbers[:n], numbers[n:]
+        tables, codes = coded(rows)
+        seq = rows["seq"].to_numpy()
+        share = rows["share"].to_numpy(zero_copy_only=False).astype(np.float64)
+        del rows, ends
+        order = np.lexsort((seq, codes["since"], codes["role"], codes["type"], target_n, source))
+        new = np.ones(n, bool)
+        if n > 1:
+            same = np.ones(n - 1, bool)
+            for key in (source, target_n, codes["type"], codes["role"], codes["since"]):
+                ordered = key[order]
+                same &= ordered[1:] == ordered[:-1]
+            new[1:] = ~same
+        group, start = np.cumsum(new) - 1, np.flatnonzero(new)
+        differs = np.zeros(len(start), bool)
+        for values in (np.where(np.isnan(share), -1.0, share), codes["until"],
+                       codes["source_ref"]):  # fmt: skip
+            ordered = values[order]
+            other = (ordered != ordered[start][group]).astype(np.float64)
+            differs |= np.bincount(group, weights=other, minlength=len(start)) > 0
+        if differs.any():
+            with closing(self.plan.connect("stage_link")) as db:
+                self._reject_twice(db, seq[order][differs[group]].tolist())
+        first = order[start][~differs]  # (each key's first row, in key order)
+        columns = {
+            "source": source[first].astype(np.int32), "target": target_n[first].astype(np.int32),
+            **{k: codes[k][first] for k in ("type", "role", "since", "until", "source_ref")},
+            "share": share[first], "seq": seq[first],
+        }  # fmt: skip
+        self._grouped_file = (base, columns, tables, ids)
+
+    def _file_lane(self, target: LinkTarget) -> LinkFileMade | None:
+        """The keys `_file_group` grouped whose ends are unknown, rejected or of kinds their type
+        may not join, rejected (as `link_ends.flagged_ends` finds them); the rest merged into a
+        new link file beside the store, unless rows were rejected and are not to be skipped."""
+        import numpy as np
+
+        from cofi.link_ends import flagged_rows, kinds_of_ids
+        from cofi.link_file import LinkColumns, make_from
+
+        base, columns, tables, ids = self._grouped_file
+        kinds, bad = kinds_of_ids(self.plan.databases["stage_e"], ids)
+        seq = columns.pop("seq")
+        flagged = flagged_rows(kinds, bad, tables["types"], columns["type"], columns["source"],
+                               columns["target"], seq)  # fmt: skip
+        with closing(self.plan.connect()) as db:
+            self._ends(db, flagged)
+        if self.places and not self.plan.skip_invalid:
+            return None  # (the load is rejected)
+        if flagged:
+            keep = ~np.isin(seq, [f[0] for f in flagged])
+            columns = {k: v[keep] for k, v in columns.items()}
+        columns["rev"] = np.full(len(columns["source"]), target.rev, np.int32)
+        return make_from(target, base, LinkColumns(columns, tables), ids)
+
+    def _reject_twice(self, db: sqlite3.Connection, seqs: list[int]) -> None:
+        """Reject every row `seqs` (of keys given twice with other fields), naming the others."""
+        places: dict[LinkKey, list[tuple[int, int, dict[str, Any]]]] = defaultdict(list)
+        for *fields, fno, line in db.execute(
+            "SELECT l.source, l.target, l.type, l.role, l.share, l.since, l.until, l.source_ref, "
+            "l.fno, l.line FROM json_each(?) AS j CROSS JOIN stage_link.link AS l "
+            "ON l.seq = j.value ORDER BY l.seq",
+            (json.dumps(seqs),),
+        ):
+            link = LinkRecord(*fields)
+            key = (link.source, link.target, link.type, link.role, link.since)
+            places[key].append((fno, line, _link_row(link)))
+        for key, where in places.items():
+            self.conflict(f"link {'/'.join(key)!r}", "row", where)
 
     def _conflicts(self, db: sqlite3.Connection, rows: int) -> None:
         """Reject every row of a key given more than once (among the `rows` grouped) with other
@@ -781,45 +876,37 @@ def _link_check_process(
             conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-def _file_links(links: Path, dropped: list[LinkKey]) -> Any:
-    """The grouped links of the staging database `links` whose type the link file holds, but
-    those whose keys are `dropped`, as an Arrow table in key order (read through ADBC: call it
-    in no process that holds the file open through `sqlite3`, see `cofi.link_ends`)."""
+def _staged_file_links(links: Path) -> Any:
+    """The staged link rows of a link file's types (the staging database `links`), as an Arrow
+    table: seq, the key's texts, share (NaN: none), until, source_ref (read through ADBC: call
+    it in no process that holds the file open through `sqlite3`, see `cofi.link_ends`)."""
     from urllib.parse import quote
 
     import adbc_driver_sqlite.dbapi as adbc
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from cofi.vocab import FILE_TYPES
-
     types = ", ".join(f"'{t}'" for t in FILE_TYPES)
+    names = ("source", "target", "type", "role", "since", "share", "until", "source_ref")
     con = adbc.connect(f"file:{quote(str(links))}?mode=ro")
     with closing(con), closing(con.cursor()) as cur:
+        # (no share is -1: a column of nothing but NULLs in the driver's first batch would be
+        # taken for integers, and its first share then refused; a share is above 0)
         cur.execute(
-            "SELECT source, target, type, role, since, coalesce(share, -1.0) AS share, until, "
-            f"source_ref FROM link_keys WHERE ok AND type IN ({types}) "
-            "ORDER BY source, target, type, role, since"
+            "SELECT seq, source, target, type, role, since, coalesce(share, -1.0), until, "
+            f"source_ref FROM link WHERE type IN ({types})"
         )
         rows = cur.fetch_arrow_table()
     if not rows.num_rows:  # (SQLite then tells no column's type)
-        texts = {c: pa.array([], pa.string()) for c in rows.column_names}
-        rows = pa.table({**texts, "share": pa.array([], pa.float64())})
-        rows = rows.select(["source", "target", "type", "role", "since", "share", "until",
-                            "source_ref"])  # fmt: skip
-    # (none is -1 there: a column of nothing but NULLs in the driver's first batch would be
-    # taken for integers, and its first share then refused; a share is above 0)
-    share = rows["share"]
-    rows = rows.set_column(
+        return pa.table({"seq": pa.array([], pa.int64()),
+                         **{c: pa.array([], pa.float64() if c == "share" else pa.string())
+                            for c in names}})  # fmt: skip
+    rows = rows.rename_columns(["seq", *names])
+    share = rows["share"].cast(pa.float64())
+    return rows.set_column(
         rows.column_names.index("share"), "share",
-        pc.if_else(pc.less(share, 0), pa.scalar(None, pa.float64()), share),
+        pc.if_else(pc.less(share, 0), pa.scalar(float("nan"), pa.float64()), share),
     )  # fmt: skip
-    if dropped:
-        sep = "\x1f"
-        keys = pc.binary_join_element_wise(*(rows[c] for c in rows.column_names[:5]), sep)
-        gone = pc.is_in(keys, value_set=pa.array([sep.join(k) for k in dropped]))
-        rows = rows.filter(pc.invert(gone))
-    return rows
 
 
 def _each_key_once(db: sqlite3.Connection, rows: int) -> bool:
