@@ -1,22 +1,29 @@
-"""The links of the graph's types as columns in a file of their own, for the embedded store
-(issue 17's load target; the plan is `docs/link-store.md`).  Not yet written by a load nor read
-by a command: this is the format, its merge of a later load's links and its lookups, each
-tested against what SQLite's `links` table does with the same rows.
+"""The embedded store's links of the graph's types (`FILE_TYPES`: the many) as columns in a
+file of their own beside its database, named in its `meta` with a seal (issue 17; the plan and
+its measurements: `docs/link-store.md`).  SQLite keeps the few (SAME_AS, the declarations).
+(Over 500 lines: the format's writer and reader, a later load's merge and a load's making of
+the file together, so that they cannot drift apart.)
 
-A link's ends are entity numbers (the store's `name_rows.n`: given in load order, never reused),
-its texts codes into small sorted tables (types, roles, days, references), so that the rows sort
-by codes in the order of the `links` table's primary key, `(source, target, type, role, since)`,
-which SQLite compares as UTF-8 bytes, that is, as code points.  Beside the rows: where each
-entity's links from it begin (`source_start`), and the rows in the order of their targets
-(`by_target`, `target_start`), which replace the `links_target` index.  A lookup from either end
-is then two reads of an array, no search.
+A link's ends are numbers into the file's own ids (kept in it with their hash table: a load
+numbers the ends of its links, and a ring read finds them, without the store); a later load's
+new ids are numbered after the known, so the numbers never change.  Its texts are codes into
+small sorted tables (types, roles, days, references), so that the rows sort by codes in the
+order of the `links` table's primary key, `(source, target, type, role, since)`, which SQLite
+compares as UTF-8 bytes, that is, as code points.  Beside the rows: where each entity's links
+from it begin (`source_start`), and the rows in the order of their targets (`by_target`,
+`target_start`), which replace the `links_target` index.  A lookup from either end is then two
+reads of an array, no search.  Each step is tested against what SQLite does with the same rows
+(`tests/test_link_file.py`).
+
+Every load that changes a link writes a new file (`make`), under its revision and its process's
+id; the store's transaction names it, so a killed load leaves the file it named before, and the
+files no one names are removed by the next load (`remove_unnamed`).
 
 The file is the graph file's layout (`graph_file.Writer`: aligned columns, a CRC-32 each, a JSON
 footer) under its own magic.  Opening it checks what is cheap, its length and its footer's CRC
 against the seal its writer returned (the store keeps the seal in the transaction that names the
-file), so `check` does not read 200 MB to answer; `verify` checks every column's CRC.
+file), so `check` does not read 300 MB to answer; `verify` checks every column's CRC.
 """
-
 from __future__ import annotations
 
 import contextlib
