@@ -24,6 +24,7 @@ footer) under its own magic.  Opening it checks what is cheap, its length and it
 against the seal its writer returned (the store keeps the seal in the transaction that names the
 file), so `check` does not read 300 MB to answer; `verify` checks every column's CRC.
 """
+
 from __future__ import annotations
 
 import contextlib
