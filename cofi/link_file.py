@@ -121,7 +121,16 @@ class LinkColumns:
                 t["refs"][c["source_ref"][i]], int(c["rev"][i]))  # fmt: skip
 
     def rows(self, at: Iterable[int] | None = None) -> list[Row]:
-        return [self.row(int(i)) for i in (range(len(self)) if at is None else at)]
+        """The rows `at` (every row: None), column by column."""
+        if at is None:
+            at = np.arange(len(self))
+        at = np.asarray(at if isinstance(at, np.ndarray) else list(at), np.int64)
+        c, t = self.columns, self.tables
+        shares = [None if s != s else s for s in c["share"][at].tolist()]  # (NaN: none)
+        texts = {k: [t[CODED[k]][code] for code in c[k][at].tolist()] for k in CODED}
+        return list(zip(c["source"][at].tolist(), c["target"][at].tolist(), texts["type"],
+                        texts["role"], texts["since"], shares, texts["until"],
+                        texts["source_ref"], c["rev"][at].tolist(), strict=True))  # fmt: skip
 
 
 def from_arrow(rows: Any, known: TextLookup | None) -> tuple[LinkColumns, Any]:
@@ -375,8 +384,6 @@ class LinkFile:
     """A link file opened by its seal: its columns as views of the mapped file."""
 
     def __init__(self, path: Path, seal: Seal, tag: str | None = None) -> None:
-        import pyarrow as pa
-
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
@@ -397,12 +404,8 @@ class LinkFile:
         self.path, self.toc = path, header["columns"]
         columns = {c["name"]: self._column(c, at) for c in self.toc}
         tables = {t: _texts(columns.pop(f"{t}.text"), columns.pop(f"{t}.ends")) for t in _TABLES}
-        offsets, data = columns.pop("ids.offsets"), columns.pop("ids.data")
-        self.ids = pa.Array.from_buffers(
-            pa.large_string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-        )
-        self.lookup = TextLookup.of_parts(self.ids, columns.pop("ids.hashes"),
-                                          columns.pop("ids.table"))  # fmt: skip
+        self._offsets, self._data = columns.pop("ids.offsets"), columns.pop("ids.data")
+        self._hashes, self._table = columns.pop("ids.hashes"), columns.pop("ids.table")
         self.by_target = columns.pop("by_target")
         self.source_start = columns.pop("source_start")
         self.target_start = columns.pop("target_start")
@@ -426,19 +429,48 @@ class LinkFile:
             if zlib.crc32(view[lo : lo + c["size"]]) != c["crc"]:
                 raise LinkFileDamaged(f"column {c['name']} damaged")
 
-    def numbers_of(self, ids: Sequence[str]) -> Array:
-        """The numbers of those of `ids` that end a link (by the file's own hash table)."""
+    @property
+    def ids(self) -> Any:
+        """The ids the numbers stand for, as an Arrow array (a view of the file)."""
         import pyarrow as pa
+
+        offsets, data = self._offsets, self._data
+        return pa.Array.from_buffers(
+            pa.large_string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        )
+
+    @property
+    def lookup(self) -> TextLookup:
+        """The ids' `TextLookup`, from the hash table the file keeps."""
+        return TextLookup.of_parts(self.ids, self._hashes, self._table)
+
+    def numbers_of(self, ids: Sequence[str]) -> Array:
+        """The numbers of those of `ids` that end a link, by the file's own hash table (in
+        Python and numpy: a ring read imports no Arrow)."""
+        from cofi.text_lookup import hashes_of
 
         if not ids:
             return np.zeros(0, np.int64)
-        numbers = self.lookup.places(pa.array(ids, pa.large_string()))
-        return numbers[numbers >= 0]
+        encoded = [i.encode() for i in ids]
+        ends = np.concatenate([[0], np.cumsum([len(e) for e in encoded])]).astype(np.int64)
+        hashes = hashes_of(ends, np.frombuffer(b"".join(encoded), np.uint8)).view(np.int64)
+        table, mask, known = self._table, len(self._table) - 1, self._hashes
+        found = []
+        for text, h in zip(encoded, hashes.tolist(), strict=True):
+            slot = h & mask
+            while at := int(table[slot]):
+                if known[at - 1] == h and self._text(at - 1) == text:
+                    found.append(at - 1)
+                    break
+                slot = (slot + 1) & mask
+        return np.array(found, np.int64)
+
+    def _text(self, number: int) -> bytes:
+        return bytes(self._data[int(self._offsets[number]) : int(self._offsets[number + 1])])
 
     def ids_of(self, numbers: Iterable[int]) -> dict[int, str]:
         """The id each of `numbers` stands for."""
-        ids, wanted = self.ids, sorted(set(numbers))
-        return dict(zip(wanted, ids.take(wanted).to_pylist(), strict=True)) if wanted else {}
+        return {n: self._text(n).decode() for n in set(numbers)}
 
     def rows_from(self, numbers: Sequence[int] | Array) -> Array:
         """The rows of the links from the entities `numbers`, in key order for each."""
