@@ -13,17 +13,17 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cofi.cli import cli
-from cofi.detect import PathSearch, Rules
-from cofi.findings import check_contract
 from cofi.link_file import LinkFile, of_store, write
 from cofi.store import open_store
 from cofi.store.embedded import EmbeddedStore
 from cofi.store.embedded_link_rings import FileLinks, FileReader
 from cofi.store.embedded_rings import EmbeddedReader
-from cofi.sweep import contract_graph, load_graph
 from tests.conftest import write_bundle
 from tests.test_detect import SCENARIOS, expected
-from tests.test_rings import assert_explore_draws_the_whole_graphs_view
+from tests.test_rings import (
+    assert_explore_draws_the_whole_graphs_view,
+    checks_on_rings_are_the_whole_graphs,
+)
 
 
 def cofi(*args: str) -> Result:
@@ -117,16 +117,7 @@ def test_checks_and_views_from_the_file_are_the_whole_graphs(
     try:
         reader = _file_reader(s, tmp_path)
         monkeypatch.setattr(EmbeddedStore, "_reader", property(lambda self: reader))
-        whole = load_graph(s)
-        for rules in (Rules(), Rules(max_hops=2, max_family=1, lookback_days=0, hub_limit=1)):
-            search = PathSearch(whole, rules)
-            for contract_id in sorted(whole.contracts):
-                part = PathSearch(contract_graph(s, contract_id, rules), rules)
-                got = [f.__dict__ for f in check_contract(part, contract_id)]
-                assert got == [f.__dict__ for f in check_contract(search, contract_id)]
-        found = {(f.contract_id, f.decision_maker_id, f.winner_id, f.pattern, f.hops)
-                 for c in whole.contracts
-                 for f in check_contract(PathSearch(contract_graph(s, c, Rules()), Rules()), c)}  # fmt: skip
+        found = checks_on_rings_are_the_whole_graphs(s)
         assert expected() <= found  # (and what the later load's records add)
         assert any(f[1] == "0-new-clerk" for f in found)
         assert_explore_draws_the_whole_graphs_view(s, s)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -107,22 +108,28 @@ def test_no_neighbourhood_command_reads_the_whole_graph_on_the_embedded_store(
     assert missing.exit_code == 1 and "no contract 'NO-SUCH' in the store" in missing.stderr
 
 
+def checks_on_rings_are_the_whole_graphs(store: Store) -> set[tuple[Any, ...]]:
+    """Every contract's findings from its rings are the whole graph's, field for field, under
+    the default rules and tighter ones; the findings (contract, decision-maker, winner,
+    pattern, hops) under the default rules."""
+    whole = load_graph(store)
+    for rules in (Rules(), Rules(max_hops=2, max_family=1, lookback_days=0, hub_limit=1)):
+        search = PathSearch(whole, rules)
+        for contract_id in sorted(whole.contracts):
+            part = PathSearch(contract_graph(store, contract_id, rules), rules)
+            got = [f.__dict__ for f in check_contract(part, contract_id)]
+            assert got == [f.__dict__ for f in check_contract(search, contract_id)]
+    return {(f.contract_id, f.decision_maker_id, f.winner_id, f.pattern, f.hops)
+            for c in whole.contracts
+            for f in check_contract(PathSearch(contract_graph(store, c, Rules()), Rules()), c)}  # fmt: skip
+
+
 def test_every_scenario_check_on_rings_is_the_whole_graphs(scenarios: str) -> None:
     from cofi.store import open_store
 
     store = open_store(scenarios)
     try:
-        whole = load_graph(store)
-        for rules in (Rules(), Rules(max_hops=2, max_family=1, lookback_days=0, hub_limit=1)):
-            search = PathSearch(whole, rules)
-            for contract_id in sorted(whole.contracts):
-                part = PathSearch(contract_graph(store, contract_id, rules), rules)
-                got = [f.__dict__ for f in check_contract(part, contract_id)]
-                assert got == [f.__dict__ for f in check_contract(search, contract_id)]
-        got = {(f.contract_id, f.decision_maker_id, f.winner_id, f.pattern, f.hops)
-               for c in whole.contracts
-               for f in check_contract(PathSearch(contract_graph(store, c, Rules()), Rules()), c)}  # fmt: skip
-        assert got == expected()
+        assert checks_on_rings_are_the_whole_graphs(store) == expected()
     finally:
         store.close()
 
