@@ -156,21 +156,49 @@ def from_arrow(rows: Any, known: TextLookup | None) -> tuple[LinkColumns, Any]:
 def coded(rows: Any) -> tuple[dict[str, list[str]], dict[str, Array]]:
     """The sorted tables of the texts of `rows`' coded columns (an Arrow table), and each
     coded column's codes into its table."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    coder = Coder()
+    coder.add(rows)
+    return coder.finish()
 
-    tables: dict[str, list[str]] = {}
-    codes: dict[str, Array] = {}
-    for table in _TABLES:
-        of = [rows[column] for column, t in CODED.items() if t == table]
-        values = pc.unique(pa.chunked_array([c for col in of for c in col.chunks], pa.string()))
-        values = values.take(pc.sort_indices(values))
-        tables[table] = values.to_pylist()
-        for column, t in CODED.items():
-            if t == table:
-                at = pc.index_in(rows[column], value_set=values)
-                codes[column] = _numpy(at).astype(_DTYPES[column])
-    return tables, codes
+
+class Coder:
+    """The codes of the coded columns of rows given a batch at a time (`add`): memory holds
+    each batch's codes, not its texts; the tables are sorted, and the codes made theirs, at
+    the end (`finish`)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dict[str, int]] = {t: {} for t in _TABLES}
+        self.parts: dict[str, list[Array]] = {c: [] for c in CODED}
+
+    def add(self, rows: Any) -> None:
+        """Code the coded columns of `rows` (an Arrow table or record batch)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        for column, table in CODED.items():
+            values = rows.column(column)
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
+            encoded = pc.dictionary_encode(values)
+            seen = self.seen[table]
+            local = np.fromiter((seen.setdefault(v, len(seen)) for v in
+                                 encoded.dictionary.to_pylist()), np.int64)  # fmt: skip
+            indices = encoded.indices.to_numpy(zero_copy_only=False)
+            self.parts[column].append(local[indices] if len(local) else np.zeros(0, np.int64))
+
+    def finish(self) -> tuple[dict[str, list[str]], dict[str, Array]]:
+        """The sorted tables, and each column's codes into its table."""
+        tables = {t: sorted(seen) for t, seen in self.seen.items()}
+        rank = {}
+        for t, seen in self.seen.items():
+            rank[t] = np.empty(len(seen), np.int64)
+            rank[t][[seen[v] for v in tables[t]]] = np.arange(len(seen))
+        codes = {}
+        for column, table in CODED.items():
+            parts, self.parts[column] = self.parts[column], []
+            at = np.concatenate([*parts, np.zeros(0, np.int64)])
+            codes[column] = rank[table][at].astype(_DTYPES[column])
+        return tables, codes
 
 
 def of_store(db: Any) -> tuple[LinkColumns, Any]:
