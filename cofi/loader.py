@@ -51,7 +51,7 @@ from cofi.vocab import (
 
 if TYPE_CHECKING:
     from cofi.link_ends import Flagged
-    from cofi.link_file import LinkFileMade, LinkTarget
+    from cofi.link_file import LinkFile, LinkFileMade, LinkTarget
     from cofi.store.base import LoadTarget, WriteReport
 
 KindLookup = Callable[[Iterable[str]], dict[str, Kind]]
@@ -643,29 +643,41 @@ class _LinkChecks(_Rejects):
         import numpy as np
         import pyarrow as pa
 
-        from cofi.link_file import Coder, LinkFile, Seal, numbered
+        from cofi.link_file import Coder, LinkFile, Seal
+        from cofi.text_lookup import TextLookup
 
         base = None
         if target.base is not None and target.seal is not None:
             base = LinkFile(target.directory / target.base, Seal.from_text(target.seal))
-        coder, sources, targets = Coder(), [], []
+        # (the ids numbered before a link is read: the file's, then the staged entities' new
+        # to it, in id order; an end that is neither is numbered after them as it comes: an
+        # entity the store knew without a link, or one no one knows, rejected with its link)
+        known = _new_ids(self.plan.databases["stage"], base)
+        lookup = TextLookup(known, 0)
+        others: dict[str, int] = {}
+        coder = Coder()
+        sources: list[Any] = []
+        targets: list[Any] = []
         seqs: list[Any] = []
         shares: list[Any] = []
         for batch in _staged_file_links(self.plan.databases["stage_link"]):  # (memory: codes)
             seqs.append(batch.column(0).to_numpy())
-            sources.append(batch.column(1))
-            targets.append(batch.column(2))
+            for ends, column in ((sources, batch.column(1)), (targets, batch.column(2))):
+                at = lookup.places(column)
+                unknown = np.flatnonzero(at < 0)
+                if len(unknown):
+                    texts = column.take(pa.array(unknown)).to_pylist()
+                    at[unknown] = [others.setdefault(t, len(known) + len(others)) for t in texts]
+                ends.append(at.astype(np.int32))
             shares.append(batch.column(6).to_numpy(zero_copy_only=False))
             coder.add(batch)
         seq = np.concatenate([*seqs, np.zeros(0, np.int64)]).astype(np.int64)
         share = np.concatenate([*shares, np.zeros(0, np.float64)]).astype(np.float64)
         n = len(seq)
-        ends = pa.chunked_array([*sources, *targets], pa.string())
-        del sources, targets
-        numbers, ids = numbered(ends, base.lookup if base is not None else None)
-        del ends
-        source, target_n = numbers[:n].astype(np.int32), numbers[n:].astype(np.int32)
-        del numbers
+        source = np.concatenate([*sources, np.zeros(0, np.int32)])
+        target_n = np.concatenate([*targets, np.zeros(0, np.int32)])
+        del sources, targets, lookup
+        ids = pa.concat_arrays([known, pa.array(list(others), pa.large_string())])
         tables, codes = coder.finish()
         order = np.lexsort((seq, codes["since"], codes["role"], codes["type"], target_n, source))
         new = np.ones(n, bool)
@@ -917,6 +929,27 @@ def _staged_file_links(links: Path) -> Iterator[Any]:
             share = batch.column(6).cast(pa.float64())
             share = pc.if_else(pc.less(share, 0), pa.scalar(float("nan"), pa.float64()), share)
             yield pa.record_batch([*batch.columns[:6], share, *batch.columns[7:]], names=names)
+
+
+def _new_ids(stage: Path, base: LinkFile | None) -> Any:
+    """The ids a load's link file numbers first: `base`'s, then the staged entities' ids new
+    to it, in id order (an Arrow array of large strings)."""
+    from urllib.parse import quote
+
+    import adbc_driver_sqlite.dbapi as adbc
+    import pyarrow as pa
+
+    con = adbc.connect(f"file:{quote(str(stage))}?mode=ro")
+    with closing(con), closing(con.cursor()) as cur:
+        cur.execute("SELECT DISTINCT id FROM ent ORDER BY id")
+        staged = cur.fetch_arrow_table()
+    staged_ids = (staged.column(0).combine_chunks().cast(pa.large_string()) if staged.num_rows
+                  else pa.array([], pa.large_string()))  # fmt: skip
+    if base is None:
+        return staged_ids
+    old = base.ids
+    fresh = staged_ids.filter(pa.array(base.lookup.places(staged_ids) < 0))
+    return pa.concat_arrays([old, fresh.cast(pa.large_string())]) if len(fresh) else old
 
 
 _BATCH_LINKS = 1 << 20

@@ -101,3 +101,27 @@ def test_a_store_an_older_cofi_made_keeps_its_links_table(
     rows = [r for r in snapshot(store)["links"] if r[0] == "p-new"]
     assert [r[:3] for r in rows] == [("p-new", "p-aigerim", "FAMILY")]
     assert "New's sister Әйгерім Садықова" in _cofi(store, "links", "p-new").stdout
+
+
+def test_a_later_load_links_records_the_store_knew_without_links(tmp_path: Path) -> None:
+    """Ends that are neither in the link file nor in the load (records a first load brought
+    with no link) are numbered as they come: the link is kept; an end no one knows is refused
+    as before."""
+    store = tmp_path / "store"
+    people = [{"id": "a1", "name": "A One"}, {"id": "b2", "name": "B Two"}]
+    first = write_bundle(tmp_path / "first", {"person": people})
+    assert _cofi(store, "load", str(first)).returncode == 0
+    later = write_bundle(tmp_path / "later", {"link": [
+        {"source": "a1", "target": "b2", "type": "FAMILY", "role": "spouse"},
+        {"source": "a1", "target": "nobody", "type": "FAMILY", "role": "child"},
+    ]})  # fmt: skip
+    refused = _cofi(store, "load", str(later))
+    assert refused.returncode == 1
+    assert "links.csv:3: target: unknown id 'nobody' (neither in the bundle nor in the store)" in (
+        refused.stderr
+    )
+    skipped = _cofi(store, "load", "--skip-invalid", str(later))
+    assert skipped.returncode == 0, skipped.stderr
+    rows = snapshot(store)["links"]
+    assert [r[:4] for r in rows] == [("a1", "b2", "FAMILY", "spouse")]
+    assert "spouse" in _cofi(store, "path", "a1", "b2").stdout
