@@ -509,6 +509,17 @@ class LinkFile:
         return _ranges(self.target_start, numbers, self.by_target)
 
 
+def distinct(values: Array) -> Array:
+    """The distinct values, sorted: `np.unique(values)` by a sort.  (numpy 2.3+ finds the
+    values alone through a hash table, which took 11.4 s for 7M int64 here, against 0.15 s
+    sorted: the decision-makers' slots of the large synthetic scale; and 1.6 s of a
+    `restrictions --all` for the 1.3M rows of links into the agencies.)"""
+    ordered = np.sort(values)
+    first = np.ones(len(ordered), bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
+
+
 def _ranges(starts: Array, numbers: Sequence[int] | Array, order: Array | None) -> Array:
     at = np.asarray(numbers, np.int64)
     at = at[(at >= 0) & (at < len(starts) - 1)]

@@ -21,7 +21,7 @@ import numpy as np
 
 from cofi.audit import AuditLink
 from cofi.batches import chunks
-from cofi.link_file import LinkFile
+from cofi.link_file import LinkFile, distinct
 from cofi.restrictions import Job, Kin
 from cofi.store.embedded import EmbeddedDeclarations
 from cofi.store.embedded_rings import _CONTRACT, EmbeddedReader, _is_head
@@ -58,7 +58,7 @@ class FileLinks:
         numbers = f.numbers_of(list(dict.fromkeys(ids)))
         found = [f.rows_from(numbers)] if out else []
         found += [f.rows_into(numbers)] if into else []
-        at = np.unique(np.concatenate([*found, np.zeros(0, np.int64)]))
+        at = distinct(np.concatenate([*found, np.zeros(0, np.int64)]))
         return self.texts(self._of_types(at, types))
 
     def after(self, rev: int) -> list[LinkText]:
