@@ -430,6 +430,8 @@ class LinkFile:
         if header.get("tag") != tag:
             raise LinkFileDamaged(f"written for {header.get('tag')!r}, not {tag!r}")
         self.path, self.toc = path, header["columns"]
+        self._fd = os.open(path, os.O_RDONLY)
+        self._where = {c["name"]: (_START + c["offset"], c["kind"]) for c in self.toc}
         columns = {c["name"]: self._column(c, at) for c in self.toc}
         tables = {t: _texts(columns.pop(f"{t}.text"), columns.pop(f"{t}.ends")) for t in _TABLES}
         self._offsets, self._data = columns.pop("ids.offsets"), columns.pop("ids.data")
@@ -472,6 +474,29 @@ class LinkFile:
         """The ids' `TextLookup`, from the hash table the file keeps."""
         return TextLookup.of_parts(self.ids, self._hashes, self._table)
 
+    # A ring read (`check`, `path`, `links`, `explore`) reads a few values here and there: by
+    # `pread` of the runs of a column that hold them, not through the map.  Each scattered read
+    # through the map mapped about 1 MB of the file (the page cache holds it in large folios,
+    # and a fault maps the folio around it): 90 MB for one `check`.
+
+    def take(self, name: str, at: Any) -> Array:
+        """The values of the column `name` at the places `at` (an array), read by `pread`."""
+        base, kind = self._where[name]
+        dtype = np.dtype("u1" if kind == "bytes" else kind.removeprefix("numpy:")
+                         .removeprefix("array:"))  # fmt: skip
+        at = np.asarray(at, np.int64)
+        out = np.empty(len(at), dtype)
+        if not len(at):
+            return out
+        order = np.argsort(at, kind="stable")
+        places = at[order]
+        breaks = np.flatnonzero(np.diff(places) > _RUN) + 1
+        for lo, hi in zip([0, *breaks.tolist()], [*breaks.tolist(), len(places)], strict=True):
+            first, last = int(places[lo]), int(places[hi - 1]) + 1
+            raw = os.pread(self._fd, (last - first) * dtype.itemsize, base + first * dtype.itemsize)
+            out[order[lo:hi]] = np.frombuffer(raw, dtype)[places[lo:hi] - first]
+        return out
+
     def numbers_of(self, ids: Sequence[str]) -> Array:
         """The numbers of those of `ids` that end a link, by the file's own hash table (in
         Python and numpy: a ring read imports no Arrow)."""
@@ -482,31 +507,72 @@ class LinkFile:
         encoded = [i.encode() for i in ids]
         ends = np.concatenate([[0], np.cumsum([len(e) for e in encoded])]).astype(np.int64)
         hashes = hashes_of(ends, np.frombuffer(b"".join(encoded), np.uint8)).view(np.int64)
-        table, mask, known = self._table, len(self._table) - 1, self._hashes
-        found = []
-        for text, h in zip(encoded, hashes.tolist(), strict=True):
-            slot = h & mask
-            while at := int(table[slot]):
-                if known[at - 1] == h and self._text(at - 1) == text:
-                    found.append(at - 1)
-                    break
-                slot = (slot + 1) & mask
-        return np.array(found, np.int64)
+        mask = len(self._table) - 1
+        slots = hashes & mask
+        todo = np.arange(len(encoded))
+        found = np.full(len(encoded), -1, np.int64)
+        while len(todo):  # (each round: the ids not yet found or known absent, a slot on)
+            held = self.take("ids.table", slots[todo]).astype(np.int64) - 1
+            candidate = held >= 0
+            same = candidate.copy()
+            same[candidate] = self.take("ids.hashes", held[candidate]) == hashes[todo[candidate]]
+            if same.any():
+                texts = self.texts_of(held[same])
+                for i, number in zip(todo[same].tolist(), held[same].tolist(), strict=True):
+                    if texts[number] == encoded[i]:
+                        found[i] = number
+            candidate &= found[todo] < 0
+            todo = todo[candidate]
+            slots[todo] = (slots[todo] + 1) & mask
+        return found[found >= 0]
 
-    def _text(self, number: int) -> bytes:
-        return bytes(self._data[int(self._offsets[number]) : int(self._offsets[number + 1])])
+    def texts_of(self, numbers: Any) -> dict[int, bytes]:
+        """The UTF-8 of the id each of `numbers` stands for."""
+        wanted = distinct(np.asarray(numbers, np.int64))
+        if len(wanted) > _FEW:  # (a bulk read: through the map)
+            offsets, data = self._offsets, self._data
+            return {n: bytes(data[int(offsets[n]) : int(offsets[n + 1])]) for n in wanted.tolist()}
+        starts = self.take("ids.offsets", wanted).tolist()
+        ends = self.take("ids.offsets", wanted + 1).tolist()
+        spans = [np.arange(a, b) for a, b in zip(starts, ends, strict=True)]
+        raw = self.take("ids.data", np.concatenate([*spans, np.zeros(0, np.int64)])).tobytes()
+        out, at = {}, 0
+        for number, a, b in zip(wanted.tolist(), starts, ends, strict=True):
+            out[number] = raw[at : at + b - a]
+            at += b - a
+        return out
 
     def ids_of(self, numbers: Iterable[int]) -> dict[int, str]:
         """The id each of `numbers` stands for."""
-        return {n: self._text(n).decode() for n in set(numbers)}
+        return {n: t.decode() for n, t in self.texts_of(list(set(numbers))).items()}
 
     def rows_from(self, numbers: Sequence[int] | Array) -> Array:
         """The rows of the links from the entities `numbers`, in key order for each."""
-        return _ranges(self.source_start, numbers, None)
+        return self._ranges("source_start", numbers, None)
 
     def rows_into(self, numbers: Sequence[int] | Array) -> Array:
         """The rows of the links into the entities `numbers` (by source, type, role, since)."""
-        return _ranges(self.target_start, numbers, self.by_target)
+        return self._ranges("target_start", numbers, "by_target")
+
+    def _ranges(self, starts: str, numbers: Sequence[int] | Array, order: str | None) -> Array:
+        at = np.asarray(numbers, np.int64)
+        at = at[(at >= 0) & (at < len(self._column_of(starts)) - 1)]
+        lo, hi = self.take(starts, at), self.take(starts, at + 1)
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(lo.tolist(), hi.tolist(),
+                                                               strict=True)]
+                              or [np.zeros(0, np.int64)])  # fmt: skip
+        return rows if order is None else self.take(order, rows).astype(np.int64)
+
+    def _column_of(self, name: str) -> Any:
+        return {"source_start": self.source_start, "target_start": self.target_start}[name]
+
+    def rows_at(self, at: Any) -> list[Row]:
+        """`links.rows(at)`, each column read by `take` (a bulk read: through the map)."""
+        at = np.asarray(at, np.int64)
+        if len(at) > _FEW:
+            return self.links.rows(at)
+        c = {k: self.take(k, at) for k in self.links.columns}
+        return LinkColumns(c, self.links.tables).rows()
 
 
 def distinct(values: Array) -> Array:
@@ -518,6 +584,12 @@ def distinct(values: Array) -> Array:
     first = np.ones(len(ordered), bool)
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     return ordered[first]
+
+
+_RUN = 256
+"""Values apart by at most this many places are read by one `pread` (`LinkFile.take`)."""
+_FEW = 50_000
+"""Above this many rows or ids, a read goes through the map (`LinkFile.rows_at`, `texts_of`)."""
 
 
 def _ranges(starts: Array, numbers: Sequence[int] | Array, order: Array | None) -> Array:

@@ -84,7 +84,14 @@ def test_numbers_are_not_in_id_order(store: str) -> None:
         s.close()
 
 
-def test_every_ring_read_of_every_id_is_the_tables(store: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("few", [50_000, 0], ids=["by-pread", "through-the-map"])
+def test_every_ring_read_of_every_id_is_the_tables(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """Read by `pread` (a ring's few rows) or through the map (a bulk read's many)."""
+    from cofi import link_file
+
+    monkeypatch.setattr(link_file, "_FEW", few)
     s = open_store(store)
     assert isinstance(s, EmbeddedStore)
     try:

@@ -41,7 +41,7 @@ class FileLinks:
 
     def texts(self, at: Any) -> list[LinkText]:
         """The rows `at` (in that order) with their ends' ids."""
-        rows = self.file.links.rows(at)
+        rows = self.file.rows_at(at)
         ids_of = self.file.ids_of(n for row in rows for n in row[:2])
         return [(ids_of[s], ids_of[t], ty, role, since, share, until, ref)
                 for s, t, ty, role, since, share, until, ref, _ in rows]  # fmt: skip
@@ -49,7 +49,7 @@ class FileLinks:
     def _of_types(self, at: Any, types: Collection[str]) -> Any:
         links = self.file.links
         wanted = [i for i, t in enumerate(links.tables["types"]) if t in types]
-        return at[np.isin(links.columns["type"][at], wanted)]
+        return at[np.isin(self.file.take("type", at), wanted)]
 
     def rows(self, ids: Iterable[str], *, out: bool, into: bool,
              types: Collection[str]) -> list[LinkText]:  # fmt: skip
