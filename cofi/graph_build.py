@@ -39,6 +39,7 @@ import numpy as np
 from cofi.graph import EDGE_CODE, Head, joins
 from cofi.graph_file import Writer, write_heads, write_joins, writing
 from cofi.heap import give_back_free_memory
+from cofi.link_file import distinct
 from cofi.merge import canonical_ids
 from cofi.orphans import remove_orphans
 from cofi.sorted_texts import SortedTexts
@@ -892,13 +893,3 @@ def _stop(proc: Any, made: Path) -> None:
         proc.kill()
     proc.join()
     made.unlink(missing_ok=True)
-
-
-def distinct(values: Array) -> Array:
-    """The distinct values, sorted: `np.unique(values)` by a sort.  (numpy 2.3+ finds the
-    values alone through a hash table, which took 11.4 s for 7M int64 here, against 0.15 s
-    sorted: the decision-makers' slots of the large synthetic scale.)"""
-    ordered = np.sort(values)
-    first = np.ones(len(ordered), bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    return ordered[first]

@@ -381,7 +381,7 @@ def test_distinct_gives_what_np_unique_gives(values: list[int], repeat: int) -> 
     """The sorted distinct values, duplicates (each value `repeat` times) and all."""
     import numpy as np
 
-    from cofi.graph_build import distinct
+    from cofi.link_file import distinct
 
     a = np.array(values * repeat, np.int64)
     assert distinct(a).tolist() == np.unique(a).tolist()

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from cofi.link_file import LinkFile
+from cofi.link_file import LinkFile, distinct
 from cofi.store.embedded_rings import _CONTRACT, EmbeddedReader, _is_head
 from cofi.vocab import PROJECTED_TYPES, Kind
 
@@ -39,7 +39,7 @@ class FileLinks:
         numbers = f.numbers_of(list(dict.fromkeys(ids)))
         found = [f.rows_from(numbers)] if out else []
         found += [f.rows_into(numbers)] if into else []
-        at = np.unique(np.concatenate([*found, np.zeros(0, np.int64)]))
+        at = distinct(np.concatenate([*found, np.zeros(0, np.int64)]))
         wanted = [i for i, t in enumerate(links.tables["types"]) if t in types]
         at = at[np.isin(links.columns["type"][at], wanted)]
         rows = links.rows(at)
