@@ -184,7 +184,9 @@ class Coder:
             local = np.fromiter((seen.setdefault(v, len(seen)) for v in
                                  encoded.dictionary.to_pylist()), np.int64)  # fmt: skip
             indices = encoded.indices.to_numpy(zero_copy_only=False)
-            self.parts[column].append(local[indices] if len(local) else np.zeros(0, np.int64))
+            dtype = _DTYPES[column]  # (as narrow as the column's codes in the file)
+            self.parts[column].append(local[indices].astype(dtype) if len(local)
+                                      else np.zeros(0, dtype))  # fmt: skip
 
     def finish(self) -> tuple[dict[str, list[str]], dict[str, Array]]:
         """The sorted tables, and each column's codes into its table."""
@@ -196,9 +198,41 @@ class Coder:
         codes = {}
         for column, table in CODED.items():
             parts, self.parts[column] = self.parts[column], []
-            at = np.concatenate([*parts, np.zeros(0, np.int64)])
+            at = np.concatenate([*parts, np.zeros(0, _DTYPES[column])])
             codes[column] = rank[table][at].astype(_DTYPES[column])
         return tables, codes
+
+
+def key_firsts(columns: dict[str, Array]) -> tuple[dict[str, Array], Array]:
+    """Each key's first row (least `seq`) of the rows `columns` (the `KEY` columns, numbered
+    and coded, `share` with NaN for none, `until`, `source_ref`, and `seq`, each row's place in
+    the input), in key order, but of the keys given more than once with other fields; and the
+    `seq` of every row of those keys, in key order.  `columns` is emptied: its columns are
+    sorted one at a time, so that memory holds one column more than the rows, and the sort."""
+    order = np.lexsort([columns[k] for k in ("seq", *reversed(KEY))])
+    for name in list(columns):
+        columns[name] = columns[name][order]
+    del order
+    n = len(columns["seq"])
+    if not n:
+        return {name: columns.pop(name) for name in list(columns)}, np.zeros(0, np.int64)
+    new = np.zeros(n, bool)  # (a row whose key is not the row's before it)
+    for name in KEY:
+        values = columns[name]
+        new[1:] |= values[1:] != values[:-1]
+    new[0] = True
+    unlike = np.zeros(n, bool)  # (a row whose other fields are not the row's before it)
+    for name in ("share", "until", "source_ref"):
+        values = columns[name]
+        if name == "share":  # (NaN is unlike itself; a share is above 0)
+            values = np.where(np.isnan(values), -1.0, values)
+        unlike[1:] |= values[1:] != values[:-1]
+    unlike &= ~new
+    start = np.flatnonzero(new)
+    twice = np.logical_or.reduceat(unlike, start)  # (a key given with other fields)
+    twice_rows = np.repeat(twice, np.diff(np.append(start, n)))
+    first, twice_seqs = start[~twice], columns["seq"][twice_rows]
+    return {name: columns.pop(name)[first] for name in list(columns)}, twice_seqs
 
 
 def of_store(db: Any) -> tuple[LinkColumns, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cofi.link_file import (
@@ -19,6 +19,7 @@ from cofi.link_file import (
     LinkFile,
     LinkFileDamaged,
     Seal,
+    key_firsts,
     merged,
     numbered,
     write,
@@ -225,6 +226,39 @@ def test_arrow_rows_coded_and_numbered_as_python_rows(
     assert ids.to_pylist()[:2] == [f"e{n}" for n in numbers[:2]]
     assert ids.to_pylist()[2:] == sorted(ids.to_pylist()[2:])
     assert got.tables == want.tables
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(link, max_size=40))
+@example([(0, 1, "OWNS", "", "", 0.5, "", ""), (0, 1, "OWNS", "", "", None, "", ""),
+          (0, 1, "OWNS", "", "", None, "", ""), (1, 0, "OWNS", "", "", None, "", "r1"),
+          (1, 0, "OWNS", "", "", None, "", "r1")])  # fmt: skip
+def test_each_keys_first_row_kept_and_a_key_given_with_other_fields_given_up(
+    batch: list[tuple],
+) -> None:
+    # (the load's grouping as `_GROUP_LINKS` does it in SQL, in plain Python)
+    by_key: dict[tuple, list[int]] = {}
+    for seq, row in enumerate(batch):
+        by_key.setdefault(row[:5], []).append(seq)
+    unlike = {k for k, seqs in by_key.items() if len({batch[s][5:] for s in seqs}) > 1}
+    # (the rows as columns in the input's order, each text coded by its place among the sorted)
+    texts = sorted({v for row in batch for i, v in enumerate(row) if i in (2, 3, 4, 6, 7)})
+    code = {t: i for i, t in enumerate(texts)}
+    names = ("source", "target", "type", "role", "since", "share", "until", "source_ref")
+    columns = {n: np.array([r[i] if n in ("source", "target") else code[r[i]] for r in batch],
+                           np.int32) for i, n in enumerate(names) if n != "share"}  # fmt: skip
+    columns["share"] = np.array([np.nan if r[5] is None else r[5] for r in batch], np.float64)
+    columns["seq"] = np.arange(len(batch), dtype=np.int64)
+    got, twice = key_firsts(columns)
+    assert sorted(twice.tolist()) == sorted(s for k in unlike for s in by_key[k])
+    kept = got["seq"].tolist()
+    assert kept == [seqs[0] for k, seqs in sorted(by_key.items(), key=lambda kv: tuple(
+        code[v] if i > 1 else v for i, v in enumerate(kv[0]))) if k not in unlike]  # fmt: skip
+    for name in ("source", "target", "type", "role", "since", "until", "source_ref"):
+        assert got[name].tolist() == [columns_value for columns_value in (
+            batch[s][names.index(name)] if name in ("source", "target")
+            else code[batch[s][names.index(name)]] for s in kept)]  # fmt: skip
+    assert columns == {}  # (emptied as it was sorted)
 
 
 def test_new_ids_are_numbered_after_the_known_in_id_order() -> None:
