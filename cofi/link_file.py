@@ -381,9 +381,12 @@ def _pairs(c: dict[str, Array]) -> Array:
     return (c["source"].astype(np.int64) << 32) | c["target"].astype(np.int64)
 
 
-def write(path: Path, links: LinkColumns, ids: Any, tag: str) -> Seal:
-    """Write `links` and the `ids` their ends' numbers stand for (an Arrow array of texts) to
-    `path` (a new file, synced) under `tag`; the seal to open it by."""
+def write(
+    path: Path, links: LinkColumns, ids: Any, tag: str, lookup: TextLookup | None = None
+) -> Seal:
+    """Write `links` and the `ids` their ends' numbers stand for (an Arrow array of texts;
+    their `lookup`, if made) to `path` (a new file, synced) under `tag`; the seal to open it
+    by."""
     import pyarrow as pa
 
     c = links.columns
@@ -391,8 +394,8 @@ def write(path: Path, links: LinkColumns, ids: Any, tag: str) -> Seal:
     if len(links) and max(int(c["source"].max()), int(c["target"].max())) >= size:
         raise ValueError("a link's end has no id")
     ids = ids.cast(pa.large_string())
-    hashes, table = TextLookup(ids).parts
-    by_target = np.argsort(c["target"], kind="stable").astype(np.int32)
+    hashes, table = (lookup if lookup is not None else TextLookup(ids)).parts
+    by_target = stable_order(c["target"]).astype(np.int32)
     with open(path, "xb") as f:
         w = Writer(f, MAGIC)
         for name, values in c.items():
@@ -417,6 +420,15 @@ def write(path: Path, links: LinkColumns, ids: Any, tag: str) -> Seal:
         f.flush()
         os.fsync(f.fileno())
     return _seal_of(path)
+
+
+def stable_order(values: Array) -> Array:
+    """`np.argsort(values, kind="stable")` of values from 0 to 2^31 - 1, by one sort of each
+    value with its place (5.5M rows: 0.27 s against 0.78 s)."""
+    keyed = (values.astype(np.int64) << 32) | np.arange(len(values), dtype=np.int64)
+    keyed.sort()
+    keyed &= 0xFFFFFFFF
+    return keyed
 
 
 def _starts(ends: Array, size: int) -> Array:
@@ -467,6 +479,8 @@ class LinkFile:
         self._fd = os.open(path, os.O_RDONLY)
         self._where = {c["name"]: (_START + c["offset"], c["kind"]) for c in self.toc}
         columns = {c["name"]: self._column(c, at) for c in self.toc}
+        self._mapped = {name: np.frombuffer(values, np.uint8) if isinstance(values, memoryview)
+                        else values for name, values in columns.items()}  # fmt: skip
         tables = {t: _texts(columns.pop(f"{t}.text"), columns.pop(f"{t}.ends")) for t in _TABLES}
         self._offsets, self._data = columns.pop("ids.offsets"), columns.pop("ids.data")
         self._hashes, self._table = columns.pop("ids.hashes"), columns.pop("ids.table")
@@ -514,11 +528,15 @@ class LinkFile:
     # and a fault maps the folio around it): 90 MB for one `check`.
 
     def take(self, name: str, at: Any) -> Array:
-        """The values of the column `name` at the places `at` (an array), read by `pread`."""
+        """The values of the column `name` at the places `at` (an array), read by `pread` (more
+        than `_FEW` of them: through the map, a bulk read's pages mapped once)."""
+        at = np.asarray(at, np.int64)
+        if len(at) > _FEW:
+            taken: Array = self._mapped[name][at]
+            return taken
         base, kind = self._where[name]
         dtype = np.dtype("u1" if kind == "bytes" else kind.removeprefix("numpy:")
                          .removeprefix("array:"))  # fmt: skip
-        at = np.asarray(at, np.int64)
         out = np.empty(len(at), dtype)
         if not len(at):
             return out
@@ -688,10 +706,14 @@ def make(target: LinkTarget, rows: Any) -> LinkFileMade | None:
 
 
 def make_from(
-    target: LinkTarget, base: LinkFile | None, new: LinkColumns, ids: Any
+    target: LinkTarget,
+    base: LinkFile | None,
+    new: LinkColumns,
+    ids: Any,
+    lookup: TextLookup | None = None,
 ) -> LinkFileMade | None:
-    """`make` of a load's links `new` (numbered among `ids`, which extend `base`'s), merged
-    into `base`, the file `target` names (opened)."""
+    """`make` of a load's links `new` (numbered among `ids`, which extend `base`'s; their
+    `lookup`, if made), merged into `base`, the file `target` names (opened)."""
     if base is None:
         change = Merged(new, len(new), len(new))
     else:
@@ -704,7 +726,7 @@ def make_from(
     path = target.directory / name
     path.unlink(missing_ok=True)  # (a load of this process killed before: never named)
     try:
-        seal = write(path, change.links, ids, name)
+        seal = write(path, change.links, ids, name, lookup)
     except BaseException as exc:
         path.unlink(missing_ok=True)
         if made_directory:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from cofi.link_ends import Flagged
     from cofi.link_file import LinkFile, LinkFileMade, LinkTarget
     from cofi.store.base import LoadTarget, WriteReport
+    from cofi.text_lookup import TextLookup
 
 KindLookup = Callable[[Iterable[str]], dict[str, Kind]]
 LinkKey = tuple[str, str, str, str, str]
@@ -645,7 +646,6 @@ class _LinkChecks(_Rejects):
         import pyarrow as pa
 
         from cofi.link_file import Coder, LinkFile, Seal, key_firsts
-        from cofi.text_lookup import TextLookup
 
         base = None
         if target.base is not None and target.seal is not None:
@@ -653,8 +653,8 @@ class _LinkChecks(_Rejects):
         # (the ids numbered before a link is read: the file's, then the staged entities' new
         # to it, in id order; an end that is neither is numbered after them as it comes: an
         # entity the store knew without a link, or one no one knows, rejected with its link)
-        known = _new_ids(self.plan.databases["stage"], base)
-        lookup = TextLookup(known, 0)
+        lookup = _new_ids(self.plan.databases["stage"], base)
+        known = lookup.ids
         others: dict[str, int] = {}
         coder = Coder()
         parts: dict[str, list[Any]] = {"source": [], "target": [], "share": [], "seq": []}
@@ -670,8 +670,7 @@ class _LinkChecks(_Rejects):
                 parts[end].append(at.astype(np.int32))
             parts["share"].append(batch.column(6).to_numpy(zero_copy_only=False))
             coder.add(batch)
-        ids = pa.concat_arrays([known, pa.array(list(others), pa.large_string())])
-        del lookup
+        lookup = lookup.extended(pa.array(list(others), pa.large_string()))
         tables, codes = coder.finish()
         dtypes = {"source": np.int32, "target": np.int32, "share": np.float64, "seq": np.int64}
         columns = {k: _joined(parts.pop(k), dtype) for k, dtype in dtypes.items()}  # (a time)
@@ -681,7 +680,7 @@ class _LinkChecks(_Rejects):
         if len(twice):
             with closing(self.plan.connect("stage_link")) as db:
                 self._reject_twice(db, twice.tolist())
-        self._grouped_file = (base, columns, tables, ids)
+        self._grouped_file = (base, columns, tables, lookup)
 
     def _file_lane(self, target: LinkTarget) -> LinkFileMade | None:
         """The keys `_file_group` grouped whose ends are unknown, rejected or of kinds their type
@@ -692,8 +691,8 @@ class _LinkChecks(_Rejects):
         from cofi.link_ends import flagged_rows, kinds_of_ids
         from cofi.link_file import LinkColumns, make_from
 
-        base, columns, tables, ids = self._grouped_file
-        kinds, bad = kinds_of_ids(self.plan.databases["stage_e"], ids)
+        base, columns, tables, lookup = self._grouped_file
+        kinds, bad = kinds_of_ids(self.plan.databases["stage_e"], lookup.ids)
         seq = columns.pop("seq")
         flagged = flagged_rows(kinds, bad, tables["types"], columns["type"], columns["source"],
                                columns["target"], seq)  # fmt: skip
@@ -705,7 +704,7 @@ class _LinkChecks(_Rejects):
             keep = ~np.isin(seq, [f[0] for f in flagged])
             columns = {k: v[keep] for k, v in columns.items()}
         columns["rev"] = np.full(len(columns["source"]), target.rev, np.int32)
-        return make_from(target, base, LinkColumns(columns, tables), ids)
+        return make_from(target, base, LinkColumns(columns, tables), lookup.ids, lookup)
 
     def _reject_twice(self, db: sqlite3.Connection, seqs: list[int]) -> None:
         """Reject every row `seqs` (of keys given twice with other fields), naming the others."""
@@ -918,13 +917,16 @@ def _joined(parts: list[Any], dtype: Any) -> Any:
     return joined
 
 
-def _new_ids(stage: Path, base: LinkFile | None) -> Any:
+def _new_ids(stage: Path, base: LinkFile | None) -> TextLookup:
     """The ids a load's link file numbers first: `base`'s, then the staged entities' ids new
-    to it, in id order (an Arrow array of large strings)."""
+    to it, in id order (an Arrow array of large strings), and their lookup (`base`'s ids not
+    hashed again: the file keeps their hashes)."""
     from urllib.parse import quote
 
     import adbc_driver_sqlite.dbapi as adbc
     import pyarrow as pa
+
+    from cofi.text_lookup import TextLookup
 
     con = adbc.connect(f"file:{quote(str(stage))}?mode=ro")
     with closing(con), closing(con.cursor()) as cur:
@@ -933,10 +935,9 @@ def _new_ids(stage: Path, base: LinkFile | None) -> Any:
     staged_ids = (staged.column(0).combine_chunks().cast(pa.large_string()) if staged.num_rows
                   else pa.array([], pa.large_string()))  # fmt: skip
     if base is None:
-        return staged_ids
-    old = base.ids
-    fresh = staged_ids.filter(pa.array(base.lookup.places(staged_ids) < 0))
-    return pa.concat_arrays([old, fresh.cast(pa.large_string())]) if len(fresh) else old
+        return TextLookup(staged_ids, 0)
+    lookup = base.lookup
+    return lookup.extended(staged_ids.filter(pa.array(lookup.places(staged_ids) < 0)))
 
 
 _BATCH_LINKS = 1 << 18

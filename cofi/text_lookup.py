@@ -128,6 +128,18 @@ class TextLookup:
             self._mask = len(self._table) - 1
         return self._hashes, self._table
 
+    def extended(self, more: Any) -> TextLookup:
+        """The lookup of these ids and then `more` (an Arrow array of texts, none of them
+        here): only `more` hashed, the table made again (with every id's table)."""
+        import pyarrow as pa
+
+        if not len(more):
+            return self
+        hashes, _ = self.parts
+        ids = pa.concat_arrays([self.ids.cast(pa.large_string()), more.cast(pa.large_string())])
+        every = np.concatenate([hashes, text_hashes(more).view(np.int64)])
+        return TextLookup.of_parts(ids, every, hash_table(every))
+
     def __len__(self) -> int:
         return len(self.ids)
 

@@ -22,6 +22,7 @@ from cofi.link_file import (
     key_firsts,
     merged,
     numbered,
+    stable_order,
     write,
 )
 from cofi.store.embedded import _SCHEMA, _UPSERT_LINK
@@ -259,6 +260,12 @@ def test_each_keys_first_row_kept_and_a_key_given_with_other_fields_given_up(
             batch[s][names.index(name)] if name in ("source", "target")
             else code[batch[s][names.index(name)]] for s in kept)]  # fmt: skip
     assert columns == {}  # (emptied as it was sorted)
+
+
+@given(st.lists(st.integers(0, 2**31 - 1) | st.integers(0, 3), max_size=60))
+def test_stable_order_is_numpys_stable_argsort(values: list[int]) -> None:
+    array = np.array(values, np.int32)
+    assert stable_order(array).tolist() == np.argsort(array, kind="stable").tolist()
 
 
 def test_new_ids_are_numbered_after_the_known_in_id_order() -> None:
