@@ -39,7 +39,7 @@ import numpy as np
 from cofi.graph import EDGE_CODE, Head, joins
 from cofi.graph_file import Writer, write_heads, write_joins, writing
 from cofi.heap import give_back_free_memory
-from cofi.link_file import distinct
+from cofi.link_file import distinct, stable_order
 from cofi.merge import canonical_ids
 from cofi.orphans import remove_orphans
 from cofi.sorted_texts import SortedTexts
@@ -717,9 +717,12 @@ class _Build:
         a_rec, b_rec = places[c["source"][at]], places[c["target"][at]]
         held = (a_rec >= 0) & (b_rec >= 0)
         at, a_rec, b_rec = at[held], a_rec[held], b_rec[held]
-        keys = [a_rec, b_rec, *(np.asarray(c[k])[at] for k in ("type", "role", "since"))]
-        order = np.lexsort(keys[::-1])  # (the table's order: the ids', then the texts')
-        at, a_rec, b_rec = at[order], a_rec[order], b_rec[order]
+        # (the table's order: the ids', then the texts'.  The file's, unless a later load
+        # numbered ids after the first load's: the file's numbers are in id order then)
+        if not _ascending(self._file_places()):
+            keys = [a_rec, b_rec, *(np.asarray(c[k])[at] for k in ("type", "role", "since"))]
+            order = np.lexsort(keys[::-1])
+            at, a_rec, b_rec = at[order], a_rec[order], b_rec[order]
         share = np.asarray(c["share"])[at]
         yield (
             a_rec.astype(np.int32), b_rec.astype(np.int32), code[c["type"][at]].astype(np.int8),
@@ -888,7 +891,7 @@ class _Build:
         del e_a, e_b
         offsets = np.zeros(self.nodes + 1, np.int64)
         np.cumsum(np.bincount(ends, minlength=self.nodes), out=offsets[1:])
-        halves = np.argsort(ends, kind="stable").astype(np.int32)
+        halves = stable_order(ends).astype(np.int32)
         far = ends[halves ^ 1]  # the other half of the same edge
         del ends
         _ints(w, "offsets", offsets)
@@ -926,13 +929,13 @@ class _Build:
         at, k = at[k >= 0], k[k >= 0]
         source = np.asarray(c["source"])[at]
         ids = f.ids
+        role, since = np.asarray(c["role"])[at], np.asarray(c["since"])[at]
         if len(ids) > 1 and not pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
             rank = np.empty(len(ids), np.int64)  # (numbers not in id order: a later load's)
             rank[pc.sort_indices(ids).to_numpy()] = np.arange(len(ids))
-        else:
-            rank = np.arange(len(ids))
-        role, since = np.asarray(c["role"])[at], np.asarray(c["since"])[at]
-        order = np.lexsort((since, role, rank[source], k))
+            order = np.lexsort((since, role, rank[source], k))
+        else:  # (a contract's rows are in the file's order already: by source, role, since)
+            order = stable_order(k)
         k, source, role = k[order], source[order], role[order]
         roles = pa.array(tables["roles"], pa.string())
         pairs = _decided_json(ids.take(pa.array(source)).cast(pa.string()),
@@ -1007,6 +1010,13 @@ class _Build:
         pairs = distinct(pos[held] * radix + at[held])
         _ints(w, "slot.contract", pairs // radix)
         _ints(w, "slot.node", pairs % radix)
+
+
+def _ascending(places: Array) -> bool:
+    """Whether the records' numbers of the ids that are records (not -1) ascend as the ids'
+    own numbers do: then links in the order of the ids' numbers are in the records'."""
+    held = places[places >= 0]
+    return bool((held[1:] > held[:-1]).all())
 
 
 def _decided_json(sources: Any, roles: Any) -> Any:
