@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import mmap
 import os
-import struct
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,43 +40,21 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from cofi.graph_file import _START, Writer
+from cofi.link_pages import CODED, MAGIC, LinkFileDamaged, Seal, footer, opened
+from cofi.link_pages import TABLES as _TABLES
 from cofi.text_lookup import TextLookup
 from cofi.vocab import FILE_TYPES
 
 Array = np.ndarray[Any, Any]
 
-MAGIC = b"COFI-LINKS-1\n"
 KEY = ("source", "target", "type", "role", "since")
 """The columns of a link's key, in the order its rows are sorted by."""
-CODED = {"type": "types", "role": "roles", "since": "days", "until": "days", "source_ref": "refs"}
-"""Each coded column and the table of texts its codes point into."""
 _DTYPES = {"source": np.int32, "target": np.int32, "type": np.int8, "role": np.int32,
            "since": np.int32, "until": np.int32, "share": np.float64, "source_ref": np.int32,
            "rev": np.int32}  # fmt: skip
-_TABLES = ("types", "roles", "days", "refs")
 Row = tuple[int, int, str, str, str, float | None, str, str, int]
 """A link as the `links` table holds it, its ends as numbers: source, target, type, role, since,
 share, until, source_ref, rev."""
-
-
-class LinkFileDamaged(Exception):
-    """The file is not the one its seal describes (missing, truncated, another file, damaged)."""
-
-
-@dataclass(frozen=True)
-class Seal:
-    """What the store keeps of a link file it names: its length and its footer's CRC-32."""
-
-    size: int
-    footer_crc: int
-
-    def as_text(self) -> str:
-        return f"{self.size}:{self.footer_crc}"
-
-    @classmethod
-    def from_text(cls, text: str) -> Seal:
-        size, crc = text.split(":")
-        return cls(int(size), int(crc))
 
 
 @dataclass(frozen=True)
@@ -437,48 +413,24 @@ def _starts(ends: Array, size: int) -> Array:
     return np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=size))]).astype(np.int64)
 
 
-def _footer(f: Any) -> tuple[int, bytes]:
-    if f.read(len(MAGIC)) != MAGIC:
-        raise LinkFileDamaged("not a link file")
-    raw = f.read(8)
-    if len(raw) != 8:
-        raise LinkFileDamaged("truncated")
-    at = struct.unpack("<Q", raw)[0]
-    f.seek(at)
-    return at, f.read()
-
-
 def _seal_of(path: Path) -> Seal:
     with open(path, "rb") as f:
-        _, footer = _footer(f)
-    return Seal(path.stat().st_size, zlib.crc32(footer))
+        _, raw = footer(f)
+    return Seal(path.stat().st_size, zlib.crc32(raw))
 
 
 class LinkFile:
     """A link file opened by its seal: its columns as views of the mapped file."""
 
     def __init__(self, path: Path, seal: Seal, tag: str | None = None) -> None:
-        try:
-            with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                if size != seal.size:
-                    raise LinkFileDamaged(f"{size} bytes, not {seal.size}")
-                at, footer = _footer(f)
-                if zlib.crc32(footer) != seal.footer_crc:
-                    raise LinkFileDamaged("its footer is not the one sealed")
-                header = json.loads(footer)
+        f, _, header = opened(path, seal, tag)
+        with f:
+            try:
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except FileNotFoundError:
-            raise LinkFileDamaged("missing") from None
-        except (OSError, ValueError) as exc:  # (json's errors are ValueErrors)
-            raise LinkFileDamaged(str(exc)) from None
-        tag = path.name if tag is None else tag
-        if header.get("tag") != tag:
-            raise LinkFileDamaged(f"written for {header.get('tag')!r}, not {tag!r}")
+            except (OSError, ValueError) as exc:
+                raise LinkFileDamaged(str(exc)) from None
         self.path, self.toc = path, header["columns"]
-        self._fd = os.open(path, os.O_RDONLY)
-        self._where = {c["name"]: (_START + c["offset"], c["kind"]) for c in self.toc}
-        columns = {c["name"]: self._column(c, at) for c in self.toc}
+        columns = {c["name"]: self._column(c) for c in self.toc}
         self._mapped = {name: np.frombuffer(values, np.uint8) if isinstance(values, memoryview)
                         else values for name, values in columns.items()}  # fmt: skip
         tables = {t: _texts(columns.pop(f"{t}.text"), columns.pop(f"{t}.ends")) for t in _TABLES}
@@ -489,10 +441,8 @@ class LinkFile:
         self.target_start = columns.pop("target_start")
         self.links = LinkColumns(columns, tables)
 
-    def _column(self, c: dict[str, Any], end: int) -> Any:
+    def _column(self, c: dict[str, Any]) -> Any:
         lo = _START + c["offset"]
-        if lo + c["size"] > end:
-            raise LinkFileDamaged(f"column {c['name']} past the footer")
         kind = c["kind"]
         if kind == "bytes":
             return memoryview(self._map)[lo : lo + c["size"]]
@@ -522,36 +472,19 @@ class LinkFile:
         """The ids' `TextLookup`, from the hash table the file keeps."""
         return TextLookup.of_parts(self.ids, self._hashes, self._table)
 
-    # A ring read (`check`, `path`, `links`, `explore`) reads a few values here and there: by
-    # `pread` of the runs of a column that hold them, not through the map.  Each scattered read
-    # through the map mapped about 1 MB of the file (the page cache holds it in large folios,
-    # and a fault maps the folio around it): 90 MB for one `check`.
+    # `LinkFile` reads through the map: the bulk reads of a load, the graph file, `restrictions`
+    # and `declarations audit`.  A ring read (`check`, `path`, `links`, `explore`) reads a few
+    # values here and there by `pread` (`link_pages.LinkPages`): through the map, each scattered
+    # read mapped about 1 MB of the file (the page cache holds it in large folios, and a fault
+    # maps the folio around it), 90 MB for one `check`.
 
     def take(self, name: str, at: Any) -> Array:
-        """The values of the column `name` at the places `at` (an array), read by `pread` (more
-        than `_FEW` of them: through the map, a bulk read's pages mapped once)."""
-        at = np.asarray(at, np.int64)
-        if len(at) > _FEW:
-            taken: Array = self._mapped[name][at]
-            return taken
-        base, kind = self._where[name]
-        dtype = np.dtype("u1" if kind == "bytes" else kind.removeprefix("numpy:")
-                         .removeprefix("array:"))  # fmt: skip
-        out = np.empty(len(at), dtype)
-        if not len(at):
-            return out
-        order = np.argsort(at, kind="stable")
-        places = at[order]
-        breaks = np.flatnonzero(np.diff(places) > _RUN) + 1
-        for lo, hi in zip([0, *breaks.tolist()], [*breaks.tolist(), len(places)], strict=True):
-            first, last = int(places[lo]), int(places[hi - 1]) + 1
-            raw = os.pread(self._fd, (last - first) * dtype.itemsize, base + first * dtype.itemsize)
-            out[order[lo:hi]] = np.frombuffer(raw, dtype)[places[lo:hi] - first]
-        return out
+        """The values of the column `name` at the places `at` (an array)."""
+        taken: Array = self._mapped[name][np.asarray(at, np.int64)]
+        return taken
 
     def numbers_of(self, ids: Sequence[str]) -> Array:
-        """The numbers of those of `ids` that end a link, by the file's own hash table (in
-        Python and numpy: a ring read imports no Arrow)."""
+        """The numbers of those of `ids` that end a link, by the file's own hash table."""
         from cofi.text_lookup import hashes_of
 
         if not ids:
@@ -564,10 +497,10 @@ class LinkFile:
         todo = np.arange(len(encoded))
         found = np.full(len(encoded), -1, np.int64)
         while len(todo):  # (each round: the ids not yet found or known absent, a slot on)
-            held = self.take("ids.table", slots[todo]).astype(np.int64) - 1
+            held = self._table[slots[todo]].astype(np.int64) - 1
             candidate = held >= 0
             same = candidate.copy()
-            same[candidate] = self.take("ids.hashes", held[candidate]) == hashes[todo[candidate]]
+            same[candidate] = self._hashes[held[candidate]] == hashes[todo[candidate]]
             if same.any():
                 texts = self.texts_of(held[same])
                 for i, number in zip(todo[same].tolist(), held[same].tolist(), strict=True):
@@ -580,19 +513,9 @@ class LinkFile:
 
     def texts_of(self, numbers: Any) -> dict[int, bytes]:
         """The UTF-8 of the id each of `numbers` stands for."""
-        wanted = distinct(np.asarray(numbers, np.int64))
-        if len(wanted) > _FEW:  # (a bulk read: through the map)
-            offsets, data = self._offsets, self._data
-            return {n: bytes(data[int(offsets[n]) : int(offsets[n + 1])]) for n in wanted.tolist()}
-        starts = self.take("ids.offsets", wanted).tolist()
-        ends = self.take("ids.offsets", wanted + 1).tolist()
-        spans = [np.arange(a, b) for a, b in zip(starts, ends, strict=True)]
-        raw = self.take("ids.data", np.concatenate([*spans, np.zeros(0, np.int64)])).tobytes()
-        out, at = {}, 0
-        for number, a, b in zip(wanted.tolist(), starts, ends, strict=True):
-            out[number] = raw[at : at + b - a]
-            at += b - a
-        return out
+        offsets, data = self._offsets, self._data
+        return {n: bytes(data[int(offsets[n]) : int(offsets[n + 1])])
+                for n in distinct(np.asarray(numbers, np.int64)).tolist()}  # fmt: skip
 
     def ids_of(self, numbers: Iterable[int]) -> dict[int, str]:
         """The id each of `numbers` stands for."""
@@ -600,31 +523,15 @@ class LinkFile:
 
     def rows_from(self, numbers: Sequence[int] | Array) -> Array:
         """The rows of the links from the entities `numbers`, in key order for each."""
-        return self._ranges("source_start", numbers, None)
+        return _ranges(self.source_start, numbers, None)
 
     def rows_into(self, numbers: Sequence[int] | Array) -> Array:
         """The rows of the links into the entities `numbers` (by source, type, role, since)."""
-        return self._ranges("target_start", numbers, "by_target")
-
-    def _ranges(self, starts: str, numbers: Sequence[int] | Array, order: str | None) -> Array:
-        at = np.asarray(numbers, np.int64)
-        at = at[(at >= 0) & (at < len(self._column_of(starts)) - 1)]
-        lo, hi = self.take(starts, at), self.take(starts, at + 1)
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(lo.tolist(), hi.tolist(),
-                                                               strict=True)]
-                              or [np.zeros(0, np.int64)])  # fmt: skip
-        return rows if order is None else self.take(order, rows).astype(np.int64)
-
-    def _column_of(self, name: str) -> Any:
-        return {"source_start": self.source_start, "target_start": self.target_start}[name]
+        return _ranges(self.target_start, numbers, self.by_target)
 
     def rows_at(self, at: Any) -> list[Row]:
-        """`links.rows(at)`, each column read by `take` (a bulk read: through the map)."""
-        at = np.asarray(at, np.int64)
-        if len(at) > _FEW:
-            return self.links.rows(at)
-        c = {k: self.take(k, at) for k in self.links.columns}
-        return LinkColumns(c, self.links.tables).rows()
+        """`links.rows(at)`."""
+        return self.links.rows(np.asarray(at, np.int64))
 
 
 def distinct(values: Array) -> Array:
@@ -636,12 +543,6 @@ def distinct(values: Array) -> Array:
     first = np.ones(len(ordered), bool)
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     return ordered[first]
-
-
-_RUN = 256
-"""Values apart by at most this many places are read by one `pread` (`LinkFile.take`)."""
-_FEW = 50_000
-"""Above this many rows or ids, a read goes through the map (`LinkFile.rows_at`, `texts_of`)."""
 
 
 def _ranges(starts: Array, numbers: Sequence[int] | Array, order: Array | None) -> Array:

@@ -645,7 +645,8 @@ class _LinkChecks(_Rejects):
         import numpy as np
         import pyarrow as pa
 
-        from cofi.link_file import Coder, LinkFile, Seal, key_firsts
+        from cofi.link_file import Coder, LinkFile, key_firsts
+        from cofi.link_pages import Seal
 
         base = None
         if target.base is not None and target.seal is not None:

@@ -50,11 +50,11 @@ def snapshot(store: Path) -> Any:
         out = {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall()) for t in sorted(tables)}
         meta = dict(out["meta"]) if "meta" in out else {}
         if "links_file" in meta:  # (with the links the store keeps in its link file)
-            from cofi.link_file import LinkFile, Seal
+            from cofi.link_pages import Seal
             from cofi.store.embedded_link_rings import FileLinks
 
-            links = LinkFile(store / meta["links_file"], Seal.from_text(meta["links_seal"]))
-            file = FileLinks(links)
+            file = FileLinks(store / meta["links_file"], Seal.from_text(meta["links_seal"]))
+            links = file.file
             out["links"] = sorted([*out["links"], *(
                 (*row, int(rev))
                 for row, rev in zip(file.texts(range(len(links.links))),

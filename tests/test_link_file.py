@@ -17,14 +17,13 @@ from cofi.link_file import (
     KEY,
     LinkColumns,
     LinkFile,
-    LinkFileDamaged,
-    Seal,
     key_firsts,
     merged,
     numbered,
     stable_order,
     write,
 )
+from cofi.link_pages import LinkFileDamaged, LinkPages, Seal
 from cofi.store.embedded import _SCHEMA, _UPSERT_LINK
 from cofi.text_lookup import TextLookup
 
@@ -145,6 +144,21 @@ def test_written_and_read_back_whole_and_found_from_either_end(loads: list[list[
             assert into == sorted((r for r in rows if r[1] == n), key=lambda r: r[:5])
         both = read.rows_from([1, 3])
         assert sorted(both.tolist()) == [i for i, r in enumerate(rows) if r[0] in (1, 3)]
+        # the same reads by `pread`, in plain Python (a ring read's)
+        pages = LinkPages(path, seal, "store:1")
+        try:
+            assert pages.tables == links.tables
+            assert pages.rows_at(range(len(rows))) == rows
+            picks = [i % len(rows) for i in (2, 0, 2)] if rows else []
+            assert pages.rows_at(picks) == [rows[i] for i in picks]
+            assert pages.numbers_of(["e3", "nobody", "e0"]) == [3, 0]
+            assert pages.ids_of([4, 1, 4]) == {1: "e1", 4: "e4"}
+            for n in range(-1, 8):
+                for into, by_file in ((False, read.rows_from), (True, read.rows_into)):
+                    spans = pages.spans([n], into=into)
+                    assert pages.rows_in(spans, into=into) == by_file([n]).tolist()
+        finally:
+            pages.close()
 
 
 @pytest.fixture
@@ -177,17 +191,30 @@ def _damage(path: Path, at: int) -> None:
         (lambda p: _damage(p, 0), "not a link file"),
     ],
 )
-def test_a_file_not_the_one_sealed_is_refused(sealed: tuple[Path, Seal], harm, why: str) -> None:
+@pytest.mark.parametrize("opener", [LinkFile, LinkPages])
+def test_a_file_not_the_one_sealed_is_refused(
+    sealed: tuple[Path, Seal], harm, why: str, opener
+) -> None:
     path, seal = sealed
     harm(path)
     with pytest.raises(LinkFileDamaged, match=why):
-        LinkFile(path, seal, "store:1")
+        opener(path, seal, "store:1")
 
 
-def test_another_stores_file_is_refused(sealed: tuple[Path, Seal]) -> None:
+@pytest.mark.parametrize("opener", [LinkFile, LinkPages])
+def test_another_stores_file_is_refused(sealed: tuple[Path, Seal], opener) -> None:
     path, seal = sealed
     with pytest.raises(LinkFileDamaged, match="not 'store:2'"):
-        LinkFile(path, seal, "store:2")
+        opener(path, seal, "store:2")
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab€й\x00 9"), max_size=20), max_size=20))
+def test_a_texts_hash_in_python_is_numpys(texts: list[str]) -> None:
+    from cofi.link_pages import text_hash
+    from cofi.text_lookup import text_hashes
+
+    want = text_hashes(pa.array(texts, pa.string())).view(np.int64).tolist()
+    assert [text_hash(t.encode()) for t in texts] == want
 
 
 def test_a_damaged_column_is_found_by_verify(sealed: tuple[Path, Seal]) -> None:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cofi.cli import cli
-from cofi.link_file import LinkFile, of_store, write
+from cofi.link_file import of_store, write
 from cofi.store import open_store
 from cofi.store.embedded import EmbeddedStore
 from cofi.store.embedded_link_rings import FileLinks, FileReader
@@ -68,7 +68,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def _file_reader(store: EmbeddedStore, tmp: Path) -> FileReader:
     db = store._db
     seal = write(tmp / "links-1.bin", *of_store(db), "t")
-    return FileReader(db, store.kinds_of, FileLinks(LinkFile(tmp / "links-1.bin", seal, "t")))
+    return FileReader(db, store.kinds_of, FileLinks(tmp / "links-1.bin", seal, "t"))
 
 
 def _same(got: list[Any], want: list[Any]) -> None:
@@ -89,9 +89,9 @@ def test_every_ring_read_of_every_id_is_the_tables(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few: int
 ) -> None:
     """Read by `pread` (a ring's few rows) or through the map (a bulk read's many)."""
-    from cofi import link_file
+    from cofi import link_pages
 
-    monkeypatch.setattr(link_file, "_FEW", few)
+    monkeypatch.setattr(link_pages, "FEW", few)
     s = open_store(store)
     assert isinstance(s, EmbeddedStore)
     try:

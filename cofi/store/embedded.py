@@ -429,7 +429,7 @@ class EmbeddedStore:
     def file_links(self, db: sqlite3.Connection | None = None) -> FileLinks | None:
         """The store's link file, opened (None: the store keeps every link in SQLite).  One that
         is missing or not the one the store sealed is refused in one line, never read."""
-        from cofi.link_file import LinkFile, LinkFileDamaged, Seal
+        from cofi.link_pages import LinkFileDamaged, Seal
         from cofi.store.embedded_link_rings import FileLinks
 
         named = self._links_named(db)
@@ -439,7 +439,7 @@ class EmbeddedStore:
             return self._links[1]
         name, seal = named
         try:
-            links = FileLinks(LinkFile(self._path.parent / name, Seal.from_text(seal)))
+            links = FileLinks(self._path.parent / name, Seal.from_text(seal))
         except LinkFileDamaged as exc:
             raise StoreUnreachable(
                 f"{self.location}: link file {name} damaged ({exc}); the store cannot be read"

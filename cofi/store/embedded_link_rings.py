@@ -15,17 +15,19 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from cofi import link_pages
 from cofi.audit import AuditLink
 from cofi.batches import chunks
-from cofi.link_file import LinkFile, distinct
+from cofi.link_pages import LinkPages, Seal
 from cofi.restrictions import Job, Kin
 from cofi.store.embedded import EmbeddedDeclarations
 from cofi.store.embedded_rings import _CONTRACT, EmbeddedReader, _is_head
 from cofi.vocab import PROJECTED_TYPES, Kind
+
+if TYPE_CHECKING:
+    from cofi.link_file import LinkFile
 
 LinkText = tuple[str, str, str, str, str, float | None, str, str]
 """A link as the `links` table gives it (but `rev`): source, target, type, role, since, share,
@@ -34,10 +36,23 @@ until, source_ref."""
 
 class FileLinks:
     """The links of a link file found by the ids of their ends (by the file's own ids), by
-    revision, or all of some types, as the `links` table gives them."""
+    revision, or all of some types, as the `links` table gives them.  A few rows (a ring read's)
+    are read by `pread` in plain Python (`LinkPages`: no numpy imported); many through the map
+    of the file (`LinkFile`, opened when first needed)."""
 
-    def __init__(self, links: LinkFile) -> None:
-        self.file = links
+    def __init__(self, path: Path, seal: Seal, tag: str | None = None) -> None:
+        self.pages = LinkPages(path, seal, tag)
+        self._path, self._seal, self._tag = path, seal, tag
+        self._file: LinkFile | None = None
+
+    @property
+    def file(self) -> LinkFile:
+        """The file mapped, for bulk reads."""
+        if self._file is None:
+            from cofi.link_file import LinkFile
+
+            self._file = LinkFile(self._path, self._seal, self._tag)
+        return self._file
 
     def texts(self, at: Any) -> list[LinkText]:
         """The rows `at` (in that order) with their ends' ids."""
@@ -47,31 +62,70 @@ class FileLinks:
                 for s, t, ty, role, since, share, until, ref, _ in rows]  # fmt: skip
 
     def _of_types(self, at: Any, types: Collection[str]) -> Any:
+        import numpy as np
+
         links = self.file.links
         wanted = [i for i, t in enumerate(links.tables["types"]) if t in types]
         return at[np.isin(self.file.take("type", at), wanted)]
 
     def rows(self, ids: Iterable[str], *, out: bool, into: bool,
              types: Collection[str]) -> list[LinkText]:  # fmt: skip
-        """The links of `types` from (`out`) or into (`into`) the entities `ids`."""
+        """The links of `types` from (`out`) or into (`into`) the entities `ids`: read by
+        `pread` when there are few, else through the map."""
+        ids = list(dict.fromkeys(ids))
+        numbers = None
+        if len(ids) <= link_pages.FEW:
+            p = self.pages
+            numbers = p.numbers_of(ids)
+            spans = [(p.spans(numbers, into=False), False)] if out else []
+            spans += [(p.spans(numbers, into=True), True)] if into else []
+            if sum(hi - lo for found, _ in spans for lo, hi in found) <= link_pages.FEW:
+                return self._few(p, spans, types)
+        return self._many(ids, numbers, out=out, into=into, types=types)
+
+    @staticmethod
+    def _few(p: LinkPages, spans: list[tuple[list[tuple[int, int]], bool]],
+             types: Collection[str]) -> list[LinkText]:  # fmt: skip
+        """`rows` of the rows in `spans`, read by `pread`."""
+        at = sorted({r for found, into in spans for r in p.rows_in(found, into=into)})
+        wanted = {i for i, t in enumerate(p.tables["types"]) if t in types}
+        at = [r for r, t in zip(at, p.take("type", at), strict=True) if t in wanted]
+        rows = p.rows_at(at)
+        ids_of = p.ids_of({n for row in rows for n in row[:2]})
+        return [(ids_of[s], ids_of[t], ty, role, since, share, until, ref)
+                for s, t, ty, role, since, share, until, ref, _ in rows]  # fmt: skip
+
+    def _many(self, ids: list[str], numbers: list[int] | None, *, out: bool, into: bool,
+              types: Collection[str]) -> list[LinkText]:  # fmt: skip
+        """`rows` through the map."""
+        import numpy as np
+
+        from cofi.link_file import distinct
+
         f = self.file
-        numbers = f.numbers_of(list(dict.fromkeys(ids)))
-        found = [f.rows_from(numbers)] if out else []
-        found += [f.rows_into(numbers)] if into else []
+        found_numbers = f.numbers_of(ids) if numbers is None else np.array(numbers, np.int64)
+        found = [f.rows_from(found_numbers)] if out else []
+        found += [f.rows_into(found_numbers)] if into else []
         at = distinct(np.concatenate([*found, np.zeros(0, np.int64)]))
         return self.texts(self._of_types(at, types))
 
     def after(self, rev: int) -> list[LinkText]:
         """The links written after the revision `rev`."""
+        import numpy as np
+
         return self.texts(np.flatnonzero(np.asarray(self.file.links.columns["rev"]) > rev))
 
     def of_types(self, types: Collection[str]) -> list[LinkText]:
         """Every link of `types`, in key order (by the ids of its ends, as the table's)."""
+        import numpy as np
+
         return sorted(self.texts(self._of_types(np.arange(len(self.file.links)), types)),
                       key=lambda r: r[:5])  # fmt: skip
 
     def counts(self) -> dict[str, int]:
         """How many links of each type."""
+        import numpy as np
+
         links = self.file.links
         counts = np.bincount(links.columns["type"], minlength=len(links.tables["types"]))
         return {t: int(n) for t, n in zip(links.tables["types"], counts, strict=True) if n}
