@@ -1,7 +1,8 @@
 """`EmbeddedReader`'s reads of the graph's links from a link file (`cofi.link_file`) instead of
-the `links` table (issue 17, `docs/link-store.md`, step 3).  Not used by a command yet: a load
-does not write the file.  `tests/test_link_rings.py` holds each read to `EmbeddedReader`'s own
-on the same store, row for row.
+the `links` table (issue 17, `docs/link-store.md`), for a store that keeps its graph links in a
+link file (every store a load of this cofi made; an older one's are read by `EmbeddedReader`).
+`tests/test_link_rings.py` holds each read to `EmbeddedReader`'s own on the same store, row for
+row, read by `pread` and through the map.
 
 A read numbers its ids by the file's own hash table of them, finds the links from or into them by
 the file's offsets, then names their other ends and reads the records by id, as the SQL reads
