@@ -110,7 +110,7 @@ def main(store: Path, rounds: int) -> None:
             found = len(opened.rows_from(numbers)) + len(opened.rows_into(numbers))
             clock.lap(f"5,000 ids numbered, the links from and into them ({found:,})")
             day = _day(links)
-            later = merged(opened.links, day, 2)
+            later = merged(opened.links, day, 2).links
             clock.lap(f"a day's {len(day):,} DECIDED links merged in")
             more = pa.array([f"k-new-{i}" for i in range(2000)], pa.large_string())
             write(d / f"links-{r}-2.bin", later, pa.concat_arrays([opened.ids, more]), "store:2")

@@ -2,7 +2,7 @@
 `sweep --all` of it, each command alone in a memory cgroup (cgroup v1, 8 GB by default) after the
 page cache is dropped, then the sweep's findings against the bundle's planted truth.
 
-    python benchmarks/xlarge.py BUNDLE STORE [--limit 8G] [--every 2]
+    python benchmarks/xlarge.py BUNDLE STORE [--limit 8G] [--every 2] [--steps]
 
 BUNDLE is `cofi synth --scale xlarge` (about 70M rows; 16 min to write); STORE must not exist.
 Needs root (the cgroup, `drop_caches`).  Prints, for the `csv` module's read of the bundle's CSV
@@ -13,6 +13,8 @@ found (the same contract, decision-maker, winner, pattern and hops) and near mis
 (The cgroup counts what every process of the command holds, the forked steps' too, which
 `/usr/bin/time`'s maximum RSS of one process does not.)  Each command's output goes to
 STORE-load.log and STORE-sweep.log; its lines but the warnings are printed after its figures.
+With `--steps`, the load runs through `benchmarks/load_steps.py`: the steps running at its peak
+are printed, and the samples written to STORE-memory.tsv (seconds, MB anonymous).
 """
 
 from __future__ import annotations
@@ -48,11 +50,13 @@ def in_cgroup(command: list[str], limit: str, every: float, log: Path) -> dict[s
         subprocess.run(["sync"], check=True)
         Path("/proc/sys/vm/drop_caches").write_text("3\n")
         peaks = {"total_rss": 0, "total_mapped_file": 0}
+        samples: list[tuple[float, int]] = []
         done = threading.Event()
 
         def sample() -> None:
             while not done.wait(every):
                 stat = _stat(group)
+                samples.append((time.perf_counter() - began, stat["total_rss"]))
                 for k in peaks:
                     peaks[k] = max(peaks[k], stat[k])
 
@@ -80,6 +84,7 @@ def in_cgroup(command: list[str], limit: str, every: float, log: Path) -> dict[s
             "rss_mb": peaks["total_rss"] / 2**20,
             "mapped_mb": peaks["total_mapped_file"] / 2**20,
             "failcnt": int((group / "memory.failcnt").read_text()),
+            "samples": samples,
         }
     finally:
         _remove(group)
@@ -96,6 +101,25 @@ def _remove(group: Path) -> None:
         group.rmdir()
     except OSError as exc:
         print(f"(the cgroup {group} stays: {exc})", file=sys.stderr)
+
+
+def at_peak(samples: list[tuple[float, int]], lines: list[str]) -> str:
+    """The steps `benchmarks/load_steps.py` printed (`lines`) as running when the anonymous
+    memory `samples` peaked (its clock starts with the process, a moment after the samples')."""
+    if not samples:
+        return "no samples"
+    when, most = max(samples, key=lambda s: s[1])
+    open_steps: list[str] = []
+    for line in lines:
+        parts = line.split()
+        if not line.startswith("[") or len(parts) < 4 or float(parts[1].rstrip("]")) > when:
+            continue
+        step = parts[3]
+        if parts[2] == ">":
+            open_steps.append(step)
+        elif step in open_steps:
+            open_steps.remove(step)
+    return f"peak {most / 2**20:,.0f} MB at {when:.0f} s, in: {', '.join(open_steps) or '-'}"
 
 
 def _jsonl(path: Path) -> list[dict[str, object]]:
@@ -128,6 +152,11 @@ def main() -> int:
     parser.add_argument("store", type=Path)
     parser.add_argument("--limit", default="8G")
     parser.add_argument("--every", type=float, default=2.0)
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="run the load through benchmarks/load_steps.py, and say which steps ran at its peak",
+    )
     args = parser.parse_args()
     if args.store.exists():
         parser.error(f"{args.store} exists: the load must make a new store")
@@ -135,8 +164,11 @@ def main() -> int:
     seconds = csv_read_seconds(args.bundle)
     print(f"csv read: {seconds:.1f} s", flush=True)
     out = args.store.with_name(args.store.name + "-findings.jsonl")
+    load = [*cofi, "load", str(args.bundle)]
+    if args.steps:
+        load = [sys.executable, str(Path(__file__).with_name("load_steps.py")), *load[1:]]
     for name, command in (
-        ("load", [*cofi, "load", str(args.bundle)]),
+        ("load", load),
         ("sweep --all", [*cofi, "sweep", "--all", "--out", str(out)]),
     ):
         log = args.store.with_name(f"{args.store.name}-{name.split()[0]}.log")
@@ -150,7 +182,11 @@ def main() -> int:
             flush=True,
         )
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-        print("  " + "\n  ".join(line for line in lines if not line.startswith("warning: ")))
+        if args.steps and name == "load":
+            print("  " + at_peak(r["samples"], lines))
+            with args.store.with_name(f"{args.store.name}-memory.tsv").open("w") as f:
+                f.writelines(f"{t:.1f}\t{b / 2**20:.0f}\n" for t, b in r["samples"])
+        print("  " + "\n  ".join(line for line in lines if not line.startswith(("warning: ", "["))))
         if r["code"]:
             return int(r["code"])
     print(scored(args.bundle, out))

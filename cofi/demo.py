@@ -44,7 +44,7 @@ def run_demo(directory: Path, echo: Callable[[str], None], seed: int = 1) -> Non
             f"{bundle} (seed {seed}): {counts['truth.jsonl']} planted conflicts, "
             f"{counts['decoys.jsonl']} near misses"
         )
-        with plan_load([bundle], store.kinds_of) as plan:
+        with plan_load([bundle], store.kinds_of, links_into=store.link_target()) as plan:
             report = store.write(plan)
         echo(
             f"loaded it into {directory}: "

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import numpy as np
@@ -39,13 +39,16 @@ import numpy as np
 from cofi.graph import EDGE_CODE, Head, joins
 from cofi.graph_file import Writer, write_heads, write_joins, writing
 from cofi.heap import give_back_free_memory
-from cofi.link_file import distinct
+from cofi.link_file import distinct, stable_order
 from cofi.merge import canonical_ids
 from cofi.orphans import remove_orphans
 from cofi.sorted_texts import SortedTexts
 from cofi.store.embedded import MATCHED, SAME_AS_REFS
 from cofi.text_lookup import TextLookup, hash_table
 from cofi.vocab import HEAD_ROLE, IDENTIFIER_LINK, LINK_TYPES, STRONG_ID_FIELD, Kind
+
+if TYPE_CHECKING:
+    from cofi.store.embedded_link_rings import FileLinks
 
 Array = np.ndarray[Any, Any]
 
@@ -314,6 +317,17 @@ class _Reader:
         except (pa.ArrowInvalid, OSError) as exc:
             raise self._failed(exc) from None
 
+    def contracts_alone(self, query: str, columns: int) -> Any:
+        """The contracts in id order (`query`, `columns` texts), as Arrow arrays."""
+        import pyarrow as pa
+
+        try:
+            texts = self._columns(self._start([(query, [])]), columns)
+            self._done()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise self._failed(exc) from None
+        return texts
+
     def contracts(self, query: str, columns: int) -> tuple[Any, Iterator[tuple[Array, Array]]]:
         """The contracts in id order (`query`, `columns` texts, the first their ids), as Arrow
         arrays, then the DECIDED links from a record to a contract, as the numbers of the
@@ -390,6 +404,15 @@ _CONTRACT_COLUMNS = (
 )
 """A contract's id, buyer, supplier, day, value (a text: 'nan' for none), currency, title and
 deciders (a JSON list of [record, role], '' for none)."""
+_CONTRACT_COLUMNS_ALONE = _CONTRACT_COLUMNS.replace(
+    _CONTRACT_COLUMNS[
+        _CONTRACT_COLUMNS.index("(SELECT CASE") : _CONTRACT_COLUMNS.index(
+            " FROM entities AS e WHERE"
+        )
+    ],
+    "''",
+)
+"""`_CONTRACT_COLUMNS` without the deciders (''), for a store whose link file holds them."""
 
 
 def _serve_reads(
@@ -441,11 +464,13 @@ processes' memory together has not been measured against the xlarge scale's 8 GB
 scale a load's peak went from 1.4 GB to 1.8 GB, PSS), so a national register builds in one."""
 
 
-def write_graph_file(db: sqlite3.Connection, path: Path, tag: str) -> tuple[int, int]:
-    """Write the graph of the rows `db` holds (in the snapshot the caller holds open) to
-    `path` under `tag`; (nodes, edges)."""
+def write_graph_file(
+    db: sqlite3.Connection, path: Path, tag: str, links: FileLinks | None = None
+) -> tuple[int, int]:
+    """Write the graph of the rows `db` holds (in the snapshot the caller holds open), and of
+    the store's link file `links` if it keeps one, to `path` under `tag`; (nodes, edges)."""
     with writing(path, tag) as w:
-        return _Build(db, w, path).run()
+        return _Build(db, w, path, links).run()
 
 
 _SNAPSHOT = "SELECT key, value FROM meta WHERE key IN ('rev', 'store_id') ORDER BY key"
@@ -468,8 +493,11 @@ class _Recorder:
 
 
 class _Build:
-    def __init__(self, db: sqlite3.Connection, w: Writer, path: Path | None = None) -> None:
-        self.db, self.w, self.path = db, w, path
+    def __init__(
+        self, db: sqlite3.Connection, w: Writer, path: Path | None = None,
+        links: FileLinks | None = None,
+    ) -> None:  # fmt: skip
+        self.db, self.w, self.path, self.file = db, w, path, links
         self.heads: list[tuple[str, Head]] = []
 
     def run(self) -> tuple[int, int]:
@@ -660,6 +688,54 @@ class _Build:
         type_case = "CASE type " + " ".join(f"WHEN '{t}' THEN {c}" for t, (c, _) in walk.items())
         self.roles, self.sinces, self.untils = _Codes(), _Codes(), _Codes()
         parts: dict[str, list[Array]] = {k: [] for k in ("ra", "rb", "type", "share")}
+        if self.file is not None:
+            self._keep_links(self._file_links(walk), allowed, parts)
+        else:
+            self._read_links(type_case, walk, allowed, parts)
+        dtypes = {"ra": np.int32, "rb": np.int32, "type": np.int8, "share": np.float64}
+        self.links = {}
+        for k in list(parts):  # each column's pieces let go as it is joined
+            self.links[k] = _cat(parts.pop(k), dtypes[k])
+
+    def _file_places(self) -> Array:
+        """The record's number of each of the link file's ids (-1: not a record)."""
+        assert self.file is not None
+        if not hasattr(self, "_places_of_file"):
+            self._places_of_file = self.rec_lookup.places(self.file.file.ids)
+        return self._places_of_file
+
+    def _file_links(self, walk: dict[str, tuple[int, Any]]) -> Iterator[tuple[Any, ...]]:
+        """The link file's links of the types walked, as `_Reader.read` gives the table's: in
+        the table's key order (by the records' ids), their ends' record numbers, type code,
+        share (`_NO_SHARE`: none) and role, since and until as (table, codes)."""
+        assert self.file is not None
+        links = self.file.file.links
+        c, tables = links.columns, links.tables
+        code = np.array([walk[t][0] if t in walk else -1 for t in tables["types"]], np.int64)
+        at = np.flatnonzero(code[c["type"]] >= 0) if len(code) else np.zeros(0, np.int64)
+        places = self._file_places()
+        a_rec, b_rec = places[c["source"][at]], places[c["target"][at]]
+        held = (a_rec >= 0) & (b_rec >= 0)
+        at, a_rec, b_rec = at[held], a_rec[held], b_rec[held]
+        # (the table's order: the ids', then the texts'.  The file's, unless a later load
+        # numbered ids after the first load's: the file's numbers are in id order then)
+        if not _ascending(self._file_places()):
+            keys = [a_rec, b_rec, *(np.asarray(c[k])[at] for k in ("type", "role", "since"))]
+            order = np.lexsort(keys[::-1])
+            at, a_rec, b_rec = at[order], a_rec[order], b_rec[order]
+        share = np.asarray(c["share"])[at]
+        yield (
+            a_rec.astype(np.int32), b_rec.astype(np.int32), code[c["type"][at]].astype(np.int8),
+            np.where(np.isnan(share), _NO_SHARE, share),
+            *((tables[t], np.asarray(c[k])[at])
+              for k, t in (("role", "roles"), ("since", "days"), ("until", "days"))),
+        )  # fmt: skip
+
+    def _read_links(
+        self, type_case: str, walk: dict[str, tuple[int, Any]], allowed: Array,
+        parts: dict[str, list[Array]],
+    ) -> None:  # fmt: skip
+        """`_links` of the links table."""
         with _Reader(self.db, self.rec_lookup) as ends:
             batches = ends.read(
                 f"SELECT source, target, {type_case} END, "
@@ -669,10 +745,6 @@ class _Build:
                 [_NO_SHARE, *walk],
             )
             self._keep_links(batches, allowed, parts)
-        dtypes = {"ra": np.int32, "rb": np.int32, "type": np.int8, "share": np.float64}
-        self.links = {}
-        for k in list(parts):  # each column's pieces let go as it is joined
-            self.links[k] = _cat(parts.pop(k), dtypes[k])
 
     def _keep_links(
         self, batches: Iterable[tuple[Any, ...]], allowed: Array, parts: dict[str, list[Array]]
@@ -700,14 +772,23 @@ class _Build:
         by_agency: dict[str, list[Head]] = {}
         # (from each agency to the links into it: the scan of every link this replaces took 3.4 s
         # of the large synthetic bundle's 5.5M, this 0.4 s)
-        employed = db.execute(
-            "SELECT l.source, l.target, l.role, l.since, l.until "
-            "FROM entities AS rb INDEXED BY entities_kind "
-            "CROSS JOIN links AS l INDEXED BY links_target ON l.target = rb.id "
-            "WHERE rb.kind = ? AND l.type = 'EMPLOYED' "
-            "ORDER BY l.source, l.target, l.type, l.role, l.since",
-            (Kind.AGENCY.value,),
-        ).fetchall()
+        if self.file is not None:
+            agencies = [a for (a,) in db.execute(
+                "SELECT id FROM entities INDEXED BY entities_kind WHERE kind = ?",
+                (Kind.AGENCY.value,))]  # fmt: skip
+            employed = sorted(
+                (s, t, role, since, until) for s, t, _, role, since, _, until, _ in
+                self.file.rows(agencies, out=False, into=True, types=("EMPLOYED",))
+            )  # fmt: skip
+        else:
+            employed = db.execute(
+                "SELECT l.source, l.target, l.role, l.since, l.until "
+                "FROM entities AS rb INDEXED BY entities_kind "
+                "CROSS JOIN links AS l INDEXED BY links_target ON l.target = rb.id "
+                "WHERE rb.kind = ? AND l.type = 'EMPLOYED' "
+                "ORDER BY l.source, l.target, l.type, l.role, l.since",
+                (Kind.AGENCY.value,),
+            ).fetchall()
         # (the sources' numbers in one lookup: Arrow hashes the records' ids at each)
         numbers = self._numbers_of([source for source, *_ in employed]).tolist()
         nodes_of: dict[str, set[int]] = {}
@@ -810,7 +891,7 @@ class _Build:
         del e_a, e_b
         offsets = np.zeros(self.nodes + 1, np.int64)
         np.cumsum(np.bincount(ends, minlength=self.nodes), out=offsets[1:])
-        halves = np.argsort(ends, kind="stable").astype(np.int32)
+        halves = stable_order(ends).astype(np.int32)
         far = ends[halves ^ 1]  # the other half of the same edge
         del ends
         _ints(w, "offsets", offsets)
@@ -830,6 +911,46 @@ class _Build:
             codes.write(w, name)
         del self.links
 
+    def _file_decided(self, contracts: Any) -> tuple[Any, Iterator[tuple[Array, Array]]]:
+        """From the link file: each contract's deciders as `_CONTRACT_COLUMNS` gives them (the
+        JSON of [record, role] in the target index's order, '' for none), and the DECIDED
+        pairs as `_Reader.contracts` gives them."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        assert self.file is not None
+        f = self.file.file
+        c, tables = f.links.columns, f.links.tables
+        n = len(contracts)
+        if "DECIDED" not in tables["types"] or not n:
+            return pa.array([""] * n, pa.string()), iter([])
+        at = np.flatnonzero(np.asarray(c["type"]) == tables["types"].index("DECIDED"))
+        k = TextLookup(contracts).places(f.ids)[c["target"][at]]
+        at, k = at[k >= 0], k[k >= 0]
+        source = np.asarray(c["source"])[at]
+        ids = f.ids
+        role, since = np.asarray(c["role"])[at], np.asarray(c["since"])[at]
+        if len(ids) > 1 and not pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
+            rank = np.empty(len(ids), np.int64)  # (numbers not in id order: a later load's)
+            rank[pc.sort_indices(ids).to_numpy()] = np.arange(len(ids))
+            order = np.lexsort((since, role, rank[source], k))
+        else:  # (a contract's rows are in the file's order already: by source, role, since)
+            order = stable_order(k)
+        k, source, role = k[order], source[order], role[order]
+        roles = pa.array(tables["roles"], pa.string())
+        pairs = _decided_json(ids.take(pa.array(source)).cast(pa.string()),
+                              roles.take(pa.array(role)))  # fmt: skip
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(k, minlength=n))]).astype(np.int32)
+        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), pairs), ",")
+        texts = pc.if_else(
+            pa.array(np.diff(offsets) > 0),
+            pc.binary_join_element_wise("[", joined, "]", ""),
+            pa.scalar("", pa.string()),
+        )
+        rec = self._file_places()[source]
+        held = rec >= 0
+        return texts, iter([(k[held].astype(np.int64), rec[held].astype(np.int64))])
+
     def _contracts(self) -> None:
         """The contracts in id order, their deciders' text, winner node and decision-makers
         (`Graph.decider_slots`: DECIDED records and the buyer's heads, as nodes)."""
@@ -845,7 +966,11 @@ class _Build:
         # (the columns through Arrow: read range by range as SQLite's texts, 8 s of the step's
         # 12 s for the large synthetic bundle's 504,400 contracts)
         with _Reader(self.db, self.rec_lookup) as ends:
-            columns, decided = ends.contracts(_CONTRACT_COLUMNS, 8)
+            if self.file is None:
+                columns, decided = ends.contracts(_CONTRACT_COLUMNS, 8)
+            else:
+                columns = ends.contracts_alone(_CONTRACT_COLUMNS_ALONE, 8)
+                columns[-1], decided = self._file_decided(columns[0])
             ids, buyer, supplier, signed, value, currency, title, deciders = columns
             for name, column in zip(
                 names, (ids, buyer, supplier, signed, currency, title, deciders), strict=True
@@ -885,6 +1010,32 @@ class _Build:
         pairs = distinct(pos[held] * radix + at[held])
         _ints(w, "slot.contract", pairs // radix)
         _ints(w, "slot.node", pairs % radix)
+
+
+def _ascending(places: Array) -> bool:
+    """Whether the records' numbers of the ids that are records (not -1) ascend as the ids'
+    own numbers do: then links in the order of the ids' numbers are in the records'."""
+    held = places[places >= 0]
+    return bool((held[1:] > held[:-1]).all())
+
+
+def _decided_json(sources: Any, roles: Any) -> Any:
+    """Each pair's `[source, role]` as SQLite's `json_array` writes it (an Arrow array)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = []
+    for column in (sources, roles):
+        plain = pc.invert(pc.match_substring_regex(column, r'["\\\x00-\x1f]'))
+        quoted = pc.binary_join_element_wise('"', column, '"', "")
+        odd = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+        if len(odd):  # (a quote, a backslash or a control character: escaped as SQLite does)
+            values = quoted.to_pylist()
+            for i in odd.tolist():
+                values[i] = json.dumps(column[i].as_py(), ensure_ascii=False)
+            quoted = pa.array(values, pa.string())
+        texts.append(quoted)
+    return pc.binary_join_element_wise("[", texts[0], ",", texts[1], "]", "")
 
 
 def _stop(proc: Any, made: Path) -> None:

@@ -82,6 +82,36 @@ def flagged_ends(entities: Path, links: Path) -> list[Flagged]:
     return sorted(found)
 
 
+def kinds_of_ids(entities: Path, ids: Any) -> tuple[Any, Any]:
+    """The kind's place in `_KINDS` of each of `ids` (-1: unknown), as the bundle or else the
+    store knew it (the staging database `entities`), and whether it was rejected."""
+    with closing(_connect(entities)) as con:
+        known, known_kinds = _ids(con, "SELECT id, kind FROM ent_ids ORDER BY id")
+        stored, stored_kinds = _ids(con, "SELECT id, kind FROM stored ORDER BY id")
+        bad = _texts(con, "SELECT id FROM bad")
+    ids = ids.cast(pa.string())
+    table = TextLookup(known, 0) if len(known) else None
+    kinds = _kind_of(ids, known, known_kinds, stored, stored_kinds, in_order=False, table=table)
+    if not len(bad):
+        return kinds, np.zeros(len(ids), bool)
+    return kinds, pc.is_in(ids, value_set=bad).to_numpy(zero_copy_only=False)
+
+
+def flagged_rows(
+    kinds: Any, bad: Any, types: list[str], type_codes: Any, sources: Any, targets: Any, seqs: Any
+) -> list[Flagged]:
+    """`flagged_ends` of keys given as numbers: their types (codes into `types`), their ends
+    (numbers into `kinds` and `bad`, `kinds_of_ids`) and first rows (`seqs`)."""
+    to_type = np.array([_TYPES.index(t) if t in _TYPES else -1 for t in types] + [-1], np.int64)
+    t = to_type[type_codes] if len(type_codes) else np.zeros(0, np.int64)
+    a, b = kinds[sources], kinds[targets]
+    known = (a >= 0) & (b >= 0) & (t >= 0)
+    ok = known.copy()
+    ok[known] = _ALLOWED[t[known], a[known], b[known]]
+    ok &= ~bad[sources] & ~bad[targets]
+    return sorted((int(seqs[i]), _name(a[i]), _name(b[i])) for i in np.flatnonzero(~ok).tolist())
+
+
 def _connect(path: Path) -> Any:
     return adbc.connect(f"file:{quote(str(path))}?mode=ro")
 

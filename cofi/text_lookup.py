@@ -40,8 +40,17 @@ def text_hashes(texts: Any) -> Array:
         raise TypeError(f"texts expected, not {texts.type}")
     _, offsets, data = texts.buffers()
     ends = np.frombuffer(offsets, wide)[texts.offset : texts.offset + n + 1].astype(np.int64)
-    start, length = ends[:-1], np.diff(ends)
     raw = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return hashes_of(ends, raw)
+
+
+def hashes_of(ends: Array, raw: Array) -> Array:
+    """`text_hashes` of the texts whose UTF-8 bytes are `raw[ends[i]:ends[i + 1]]` (numpy
+    arrays: no Arrow needed)."""
+    n = len(ends) - 1
+    if n <= 0:
+        return np.zeros(0, np.uint64)
+    start, length = ends[:-1].copy(), np.diff(ends)
     first, last = int(ends[0]), int(ends[-1])
     padded = np.zeros(last - first + 8, np.uint8)  # (a word may be read from a text's last byte)
     padded[: last - first] = raw[first:last]
@@ -118,6 +127,18 @@ class TextLookup:
             self._table = hash_table(self._hashes)
             self._mask = len(self._table) - 1
         return self._hashes, self._table
+
+    def extended(self, more: Any) -> TextLookup:
+        """The lookup of these ids and then `more` (an Arrow array of texts, none of them
+        here): only `more` hashed, the table made again (with every id's table)."""
+        import pyarrow as pa
+
+        if not len(more):
+            return self
+        hashes, _ = self.parts
+        ids = pa.concat_arrays([self.ids.cast(pa.large_string()), more.cast(pa.large_string())])
+        every = np.concatenate([hashes, text_hashes(more).view(np.int64)])
+        return TextLookup.of_parts(ids, every, hash_table(every))
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -394,6 +394,10 @@ PROJECTED_TYPES: tuple[str, ...] = tuple(
 )
 """The input link types a path walks, projected between `Resolved` nodes."""
 
+FILE_TYPES: tuple[str, ...] = (*PROJECTED_TYPES, "DECIDED")
+"""The link types the embedded store keeps in its link file (`cofi.link_file`): the many, the
+graph's, not SAME_AS nor a declaration's."""
+
 WALKED_TYPES: tuple[str, ...] = (
     *PROJECTED_TYPES,
     *(IDENTIFIER_LINK[k] for k in IDENTIFIER_KINDS),

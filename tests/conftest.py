@@ -47,7 +47,21 @@ def snapshot(store: Path) -> Any:
             "SELECT name FROM sqlite_master WHERE type = 'table' "
             "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
         )]  # fmt: skip
-        return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall()) for t in sorted(tables)}
+        out = {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall()) for t in sorted(tables)}
+        meta = dict(out["meta"]) if "meta" in out else {}
+        if "links_file" in meta:  # (with the links the store keeps in its link file)
+            from cofi.link_pages import Seal
+            from cofi.store.embedded_link_rings import FileLinks
+
+            file = FileLinks(store / meta["links_file"], Seal.from_text(meta["links_seal"]))
+            links = file.file
+            out["links"] = sorted([*out["links"], *(
+                (*row, int(rev))
+                for row, rev in zip(file.texts(range(len(links.links))),
+                                    links.links.columns["rev"], strict=True)
+            )], key=repr)  # fmt: skip
+            out["meta"] = [r for r in out["meta"] if r[0] not in ("links_file", "links_seal")]
+        return out
     finally:
         db.close()
 

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from cofi.loader import plan_load
 from cofi.store.embedded import GRAPH_NAME, EmbeddedStore
 from cofi.sweep import sweep
 from cofi.synth import SCALES, generate
-from tests.conftest import DEMO, write_bundle
+from tests.conftest import DEMO, snapshot, write_bundle
 from tests.test_reference import same_graph
 
 NEW_PERSON = {"person": [{"id": "P-NEW", "name": "Новый Человек"}]}
@@ -278,7 +279,7 @@ def fresh_counts(store: Path) -> dict[str, dict[str, int]]:
     try:
         return {
             "entities": dict(db.execute("SELECT kind, count(*) FROM entities GROUP BY kind")),
-            "links": dict(db.execute("SELECT type, count(*) FROM links GROUP BY type")),
+            "links": dict(Counter(row[2] for row in snapshot(store)["links"])),
             "identifiers": dict(
                 db.execute("SELECT kind, count(DISTINCT key) FROM contacts GROUP BY kind")
             ),
@@ -324,13 +325,15 @@ def test_stats_reads_counts_each_load_keeps_and_they_equal_a_fresh_count(
 
 
 @pytest.mark.parametrize("run_of", [2, 1000])
+@pytest.mark.parametrize("loads", [1, 2])
 def test_the_file_written_from_rows_is_the_graph_built_from_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_of: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_of: int, loads: int
 ) -> None:
     """Read in Arrow batches of 2 rows whose link targets are looked up 2 batches at a time
     (and all in one), with U+001F (the separator of an identifier's kind and key) inside a
     name, a title, a role and an address: the same graph as `Graph.build` makes from the same
-    rows."""
+    rows.  After one load, the link file numbers its ids in id order (its links are in the
+    table's order); after two, the second load's new ids come after the first's."""
     from cofi import graph_build
 
     monkeypatch.setattr(graph_build, "_BATCH_ROWS", run_of)
@@ -346,16 +349,21 @@ def test_the_file_written_from_rows_is_the_graph_built_from_them(
                  {"source": "p-odd", "target": "K-odd", "type": "DECIDED", "role": "chair"}],
     })  # fmt: skip
     store = EmbeddedStore(tmp_path / "store", create=True)
-    for b in (bundle, odd):
+    for b in (bundle, odd)[:loads]:
         with plan_load([b], store.kinds_of) as plan:
             store.write(plan)
     with store._snapshot() as db:
-        nodes, edges = graph_build.write_graph_file(db, tmp_path / "g.bin", "t")
+        links = store.file_links(db)
+        assert links is not None
+        ids = links.file.ids.to_pylist()
+        assert (ids == sorted(ids)) == (loads == 1)
+        nodes, edges = graph_build.write_graph_file(db, tmp_path / "g.bin", "t", links)
         built = Graph.build(store.graph_rows())
     back = graph_file.read(tmp_path / "g.bin", "t")
     assert back is not None and same_graph(back, built)
     assert (nodes, edges) == (len(built.node_kind), built.edge_count)
-    assert "Odd\x1fName" in list(back.rec_name) and back.contracts["K-odd"].title == "a\x1fb"
+    if loads == 2:
+        assert "Odd\x1fName" in list(back.rec_name) and back.contracts["K-odd"].title == "a\x1fb"
     store.close()
 
 
@@ -448,7 +456,7 @@ from pathlib import Path
 import cofi.store.embedded as embedded
 from cofi.store.embedded import EmbeddedStore
 counts = embedded._stats_counts
-embedded._stats_counts = lambda db: {**counts(db), "pad": "x" * 1_000_000}  # (over a pipe's room)
+embedded._stats_counts = lambda db, links: {**counts(db, links), "pad": "x" * 1_000_000}  # (room)
 store = EmbeddedStore(Path(sys.argv[1]), create=False)
 store._counted_aside(1)
 import multiprocessing
@@ -514,7 +522,7 @@ def test_the_records_looked_up_by_their_own_table_write_the_same_file(
     monkeypatch.setattr(text_lookup.TextLookup, "__init__", counted)
     monkeypatch.setattr(text_lookup, "TABLE_IDS", 0)
     assert _graph_bytes(synth_store) == by_arrow
-    assert made == [True]
+    assert made == [True, True]  # (the records' ids, and the contracts' for their deciders)
 
 
 def test_the_steps_beside_the_links_write_the_same_file(
@@ -592,9 +600,13 @@ def test_a_store_changed_under_the_graph_file_is_not_written_into_it(tmp_path: P
             with plan_load([write_bundle(tmp_path / "new", wed)], other.kinds_of) as plan:
                 other.write(plan)
             with pytest.raises(sqlite3.OperationalError, match="the store changed"):
-                graph_build.write_graph_file(db, tmp_path / "store" / GRAPH_NAME, tag)
+                graph_build.write_graph_file(
+                    db, tmp_path / "store" / GRAPH_NAME, tag, store.file_links(db)
+                )
         assert graph_file.tag_of(tmp_path / "store" / GRAPH_NAME) is None
-        graph_build.write_graph_file(store._db, tmp_path / "g.bin", store._graph_tag())
+        graph_build.write_graph_file(
+            store._db, tmp_path / "g.bin", store._graph_tag(), store.file_links()
+        )
         back = graph_file.read(tmp_path / "g.bin", store._graph_tag())
         assert back is not None and same_graph(back, fresh(tmp_path / "store"))  # (the new state)
     finally:
@@ -632,7 +644,7 @@ def test_writing_the_graph_file_keeps_this_processs_locks_on_the_store(tmp_path:
         with store._snapshot() as db:
             tag = store._graph_tag()  # (the snapshot begins with this read)
             assert not _log_truncated_elsewhere(db_path)
-            graph_build.write_graph_file(db, tmp_path / "g.bin", tag)
+            graph_build.write_graph_file(db, tmp_path / "g.bin", tag, store.file_links(db))
             assert not _log_truncated_elsewhere(db_path)
             assert db.execute("SELECT name FROM entities WHERE id = 'P-NEW'").fetchone()
         assert _log_truncated_elsewhere(db_path)  # (once the snapshot ends, it can)

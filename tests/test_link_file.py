@@ -10,19 +10,20 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cofi.link_file import (
     KEY,
     LinkColumns,
     LinkFile,
-    LinkFileDamaged,
-    Seal,
+    key_firsts,
     merged,
     numbered,
+    stable_order,
     write,
 )
+from cofi.link_pages import LinkFileDamaged, LinkPages, Seal
 from cofi.store.embedded import _SCHEMA, _UPSERT_LINK
 from cofi.text_lookup import TextLookup
 
@@ -48,8 +49,10 @@ def _grouped(batch: list[tuple]) -> list[tuple]:
     return list({row[:5]: row for row in batch}.values())
 
 
-def _sqlite_rows(loads: list[list[tuple]]) -> set[tuple]:
-    """The store's `links` after each load's `_UPSERT_LINK`, at revisions 1, 2, …"""
+def _sqlite_rows(loads: list[list[tuple]]) -> tuple[set[tuple], list[tuple[int, int]]]:
+    """The store's `links` after each load's `_UPSERT_LINK`, at revisions 1, 2, …, and each
+    load's rows changed (its row count) and created."""
+    counts = []
     with closing(sqlite3.connect(":memory:")) as db:
         db.executescript(_SCHEMA)
         for rev, batch in enumerate(loads, 1):
@@ -58,10 +61,13 @@ def _sqlite_rows(loads: list[list[tuple]]) -> set[tuple]:
                 "INSERT INTO plan_links VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(str(s), str(t), *rest) for s, t, *rest in batch],
             )
-            db.execute(_UPSERT_LINK, (rev,))
+            (before,) = db.execute("SELECT count(*) FROM links").fetchone()
+            changed = db.execute(_UPSERT_LINK, (rev,)).rowcount
+            (after,) = db.execute("SELECT count(*) FROM links").fetchone()
+            counts.append((changed, after - before))
             db.execute("DROP TABLE plan_links")
         rows = db.execute(f"SELECT {', '.join(_FIELDS)}, rev FROM links").fetchall()
-    return {(int(s), int(t), *rest) for s, t, *rest in rows}
+    return {(int(s), int(t), *rest) for s, t, *rest in rows}, counts
 
 
 def _columns(batch: list[tuple], rev: int) -> LinkColumns:
@@ -72,10 +78,16 @@ def _columns(batch: list[tuple], rev: int) -> LinkColumns:
 
 
 def _file_rows(loads: list[list[tuple]]) -> LinkColumns:
+    return _merges(loads)[0]
+
+
+def _merges(loads: list[list[tuple]]) -> tuple[LinkColumns, list[tuple[int, int]]]:
     links = _columns(loads[0], 1)
+    counts = [(len(links), len(links))]
     for rev, batch in enumerate(loads[1:], 2):
-        links = merged(links, _columns(batch, 0), rev)
-    return links
+        links, changed, created = merged(links, _columns(batch, 0), rev)
+        counts.append((changed, created))
+    return links, counts
 
 
 def _as_link_rows(links: LinkColumns) -> set[tuple]:
@@ -87,8 +99,8 @@ def _as_link_rows(links: LinkColumns) -> set[tuple]:
 @given(batches)
 def test_loads_merged_as_sqlite_upserts_them(loads: list[list[tuple]]) -> None:
     loads = [_grouped(b) for b in loads]
-    links = _file_rows(loads)
-    assert _as_link_rows(links) == _sqlite_rows(loads)
+    links, counts = _merges(loads)
+    assert (_as_link_rows(links), counts) == _sqlite_rows(loads)
     rows = links.rows()
     keys = [(s, t, ty, role, since) for s, t, ty, role, since, *_ in rows]
     assert keys == sorted(keys)  # key order: the primary key's (texts by code point)
@@ -132,6 +144,21 @@ def test_written_and_read_back_whole_and_found_from_either_end(loads: list[list[
             assert into == sorted((r for r in rows if r[1] == n), key=lambda r: r[:5])
         both = read.rows_from([1, 3])
         assert sorted(both.tolist()) == [i for i, r in enumerate(rows) if r[0] in (1, 3)]
+        # the same reads by `pread`, in plain Python (a ring read's)
+        pages = LinkPages(path, seal, "store:1")
+        try:
+            assert pages.tables == links.tables
+            assert pages.rows_at(range(len(rows))) == rows
+            picks = [i % len(rows) for i in (2, 0, 2)] if rows else []
+            assert pages.rows_at(picks) == [rows[i] for i in picks]
+            assert pages.numbers_of(["e3", "nobody", "e0"]) == [3, 0]
+            assert pages.ids_of([4, 1, 4]) == {1: "e1", 4: "e4"}
+            for n in range(-1, 8):
+                for into, by_file in ((False, read.rows_from), (True, read.rows_into)):
+                    spans = pages.spans([n], into=into)
+                    assert pages.rows_in(spans, into=into) == by_file([n]).tolist()
+        finally:
+            pages.close()
 
 
 @pytest.fixture
@@ -164,17 +191,30 @@ def _damage(path: Path, at: int) -> None:
         (lambda p: _damage(p, 0), "not a link file"),
     ],
 )
-def test_a_file_not_the_one_sealed_is_refused(sealed: tuple[Path, Seal], harm, why: str) -> None:
+@pytest.mark.parametrize("opener", [LinkFile, LinkPages])
+def test_a_file_not_the_one_sealed_is_refused(
+    sealed: tuple[Path, Seal], harm, why: str, opener
+) -> None:
     path, seal = sealed
     harm(path)
     with pytest.raises(LinkFileDamaged, match=why):
-        LinkFile(path, seal, "store:1")
+        opener(path, seal, "store:1")
 
 
-def test_another_stores_file_is_refused(sealed: tuple[Path, Seal]) -> None:
+@pytest.mark.parametrize("opener", [LinkFile, LinkPages])
+def test_another_stores_file_is_refused(sealed: tuple[Path, Seal], opener) -> None:
     path, seal = sealed
     with pytest.raises(LinkFileDamaged, match="not 'store:2'"):
-        LinkFile(path, seal, "store:2")
+        opener(path, seal, "store:2")
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab€й\x00 9"), max_size=20), max_size=20))
+def test_a_texts_hash_in_python_is_numpys(texts: list[str]) -> None:
+    from cofi.link_pages import text_hash
+    from cofi.text_lookup import text_hashes
+
+    want = text_hashes(pa.array(texts, pa.string())).view(np.int64).tolist()
+    assert [text_hash(t.encode()) for t in texts] == want
 
 
 def test_a_damaged_column_is_found_by_verify(sealed: tuple[Path, Seal]) -> None:
@@ -214,6 +254,45 @@ def test_arrow_rows_coded_and_numbered_as_python_rows(
     assert ids.to_pylist()[:2] == [f"e{n}" for n in numbers[:2]]
     assert ids.to_pylist()[2:] == sorted(ids.to_pylist()[2:])
     assert got.tables == want.tables
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(link, max_size=40))
+@example([(0, 1, "OWNS", "", "", 0.5, "", ""), (0, 1, "OWNS", "", "", None, "", ""),
+          (0, 1, "OWNS", "", "", None, "", ""), (1, 0, "OWNS", "", "", None, "", "r1"),
+          (1, 0, "OWNS", "", "", None, "", "r1")])  # fmt: skip
+def test_each_keys_first_row_kept_and_a_key_given_with_other_fields_given_up(
+    batch: list[tuple],
+) -> None:
+    # (the load's grouping as `_GROUP_LINKS` does it in SQL, in plain Python)
+    by_key: dict[tuple, list[int]] = {}
+    for seq, row in enumerate(batch):
+        by_key.setdefault(row[:5], []).append(seq)
+    unlike = {k for k, seqs in by_key.items() if len({batch[s][5:] for s in seqs}) > 1}
+    # (the rows as columns in the input's order, each text coded by its place among the sorted)
+    texts = sorted({v for row in batch for i, v in enumerate(row) if i in (2, 3, 4, 6, 7)})
+    code = {t: i for i, t in enumerate(texts)}
+    names = ("source", "target", "type", "role", "since", "share", "until", "source_ref")
+    columns = {n: np.array([r[i] if n in ("source", "target") else code[r[i]] for r in batch],
+                           np.int32) for i, n in enumerate(names) if n != "share"}  # fmt: skip
+    columns["share"] = np.array([np.nan if r[5] is None else r[5] for r in batch], np.float64)
+    columns["seq"] = np.arange(len(batch), dtype=np.int64)
+    got, twice = key_firsts(columns)
+    assert sorted(twice.tolist()) == sorted(s for k in unlike for s in by_key[k])
+    kept = got["seq"].tolist()
+    assert kept == [seqs[0] for k, seqs in sorted(by_key.items(), key=lambda kv: tuple(
+        code[v] if i > 1 else v for i, v in enumerate(kv[0]))) if k not in unlike]  # fmt: skip
+    for name in ("source", "target", "type", "role", "since", "until", "source_ref"):
+        assert got[name].tolist() == [columns_value for columns_value in (
+            batch[s][names.index(name)] if name in ("source", "target")
+            else code[batch[s][names.index(name)]] for s in kept)]  # fmt: skip
+    assert columns == {}  # (emptied as it was sorted)
+
+
+@given(st.lists(st.integers(0, 2**31 - 1) | st.integers(0, 3), max_size=60))
+def test_stable_order_is_numpys_stable_argsort(values: list[int]) -> None:
+    array = np.array(values, np.int32)
+    assert stable_order(array).tolist() == np.argsort(array, kind="stable").tolist()
 
 
 def test_new_ids_are_numbered_after_the_known_in_id_order() -> None:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cofi.cli import cli
-from cofi.link_file import LinkFile, of_store, write
+from cofi.link_file import of_store, write
 from cofi.store import open_store
 from cofi.store.embedded import EmbeddedStore
 from cofi.store.embedded_link_rings import FileLinks, FileReader
@@ -50,12 +50,17 @@ _LATER = {
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> str:
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A store as an older cofi made it, every link in its `links` table (the reads of the
+    table are the reference here)."""
     store = str(tmp_path / "store")
-    assert cofi("--store", store, "load", str(SCENARIOS)).exit_code == 0
-    later = write_bundle(tmp_path / "later", _LATER)
-    result = cofi("--store", store, "load", str(later))
-    assert result.exit_code == 0, result.output
+    with monkeypatch.context() as m:
+        m.setattr(EmbeddedStore, "link_target", lambda self: None)
+        assert cofi("--store", store, "load", str(SCENARIOS)).exit_code == 0
+        later = write_bundle(tmp_path / "later", _LATER)
+        result = cofi("--store", store, "load", str(later))
+        assert result.exit_code == 0, result.output
+    assert not list(Path(store).glob("links-*.bin"))
     assert cofi("--store", store, "sweep", "--out", os.devnull).exit_code == 0
     return store
 
@@ -63,7 +68,7 @@ def store(tmp_path: Path) -> str:
 def _file_reader(store: EmbeddedStore, tmp: Path) -> FileReader:
     db = store._db
     seal = write(tmp / "links-1.bin", *of_store(db), "t")
-    return FileReader(db, store.kinds_of, FileLinks(LinkFile(tmp / "links-1.bin", seal, "t")))
+    return FileReader(db, store.kinds_of, FileLinks(tmp / "links-1.bin", seal, "t"))
 
 
 def _same(got: list[Any], want: list[Any]) -> None:
@@ -79,7 +84,14 @@ def test_numbers_are_not_in_id_order(store: str) -> None:
         s.close()
 
 
-def test_every_ring_read_of_every_id_is_the_tables(store: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("few", [50_000, 0], ids=["by-pread", "through-the-map"])
+def test_every_ring_read_of_every_id_is_the_tables(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """Read by `pread` (a ring's few rows) or through the map (a bulk read's many)."""
+    from cofi import link_pages
+
+    monkeypatch.setattr(link_pages, "FEW", few)
     s = open_store(store)
     assert isinstance(s, EmbeddedStore)
     try:
@@ -116,5 +128,34 @@ def test_checks_and_views_from_the_file_are_the_whole_graphs(
         assert expected() <= found  # (and what the later load's records add)
         assert any(f[1] == "0-new-clerk" for f in found)
         assert_explore_draws_the_whole_graphs_view(s, s)
+    finally:
+        s.close()
+
+
+def test_every_declarations_read_of_the_graphs_links_is_the_tables(
+    store: str, tmp_path: Path
+) -> None:
+    from cofi.store.embedded_link_rings import FileDeclarations
+
+    s = open_store(store)
+    assert isinstance(s, EmbeddedStore)
+    try:
+        links = _file_reader(s, tmp_path).links
+        table = s.declarations()
+        file = FileDeclarations(s._path, s._db, links)
+        ids = [i for (i,) in s._db.execute("SELECT id FROM entities ORDER BY id")]
+        agencies = [i for i in ids if i.startswith("ag-")]
+        for at in ("2019-06-01", "2025-06-01", "2026-06-01"):
+            assert file.officials(at) == table.officials(at)
+            assert file.officials(at)
+        assert file.agency_jobs() == table.agency_jobs()
+        some = [*agencies[:1], "p-head-a"]
+        assert file.agency_jobs(some) == table.agency_jobs(some)
+        for batch in [ids, *([i] for i in ids)]:
+            for at in ("2019-06-01", "2025-06-01"):
+                _same(list(file.audit_links(batch, at)), list(table.audit_links(batch, at)))
+            assert file.agencies_of(batch) == table.agencies_of(batch)
+            _same(list(file.family_of(batch)), list(table.family_of(batch)))
+        assert any(k.source == "0-new-wife" for k in file.family_of(["p-head-a"]))
     finally:
         s.close()

@@ -127,7 +127,7 @@ def cofi_findings(
                 assert kept is not None and same_graph(kept, graph)
                 assert isinstance(store, EmbeddedStore)  # and as the store writes it, from rows
                 with store._snapshot() as db:
-                    write_graph_file(db, Path(tmp) / "rows.bin", "tag")
+                    write_graph_file(db, Path(tmp) / "rows.bin", "tag", store.file_links(db))
                 kept = graph_file.read(Path(tmp) / "rows.bin", "tag")
                 assert kept is not None and same_graph(kept, graph)
             # `check` reads only a part of the graph (Neo4j: the paths its server-side search

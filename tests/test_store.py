@@ -156,6 +156,14 @@ def indexes(db: sqlite3.Connection) -> list[tuple[str, str]]:
     ).fetchall()
 
 
+@pytest.fixture
+def legacy_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stores made here keep every link in their `links` table, as an older cofi's did (the
+    SQLite links' machinery: a store without a link file, and the few links of one with)."""
+    monkeypatch.setattr(EmbeddedStore, "link_target", lambda self: None)
+
+
+@pytest.mark.usefixtures("legacy_links")
 def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> None:
     """A first load drops the secondary indexes while the rows go in and builds them again
     afterwards (but the few links' partial indexes, kept: `embedded._filled_alongside`): after
@@ -186,6 +194,7 @@ def test_a_first_load_leaves_every_index_of_the_schema_whole(tmp_path: Path) -> 
     db.close()
 
 
+@pytest.mark.usefixtures("legacy_links")
 def test_the_partial_indexes_after_a_first_write_of_links_hold_their_links(
     tmp_path: Path,
 ) -> None:
@@ -238,15 +247,18 @@ def run_load(store_dir: Path, bundle: Path) -> int:
     return rev
 
 
+@pytest.mark.parametrize("legacy", [True, False], ids=["links-table", "link-file"])
 @pytest.mark.parametrize("share", [0.0, 1.0], ids=["indexes-made-again", "one-by-one"])
 def test_a_first_loads_links_rejected_once_indexed_are_taken_out_of_every_index(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float, legacy: bool
 ) -> None:
     """A first load writes and indexes its links while their ends are checked; the links whose
     ends are then rejected (with --skip-invalid) are taken out of the table and every index, one
     by one or with the indexes made again (`REINDEX_SHARE`): the store is the one a load of the
     valid rows alone makes."""
     monkeypatch.setattr(embedded, "REINDEX_SHARE", share)
+    if legacy:
+        monkeypatch.setattr(EmbeddedStore, "link_target", lambda self: None)
     new = EmbeddedStore(tmp_path / "new", create=True)
     new._materialise()
     schema = indexes(new._db)
@@ -276,14 +288,18 @@ def test_a_first_loads_links_rejected_once_indexed_are_taken_out_of_every_index(
         assert indexes(db) == schema
         db.execute("ANALYZE links")
         stat = dict(db.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'links'"))
-        assert stat["links_target"].split()[0] == "2"  # (no entry of a link taken out)
+        links = db.execute("SELECT count(*) FROM links").fetchone()[0]
+        assert links == (2 if legacy else 0)  # (a link file holds them)
+        if legacy:
+            assert stat["links_target"].split()[0] == "2"  # (no entry of a link taken out)
         db.close()
         stores.append(without_store_id(snapshot(tmp_path / name)))
     assert stores[0] == stores[1]
 
 
+@pytest.mark.parametrize("legacy", [True, False], ids=["links-table", "link-file"])
 def test_what_changed_after_a_revision_is_read_through_the_revision_index_or_the_table(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, legacy: bool
 ) -> None:
     """`links_rev` holds the links written after revision 1 only: the scope of an incremental
     sweep after revision 1 or later reads it and finds a later load's links; after revision 0
@@ -291,14 +307,17 @@ def test_what_changed_after_a_revision_is_read_through_the_revision_index_or_the
     people = [{"id": f"p{i}", "name": f"Person {i}"} for i in range(1, 5)]
     first = {"person": people, "link": [{"source": "p1", "target": "p2", "type": "ASSOCIATE"}]}
     later = {"link": [{"source": "p3", "target": "p4", "type": "FAMILY", "role": "spouse"}]}
+    if legacy:
+        monkeypatch.setattr(EmbeddedStore, "link_target", lambda self: None)
     store = EmbeddedStore(tmp_path / "s", create=True)
     for n, rows in enumerate((first, later)):
         with plan_load([write_bundle(tmp_path / f"b{n}", rows)], store.kinds_of) as plan:
             store.write(plan)
     assert store.rev == 2
-    store._db.execute("ANALYZE links")  # (sqlite_stat1: how many entries each index has)
-    stat = dict(store._db.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'links'"))
-    assert stat["links_target"].split()[0] == "2" and stat["links_rev"].split()[0] == "1"
+    if legacy:
+        store._db.execute("ANALYZE links")  # (sqlite_stat1: how many entries each index has)
+        stat = dict(store._db.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'links'"))
+        assert stat["links_target"].split()[0] == "2" and stat["links_rev"].split()[0] == "1"
     assert {"p1", "p2", "p3", "p4"} <= store.changed_records(0)
     assert store.changed_records(1) == {"p3", "p4"}
     assert store.changed_records(2) == set()

@@ -34,6 +34,25 @@ def test_places_are_those_of_a_plain_search(ids: list[str], others: list[str], t
     assert found.tolist() == reference(ids, needles)
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    ids=st.lists(TEXTS, unique=True, max_size=60),
+    split=st.integers(0, 60),
+    others=st.lists(TEXTS, max_size=30),
+    table_ids=st.sampled_from([0, 10**9]),
+)
+def test_an_extended_lookup_finds_the_old_ids_and_the_new(
+    ids: list[str], split: int, others: list[str], table_ids: int
+):
+    old, more = ids[:split], ids[split:]
+    lookup = TextLookup(pa.array(old, pa.string()), table_ids=table_ids)
+    extended = lookup.extended(pa.array(more, pa.string()))
+    needles = [*others, *ids[::-1]]
+    assert extended.places(pa.array(needles, pa.string())).tolist() == reference(ids, needles)
+    assert extended.ids.to_pylist() == ids
+    assert lookup.places(pa.array(needles, pa.string())).tolist() == reference(old, needles)
+
+
 def test_a_hash_texts_share_never_gives_a_wrong_place(monkeypatch: pytest.MonkeyPatch):
     """A hash of the length alone: every text of one length shares it with the others."""
 

@@ -100,6 +100,7 @@ def _plan_with_progress(
             bar = click.progressbar(length=total, label="validating", file=sys.stderr)
             progress = shown.enter_context(bar).update  # (its second argument is optional)
         return plan_load(paths, store.kinds_of, fmt=fmt, skip_invalid=skip_invalid,
+                         links_into=store.link_target(),
                          progress=progress, files=files)  # fmt: skip
 
 
@@ -145,6 +146,8 @@ def load_links(store: Store, links: list[dict[str, str]]) -> None:
 
     with (
         tempfile.TemporaryDirectory(prefix="cofi-match-") as tmp,
-        plan_load([write_links(links, Path(tmp))], store.kinds_of) as plan,
+        plan_load(
+            [write_links(links, Path(tmp))], store.kinds_of, links_into=store.link_target()
+        ) as plan,
     ):
         write_plan(store, plan, None, err=True)

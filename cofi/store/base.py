@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # (annotations only: a command that reads no declaration impo
     from cofi.declarations import DeclarationReader
     from cofi.detect import Rules
     from cofi.graph import GraphRows
+    from cofi.link_file import LinkTarget
     from cofi.loader import LoadPlan
     from cofi.restrictions import Restriction, RestrictionReader
     from cofi.rings import Merges
@@ -159,6 +160,11 @@ class LoadTarget(Protocol):
 
     def write(self, plan: LoadPlan) -> WriteReport:
         """Write `plan` in one atomic commit: all of it, or (on any failure) none of it."""
+        ...
+
+    def link_target(self) -> LinkTarget | None:
+        """Where a load's link checks write the graph's links as a link file, for a store that
+        keeps them so (`plan_load`'s `links_into`); None: they go through the plan."""
         ...
 
     @property

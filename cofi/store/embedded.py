@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import heapq
 import json
 import os
 import shutil
@@ -32,7 +33,7 @@ from cofi.audit import AuditLink
 from cofi.batches import chunks
 from cofi.declarations import CONTRACT_LINKS, DECLARED_TYPE, FILING_LINKS, Declaration
 from cofi.detect import Rules
-from cofi.errors import NotFound, StoreFull, StoreUnreachable
+from cofi.errors import CofiError, NotFound, StoreFull, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, Graph, GraphRows, LinkRow
 from cofi.heap import give_back_free_memory
@@ -63,10 +64,12 @@ from cofi.store.embedded_names import (
     merging_later,
 )
 from cofi.store.embedded_rings import EmbeddedReader
-from cofi.vocab import DECLARATION_LINK, Kind
+from cofi.vocab import DECLARATION_LINK, FILE_TYPES, Kind
 
 if TYPE_CHECKING:
+    from cofi.link_file import LinkFileMade, LinkTarget
     from cofi.loader import LinkKey, LoadPlan
+    from cofi.store.embedded_link_rings import FileLinks
 
 DB_NAME = "cofi.sqlite"
 GRAPH_NAME = "graph.bin"
@@ -219,6 +222,14 @@ ON CONFLICT (source, target, type, role, since) DO UPDATE SET
 WHERE links.share IS NOT excluded.share OR links.until IS NOT excluded.until
    OR links.source_ref IS NOT excluded.source_ref
 """
+
+_FILE_TYPES_IN = "(" + ", ".join(f"'{t}'" for t in FILE_TYPES) + ")"
+_UPSERT_FEW_LINKS = _UPSERT_LINK.replace("WHERE true", f"WHERE type NOT IN {_FILE_TYPES_IN}")
+"""`_UPSERT_LINK` of the links a store with a link file keeps in SQLite (`cofi.link_file`)."""
+_FILE_LINKS = (
+    "SELECT source, target, type, role, since, share, until, source_ref FROM plan_links "
+    f"WHERE type IN {_FILE_TYPES_IN} ORDER BY source, target, type, role, since"
+)
 
 _INSERT_CONTACTS = """
 INSERT OR IGNORE INTO contacts (entity_id, kind, key, raw)
@@ -395,6 +406,7 @@ class EmbeddedStore:
         self._db: sqlite3.Connection
         self._mapped = False
         self._names: NamesAside | None = None
+        self._links: tuple[str, FileLinks] | None = None
         if self._path.exists():
             self._db = self._connect(self._path)
         elif create:
@@ -408,8 +420,60 @@ class EmbeddedStore:
         """The merged records of the records asked about, read as they are asked for."""
         return rings.Merges(self._reader)
 
+    def _links_named(self, db: sqlite3.Connection | None = None) -> tuple[str, str] | None:
+        """The link file the store names and its seal (None: it keeps every link in SQLite)."""
+        rows = dict((db or self._db).execute(
+            "SELECT key, value FROM meta WHERE key IN ('links_file', 'links_seal')"))  # fmt: skip
+        return (rows["links_file"], rows["links_seal"]) if "links_file" in rows else None
+
+    def file_links(self, db: sqlite3.Connection | None = None) -> FileLinks | None:
+        """The store's link file, opened (None: the store keeps every link in SQLite).  One that
+        is missing or not the one the store sealed is refused in one line, never read."""
+        from cofi.link_pages import LinkFileDamaged, Seal
+        from cofi.store.embedded_link_rings import FileLinks
+
+        named = self._links_named(db)
+        if named is None:
+            return None
+        if self._links is not None and self._links[0] == named[0]:
+            return self._links[1]
+        name, seal = named
+        try:
+            links = FileLinks(self._path.parent / name, Seal.from_text(seal))
+        except LinkFileDamaged as exc:
+            raise StoreUnreachable(
+                f"{self.location}: link file {name} damaged ({exc}); the store cannot be read"
+            ) from None
+        self._links = (name, links)
+        return links
+
+    def link_target(self) -> LinkTarget | None:
+        """Where a load writes its link file: beside the database, from the one named now.  None
+        for a store an older cofi made, which keeps the graph's links in SQLite."""
+        from cofi.link_file import LinkTarget
+
+        if not self._path.exists():
+            return LinkTarget(self._path.parent, None, None, 1, os.getpid())
+        with self._snapshot() as db:
+            named = self._links_named(db)
+            if (
+                named is None
+                and db.execute(
+                    f"SELECT 1 FROM links WHERE type IN {_FILE_TYPES_IN} LIMIT 1"
+                ).fetchone()
+            ):
+                return None
+            rev = self.rev + 1
+        base, seal = named or (None, None)
+        return LinkTarget(self._path.parent, base, seal, rev, os.getpid())
+
     def declarations(self) -> EmbeddedDeclarations:
         """What the detection reads declarations through (`cofi.declarations.Book`)."""
+        links = self.file_links()
+        if links is not None:
+            from cofi.store.embedded_link_rings import FileDeclarations
+
+            return FileDeclarations(self._path, self._db, links)
         return EmbeddedDeclarations(self._path, self._db)
 
     @property
@@ -423,6 +487,11 @@ class EmbeddedStore:
             # process's memory (`sweep --all` at the large scale: 1,155 -> 1,302 MB PSS).
             self._db.execute("PRAGMA mmap_size = 1099511627776")
             self._mapped = True
+        links = self.file_links()
+        if links is not None:
+            from cofi.store.embedded_link_rings import FileReader
+
+            return FileReader(self._db, self.kinds_of, links)
         return EmbeddedReader(self._db, self.kinds_of)
 
     def _connect(self, path: Path | None) -> sqlite3.Connection:
@@ -524,7 +593,8 @@ class EmbeddedStore:
 
         with self._snapshot() as db:
             tag = self._graph_tag()
-            return (tag, *write_graph_file(db, self._path.parent / GRAPH_NAME, tag))
+            links = self.file_links(db)
+            return (tag, *write_graph_file(db, self._path.parent / GRAPH_NAME, tag, links))
 
     def _built_graph(self) -> tuple[Graph, str]:
         """The graph built from the rows, and the tag of the revision they were read at."""
@@ -606,6 +676,10 @@ class EmbeddedStore:
         if kept is None or kept.split(":")[0] != store_id:
             return None
         since = int(kept.split(":")[1])
+        links = self.file_links()
+        after = [] if links is None or since > self.rev else links.after(since)
+        if any(row[2] != "DECIDED" for row in after):
+            return None  # people, companies, agencies or the links between them changed
         if (
             since > self.rev
             or db.execute(
@@ -625,6 +699,7 @@ class EmbeddedStore:
             )
         ]
         touched = {k.id for k in contracts}
+        touched.update(row[1] for row in after)  # (DECIDED links all)
         touched.update(
             t
             for (t,) in db.execute(
@@ -635,14 +710,17 @@ class EmbeddedStore:
         if len(touched) > KEPT_CHANGES:
             return None
         decided = dict.fromkeys(touched, "")
-        decided.update(
-            db.execute(
-                "SELECT l.target, json_group_array(json_array(l.source, l.role)) "
-                "FROM json_each(?) AS j CROSS JOIN links AS l INDEXED BY links_target "
-                "ON l.target = j.value WHERE l.type = 'DECIDED' GROUP BY l.target",
-                (json.dumps(sorted(touched)),),
+        if links is not None:
+            decided.update(links.deciders_json(sorted(touched)))
+        else:
+            decided.update(
+                db.execute(
+                    "SELECT l.target, json_group_array(json_array(l.source, l.role)) "
+                    "FROM json_each(?) AS j CROSS JOIN links AS l INDEXED BY links_target "
+                    "ON l.target = j.value WHERE l.type = 'DECIDED' GROUP BY l.target",
+                    (json.dumps(sorted(touched)),),
+                )
             )
-        )
         return kept, contracts, decided
 
     def kinds_of(self, ids: Iterable[str]) -> dict[str, Kind]:
@@ -694,7 +772,12 @@ class EmbeddedStore:
             plan.attach(self._db)
             self._names = None
             try:
-                return self._write_staged(first, plan)
+                report = self._write_staged(first, plan)
+                # (named by the commit: the plan leaves it; the file it superseded stays for
+                # the readers still in a snapshot of the revision before, until the next load)
+                plan.link_target = None
+                plan.link_file_kept()
+                return report
             finally:
                 plan.detach(self._db)
                 if first:  # (on a full disk this can fail too: the next open sets WAL again)
@@ -724,6 +807,17 @@ class EmbeddedStore:
         `self._names`, which `write` stops and then opens the store's connection again)."""
         with self._transaction() as db:
             rev = self.rev + 1
+            target = self.link_target()
+            if target is not None and plan.link_target not in (None, target):
+                raise CofiError(
+                    f"{self.location}: another load committed while this one was checked; "
+                    "nothing was written: load again"
+                )
+            upsert_links = _UPSERT_LINK if target is None else _UPSERT_FEW_LINKS
+            if target is not None:  # (under the write lock: see `remove_unnamed`)
+                from cofi.link_file import remove_unnamed
+
+                remove_unnamed(self._path.parent, target.base)
             n_entities = 0 if first else _count(db, "entities")
             n_links = 0 if first else _count(db, "links")
             aside = None
@@ -767,23 +861,54 @@ class EmbeddedStore:
                 plan.links_grouped()
                 threads = (os.cpu_count() or 1) - 1
                 kept = _filled_alongside(rev)
-                links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, (rev,), True, threads, kept)
+                links_changed = _bulk_upsert(db, "links", upsert_links, (rev,), True, threads, kept)
                 links_changed -= _take_out_links(db, plan.complete_written(), links_changed,
                                                  threads, kept)  # fmt: skip
             else:
                 plan.complete()
-                links_changed = _bulk_upsert(db, "links", _UPSERT_LINK, (rev,), False)
+                links_changed = _bulk_upsert(db, "links", upsert_links, (rev,), False)
             if aside is not None and not aside.copy_into(db):
                 index_names(db)
             # into empty tables every changed row is a new one
             entities_created = entities_changed if first else _count(db, "entities") - n_entities
             links_created = links_changed if first else _count(db, "links") - n_links
+            made = None if target is None else self._link_file_of(plan, target, db)
+            if made is not None:
+                links_changed += made.changed
+                links_created += made.created
+                db.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                    [("links_file", made.name), ("links_seal", made.seal)],
+                )
             report = WriteReport.of(
                 entities_changed, entities_created, links_changed, links_created
             )
             if report.changed:
                 db.execute("UPDATE meta SET value = ? WHERE key = 'rev'", (str(rev),))
         return report
+
+    def _link_file_of(
+        self, plan: LoadPlan, target: LinkTarget, db: sqlite3.Connection
+    ) -> LinkFileMade | None:
+        """The link file of `plan`'s graph links (made by its link checks, or here, row by row,
+        for a plan made without `links_into`), given to the plan to remove unless the commit
+        names it."""
+        if plan.link_target is None:
+            import pyarrow as pa
+
+            from cofi.link_file import make
+
+            dropped = set(plan.complete_written())  # (their ends rejected: still in the plan)
+            rows = [r for r in db.execute(_FILE_LINKS) if tuple(r[:5]) not in dropped]
+            columns = ("source", "target", "type", "role", "since", "share", "until",
+                       "source_ref")  # fmt: skip
+            table = pa.table({
+                c: pa.array([r[i] for r in rows], pa.float64() if c == "share" else pa.string())
+                for i, c in enumerate(columns)
+            })  # fmt: skip
+            plan.link_target = target
+            plan._made = make(target, table)
+        return plan.link_file_made()
 
     def _counts(self) -> dict[str, Any]:
         """Entities by kind, links by type and distinct identifier values by kind, as of this
@@ -792,7 +917,7 @@ class EmbeddedStore:
         kept = self._kept_counts()
         if kept.get("rev") == self.rev:
             return kept
-        counts = _stats_counts(self._db)
+        counts = _stats_counts(self._db, self.file_links())
         self._keep_counts(counts)
         return counts
 
@@ -836,7 +961,7 @@ class EmbeddedStore:
         with contextlib.suppress(Exception):  # (the parent counts them itself)
             with closing(sqlite3.connect(self._path, timeout=60, isolation_level=None)) as db:
                 db.execute("BEGIN")
-                counts = _stats_counts(db)
+                counts = _stats_counts(db, self.file_links(db))
                 hubs = self._hubs(hub_limit, db)
                 counts["hubs"] = {str(hub_limit): [[h.kind.value, h.key, h.value, h.entities]
                                                    for h in hubs]}  # fmt: skip
@@ -997,6 +1122,7 @@ class EmbeddedStore:
         """
         db = self._db
         rows = db.execute  # each cursor is read once, in the order Graph.build asks
+        links = self.file_links()
         return GraphRows(
             entities=cast(
                 "Iterable[EntityRow]",
@@ -1010,16 +1136,14 @@ class EmbeddedStore:
                 ContractRow(*r)
                 for r in rows(f"SELECT {_CONTRACT_ROW} FROM entities WHERE kind = 'contract'")
             ),
-            links=cast(
-                "Iterable[LinkRow]",
+            links=cast("Iterable[LinkRow]", self._graph_links(links)),
+            decided=(
                 rows(
-                    "SELECT source, target, type, role, share, since, until FROM links "
-                    "WHERE type <> 'DECIDED'"
-                ),
-            ),
-            decided=rows(
-                "SELECT target, json_group_array(json_array(source, role)) "
-                "FROM links INDEXED BY links_target WHERE type = 'DECIDED' GROUP BY target"
+                    "SELECT target, json_group_array(json_array(source, role)) "
+                    "FROM links INDEXED BY links_target WHERE type = 'DECIDED' GROUP BY target"
+                )
+                if links is None
+                else _decided_of(links)
             ),
             contacts=cast(
                 "Iterable[ContactRow]",
@@ -1030,6 +1154,19 @@ class EmbeddedStore:
             else [],
         )
 
+    def _graph_links(self, links: FileLinks | None) -> Iterable[tuple[Any, ...]]:
+        """Every link but DECIDED, in key order: the table's, and the link file's."""
+        sql = (
+            "SELECT source, target, type, role, share, since, until FROM links "
+            "WHERE type <> 'DECIDED' ORDER BY source, target, type, role, since"
+        )
+        if links is None:
+            return self._db.execute(sql)
+        types = [t for t in FILE_TYPES if t != "DECIDED"]
+        held = [(s, t, ty, role, share, since, until)
+                for s, t, ty, role, since, share, until, _ in links.of_types(types)]  # fmt: skip
+        return heapq.merge(held, self._db.execute(sql), key=lambda r: (*r[:4], r[5]))
+
     def changed_records(self, since_rev: int) -> set[str]:
         db = self._db
         out = {i for (i,) in db.execute("SELECT id FROM entities WHERE rev > ?", (since_rev,))}
@@ -1039,11 +1176,17 @@ class EmbeddedStore:
         # within reach of either end.
         # A declaration changes its person's findings (a filing: walked out from, like a link)
         # or its contract's (a notice or recusal).
-        for source, target, type_, target_kind in db.execute(
+        changed = db.execute(
             "SELECT l.source, l.target, l.type, e.kind FROM (SELECT source, target, type "
             f"FROM {_links_after(since_rev)}) AS l JOIN entities AS e ON e.id = l.target",
             (since_rev,),
-        ):
+        ).fetchall()
+        links = self.file_links()
+        if links is not None:
+            after = links.after(since_rev)
+            kinds = {i: k.value for i, k in self.kinds_of({row[1] for row in after}).items()}
+            changed += [(s, t, ty, kinds[t]) for s, t, ty, *_ in after if t in kinds]
+        for source, target, type_, target_kind in changed:
             if type_ in FILING_LINKS:
                 out.add(source)
                 continue
@@ -1232,6 +1375,11 @@ class EmbeddedStore:
         return MatchDecision(*row)
 
     def restrictions_changed(self, since_rev: int) -> bool:
+        links = self.file_links()
+        if links is not None and any(
+            row[2] in ("FAMILY", "EMPLOYED") for row in links.after(since_rev)
+        ):
+            return True
         return (
             self._db.execute(
                 "SELECT 1 FROM entities INDEXED BY entities_rev WHERE rev > ? AND kind IN "
@@ -1463,7 +1611,7 @@ def _no_space(exc: BaseException, directory: Path) -> bool:
         return False
 
 
-def _stats_counts(db: sqlite3.Connection) -> dict[str, Any]:
+def _stats_counts(db: sqlite3.Connection, links: FileLinks | None) -> dict[str, Any]:
     """Entities by kind, links by type and distinct identifier values by kind, with the revision
     they were counted at (in one read transaction, the caller's or this one's)."""
     with contextlib.ExitStack() as stack:
@@ -1473,7 +1621,10 @@ def _stats_counts(db: sqlite3.Connection) -> dict[str, Any]:
         return {
             "rev": int(db.execute("SELECT value FROM meta WHERE key = 'rev'").fetchone()[0]),
             "entities": dict(db.execute("SELECT kind, count(*) FROM entities GROUP BY kind")),
-            "links": dict(db.execute("SELECT type, count(*) FROM links GROUP BY type")),
+            "links": {
+                **dict(db.execute("SELECT type, count(*) FROM links GROUP BY type")),
+                **(links.counts() if links is not None else {}),
+            },
             "identifiers": dict(
                 db.execute(
                     "SELECT kind, count(*) FROM (SELECT DISTINCT kind, key FROM contacts) "
@@ -1481,6 +1632,12 @@ def _stats_counts(db: sqlite3.Connection) -> dict[str, Any]:
                 )
             ),
         }
+
+
+def _decided_of(links: FileLinks) -> Iterator[tuple[str, str]]:
+    """Each contract with DECIDED links, and them as the JSON of [record, role] pairs."""
+    contracts = sorted({row[1] for row in links.of_types(("DECIDED",))})
+    yield from links.deciders_json(contracts).items()
 
 
 def _schema_version(db: sqlite3.Connection) -> str | None:

@@ -342,6 +342,10 @@ class Neo4jStore:
         ((rev,),) = self._rows("store/sweep_rev", key=META_KEY, alive_seconds=LOAD_ALIVE_SECONDS)
         return int(rev or 0)
 
+    def link_target(self) -> None:
+        """Neo4j keeps every link as a relationship: no link file."""
+        return None
+
     def kinds_of(self, ids: Iterable[str]) -> dict[str, Kind]:
         out: dict[str, Kind] = {}
         if not self._meta().has_data:

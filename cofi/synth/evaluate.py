@@ -168,7 +168,7 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="cofi-evaluate-") as tmp:
         store = open_store(store_location or str(Path(tmp) / "store"), create=True)
         try:
-            with plan_load([bundle], store.kinds_of) as plan:
+            with plan_load([bundle], store.kinds_of, links_into=store.link_target()) as plan:
                 store.write(plan)
             out.seconds["load"] = time.perf_counter() - start
             start = time.perf_counter()
@@ -339,7 +339,9 @@ def _matches(
     links = [same_as_link(c.match_id, c.left_id, c.right_id, c.score, c.reasons) for c in found
              if c.verdict == "same"]  # fmt: skip
     if links:
-        with plan_load([write_links(links, tmp / "accepted")], store.kinds_of) as plan:
+        with plan_load(
+            [write_links(links, tmp / "accepted")], store.kinds_of, links_into=store.link_target()
+        ) as plan:
             store.write(plan)
     got = {(f.contract_id, f.decision_maker_id, f.winner_id): f
            for f in sweep(store, rules, everything=True, workers=workers).reported}  # fmt: skip
