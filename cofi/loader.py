@@ -33,14 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cofi.bundle import unknown_files
+from cofi.bundle import SEQ_PER_FILE, unknown_files
 from cofi.declarations import input_field, input_row, is_declaration, kinds_problem
 from cofi.errors import LoadRejected, RowError
 from cofi.heap import gc_paused
 from cofi.importers import InputFile, input_files
 from cofi.model import EntityRecord, LinkRecord
 from cofi.orphans import remove_orphans
-from cofi.staging import Stage, attach_scratch, scratch, stage_rows
+from cofi.staging import Stage, attach_scratch, link_column_files, scratch, stage_rows
 from cofi.vocab import (
     BUNDLE_FILES,
     FILE_TYPES,
@@ -881,9 +881,10 @@ def _link_check_process(
 
 def _staged_file_links(links: Path) -> Iterator[Any]:
     """The staged link rows of a link file's types (the staging database `links`), as Arrow
-    record batches of `_BATCH_LINKS`: seq, the key's texts, share (NaN: none), until, source_ref
-    (read through ADBC: call it in no process that holds the file open through `sqlite3`, see
-    `cofi.link_ends`)."""
+    record batches: seq, the key's texts, share (NaN: none), until, source_ref.  A file's rows
+    that are all kept as Arrow columns too (`Stage.link_columns`) are read there, the others
+    from the database, through ADBC (call it in no process that holds the file open through
+    `sqlite3`, see `cofi.link_ends`)."""
     from urllib.parse import quote
 
     import adbc_driver_sqlite.dbapi as adbc
@@ -894,19 +895,32 @@ def _staged_file_links(links: Path) -> Iterator[Any]:
     names = ["seq", "source", "target", "type", "role", "since", "share", "until", "source_ref"]
     con = adbc.connect(f"file:{quote(str(links))}?mode=ro")
     with closing(con), closing(con.cursor()) as cur:
+        covered: list[tuple[int, Path]] = []  # (a file's first seq, its rows' columns)
+        for path in link_column_files(links):
+            first = int(path.stem.rsplit("-", 1)[1]) * SEQ_PER_FILE
+            cur.execute("SELECT count(*) FROM link WHERE seq >= ? AND seq < ?",
+                        (first, first + SEQ_PER_FILE))  # fmt: skip
+            if cur.fetch_arrow_table().column(0)[0].as_py() == _rows_in([path]):
+                covered.append((first, path))  # (else some went the csv module's way)
+        yield from _staged_columns([path for _, path in covered])
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH_LINKS)})
-        # (no share is -1: a column of nothing but NULLs in the driver's first batch would be
-        # taken for integers, and its first share then refused; a share is above 0)
-        cur.execute(
-            "SELECT seq, source, target, type, role, since, coalesce(share, -1.0), until, "
-            f"source_ref FROM link WHERE type IN ({types})"
-        )
-        for batch in cur.fetch_record_batch():
-            if not batch.num_rows:
-                continue
-            share = batch.column(6).cast(pa.float64())
-            share = pc.if_else(pc.less(share, 0), pa.scalar(float("nan"), pa.float64()), share)
-            yield pa.record_batch([*batch.columns[:6], share, *batch.columns[7:]], names=names)
+        ends = [0, *(k for first, _ in covered for k in (first, first + SEQ_PER_FILE)), None]
+        for lo, hi in zip(ends[::2], ends[1::2], strict=True):  # (the seqs not covered)
+            # (no share is -1: a column of nothing but NULLs in the driver's first batch would
+            # be taken for integers, and its first share then refused; a share is above 0)
+            cur.execute(
+                "SELECT seq, source, target, type, role, since, coalesce(share, -1.0), until, "
+                f"source_ref FROM link WHERE type IN ({types}) AND seq >= ? AND seq < ?",
+                (lo, hi if hi is not None else 1 << 62),
+            )
+            for batch in cur.fetch_record_batch():
+                if not batch.num_rows:
+                    continue
+                share = batch.column(6).cast(pa.float64())
+                share = pc.if_else(pc.less(share, 0), pa.scalar(float("nan"), pa.float64()),
+                                   share)  # fmt: skip
+                yield pa.record_batch([*batch.columns[:6], share, *batch.columns[7:]],
+                                      names=names)  # fmt: skip
 
 
 def _joined(parts: list[Any], dtype: Any) -> Any:
@@ -916,6 +930,31 @@ def _joined(parts: list[Any], dtype: Any) -> Any:
     joined = np.concatenate([*parts, np.zeros(0, dtype)]).astype(dtype, copy=False)
     parts.clear()
     return joined
+
+
+def _rows_in(files: list[Path]) -> int:
+    """The rows of the Arrow IPC streams `files`."""
+    import pyarrow as pa
+
+    return sum(batch.num_rows for path in files
+               for batch in pa.ipc.open_stream(pa.memory_map(str(path))))  # fmt: skip
+
+
+def _staged_columns(files: list[Path]) -> Iterator[Any]:
+    """`_staged_file_links` from the staged link rows kept as Arrow columns (`files`, from
+    `Stage.link_column_files`: in `seq` order, as the table's)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = pa.array(sorted(FILE_TYPES), pa.string())
+    for path in files:  # (each map closed once no batch holds it)
+        for batch in pa.ipc.open_stream(pa.memory_map(str(path))):
+            batch = batch.filter(pc.is_in(batch.column(3), value_set=wanted))
+            if not batch.num_rows:
+                continue
+            share = pc.fill_null(batch.column(6).cast(pa.float64()), float("nan"))
+            yield pa.record_batch([*batch.columns[:6], share, *batch.columns[7:]],
+                                  names=batch.schema.names)  # fmt: skip
 
 
 def _new_ids(stage: Path, base: LinkFile | None) -> TextLookup:

@@ -91,6 +91,22 @@ class Stage(NamedTuple):
         """The schema-qualified name of the staging table `table`."""
         return f"stage_link.{table}" if table == "link" else f"stage.{table}"
 
+    def link_columns(self, number: int) -> Path:
+        """Where the file of links `number`, staged by columns, leaves its rows as Arrow
+        columns too (`cofi.link_columns`)."""
+        return self.links.with_name(f"{self.links.stem}-{number}.arrow")
+
+    def link_column_files(self) -> list[Path]:
+        """The files `link_columns` names."""
+        return link_column_files(self.links)
+
+
+def link_column_files(links: Path) -> list[Path]:
+    """The staged link rows kept as Arrow columns beside the staging database `links`
+    (`Stage.link_columns`), in the order of their files (so of their rows' `seq`)."""
+    files = links.parent.glob(f"{links.stem}-*.arrow")
+    return sorted(files, key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
 
 def scratch(databases: dict[str, Path]) -> sqlite3.Connection:
     """A connection with `databases` (schema name -> file) attached as scratch databases."""
@@ -161,7 +177,7 @@ def stage_rows(
 
 
 def _new_stage(stage: Stage, files: list[InputFile]) -> None:
-    for path in stage:
+    for path in [*stage, *stage.link_column_files()]:
         path.unlink(missing_ok=True)
     with closing(scratch(stage.databases)) as db:
         db.executescript(_STAGE_SCHEMA)

@@ -6,11 +6,13 @@ links table."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -18,6 +20,7 @@ from click.testing import CliRunner
 from cofi.bulk import write_bulk_bundle
 from cofi.cli import cli
 from cofi.store.embedded import EmbeddedStore
+from cofi.vocab import FILE_TYPES
 from tests.conftest import DEMO, snapshot, write_bundle
 from tests.test_store import without_store_id
 
@@ -125,3 +128,69 @@ def test_a_later_load_links_records_the_store_knew_without_links(tmp_path: Path)
     rows = snapshot(store)["links"]
     assert [r[:4] for r in rows] == [("a1", "b2", "FAMILY", "spouse")]
     assert "spouse" in _cofi(store, "path", "a1", "b2").stdout
+
+
+def _loaded(tmp_path: Path, name: str, bundle: Path, workers: int) -> Any:
+    """The rows of a new store `name` that one load of `bundle` by `workers` readers made (but
+    what tells one store and its link file from another)."""
+    from cofi.loader import plan_load
+
+    store = EmbeddedStore(tmp_path / name, create=True)
+    try:
+        with plan_load(
+            [bundle], store.kinds_of, workers=workers, links_into=store.link_target()
+        ) as plan:
+            store.write(plan)
+    finally:
+        store.close()
+    rows = without_store_id(snapshot(tmp_path / name))
+    rows["meta"] = [r for r in rows["meta"] if r[0] not in ("links_file", "links_seal")]
+    return rows
+
+
+@pytest.mark.parametrize("odd", [False, True], ids=["all-by-columns", "one-the-csv-way"])
+def test_the_link_rows_staged_as_columns_are_grouped_as_those_in_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd: bool
+) -> None:
+    """Staged by columns (two readers), a links file's rows are kept as Arrow columns too, and
+    the link checks read them there, unless one of its rows went the csv module's way (a space
+    at the end of a cell): then the file's rows come from SQLite.  Declarations (staged from
+    their own file, in SQLite only) come from SQLite either way.  The store is the one a load
+    that stages every row in SQLite makes."""
+    from cofi import loader
+
+    log = tmp_path / "read.log"  # (the link checks of two readers run in a forked process)
+    columns = loader._staged_columns
+
+    def spied(files: list[Path]) -> Any:
+        with log.open("a") as f:
+            f.write(" ".join(p.name for p in files) + "\n")
+        return columns(files)
+
+    staged = loader._staged_file_links
+
+    def counted(links: Path) -> Any:
+        batches = list(staged(links))
+        with log.open("a") as f:
+            f.write(f"rows {sum(b.num_rows for b in batches)}\n")
+        return iter(batches)
+
+    monkeypatch.setattr(loader, "_staged_columns", spied)
+    monkeypatch.setattr(loader, "_staged_file_links", counted)
+    bundle = tmp_path / "bundle"
+    shutil.copytree(DEMO.parent / "declarations", bundle)
+    if odd:
+        with (bundle / "links.csv").open("a", encoding="utf-8") as f:
+            f.write("p-d01,p-head-d,ASSOCIATE,partner ,,,,\n")
+    by_sqlite = _loaded(tmp_path, "one", bundle, 0)
+    by_columns = _loaded(tmp_path, "two", bundle, 2)
+    assert by_columns == by_sqlite
+    assert any(row[2] == "ASSOCIATE" for row in by_sqlite["links"]) == odd
+    lines = log.read_text().splitlines()
+    counts = [int(line.split()[1]) for line in lines if line.startswith("rows ")]
+    read = [line.split() for line in lines if not line.startswith("rows ")]
+    assert read[0] == []  # (one reader: nothing staged by columns)
+    assert len(read[1]) == (0 if odd else 1)
+    with (bundle / "links.csv").open(encoding="utf-8") as f:
+        rows = [line.split(",") for line in f.read().splitlines()[1:]]
+    assert counts == [sum(row[2] in FILE_TYPES for row in rows)] * 2  # (each row read once)
