@@ -485,30 +485,9 @@ class LinkFile:
 
     def numbers_of(self, ids: Sequence[str]) -> Array:
         """The numbers of those of `ids` that end a link, by the file's own hash table."""
-        from cofi.text_lookup import hashes_of
+        import pyarrow as pa
 
-        if not ids:
-            return np.zeros(0, np.int64)
-        encoded = [i.encode() for i in ids]
-        ends = np.concatenate([[0], np.cumsum([len(e) for e in encoded])]).astype(np.int64)
-        hashes = hashes_of(ends, np.frombuffer(b"".join(encoded), np.uint8)).view(np.int64)
-        mask = len(self._table) - 1
-        slots = hashes & mask
-        todo = np.arange(len(encoded))
-        found = np.full(len(encoded), -1, np.int64)
-        while len(todo):  # (each round: the ids not yet found or known absent, a slot on)
-            held = self._table[slots[todo]].astype(np.int64) - 1
-            candidate = held >= 0
-            same = candidate.copy()
-            same[candidate] = self._hashes[held[candidate]] == hashes[todo[candidate]]
-            if same.any():
-                texts = self.texts_of(held[same])
-                for i, number in zip(todo[same].tolist(), held[same].tolist(), strict=True):
-                    if texts[number] == encoded[i]:
-                        found[i] = number
-            candidate &= found[todo] < 0
-            todo = todo[candidate]
-            slots[todo] = (slots[todo] + 1) & mask
+        found = self.lookup.places(pa.array(list(ids), pa.string()))
         return found[found >= 0]
 
     def texts_of(self, numbers: Any) -> dict[int, bytes]:

@@ -106,17 +106,17 @@ SELECT source, target, type, role, since, seq, 1, share, until, source_ref
 FROM stage_link.link WHERE true ORDER BY source, target, type, role, since, seq
 ON CONFLICT (source, target, type, role, since) DO UPDATE SET n = n + 1
 """
-_GROUP_FEW_LINKS = _GROUP_LINKS.replace(
-    "WHERE true", "WHERE type NOT IN (" + ", ".join(f"'{t}'" for t in FILE_TYPES) + ")"
-)
-"""`_GROUP_LINKS` of the links a store with a link file keeps in SQLite (the rest are grouped
-in numpy: `_LinkChecks._file_lane`)."""
 """One row per link key, with the fields of its first row (the rows go in in key order and, within
 a key, in row order: the first row of each key is inserted, each later one only counted): a store
 then reads the links in key order from this table alone, where a join back to each key's row by
 `seq` read the rows in random order (8.4 s against 1.2 s for 5.5M links).  The same table as
 `GROUP BY` with `min(seq)`, `count(*)` and the first row's fields as bare columns, which took 37.4 s
 for the 5.5M links of the large synthetic bundle (31.1 s of it the grouping) against 24.0 s."""
+_GROUP_FEW_LINKS = _GROUP_LINKS.replace(
+    "WHERE true", "WHERE type NOT IN (" + ", ".join(f"'{t}'" for t in FILE_TYPES) + ")"
+)
+"""`_GROUP_LINKS` of the links a store with a link file keeps in SQLite (the rest are grouped
+in numpy: `_LinkChecks._file_group`)."""
 
 
 @dataclass(frozen=True)
@@ -891,8 +891,9 @@ def _staged_file_links(links: Path) -> Iterator[Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from cofi.link_columns import COLUMN_NAMES
+
     types = ", ".join(f"'{t}'" for t in FILE_TYPES)
-    names = ["seq", "source", "target", "type", "role", "since", "share", "until", "source_ref"]
     con = adbc.connect(f"file:{quote(str(links))}?mode=ro")
     with closing(con), closing(con.cursor()) as cur:
         covered: list[tuple[int, Path]] = []  # (a file's first seq, its rows' columns)
@@ -920,7 +921,7 @@ def _staged_file_links(links: Path) -> Iterator[Any]:
                 share = pc.if_else(pc.less(share, 0), pa.scalar(float("nan"), pa.float64()),
                                    share)  # fmt: skip
                 yield pa.record_batch([*batch.columns[:6], share, *batch.columns[7:]],
-                                      names=names)  # fmt: skip
+                                      names=COLUMN_NAMES)  # fmt: skip
 
 
 def _joined(parts: list[Any], dtype: Any) -> Any:
