@@ -26,6 +26,11 @@ STEPS = [
     ("cofi.loader", "_LinkCheckProcess.result"),
     *(("cofi.loader", f"_LinkChecks.{step}") for step in ("group", "_conflicts", "_ends")),
     ("cofi.store.embedded", "_bulk_upsert"),
+    ("cofi.store.embedded", "_take_out_links"),
+    ("cofi.store.embedded_names", "NamesAside.copy_into"),
+    ("cofi.store.embedded", "EmbeddedStore._link_file_of"),
+    ("cofi.store.embedded", "EmbeddedStore._write_staged"),
+    ("cofi.store.embedded", "EmbeddedStore.write"),
     ("cofi.store.embedded", "EmbeddedStore.keep_graph"),
     ("cofi.store.embedded", "EmbeddedStore.stats"),
     *(("cofi.graph_build", f"_Build.{step}") for step in (

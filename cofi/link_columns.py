@@ -5,8 +5,10 @@ The reader of `staging` spends about 10 µs of Python on each link row (the csv 
 checks of `model.link_cells`, an `executemany` into the staging database): 54 s of CPU for the
 5.5M links of the large synthetic scale.  Here pyarrow reads the file in C++, the same checks run
 on whole columns (each distinct type and role, day and share through `link_cells` itself, so
-the rules are the same by construction), and ADBC's SQLite driver appends the rows that pass to
-the staging database without a Python object per row.  Every other row (a cell with a quote,
+the rules are the same by construction), and the rows that pass are kept without a Python object
+per row: those of the types `Stage.as_columns` (a link file's, for a store that keeps one) as
+Arrow columns in a file of their own (`Stage.link_columns`), the others appended to the staging
+database by ADBC's SQLite driver.  Every other row (a cell with a quote,
 space at either end, a character outside printable ASCII, or anything `link_cells` doubts) goes
 through Python's csv module and `staging`'s own path, one by one, as before.  A file whose lines
 are not each one row of the header's width (a newline or a comma inside quotes, another number
@@ -62,8 +64,11 @@ def stage_link_file(
     base, name = number * SEQ_PER_FILE, str(path)
     with closing(scratch(stage.databases)) as db:
         (fno,) = db.execute("SELECT fno FROM stage.files WHERE name = ?", (name,)).fetchone()
+    if fno != number:  # (`staging._new_stage` numbers the files in order)
+        raise RuntimeError(f"{name}: staged as file {fno}, not {number}")
     rules = _Rules(header)
     read = staged = 0
+    as_columns = pa.array(sorted(stage.as_columns), pa.string())
     columns = stage.link_columns(number)
     sink = pa.OSFile(str(columns), "wb")
     writer = None
@@ -84,10 +89,12 @@ def stage_link_file(
                 "until": column["until"], "source_ref": column["source_ref"],
                 "fno": pa.repeat(pa.scalar(fno, pa.int64()), table.num_rows), "line": line,
             }).filter(fast)  # fmt: skip
-            append(stage.links, {"link": chosen})
-            if writer is None:
-                writer = pa.ipc.new_stream(sink, chosen.select(COLUMN_NAMES).schema)
-            writer.write_table(chosen.select(COLUMN_NAMES))
+            kept = pc.is_in(chosen.column("type"), value_set=as_columns)
+            append(stage.links, {"link": chosen.filter(pc.invert(kept))})
+            if len(as_columns):
+                if writer is None:
+                    writer = pa.ipc.new_stream(sink, chosen.select(COLUMN_NAMES).schema)
+                writer.write_table(chosen.select(COLUMN_NAMES).filter(kept))
             staged += chosen.num_rows
             if progress is not None:
                 progress(chosen.num_rows)
@@ -111,10 +118,11 @@ def stage_link_file(
 
 COLUMN_NAMES = ["seq", "source", "target", "type", "role", "since", "share", "until",
                 "source_ref"]  # fmt: skip
-"""The columns of the staged link rows kept as Arrow columns too (`Stage.link_columns`): the
-link checks read them there instead of from SQLite (`loader._staged_file_links`), when every
-staged link row is among them (5.6M rows: 5.0-5.5 s read from SQLite,
-`benchmarks/link_stage.py`)."""
+"""The columns of the staged link rows kept as Arrow columns (`Stage.link_columns`: the rows
+of the types `Stage.as_columns`, instead of in SQLite).  A row's file is the stream's number
+and its line is `seq` less the file's first `seq`.  The link checks read them there
+(`loader._staged_file_links`): 5.6M rows took 5.6-5.9 s of CPU to append to SQLite and 5.0-5.5 s
+to read back (`benchmarks/link_stage.py`), 0.15 s to read as columns."""
 
 
 def _closed(writer: Any, sink: Any) -> None:

@@ -7,7 +7,8 @@ Python memory:
    its share of the rows (runs of 10,000; see `bundle.Part`): the pydantic shape of the row, a
    calendar day, a link type in the vocabulary, a FAMILY role; then it builds the record a store
    writes (search key, normalised contact keys, IIN/BIN check) and appends it to the staging
-   SQLite databases (the link rows to a file of their own, `staging.Stage`).
+   SQLite databases (the link rows to a file of their own, and those of a link file's types, as
+   Arrow columns: `staging.Stage`).
 2. Cross-row checks (here), in SQL over the staging databases: ids seen twice with conflicting
    fields, ids that are already another kind in the store, references to ids neither in the
    bundle nor in the store, and endpoint kinds the vocabulary does not allow.
@@ -40,7 +41,14 @@ from cofi.heap import gc_paused
 from cofi.importers import InputFile, input_files
 from cofi.model import EntityRecord, LinkRecord
 from cofi.orphans import remove_orphans
-from cofi.staging import Stage, attach_scratch, link_column_files, scratch, stage_rows
+from cofi.staging import (
+    Stage,
+    attach_scratch,
+    link_column_files,
+    link_columns_of,
+    scratch,
+    stage_rows,
+)
 from cofi.vocab import (
     BUNDLE_FILES,
     FILE_TYPES,
@@ -168,9 +176,11 @@ only once `complete()` has returned."""
 class LoadPlan:
     """What a load writes, validated and de-duplicated in the staging databases in `directory`.
 
-    The rows to write are `stage_e.ent_ids`/`stage_l.link_keys` rows with `ok = 1` (one per id,
-    one per link key) joined to `stage.ent`/`stage_link.link` by `seq`; `stage.contact` holds each
-    entity row's contact keys, `stage.contract` a contract's buyer, supplier, day and value.
+    The rows to write are `stage_e.ent_ids` rows with `ok = 1` (one per id) joined to
+    `stage.ent` by `seq`, and `stage_l.link_keys` rows with `ok = 1` (one per link key, with its
+    first row's fields; a link file's links are in the file the link checks make);
+    `stage.contact` holds each entity row's contact keys, `stage.contract` a contract's buyer,
+    supplier, day and value.
 
     The link checks of a large load may still be running in another process when the plan is
     returned (the entities, whose checks are done, can be written meanwhile): `rejects` waits for
@@ -401,14 +411,15 @@ def plan_load(
             size = sum(f.path.stat().st_size for f in files)
             workers = (os.cpu_count() or 1) if size >= _PARALLEL_BYTES else 0
         with gc_paused():
-            stage = Stage(plan.databases["stage"], plan.databases["stage_link"])
+            as_columns = frozenset(FILE_TYPES) if links_into is not None else frozenset()
+            stage = Stage(plan.databases["stage"], plan.databases["stage_link"], as_columns)
             plan.rows_read = stage_rows(files, stage, workers, progress)
             with closing(plan.connect()) as db:
                 names = dict(db.execute("SELECT fno, name FROM stage.files"))
             links = (_LinkCheckProcess if workers > 1 else _LinkCheckHere)(plan, names)
             plan.links_checked_by(links)
             with closing(plan.connect("stage", "stage_link", "stage_e")) as db:
-                _EntityChecks(db, names, store_kinds).run(plan)
+                _EntityChecks(db, names, store_kinds, stage.link_column_files()).run(plan)
             links.go()
         if not skip_invalid:
             plan.complete_if_rejected()
@@ -474,10 +485,14 @@ class _EntityChecks(_Rejects):
     and warnings so far.  They write `stage_e` (ids, their kinds in the store, bad ids)."""
 
     def __init__(
-        self, db: sqlite3.Connection, names: dict[int, str], store_kinds: KindLookup
+        self,
+        db: sqlite3.Connection,
+        names: dict[int, str],
+        store_kinds: KindLookup,
+        link_columns: list[Path],
     ) -> None:
         super().__init__(names)
-        self.db, self.store_kinds = db, store_kinds
+        self.db, self.store_kinds, self.link_columns = db, store_kinds, link_columns
 
     def run(self, plan: LoadPlan) -> None:
         db = self.db
@@ -535,6 +550,16 @@ class _EntityChecks(_Rejects):
                     for (i,) in db.execute(
                         f"SELECT DISTINCT {column} FROM {table} WHERE "
                         f"NOT EXISTS (SELECT 1 FROM stage_e.ent_ids WHERE id = {column})"
+                    ).fetchall()
+                )
+            ends = _column_ends(self.link_columns)  # (the link rows kept as columns only)
+            for at in range(0, len(ends), _IDS_AT_ONCE):
+                yield from (
+                    i
+                    for (i,) in db.execute(
+                        "SELECT value FROM json_each(?) WHERE "
+                        "NOT EXISTS (SELECT 1 FROM stage_e.ent_ids WHERE id = value)",
+                        (json.dumps(ends[at : at + _IDS_AT_ONCE]),),
                     ).fetchall()
                 )
 
@@ -710,12 +735,8 @@ class _LinkChecks(_Rejects):
     def _reject_twice(self, db: sqlite3.Connection, seqs: list[int]) -> None:
         """Reject every row `seqs` (of keys given twice with other fields), naming the others."""
         places: dict[LinkKey, list[tuple[int, int, dict[str, Any]]]] = defaultdict(list)
-        for *fields, fno, line in db.execute(
-            "SELECT l.source, l.target, l.type, l.role, l.share, l.since, l.until, l.source_ref, "
-            "l.fno, l.line FROM json_each(?) AS j CROSS JOIN stage_link.link AS l "
-            "ON l.seq = j.value ORDER BY l.seq",
-            (json.dumps(seqs),),
-        ):
+        rows = _staged_link_rows(db, self.plan.databases["stage_link"], seqs)
+        for _, (fno, line, *fields) in sorted(rows.items()):
             link = LinkRecord(*fields)
             key = (link.source, link.target, link.type, link.role, link.since)
             places[key].append((fno, line, _link_row(link)))
@@ -753,12 +774,9 @@ class _LinkChecks(_Rejects):
     def _ends(self, db: sqlite3.Connection, flagged: list[Flagged]) -> list[LinkKey]:
         """The rows of the keys `flagged` (`link_ends`) rejected, each saying why."""
         bad_keys: list[LinkKey] = []
+        rows = _staged_link_rows(db, self.plan.databases["stage_link"], [f[0] for f in flagged])
         for seq, source_kind, target_kind in flagged:
-            fno, line, *fields = db.execute(
-                "SELECT fno, line, source, target, type, role, share, since, until, source_ref "
-                "FROM stage_link.link WHERE seq = ?",
-                (seq,),
-            ).fetchone()
+            fno, line, *fields = rows[seq]
             link = LinkRecord(*fields)
             problems = []
             kinds = []
@@ -880,10 +898,10 @@ def _link_check_process(
 
 
 def _staged_file_links(links: Path) -> Iterator[Any]:
-    """The staged link rows of a link file's types (the staging database `links`), as Arrow
-    record batches: seq, the key's texts, share (NaN: none), until, source_ref.  A file's rows
-    that are all kept as Arrow columns too (`Stage.link_columns`) are read there, the others
-    from the database, through ADBC (call it in no process that holds the file open through
+    """The staged link rows of a link file's types, as Arrow record batches: seq, the key's
+    texts, share (NaN: none), until, source_ref.  Those kept as Arrow columns only
+    (`Stage.link_columns`), then those in the staging database `links` (the rows that went the
+    csv module's way), read through ADBC (call it in no process that holds the file open through
     `sqlite3`, see `cofi.link_ends`)."""
     from urllib.parse import quote
 
@@ -893,35 +911,29 @@ def _staged_file_links(links: Path) -> Iterator[Any]:
 
     from cofi.link_columns import COLUMN_NAMES
 
+    for path in link_column_files(links):  # (each map closed once no batch holds it)
+        for batch in pa.ipc.open_stream(pa.memory_map(str(path))):
+            if batch.num_rows:
+                share = pc.fill_null(batch.column(6).cast(pa.float64()), float("nan"))
+                yield pa.record_batch([*batch.columns[:6], share, *batch.columns[7:]],
+                                      names=COLUMN_NAMES)  # fmt: skip
     types = ", ".join(f"'{t}'" for t in FILE_TYPES)
     con = adbc.connect(f"file:{quote(str(links))}?mode=ro")
     with closing(con), closing(con.cursor()) as cur:
-        covered: list[tuple[int, Path]] = []  # (a file's first seq, its rows' columns)
-        for path in link_column_files(links):
-            first = int(path.stem.rsplit("-", 1)[1]) * SEQ_PER_FILE
-            cur.execute("SELECT count(*) FROM link WHERE seq >= ? AND seq < ?",
-                        (first, first + SEQ_PER_FILE))  # fmt: skip
-            if cur.fetch_arrow_table().column(0)[0].as_py() == _rows_in([path]):
-                covered.append((first, path))  # (else some went the csv module's way)
-        yield from _staged_columns([path for _, path in covered])
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH_LINKS)})
-        ends = [0, *(k for first, _ in covered for k in (first, first + SEQ_PER_FILE)), None]
-        for lo, hi in zip(ends[::2], ends[1::2], strict=True):  # (the seqs not covered)
-            # (no share is -1: a column of nothing but NULLs in the driver's first batch would
-            # be taken for integers, and its first share then refused; a share is above 0)
-            cur.execute(
-                "SELECT seq, source, target, type, role, since, coalesce(share, -1.0), until, "
-                f"source_ref FROM link WHERE type IN ({types}) AND seq >= ? AND seq < ?",
-                (lo, hi if hi is not None else 1 << 62),
-            )
-            for batch in cur.fetch_record_batch():
-                if not batch.num_rows:
-                    continue
-                share = batch.column(6).cast(pa.float64())
-                share = pc.if_else(pc.less(share, 0), pa.scalar(float("nan"), pa.float64()),
-                                   share)  # fmt: skip
-                yield pa.record_batch([*batch.columns[:6], share, *batch.columns[7:]],
-                                      names=COLUMN_NAMES)  # fmt: skip
+        # (no share is -1: a column of nothing but NULLs in the driver's first batch would be
+        # taken for integers, and its first share then refused; a share is above 0)
+        cur.execute(
+            "SELECT seq, source, target, type, role, since, coalesce(share, -1.0), until, "
+            f"source_ref FROM link WHERE type IN ({types})"
+        )
+        for batch in cur.fetch_record_batch():
+            if not batch.num_rows:
+                continue
+            share = batch.column(6).cast(pa.float64())
+            share = pc.if_else(pc.less(share, 0), pa.scalar(float("nan"), pa.float64()), share)
+            yield pa.record_batch([*batch.columns[:6], share, *batch.columns[7:]],
+                                  names=COLUMN_NAMES)  # fmt: skip
 
 
 def _joined(parts: list[Any], dtype: Any) -> Any:
@@ -933,29 +945,59 @@ def _joined(parts: list[Any], dtype: Any) -> Any:
     return joined
 
 
-def _rows_in(files: list[Path]) -> int:
-    """The rows of the Arrow IPC streams `files`."""
-    import pyarrow as pa
-
-    return sum(batch.num_rows for path in files
-               for batch in pa.ipc.open_stream(pa.memory_map(str(path))))  # fmt: skip
+_IDS_AT_ONCE = 100_000
+"""Ids looked up by one query (a JSON array: `json_each`)."""
 
 
-def _staged_columns(files: list[Path]) -> Iterator[Any]:
-    """`_staged_file_links` from the staged link rows kept as Arrow columns (`files`, from
-    `Stage.link_column_files`: in `seq` order, as the table's)."""
+def _column_ends(files: list[Path]) -> list[str]:
+    """The ends of the staged link rows kept as Arrow columns (`files`), each once."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    wanted = pa.array(sorted(FILE_TYPES), pa.string())
-    for path in files:  # (each map closed once no batch holds it)
+    seen: list[Any] = []
+    for path in files:
         for batch in pa.ipc.open_stream(pa.memory_map(str(path))):
-            batch = batch.filter(pc.is_in(batch.column(3), value_set=wanted))
-            if not batch.num_rows:
-                continue
-            share = pc.fill_null(batch.column(6).cast(pa.float64()), float("nan"))
-            yield pa.record_batch([*batch.columns[:6], share, *batch.columns[7:]],
-                                  names=batch.schema.names)  # fmt: skip
+            seen += [pc.unique(batch.column(1)), pc.unique(batch.column(2))]
+    if not seen:
+        return []
+    return list(pc.unique(pa.chunked_array(seen, pa.string())).to_pylist())
+
+
+def _staged_link_rows(
+    db: sqlite3.Connection, links: Path, seqs: list[int]
+) -> dict[int, tuple[Any, ...]]:
+    """The staged link rows `seqs`, by seq: fno, line, then `LinkRecord`'s fields.  From the
+    staging database (`stage_link`, attached to `db`), else from the rows kept as Arrow columns
+    only (`Stage.link_columns` of `links`)."""
+    found: dict[int, tuple[Any, ...]] = {}
+    for at in range(0, len(seqs), _IDS_AT_ONCE):
+        for seq, *row in db.execute(
+            "SELECT l.seq, l.fno, l.line, l.source, l.target, l.type, l.role, l.share, l.since, "
+            "l.until, l.source_ref FROM json_each(?) AS j CROSS JOIN stage_link.link AS l "
+            "ON l.seq = j.value",
+            (json.dumps(seqs[at : at + _IDS_AT_ONCE]),),
+        ):
+            found[seq] = tuple(row)
+    rest = sorted(set(seqs) - found.keys())
+    if not rest:
+        return found
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    by_file: dict[int, list[int]] = defaultdict(list)
+    for seq in rest:
+        by_file[seq // SEQ_PER_FILE].append(seq)
+    for fno, wanted in by_file.items():
+        path, first = link_columns_of(links, fno), fno * SEQ_PER_FILE
+        chosen = pa.array(wanted, pa.int64())
+        for batch in pa.ipc.open_stream(pa.memory_map(str(path))) if path.is_file() else ():
+            picked = batch.filter(pc.is_in(batch.column(0), value_set=chosen))
+            for seq, source, target, kind, role, since, share, until, ref in zip(
+                *(c.to_pylist() for c in picked.columns), strict=True
+            ):
+                found[seq] = (fno, seq - first, source, target, kind, role, share, since, until,
+                              ref)  # fmt: skip
+    return found
 
 
 def _new_ids(stage: Path, base: LinkFile | None) -> TextLookup:

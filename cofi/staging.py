@@ -77,10 +77,17 @@ class Stage(NamedTuple):
     """The staging databases the readers write: `rows` (schema `stage`: the entity rows, their
     contacts and contracts, the rejects and warnings) and `links` (schema `stage_link`: the link
     rows).  (With one file, the process staging the large scale's people waited 2.9 s of its
-    10.1 s for the appends of the process staging its links beside it: 6.1 s with two.)"""
+    10.1 s for the appends of the process staging its links beside it: 6.1 s with two.)
+
+    `as_columns`: the link types whose rows, when a CSV file of links is staged by columns
+    (`cofi.link_columns`), are kept as Arrow columns only (`link_columns`), not in `links`: the
+    link file's types, for a store that keeps one (its link checks read them as columns); none
+    for any other store, which reads every link row from `links`.  Every other link row is in
+    `links`: `loader._staged_link_rows` reads a row wherever it is."""
 
     rows: Path
     links: Path
+    as_columns: frozenset[str] = frozenset()
 
     @property
     def databases(self) -> dict[str, Path]:
@@ -92,13 +99,18 @@ class Stage(NamedTuple):
         return f"stage_link.{table}" if table == "link" else f"stage.{table}"
 
     def link_columns(self, number: int) -> Path:
-        """Where the file of links `number`, staged by columns, leaves its rows as Arrow
-        columns too (`cofi.link_columns`)."""
-        return self.links.with_name(f"{self.links.stem}-{number}.arrow")
+        """Where the file of links `number` (its `fno`), staged by columns, leaves its rows of
+        the types `as_columns` as Arrow columns (`cofi.link_columns`)."""
+        return link_columns_of(self.links, number)
 
     def link_column_files(self) -> list[Path]:
         """The files `link_columns` names."""
         return link_column_files(self.links)
+
+
+def link_columns_of(links: Path, number: int) -> Path:
+    """`Stage.link_columns` of the staging database `links`."""
+    return links.with_name(f"{links.stem}-{number}.arrow")
 
 
 def link_column_files(links: Path) -> list[Path]:
@@ -177,7 +189,7 @@ def stage_rows(
 
 
 def _new_stage(stage: Stage, files: list[InputFile]) -> None:
-    for path in [*stage, *stage.link_column_files()]:
+    for path in [stage.rows, stage.links, *stage.link_column_files()]:
         path.unlink(missing_ok=True)
     with closing(scratch(stage.databases)) as db:
         db.executescript(_STAGE_SCHEMA)

@@ -21,8 +21,8 @@ from cofi.bundle import Part
 from cofi.importers import InputFile, input_files
 from cofi.link_columns import stage_link_file
 from cofi.model import COLUMNS, REQUIRED, link_cells, validate_row
-from cofi.staging import Stage, _new_stage, _stage_part, scratch
-from cofi.vocab import INPUT_LINK_TYPES, LINK_TYPES
+from cofi.staging import Stage, _new_stage, _stage_part, link_column_files, scratch
+from cofi.vocab import FILE_TYPES, INPUT_LINK_TYPES, LINK_TYPES
 
 ROLES = sorted({r for t in INPUT_LINK_TYPES for r in (LINK_TYPES[t].roles or ())})
 LINK = COLUMNS["link"]
@@ -121,11 +121,28 @@ def test_a_plain_valid_row_is_taken(kind: str, since: str, until: str, share: st
 FILE_ROWS = st.lists(link_rows(), min_size=1, max_size=30)
 
 
-def _staged(tmp: Path, name: str, text: str, columns: bool) -> tuple[object, ...]:
+def _staged(
+    tmp: Path, name: str, text: str, columns: bool, as_columns: frozenset[str] = frozenset()
+) -> tuple[object, ...]:
     """What staging a bundle holding only `links.csv` (`text`) leaves: by columns (None when the
-    file is declined) or by the csv module."""
+    file is declined) or by the csv module.  The link rows are those in SQLite and, staged by
+    columns with `as_columns` (`Stage.as_columns`), those kept as Arrow columns, as the table's
+    rows, in its order."""
     by = stage_link_file if columns else None
-    return staged_file(tmp, name, "links.csv", text, by, ("link", "rej", "warn"))
+    rows, found = staged_file(tmp, name, "links.csv", text, by, ("link", "rej", "warn"),
+                              as_columns)  # fmt: skip
+    if rows is None:
+        return rows, found
+    links = tmp / f"{name}-links.db"
+    in_columns = [
+        (seq, *rest, 0, seq)  # (the file's first seq is 0: its line is its seq)
+        for path in link_column_files(links)
+        for batch in pa.ipc.open_stream(pa.memory_map(str(path)))
+        for seq, *rest in zip(*(c.to_pylist() for c in batch.columns), strict=True)
+    ]
+    assert all(r[3] in as_columns for r in in_columns)
+    assert not {r[0] for r in in_columns} & {r[0] for r in found[0]}  # (each row in one place)
+    return rows, [sorted(found[0] + in_columns), *found[1:]]
 
 
 def staged_file(
@@ -135,11 +152,13 @@ def staged_file(
     text: str,
     stage_file: Callable[..., int | None] | None,
     tables: tuple[str, ...],
+    as_columns: frozenset[str] = frozenset(),
 ) -> tuple[object, ...]:
     """The rows read and the staging database's `tables` (each in the order of all its
     columns) after staging a bundle holding only `file` (`text`): by `stage_file` (None, [] when
-    it declines the file) or, without one, by the csv module."""
-    files, stage = one_file_stage(tmp, name, file, text)
+    it declines the file) or, without one, by the csv module (`as_columns`:
+    `Stage.as_columns`)."""
+    files, stage = one_file_stage(tmp, name, file, text, as_columns)
     if stage_file is not None:
         rows = stage_file(files, 0, stage, None)
         if rows is None:
@@ -154,14 +173,16 @@ def staged_file(
         return rows, found
 
 
-def one_file_stage(tmp: Path, name: str, file: str, text: str) -> tuple[list[InputFile], Stage]:
+def one_file_stage(
+    tmp: Path, name: str, file: str, text: str, as_columns: frozenset[str] = frozenset()
+) -> tuple[list[InputFile], Stage]:
     """A bundle `tmp/name` holding only `file` (`text`), its files listed, and new staging
     databases for them."""
     bundle = tmp / name
     bundle.mkdir()
     (bundle / file).write_bytes(text.encode())
     files = input_files([bundle])
-    stage = Stage(tmp / f"{name}.db", tmp / f"{name}-links.db")
+    stage = Stage(tmp / f"{name}.db", tmp / f"{name}-links.db", as_columns)
     _new_stage(stage, files)
     return files, stage
 
@@ -175,8 +196,11 @@ def csv_text(header: list[str], rows: list[list[str]], newline: str = "\n") -> s
     return out.getvalue()
 
 
+@pytest.mark.parametrize(
+    "as_columns", [frozenset(), frozenset(FILE_TYPES)], ids=["sqlite", "arrow"]
+)
 def test_a_file_staged_by_columns_is_staged_as_the_csv_module_stages_it(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, as_columns: frozenset[str]
 ) -> None:
     taken: list[bool] = []
 
@@ -188,7 +212,7 @@ def test_a_file_staged_by_columns_is_staged_as_the_csv_module_stages_it(
         rows = [[cells[h.index(c)] for c in header] for h, cells in drawn
                 if sorted(h) == sorted(header)]  # fmt: skip
         text = csv_text(header, rows)
-        by_columns = _staged(tmp, "a", text, columns=True)
+        by_columns = _staged(tmp, "a", text, columns=True, as_columns=as_columns)
         taken.append(by_columns[0] is not None)
         if by_columns[0] is not None:
             assert by_columns == _staged(tmp, "b", text, columns=False)
@@ -242,6 +266,11 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
     text = csv_text(list(LINK), rows)
     rows_read, (links, rejects, warnings) = _staged(tmp_path, "blocks", text, columns=True)
     assert rows_read == 60 and len(links) == 60 and not rejects
+    as_columns = frozenset(FILE_TYPES)
+    assert _staged(tmp_path, "arrow", text, True, as_columns) == (rows_read, [links, rejects,
+                                                                              warnings])  # fmt: skip
+    (arrow,) = link_column_files(tmp_path / "arrow-links.db")
+    assert sum(b.num_rows for b in pa.ipc.open_stream(pa.memory_map(str(arrow)))) == 59
     assert (rows_read, [links, rejects, warnings]) == _staged(tmp_path, "csv", text, columns=False)
     assert links[33][1:3] == ("p33", "c5") and links[59][6] == 60.0
     # a short row in the last block: the file is declined, and nothing of it stays staged (here
@@ -251,13 +280,14 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
     bundle.mkdir()
     (bundle / "links.csv").write_text(csv_text(list(LINK), rows) + "p1,c1\n")
     files = input_files([bundle])
-    stage = Stage(tmp_path / "late.db", tmp_path / "late-links.db")
+    stage = Stage(tmp_path / "late.db", tmp_path / "late-links.db", frozenset(FILE_TYPES))
     _new_stage(stage, files)
     assert stage_link_file(files, 0, stage, None) is None
     with closing(scratch(stage.databases)) as db:
         assert [db.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("link", "rej")] == [
             (0,), (0,)
         ]  # fmt: skip
+    assert not stage.link_column_files()
 
 
 @settings(max_examples=300, deadline=None)

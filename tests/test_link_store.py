@@ -152,30 +152,30 @@ def _loaded(tmp_path: Path, name: str, bundle: Path, workers: int) -> Any:
 def test_the_link_rows_staged_as_columns_are_grouped_as_those_in_sqlite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd: bool
 ) -> None:
-    """Staged by columns (two readers), a links file's rows are kept as Arrow columns too, and
-    the link checks read them there, unless one of its rows went the csv module's way (a space
-    at the end of a cell): then the file's rows come from SQLite.  Declarations (staged from
-    their own file, in SQLite only) come from SQLite either way.  The store is the one a load
-    that stages every row in SQLite makes."""
+    """Staged by columns (two readers), a links file's rows of the link file's types are kept
+    as Arrow columns only, not in SQLite, and the link checks read them there; a row that went
+    the csv module's way (a space at the end of a cell) is in SQLite, and read there.  Other
+    links and declarations (staged from their own file) are in SQLite either way.  The store is
+    the one a load that stages every row in SQLite makes, and each row is read once."""
+    import sqlite3
+
     from cofi import loader
 
     log = tmp_path / "read.log"  # (the link checks of two readers run in a forked process)
-    columns = loader._staged_columns
-
-    def spied(files: list[Path]) -> Any:
-        with log.open("a") as f:
-            f.write(" ".join(p.name for p in files) + "\n")
-        return columns(files)
-
     staged = loader._staged_file_links
 
     def counted(links: Path) -> Any:
         batches = list(staged(links))
+        marks = ", ".join("?" * len(FILE_TYPES))
+        with sqlite3.connect(links) as db:  # (after ADBC has closed it)
+            (in_sqlite,) = db.execute(
+                f"SELECT count(*) FROM link WHERE type IN ({marks})", FILE_TYPES
+            ).fetchone()
+        columns = len(loader.link_column_files(links))
         with log.open("a") as f:
-            f.write(f"rows {sum(b.num_rows for b in batches)}\n")
+            f.write(f"{sum(b.num_rows for b in batches)} {in_sqlite} {columns}\n")
         return iter(batches)
 
-    monkeypatch.setattr(loader, "_staged_columns", spied)
     monkeypatch.setattr(loader, "_staged_file_links", counted)
     bundle = tmp_path / "bundle"
     shutil.copytree(DEMO.parent / "declarations", bundle)
@@ -186,11 +186,67 @@ def test_the_link_rows_staged_as_columns_are_grouped_as_those_in_sqlite(
     by_columns = _loaded(tmp_path, "two", bundle, 2)
     assert by_columns == by_sqlite
     assert any(row[2] == "ASSOCIATE" for row in by_sqlite["links"]) == odd
-    lines = log.read_text().splitlines()
-    counts = [int(line.split()[1]) for line in lines if line.startswith("rows ")]
-    read = [line.split() for line in lines if not line.startswith("rows ")]
-    assert read[0] == []  # (one reader: nothing staged by columns)
-    assert len(read[1]) == (0 if odd else 1)
     with (bundle / "links.csv").open(encoding="utf-8") as f:
         rows = [line.split(",") for line in f.read().splitlines()[1:]]
-    assert counts == [sum(row[2] in FILE_TYPES for row in rows)] * 2  # (each row read once)
+    graph_rows = sum(row[2] in FILE_TYPES for row in rows)
+    one, two = (tuple(map(int, line.split())) for line in log.read_text().splitlines())
+    assert one == (graph_rows, graph_rows, 0)  # (one reader: every row in SQLite)
+    assert two == (graph_rows, 1 if odd else 0, 1)  # (each row read once, from one place)
+
+
+def _later_load(tmp_path: Path, name: str, bundle: Path, workers: int, skip: bool) -> Any:
+    """A copy of a store holding the demo, then a load of `bundle` by `workers` readers: the
+    errors it was refused with, or the store's rows after it (`skip`: invalid rows skipped)."""
+    from cofi.errors import LoadRejected
+    from cofi.loader import plan_load
+
+    store_dir = tmp_path / name
+    shutil.copytree(tmp_path / "demo-store", store_dir)
+    store = EmbeddedStore(store_dir, create=False)
+    try:
+        with plan_load([bundle], store.kinds_of, workers=workers, skip_invalid=skip,
+                       links_into=store.link_target()) as plan:  # fmt: skip
+            store.write(plan)
+    except LoadRejected as exc:
+        return [str(e) for e in exc.errors]
+    finally:
+        store.close()
+    rows = without_store_id(snapshot(store_dir))
+    rows["meta"] = [r for r in rows["meta"] if r[0] not in ("links_file", "links_seal")]
+    return rows
+
+
+def test_link_rows_kept_as_columns_are_checked_and_named_as_those_in_sqlite(
+    tmp_path: Path,
+) -> None:
+    """A later load's plain link rows, kept as Arrow columns only (two readers): ends the store
+    alone knows are found there; a key given twice with other fields, an unknown end and a pair
+    of kinds the type may not join are refused with each row's file, line and fields, as when
+    every row is in SQLite (one reader); skipped, they leave the same store."""
+    assert _cofi(tmp_path / "demo-store", "load", str(DEMO)).returncode == 0
+    rows = [
+        ["p-aigerim", "p-timur", "ASSOCIATE", "partner", "", "", "", "register"],
+        ["p-bolat", "co-steppe", "OWNS", "", "10", "2020-01-01", "", "a"],
+        ["p-bolat", "co-steppe", "OWNS", "", "20", "2020-01-01", "", "b"],
+        ["p-dana", "nobody", "FAMILY", "sibling", "", "", "", ""],
+        ["p-dana", "co-dala", "FAMILY", "sibling", "", "", "", ""],
+        ["p-timur", "co-steppe", "DIRECTS", "", "", "2021-05-05", "", "c"],
+    ]
+    bundle = tmp_path / "later"
+    bundle.mkdir()
+    (bundle / "links.csv").write_text(
+        "source,target,type,role,share,since,until,source_ref\n"
+        + "".join(",".join(r) + "\n" for r in rows)
+    )
+    by_sqlite = _later_load(tmp_path, "one", bundle, 0, False)
+    by_columns = _later_load(tmp_path, "two", bundle, 2, False)
+    assert by_columns == by_sqlite
+    where = f"{bundle / 'links.csv'}"
+    assert [e.split(": ", 1)[0] for e in by_columns] == [f"{where}:{n}" for n in (3, 4, 5, 6)]
+    assert "unknown id 'nobody'" in by_columns[2]
+    assert "FAMILY cannot join a person to a company" in by_columns[3]
+    skipped = _later_load(tmp_path, "three", bundle, 0, True)
+    assert _later_load(tmp_path, "four", bundle, 2, True) == skipped
+    kept = [r[:3] for r in skipped["links"] if r[0] in ("p-aigerim", "p-timur")]
+    assert ("p-aigerim", "p-timur", "ASSOCIATE") in kept
+    assert ("p-timur", "co-steppe", "DIRECTS") in kept
