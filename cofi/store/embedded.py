@@ -823,6 +823,8 @@ class EmbeddedStore:
             aside = None
             if n_entities == 0:  # (a trigger indexes each name, or they are indexed beside)
                 aside = self._names = _names_aside(db, plan)
+                if aside is not None:
+                    aside.begin()
                 if aside is None:
                     merging_later(db)
                     entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), True)
@@ -856,8 +858,6 @@ class EmbeddedStore:
                 # Into an empty links table, the links are written and indexed while their ends
                 # are still being checked; those rejected are taken out again (none was there
                 # before).
-                if aside is not None:
-                    aside.begin()
                 plan.links_grouped()
                 threads = (os.cpu_count() or 1) - 1
                 kept = _filled_alongside(rev)
