@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import adbc_driver_sqlite.dbapi as adbc
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -75,29 +76,38 @@ def stage_link_file(
     try:
         for batch in _blocks(path, len(header)):
             table = pa.Table.from_batches([batch])
-            line = pa.array(range(read + 2, read + 2 + table.num_rows), pa.int64())
-            read += table.num_rows
+            n = table.num_rows
+            lines = np.arange(read + 2, read + 2 + n, dtype=np.int64)
+            line = pa.array(lines)
+            read += n
             column = rules.columns(table)
             fast, shares = rules.fast(column)
             odd = _rows(table, line, pc.invert(fast))
             if odd is None:
                 raise Declined
-            chosen = pa.table({
-                "seq": pc.add(line, base), "source": column["source"],
-                "target": column["target"], "type": pc.ascii_upper(column["type"]),
-                "role": column["role"], "since": column["since"], "share": shares,
-                "until": column["until"], "source_ref": column["source_ref"],
-                "fno": pa.repeat(pa.scalar(fno, pa.int64()), table.num_rows), "line": line,
-            }).filter(fast)  # fmt: skip
-            kept = pc.is_in(chosen.column("type"), value_set=as_columns)
-            append(stage.links, {"link": chosen.filter(pc.invert(kept))})
+            kinds = pc.ascii_upper(column["type"])
+            kept = pc.is_in(kinds, value_set=as_columns)
+            rows = {
+                "seq": pa.array(lines + base), "source": column["source"],
+                "target": column["target"], "type": kinds, "role": column["role"],
+                "since": column["since"], "share": shares, "until": column["until"],
+                "source_ref": column["source_ref"],
+            }  # fmt: skip
+            # (each row taken once: as Arrow columns, or into the staging database)
+            in_database = pc.and_(fast, pc.invert(kept))
+            if pc.any(in_database).as_py():
+                fnos = pa.array(np.full(n, fno, np.int64))
+                append(stage.links, {"link": pa.table({**rows, "fno": fnos, "line": line})
+                                     .filter(in_database)})  # fmt: skip
+            taken = pc.sum(fast).as_py() or 0
             if len(as_columns):
+                chosen = pa.table(rows).filter(pc.and_(fast, kept))
                 if writer is None:
-                    writer = pa.ipc.new_stream(sink, chosen.select(COLUMN_NAMES).schema)
-                writer.write_table(chosen.select(COLUMN_NAMES).filter(kept))
-            staged += chosen.num_rows
+                    writer = pa.ipc.new_stream(sink, chosen.schema)
+                writer.write_table(chosen)
+            staged += taken
             if progress is not None:
-                progress(chosen.num_rows)
+                progress(taken)
             staged += stage_odd(stage, (name, fno, "link", header, base), odd, progress)
         if read != line_total(path) - 1:
             raise Declined
@@ -280,9 +290,22 @@ class _Rules:
 
 
 def _plain(cells: Any) -> Any:
-    """Which of `cells` match `_PLAIN`: by four plain tests instead of the regular expression,
-    a third of its time (0.19 µs against 0.54 µs a link row for the eight columns; a test holds
-    them to the regular expression)."""
+    """Which of `cells` match `_PLAIN`: when every byte of every cell is printable ASCII but
+    the double quote (numpy's look at the bytes of the column at once), a cell is plain unless
+    its first or last byte is a space; else by four plain tests of each cell (the regular
+    expression took three times as long).  (The large scale's 5.5M links: 0.44 s against
+    0.93 s for the eight columns.  A test holds both ways to the regular expression.)"""
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    _, offsets, data = cells.buffers()
+    ends = np.frombuffer(offsets, np.int32)[cells.offset : cells.offset + len(cells) + 1]
+    raw = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    used = raw[ends[0] : ends[-1]]
+    if bool(((used - 0x20) < 0x5F).all()) and not bool((used == 0x22).any()):
+        first, last = np.full(len(cells), 0x21, np.uint8), np.full(len(cells), 0x21, np.uint8)
+        filled = ends[1:] > ends[:-1]
+        first[filled], last[filled] = raw[ends[:-1][filled]], raw[ends[1:][filled] - 1]
+        return pa.array((first != 0x20) & (last != 0x20))
     quoted_or_spaced = pc.or_(
         pc.match_substring(cells, '"'), pc.or_(pc.starts_with(cells, " "), pc.ends_with(cells, " "))
     )

@@ -290,11 +290,26 @@ def test_a_file_is_staged_a_block_at_a_time_and_a_late_fault_takes_out_what_was_
     assert not stage.link_column_files()
 
 
+_ASCII = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=6)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(["", " ", "a b", "a ", " a", ' "', "~", "\x7f", "é"])),
-                min_size=1, max_size=40))  # fmt: skip
-def test_the_plain_cell_test_is_its_regular_expression(cells: list[str]) -> None:
-    column = pa.array(cells, pa.string())
-    assert link_columns._plain(column).to_pylist() == [
-        re.fullmatch(link_columns._PLAIN, c) is not None for c in cells
-    ]
+@given(
+    st.lists(st.one_of(st.text(max_size=6), st.sampled_from(["", " ", "a b", "a ", " a", ' "', "~", "\x7f", "é"])),
+             min_size=1, max_size=40),
+    st.lists(st.one_of(_ASCII, st.sampled_from(["", " ", "a b", "a ", " a", "~"])), min_size=1,
+             max_size=40),
+    st.integers(0, 3),
+)  # fmt: skip
+def test_the_plain_cell_test_is_its_regular_expression(
+    cells: list[str], ascii_cells: list[str], cut: int
+) -> None:
+    """Either way (`_plain` looks at a column's bytes at once when they are all printable ASCII
+    but the quote, as most of the second lists' are), on a column that begins at its buffers'
+    start or further in (`cut`), in one piece or two."""
+    for drawn in (cells, ascii_cells):
+        column = pa.array(["x"] * cut + drawn, pa.string()).slice(cut)
+        expected = [re.fullmatch(link_columns._PLAIN, c) is not None for c in drawn]
+        assert link_columns._plain(column).to_pylist() == expected
+        halves = pa.chunked_array([column.slice(0, len(drawn) // 2), column.slice(len(drawn) // 2)])
+        assert link_columns._plain(halves).to_pylist() == expected
