@@ -925,7 +925,12 @@ class _Build:
         if "DECIDED" not in tables["types"] or not n:
             return pa.array([""] * n, pa.string()), iter([])
         at = np.flatnonzero(np.asarray(c["type"]) == tables["types"].index("DECIDED"))
-        k = TextLookup(contracts).places(f.ids)[c["target"][at]]
+        # (each contract's number in the file, by the file's own hash table: the contracts
+        # hashed, not every id of the file looked up among the contracts)
+        numbers = f.lookup.places(contracts)
+        k_of = np.full(len(f.ids) + 1, -1, np.int64)  # (the last: a contract not in the file)
+        k_of[numbers] = np.arange(n)
+        k = k_of[c["target"][at]]
         at, k = at[k >= 0], k[k >= 0]
         source = np.asarray(c["source"])[at]
         ids = f.ids
@@ -938,8 +943,15 @@ class _Build:
             order = stable_order(k)
         k, source, role = k[order], source[order], role[order]
         roles = pa.array(tables["roles"], pa.string())
-        pairs = _decided_json(ids.take(pa.array(source)).cast(pa.string()),
-                              roles.take(pa.array(role)))  # fmt: skip
+        # (each distinct pair written once: a decision-maker decides many contracts)
+        pair = source.astype(np.int64) * len(tables["roles"]) + role
+        distinct_pairs, which = np.unique(pair, return_inverse=True)
+        per_role = len(tables["roles"])
+        texts_of = _decided_json(
+            ids.take(pa.array(distinct_pairs // per_role)).cast(pa.string()),
+            roles.take(pa.array(distinct_pairs % per_role)),
+        )
+        pairs = texts_of.take(pa.array(which.reshape(-1)))
         offsets = np.concatenate([[0], np.cumsum(np.bincount(k, minlength=n))]).astype(np.int32)
         joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), pairs), ",")
         texts = pc.if_else(

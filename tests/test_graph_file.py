@@ -522,7 +522,7 @@ def test_the_records_looked_up_by_their_own_table_write_the_same_file(
     monkeypatch.setattr(text_lookup.TextLookup, "__init__", counted)
     monkeypatch.setattr(text_lookup, "TABLE_IDS", 0)
     assert _graph_bytes(synth_store) == by_arrow
-    assert made == [True, True]  # (the records' ids, and the contracts' for their deciders)
+    assert made == [True]  # (the records' ids: the contracts are found by the link file's own)
 
 
 def test_the_steps_beside_the_links_write_the_same_file(
