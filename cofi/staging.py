@@ -9,7 +9,8 @@ the same processes before their shares of the other rows (`cofi.link_columns`,
 `cofi.entity_columns`).
 Two files: the link rows in one (`stage_link.link`), everything else in the other (`stage`), so
 that the processes staging a bundle's links and its entities side by side do not wait for each
-other's writes (`Stage`).
+other's writes (`Stage`); for a store that keeps a link file, the link rows of its types that
+are staged by columns are kept as Arrow columns instead (`Stage.as_columns`).
 The readers count their rows in one shared counter, made before they fork (`_COUNTER`), for the
 progress bar.
 """
