@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from cofi.graph import ContractRow, Graph, Head
+from cofi.heap import start_writeback
 from cofi.orphans import remove_orphans
 from cofi.vocab import Kind
 
@@ -43,6 +44,9 @@ MAGIC = b"COFI-GRAPH-6\n"
 _KINDS = tuple(Kind)
 _KIND_CODE = {k: i for i, k in enumerate(_KINDS)}
 _ALIGN = 8
+_WRITEBACK = 32 << 20
+"""Bytes written between two calls that start writing the file back to disk (`start_writeback`):
+the `fsync` at the end then waits for the last of them only."""
 _START = 24
 """Where the columns begin: after the magic and the footer's offset, aligned.  The footer (JSON:
 the tag and each column's name, type, count, offset, size and CRC-32) is written last, so that
@@ -56,6 +60,7 @@ class Writer:
         self.f, self.magic = f, magic
         self.toc: list[dict[str, Any]] = []
         self.offset = 0
+        self._kicked = 0  # (the offset up to which its writing back was begun)
         f.write(magic + bytes(_START - len(magic)))
 
     def raw(self, name: str, data: Any, kind: str, count: int) -> None:
@@ -69,6 +74,10 @@ class Writer:
         self.f.write(view)
         self.f.write(bytes(pad))
         self.offset += len(view) + pad
+        if self.offset - self._kicked >= _WRITEBACK:
+            self.f.flush()
+            start_writeback(self.f.fileno())
+            self._kicked = self.offset
 
     def ints(self, name: str, values: Sequence[int], code: str = "i") -> None:
         data = values if isinstance(values, array) else array(code, values)

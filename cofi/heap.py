@@ -1,13 +1,15 @@
 """Garbage-collector control for the phases that make millions of objects, and the heaps' free
-memory given back."""
+memory given back; a file's writing back to disk begun early."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 @contextmanager
@@ -40,3 +42,27 @@ def give_back_free_memory() -> None:
         import ctypes
 
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def start_writeback(fd: int) -> None:
+    """Start writing the file `fd` holds open back to disk, without waiting (Linux's
+    `sync_file_range` with `SYNC_FILE_RANGE_WRITE`; nothing elsewhere): the `fsync` that makes
+    it durable then waits for what is left, not for the whole file.  The kernel would begin
+    only once the file's pages were 30 s old or 10% of memory dirty, after a large load."""
+    call = writeback_call()
+    if call is not None:
+        call(fd, 0, 0, 2)  # (SYNC_FILE_RANGE_WRITE)
+
+
+@functools.cache
+def writeback_call() -> Any:
+    """The C library's `sync_file_range`, or None.  (Found once, before any fork that calls it:
+    a forked process looks nothing up.)"""
+    try:
+        import ctypes
+
+        call = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    return call

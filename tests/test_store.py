@@ -647,3 +647,39 @@ def test_a_write_past_the_databases_size_limit_is_disk_full_and_rolled_back(
         assert snapshot(tmp_path / "store") == before
     finally:
         store.close()
+
+
+def _locked_elsewhere(db_path: Path) -> bool:
+    """Whether another process finds the store locked for writing."""
+    probe = (
+        "import sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)\n"
+        "try:\n    db.execute('BEGIN IMMEDIATE')\nexcept sqlite3.OperationalError:\n"
+        "    sys.exit(3)\n"
+    )
+    return subprocess.run([sys.executable, "-c", probe, str(db_path)]).returncode == 3
+
+
+def test_the_writing_back_begun_during_a_write_keeps_the_writes_lock(tmp_path: Path) -> None:
+    """A write begins writing the store's file back to disk before its commit
+    (`_start_writeback`): from a process of its own, since closing a descriptor of the file in
+    this one would drop the lock SQLite holds on it, and another process could write."""
+    store = EmbeddedStore(tmp_path / "store", create=True)
+    try:
+        with plan_load([DEMO], store.kinds_of) as plan:
+            store.write(plan)
+        db_path = tmp_path / "store" / "cofi.sqlite"
+        db = sqlite3.connect(db_path, isolation_level=None)
+        db.execute(
+            "PRAGMA journal_mode = DELETE"
+        )  # (as a first load writes: the lock is the file's)
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("UPDATE meta SET value = value WHERE key = 'rev'")
+        assert _locked_elsewhere(db_path)
+        embedded._start_writeback(db_path)
+        assert _locked_elsewhere(db_path)
+        db.execute("ROLLBACK")
+        assert not _locked_elsewhere(db_path)
+        db.close()
+    finally:
+        store.close()

@@ -36,7 +36,7 @@ from cofi.detect import Rules
 from cofi.errors import CofiError, NotFound, StoreFull, StoreUnreachable
 from cofi.findings import Finding
 from cofi.graph import ContactRow, ContractRow, EntityRow, Graph, GraphRows, LinkRow
-from cofi.heap import give_back_free_memory
+from cofi.heap import give_back_free_memory, start_writeback, writeback_call
 from cofi.merge import canonical_ids
 from cofi.restrictions import Job, Kin, Restriction
 from cofi.search import query_tokens
@@ -854,6 +854,7 @@ class EmbeddedStore:
                     _bulk_upsert(db, "contacts", _INSERT_NEW_CONTACTS, (), empty)
                 if log_touched:
                     db.execute(_TOUCHED_CONTACTS, (rev, rev))
+            _start_writeback(self._path)  # (the entities and contacts, while the links go in)
             if n_links == 0:
                 # Into an empty links table, the links are written and indexed while their ends
                 # are still being checked; those rejected are taken out again (none was there
@@ -1567,6 +1568,23 @@ def _delete_links(db: sqlite3.Connection, keys: list[LinkKey]) -> int:
         keys,
     )
     return db.total_changes - before
+
+
+def _start_writeback(path: Path) -> None:
+    """Begin writing the store's file at `path` back to disk (`heap.start_writeback`), so that
+    the commit's `fsync` has less left to wait for (the large scale's: 1.2 s -> 0.3 s).  From a
+    forked process: closing a descriptor of the file here would drop every POSIX lock this
+    process holds on it, SQLite's (a fork inherits none of them)."""
+    if not hasattr(os, "fork") or writeback_call() is None:
+        return
+    with contextlib.suppress(OSError):
+        pid = os.fork()
+        if pid == 0:  # (no SQLite here: a descriptor of its own, the call, out)
+            try:
+                start_writeback(os.open(path, os.O_RDONLY))
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
 
 
 def _names_aside(db: sqlite3.Connection, plan: LoadPlan) -> NamesAside | None:
