@@ -718,6 +718,7 @@ class _LinkChecks(_Rejects):
         from cofi.link_file import LinkColumns, make_from
 
         base, columns, tables, lookup = self._grouped_file
+        del self._grouped_file  # (the columns filtered below are not kept twice)
         kinds, bad = kinds_of_ids(self.plan.databases["stage_e"], lookup.ids)
         seq = columns.pop("seq")
         flagged = flagged_rows(kinds, bad, tables["types"], columns["type"], columns["source"],
@@ -728,7 +729,9 @@ class _LinkChecks(_Rejects):
             return None  # (the load is rejected)
         if flagged:
             keep = ~np.isin(seq, [f[0] for f in flagged])
-            columns = {k: v[keep] for k, v in columns.items()}
+            for name in list(columns):  # (one column at a time: memory holds one more)
+                columns[name] = columns[name][keep]
+        del seq, kinds, bad
         columns["rev"] = np.full(len(columns["source"]), target.rev, np.int32)
         return make_from(target, base, LinkColumns(columns, tables), lookup.ids, lookup)
 
