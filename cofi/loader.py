@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from cofi.bundle import SEQ_PER_FILE, unknown_files
 from cofi.declarations import input_field, input_row, is_declaration, kinds_problem
 from cofi.errors import LoadRejected, RowError
-from cofi.heap import gc_paused
+from cofi.heap import gc_paused, give_back_free_memory
 from cofi.importers import InputFile, input_files
 from cofi.model import EntityRecord, LinkRecord
 from cofi.orphans import remove_orphans
@@ -707,6 +707,7 @@ class _LinkChecks(_Rejects):
             with closing(self.plan.connect("stage_link")) as db:
                 self._reject_twice(db, twice.tolist())
         self._grouped_file = (base, columns, tables, lookup)
+        give_back_free_memory()  # (what the batches and sorts took: the link file is made next)
 
     def _file_lane(self, target: LinkTarget) -> LinkFileMade | None:
         """The keys `_file_group` grouped whose ends are unknown, rejected or of kinds their type
@@ -732,6 +733,7 @@ class _LinkChecks(_Rejects):
             for name in list(columns):  # (one column at a time: memory holds one more)
                 columns[name] = columns[name][keep]
         del seq, kinds, bad
+        give_back_free_memory()
         columns["rev"] = np.full(len(columns["source"]), target.rev, np.int32)
         return make_from(target, base, LinkColumns(columns, tables), lookup.ids, lookup)
 
