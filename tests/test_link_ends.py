@@ -116,3 +116,36 @@ def test_a_known_key_of_allowed_kinds_is_not_flagged_and_a_wrong_one_is(tmp_path
         (3, "person", None),
         (4, a.value, b.value),
     ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-1, len(Kind) - 1), min_size=1, max_size=8),
+    st.data(),
+)
+def test_keys_given_as_numbers_are_flagged_as_the_rule_flags_them_a_few_at_a_time(
+    kinds: list[int], data: st.DataObject
+) -> None:
+    """`flagged_rows` (a link file's keys, as numbers) looks at `_ROWS_AT_ONCE` keys at a time:
+    three at a time here, the rule of `_expected` spelled out on the same keys."""
+    import numpy as np
+
+    types = ["OWNS", "FAMILY", "DECIDED", "NOT_A_TYPE"]
+    n = len(kinds)
+    bad = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    rows = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1),
+                                         st.integers(0, len(types) - 1)), max_size=20))  # fmt: skip
+    names = [k.value for k in Kind]
+    ids = {str(i): names[k] for i, k in enumerate(kinds) if k >= 0}
+    keys = [(str(s), str(t), types[c]) for s, t, c in rows]
+    want = _expected(ids, {}, {str(i) for i, b in enumerate(bad) if b}, keys)
+    seqs = np.arange(len(rows), dtype=np.int64) * 7  # (a key's first row: any number)
+    columns = [np.array([r[i] for r in rows], np.int64) for i in range(3)]
+    old = cofi.link_ends._ROWS_AT_ONCE
+    try:
+        cofi.link_ends._ROWS_AT_ONCE = 3
+        got = cofi.link_ends.flagged_rows(np.array(kinds, np.int64), np.array(bad, bool), types,
+                                          columns[2], columns[0], columns[1], seqs)  # fmt: skip
+    finally:
+        cofi.link_ends._ROWS_AT_ONCE = old
+    assert got == sorted((seq * 7, a, b) for seq, a, b in want)
