@@ -330,8 +330,9 @@ def bench_embedded(scale: str, work: Path) -> dict[str, Any]:
     cofi = [sys.executable, "-m", "cofi", "--store", str(store)]
     # The load timed alone, its memory sampled in a second load into another new store: sampling
     # PSS reads /proc/PID/smaps_rollup of each of its processes ten times a second, walking their
-    # memory maps under the lock their page faults take (the large scale's load took 1.5-3 s
-    # longer so, `timed_load` says the same of the 1M-row load).
+    # memory maps under the lock their page faults take (in two pairs of large loads
+    # alternated, sampled ones took 0.5 s and 2.1 s longer; `timed_load` says the same of the
+    # 1M-row load).
     seconds, _, _, out["load_cpu"] = run_timed_cpu([*cofi, "load", str(bundle)], sampled=False)
     # (read again after the load: this machine's speed drifts within a run, and one read alone
     # made the same load 13× or 21× the csv read)
