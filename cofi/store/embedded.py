@@ -823,13 +823,12 @@ class EmbeddedStore:
             aside = None
             if n_entities == 0:  # (a trigger indexes each name, or they are indexed beside)
                 aside = self._names = _names_aside(db, plan)
-                if aside is not None:
-                    aside.begin()
                 if aside is None:
                     merging_later(db)
                     entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), True)
                     merging_again(db)
                 else:
+                    aside.begin()  # (made beside the whole write: `embedded_names`)
                     entities_changed = _written_unnamed(db, rev)
             else:
                 entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), False)
