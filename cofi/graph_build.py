@@ -944,9 +944,9 @@ class _Build:
         k, source, role = k[order], source[order], role[order]
         roles = pa.array(tables["roles"], pa.string())
         # (each distinct pair written once: a decision-maker decides many contracts)
-        pair = source.astype(np.int64) * len(tables["roles"]) + role
-        distinct_pairs, which = np.unique(pair, return_inverse=True)
         per_role = len(tables["roles"])
+        pair = source.astype(np.int64) * per_role + role
+        distinct_pairs, which = np.unique(pair, return_inverse=True)
         texts_of = _decided_json(
             ids.take(pa.array(distinct_pairs // per_role)).cast(pa.string()),
             roles.take(pa.array(distinct_pairs % per_role)),

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cofi.batches import chunks
 from cofi.bundle import SEQ_PER_FILE, unknown_files
 from cofi.declarations import input_field, input_row, is_declaration, kinds_problem
 from cofi.errors import LoadRejected, RowError
@@ -552,14 +553,14 @@ class _EntityChecks(_Rejects):
                         f"NOT EXISTS (SELECT 1 FROM stage_e.ent_ids WHERE id = {column})"
                     ).fetchall()
                 )
-            ends = _column_ends(self.link_columns)  # (the link rows kept as columns only)
-            for at in range(0, len(ends), _IDS_AT_ONCE):
+            # (the ends of the link rows kept as columns only)
+            for batch in chunks(_column_ends(self.link_columns), _IDS_AT_ONCE):
                 yield from (
                     i
                     for (i,) in db.execute(
                         "SELECT value FROM json_each(?) WHERE "
                         "NOT EXISTS (SELECT 1 FROM stage_e.ent_ids WHERE id = value)",
-                        (json.dumps(ends[at : at + _IDS_AT_ONCE]),),
+                        (json.dumps(batch),),
                     ).fetchall()
                 )
 
@@ -975,12 +976,12 @@ def _staged_link_rows(
     staging database (`stage_link`, attached to `db`), else from the rows kept as Arrow columns
     only (`Stage.link_columns` of `links`)."""
     found: dict[int, tuple[Any, ...]] = {}
-    for at in range(0, len(seqs), _IDS_AT_ONCE):
+    for batch in chunks(seqs, _IDS_AT_ONCE):
         for seq, *row in db.execute(
             "SELECT l.seq, l.fno, l.line, l.source, l.target, l.type, l.role, l.share, l.since, "
             "l.until, l.source_ref FROM json_each(?) AS j CROSS JOIN stage_link.link AS l "
             "ON l.seq = j.value",
-            (json.dumps(seqs[at : at + _IDS_AT_ONCE]),),
+            (json.dumps(batch),),
         ):
             found[seq] = tuple(row)
     rest = sorted(set(seqs) - found.keys())
