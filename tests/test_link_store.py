@@ -241,6 +241,12 @@ def test_link_rows_kept_as_columns_are_checked_and_named_as_those_in_sqlite(
     by_sqlite = _later_load(tmp_path, "one", bundle, 0, False)
     by_columns = _later_load(tmp_path, "two", bundle, 2, False)
     assert by_columns == by_sqlite
+    before = snapshot(tmp_path / "demo-store")
+    for refused in ("one", "two"):  # (nothing written: the store and its link file as they were)
+        assert snapshot(tmp_path / refused) == before
+        assert {p.name for p in (tmp_path / refused).glob("links-*.bin")} == {
+            p.name for p in (tmp_path / "demo-store").glob("links-*.bin")
+        }
     where = f"{bundle / 'links.csv'}"
     assert [e.split(": ", 1)[0] for e in by_columns] == [f"{where}:{n}" for n in (3, 4, 5, 6)]
     assert "unknown id 'nobody'" in by_columns[2]
