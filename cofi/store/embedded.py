@@ -828,8 +828,8 @@ class EmbeddedStore:
                     entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), True)
                     merging_again(db)
                 else:
-                    aside.begin()  # (made beside the whole write: `embedded_names`)
                     entities_changed = _written_unnamed(db, rev)
+                    aside.begin()  # (made beside the contacts and links: `embedded_names`)
             else:
                 entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), False)
             _caches_shrunk(db, ("stage",))  # (the entity rows read: their cache let go)

@@ -5,10 +5,12 @@ The store's connection writes one database at a time, on one core, and the index
 its write of a large first load's entities (5.9-6.8 s of CPU with the trigger that indexes each
 name, 1.6 s without, for the large synthetic scale's 1.5M entities).  So, when a first load
 brings at least `ASIDE_ENTITIES` entities, the store writes them without that trigger and numbers
-them in id order (`name_rows`, as the trigger would), then their contacts and links; as it
-begins, a process of its own makes the same index in a file of the plan's own (`NAMES_FILE`),
-from the staging databases, beside the store's write and the link checks (begun with the links
-instead, it kept the large scale's store waiting 3.8 s for it at the end); before the commit,
+them in id order (`name_rows`, as the trigger would), then their contacts and links; once the
+entities are in, a process of its own makes the same index in a file of the plan's own
+(`NAMES_FILE`), from the staging databases, beside the store's write of the contacts and links.
+(Begun with the links, it kept the large scale's store waiting 3.8 s for it at the end; begun
+with the write, it took a core from the entities' write and the link checks, which had both
+cores already: whole loads took 1.0 s longer in two alternated pairs.)  Before the commit,
 the store copies the index's tables (FTS5's shadow tables: its segments, their term index, its
 settings) into its own, which are empty.  The rows go in in the same order, numbered the same
 way, under the same settings (`automerge` 0 during the load, 4 after), so the copied index is
@@ -88,7 +90,7 @@ class NamesAside:
         )
 
     def begin(self) -> None:
-        """Start making the index (the store writes the entities meanwhile)."""
+        """Start making the index (the store writes the contacts and links meanwhile)."""
         self._proc.start()
 
     @staticmethod
