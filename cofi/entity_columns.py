@@ -16,7 +16,8 @@ A row takes this way only when both readers would make the same cells of its lin
 `props_json` would write each cell as it is: a line of plain fields or fields in double quotes
 with no quote inside, and no backslash or control character (`_CLEAN_LINE`); no cell with space
 at either end (as `str.strip` sees it); every required cell there, none over 512
-characters; days and sums of money written plainly; no aliases.  Every other row goes through
+characters; days and sums of money written plainly.  (Aliases are split at semicolons and
+stripped by Arrow, each folded by words as a name is.)  Every other row goes through
 Python's csv module and `staging`'s own path, one by one.  A file whose lines are not each one
 row of the header's width (a newline inside quotes, another number of cells, not UTF-8, a
 carriage return but before a newline) is read by that path whole.  Memory holds a block of the
@@ -195,8 +196,6 @@ class _Rules:
             spaced = pc.not_equal(pc.utf8_trim_whitespace(cells), cells)
             ok = pc.and_(ok, pc.and_(pc.invert(spaced),
                                      pc.less_equal(pc.utf8_length(cells), ID_CHARS)))  # fmt: skip
-        if (aliases := self.column(table, "aliases")) is not None:
-            ok = pc.and_(ok, pc.equal(aliases, ""))
         for i in self.dates:
             cells = table.column(i)
             days = [d for d in pc.unique(pc.filter(cells, ok)).to_pylist() if self._day(d)]
@@ -233,9 +232,14 @@ class _Rules:
             names = self.column(table, "name")
         value = self.column(table, "value")
         sums, numbers = self._sums(value) if value is not None else (None, None)
+        aliases = _Aliases.of(self.column(table, "aliases"))
         pieces = []
         for c in self.props:
             cells = table.column(self.at[c])
+            if c == "aliases":
+                assert aliases is not None
+                pieces.append(aliases.props)
+                continue
             quoted = sums if c == "value" else pc.binary_join_element_wise('"', cells, '"', "")
             piece = pc.binary_join_element_wise(f'"{c}":', quoted, "")
             pieces.append(pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), piece))
@@ -247,7 +251,8 @@ class _Rules:
         ent = pa.table({
             "seq": seq, "id": ids, "kind": pa.repeat(pa.scalar(self.kind.value), n),
             "name": names, "props": props, "strong_id": strong,
-            "search_key": search_keys(names), "fno": fno, "line": line,
+            "search_key": search_keys(names) if aliases is None else aliases.keyed(names),
+            "fno": fno, "line": line,
         })  # fmt: skip
         out = {"ent": ent, "contact": self._contacts(table, ids, seq)}
         if self.kind is Kind.CONTRACT:
@@ -323,6 +328,49 @@ class _Rules:
         if not parts:
             return pa.table({"seq": pa.array([], pa.int64())})
         return pa.concat_tables(parts)
+
+
+class _Aliases:
+    """The aliases of a block's rows (`model.entity_cells`: each cell split at semicolons, each
+    part stripped, the empty ones dropped), as the staged record has them (`Staged._entity`)."""
+
+    def __init__(self, cells: Any) -> None:
+        if isinstance(cells, pa.ChunkedArray):
+            cells = cells.combine_chunks()
+        parts = pc.split_pattern(cells, ";")
+        # (Arrow's white space is `str.isspace`'s but for the control characters, which no
+        # clean line has)
+        stripped = pc.utf8_trim_whitespace(pc.list_flatten(parts))
+        kept = pc.not_equal(stripped, "")
+        self.names = stripped.filter(kept)
+        """Each row's aliases in turn."""
+        owner = pc.list_parent_indices(parts).filter(kept).to_numpy()
+        self.offsets = np.zeros(len(cells) + 1, np.int32)
+        np.cumsum(np.bincount(owner, minlength=len(cells)), out=self.offsets[1:])
+        self.has = pa.array(np.diff(self.offsets) > 0)
+        """Whether each row has an alias."""
+
+    @staticmethod
+    def of(cells: Any) -> _Aliases | None:
+        return None if cells is None else _Aliases(cells)
+
+    def _joined(self, values: Any, between: str) -> Any:
+        """Each row's `values` (one per alias) joined by `between`."""
+        return pc.binary_join(pa.ListArray.from_arrays(pa.array(self.offsets), values), between)
+
+    @property
+    def props(self) -> Any:
+        """Each row's aliases as its props' JSON member (null: none), each alias as it is (a
+        clean line's cell needs no escape)."""
+        listed = self._joined(self.names, '","')
+        member = pc.binary_join_element_wise('"aliases":["', listed, '"]', "")
+        return pc.if_else(self.has, member, pa.scalar(None, pa.string()))
+
+    def keyed(self, names: Any) -> Any:
+        """Each row's search key: its name's, then its aliases', joined by " | "."""
+        keys = self._joined(search_keys(self.names), " | ")
+        named = search_keys(names)
+        return pc.if_else(self.has, pc.binary_join_element_wise(named, keys, " | "), named)
 
 
 _WEIGHTS = (np.arange(1, 12), np.array([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]))

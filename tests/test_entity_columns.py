@@ -101,11 +101,27 @@ def test_plain_files_are_staged_by_columns_and_others_are_declined(
             assert by_columns == _staged(tmp_path, f"{name} csv", kind, text, columns=False), name
     rows, (ents, *_) = _staged(tmp_path, "again", kind, plain, columns=True)
     assert rows == 5 and [e[8] for e in sorted(ents)] == [2, 3, 4, 5, 6]
-    # the rows the columns took: all but the first (aliases), the spaced and the quoted one
+    # the rows the columns took: all but the spaced and the quoted one (the first with aliases)
     table = _parse(plain.split("\n", 1)[1].encode(), len(header))
     lines = pa.array(plain.split("\n")[1:-1], pa.string())
     rules = entity_columns._Rules(entity_columns.ENTITY_FILES[kind], header, 0, 0)
-    assert rules.fast(table, lines).to_pylist() == [kind == "contract", True, True, False, False]
+    assert rules.fast(table, lines).to_pylist() == [True, True, True, False, False]
+
+
+def test_aliases_staged_by_columns_are_split_stripped_and_keyed_as_names(tmp_path: Path) -> None:
+    header = list(COLUMNS["person"])
+    cells = {"a": "Ivan;Иван", "b": "a;;b", "c": ";", "d": ""}
+    rows = [[i if c == "id" else cells[i] if c == "aliases" else VALID[c] for c in header]
+            for i in cells]  # fmt: skip
+    rows_read, (ents, *_) = _staged(tmp_path, "aliases", "person", csv_text(header, rows), True)
+    assert rows_read == 4
+    staged = {e[1]: (orjson.loads(e[4]).get("aliases"), e[6]) for e in ents}
+    assert staged == {
+        "a": (["Ivan", "Иван"], "erlan sarsenov | ivan | ivan"),
+        "b": (["a", "b"], "erlan sarsenov | a | b"),
+        "c": (None, "erlan sarsenov"),
+        "d": (None, "erlan sarsenov"),
+    }
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
