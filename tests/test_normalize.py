@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cofi.normalize import (
+    _digit_keys,
+    _word_key,
     contact_keys,
     iin_bin_check_digit,
     normalize_contact,
@@ -124,6 +126,27 @@ def test_the_search_keys_of_a_column_are_each_names_search_key(names: list[str])
     assert search_keys(pa.chunked_array([column, column])).to_pylist() == [
         search_key(name) for name in names * 2
     ]
+
+
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("-«» 0112ab\u0301ﬁ①Барыс№"), max_size=12), max_size=30
+    )
+)
+@settings(max_examples=1000, deadline=None)
+def test_words_taken_apart_and_numbers_keyed_at_once_key_as_search_key_does(
+    names: list[str],
+) -> None:
+    """`search_keys` takes a word apart at `-`, `«` and `»` and keys the words of ASCII digits
+    by numpy: the same keys as `search_key`'s, on names made of little else."""
+    assert search_keys(pa.array(names, pa.string())).to_pylist() == list(map(search_key, names))
+
+
+@given(st.lists(st.from_regex(r"\A[0-9]{1,12}\Z"), min_size=1, max_size=30), st.integers(0, 3))
+def test_numbers_are_keyed_at_once_as_word_by_word(words: list[str], skip: int) -> None:
+    """`_digit_keys` on an array sliced as Arrow slices a block's words (its offsets not at 0)."""
+    column = pa.array(["9", *words], pa.string()).slice(min(skip, len(words)))
+    assert _digit_keys(column).to_pylist() == [_word_key(w) for w in column.to_pylist()]
 
 
 @given(
