@@ -585,19 +585,34 @@ class _EntityChecks(_Rejects):
         """A contract's buyer must be an agency and its supplier a company.  (SQL finds the
         contracts with a problem; Python words it.)"""
         found: list[tuple[str, int, int, dict[str, Any], list[tuple[str, str]]]] = []
+        # (first the contract rows with a problem, one pass over them in row order; then, of
+        # those, each id's first row not rejected already, with its row: one query over the
+        # ids, which read every contract's row to keep a few, took 0.95-1.04 s for the large
+        # synthetic bundle's 504,400 contracts, the two 0.65-0.71 s)
+        suspects = [seq for (seq,) in self.db.execute(
+            f"SELECT c.seq FROM stage.contract c {_CONTRACT_REFS} WHERE {_CONTRACT_PROBLEM}"
+        )]  # fmt: skip
+        for batch in chunks(suspects, _IDS_AT_ONCE):
+            found += self._contract_problems(batch)
+        for eid, fno, line, row, problems in found:
+            self.bad.add(eid)
+            self.reject(fno, line, row, *problems)
+
+    def _contract_problems(
+        self, seqs: list[int]
+    ) -> list[tuple[str, int, int, dict[str, Any], list[tuple[str, str]]]]:
+        """Of the contract rows `seqs` (each with a problem), each id's first row not rejected
+        already: its id, file, line, row and problems, in row order."""
+        found = []
         for eid, fno, line, name, props, *refs in self.db.execute(
             "SELECT i.id, e.fno, e.line, e.name, e.props, "
             "c.buyer_id, bi.kind, bs.kind, c.supplier_id, si.kind, ss.kind "
-            "FROM stage_e.ent_ids i JOIN stage.ent e ON e.seq = i.seq "
-            "JOIN stage.contract c ON c.seq = i.seq "
-            "LEFT JOIN stage_e.ent_ids bi ON bi.id = c.buyer_id "
-            "LEFT JOIN stage_e.stored bs ON bs.id = c.buyer_id "
-            "LEFT JOIN stage_e.ent_ids si ON si.id = c.supplier_id "
-            "LEFT JOIN stage_e.stored ss ON ss.id = c.supplier_id "
-            "WHERE i.kind = 'contract' AND i.id NOT IN stage_e.bad AND ("
-            "c.buyer_id IN stage_e.bad OR coalesce(bi.kind, bs.kind) IS NOT 'agency' "
-            "OR c.supplier_id IN stage_e.bad OR coalesce(si.kind, ss.kind) IS NOT 'company') "
-            "ORDER BY i.seq"
+            "FROM json_each(?) AS s CROSS JOIN stage.ent AS e ON e.seq = s.value "
+            "JOIN stage_e.ent_ids i ON i.id = e.id AND i.seq = e.seq "
+            f"JOIN stage.contract c ON c.seq = e.seq {_CONTRACT_REFS} WHERE {_CONTRACT_PROBLEM} "
+            "AND i.kind = 'contract' AND i.id NOT IN stage_e.bad "
+            "ORDER BY e.seq",
+            (json.dumps(seqs),),
         ):
             problems = []
             for column, wanted, (ref, in_bundle, in_store) in (
@@ -610,9 +625,7 @@ class _EntityChecks(_Rejects):
                 if why:
                     problems.append((column, why))
             found.append((eid, fno, line, _entity_row(eid, "contract", name, props), problems))
-        for eid, fno, line, row, problems in found:
-            self.bad.add(eid)
-            self.reject(fno, line, row, *problems)
+        return found
 
 
 class _LinkChecks(_Rejects):
@@ -951,6 +964,18 @@ def _joined(parts: list[Any], dtype: Any) -> Any:
     return joined
 
 
+_CONTRACT_REFS = (
+    "LEFT JOIN stage_e.ent_ids bi ON bi.id = c.buyer_id "
+    "LEFT JOIN stage_e.stored bs ON bs.id = c.buyer_id "
+    "LEFT JOIN stage_e.ent_ids si ON si.id = c.supplier_id "
+    "LEFT JOIN stage_e.stored ss ON ss.id = c.supplier_id"
+)
+_CONTRACT_PROBLEM = (
+    "(c.buyer_id IN stage_e.bad OR coalesce(bi.kind, bs.kind) IS NOT 'agency' "
+    "OR c.supplier_id IN stage_e.bad OR coalesce(si.kind, ss.kind) IS NOT 'company')"
+)
+"""A staged contract row (`c`) whose buyer is not an agency or supplier not a company (in the
+bundle, else in the store: `_CONTRACT_REFS`), or either is rejected already."""
 _IDS_AT_ONCE = 100_000
 """Ids looked up by one query (a JSON array: `json_each`)."""
 

@@ -368,6 +368,41 @@ def test_skip_invalid_loads_the_rest_and_writes_rejects(
     assert sorted(r[2] for r in db["links"]) == ["DIRECTS", "FAMILY"]
 
 
+def test_contracts_with_wrong_references_are_each_rejected_once_at_their_first_row(
+    run: Callable[..., Result], tmp_path: Path, store_dir: Path, readers: str
+) -> None:
+    """A contract's buyer must be an agency and its supplier a company: a contract given twice
+    alike is rejected at its first row alone, with each of its problems; one whose supplier's
+    row is invalid is rejected for it; the good ones are written."""
+    day = {"signed_on": "2025-01-01"}
+    both = {"id": "k2", "buyer_id": "xc", "supplier_id": "x1", **day}
+    rows = good(
+        company=[{"id": "bad", "name": "", "bin": ""}],
+        contract=[
+            {"id": "k1", "buyer_id": "xa", "supplier_id": "xc", **day},
+            both,
+            {"id": "k3", "buyer_id": "xa", "supplier_id": "bad", **day},
+            both,
+            {"id": "k4", "buyer_id": "xa", "supplier_id": "ghost", **day},
+        ],
+    )
+    rejects = tmp_path / "r.jsonl"
+    bundle = write_bundle(tmp_path / "b", rows)
+    result = run("load", str(bundle), "--skip-invalid", "--rejects", str(rejects))
+    assert result.exit_code == 0, result.output
+    found = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    contracts = [(r["line"], [(e["field"], e["reason"]) for e in r["errors"]]) for r in found
+                 if Path(r["file"]).name == "contracts.csv"]  # fmt: skip
+    assert contracts == [
+        (3, [("buyer_id", "'xc' is a company, must be an agency"),
+             ("supplier_id", "'x1' is a person, must be a company")]),
+        (4, [("supplier_id", "refers to 'bad', whose row is invalid")]),
+        (6, [("supplier_id", "unknown id 'ghost' (neither in the bundle nor in the store)")]),
+    ]  # fmt: skip
+    written = snapshot(store_dir)["entities"]
+    assert sorted(r[0] for r in written if r[1] == "contract") == ["k1"]
+
+
 def test_a_stored_link_whose_new_row_is_rejected_for_its_ends_stays_as_it_was(
     run: Callable[..., Result], tmp_path: Path, store_dir: Path, readers: str
 ) -> None:
