@@ -185,7 +185,7 @@ def key_firsts(columns: dict[str, Array]) -> tuple[dict[str, Array], Array]:
     the input), in key order, but of the keys given more than once with other fields; and the
     `seq` of every row of those keys, in key order.  `columns` is emptied: its columns are
     sorted one at a time, so that memory holds one column more than the rows, and the sort."""
-    order = np.lexsort([columns[k] for k in ("seq", *reversed(KEY))])
+    order = key_order(columns)
     for name in list(columns):
         columns[name] = columns[name][order]
     del order
@@ -209,6 +209,35 @@ def key_firsts(columns: dict[str, Array]) -> tuple[dict[str, Array], Array]:
     twice_rows = np.repeat(twice, np.diff(np.append(start, n)))
     first, twice_seqs = start[~twice], columns["seq"][twice_rows]
     return {name: columns.pop(name)[first] for name in list(columns)}, twice_seqs
+
+
+def key_order(columns: dict[str, Array]) -> Array:
+    """The rows of `columns` in key order (`KEY`), a key's rows in `seq` order: the key's
+    columns packed into one number when it fits in 63 bits (each a count of values times the
+    rest), sorted by numpy's quick sort, then the rows of keys given more than once put in
+    `seq` order; else `np.lexsort` of the six.  (The large synthetic bundle's 5.5M staged
+    links: 2.0-2.6 s of CPU by `np.lexsort`, 0.5 s packed.)"""
+    key = np.zeros(len(columns["seq"]), np.int64)
+    room = 1
+    for name in KEY:
+        values = columns[name]
+        width = int(values.max()) + 1 if len(values) else 1
+        room *= width
+        if room >= 1 << 63 or (len(values) and int(values.min()) < 0):
+            return np.lexsort([columns[k] for k in ("seq", *reversed(KEY))])
+        key *= width
+        key += values
+    order = np.argsort(key)
+    ordered = key[order]
+    same = ordered[1:] == ordered[:-1]  # (a row whose key is the row's before it)
+    if same.any():
+        repeated = np.zeros(len(order), bool)
+        repeated[1:] |= same
+        repeated[:-1] |= same
+        at = np.flatnonzero(repeated)  # (the places of the keys given more than once)
+        rows = order[at]
+        order[at] = rows[np.lexsort((columns["seq"][rows], key[rows]))]
+    return order
 
 
 def of_store(db: Any) -> tuple[LinkColumns, Any]:

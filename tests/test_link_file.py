@@ -18,6 +18,7 @@ from cofi.link_file import (
     LinkColumns,
     LinkFile,
     key_firsts,
+    key_order,
     merged,
     numbered,
     stable_order,
@@ -287,6 +288,25 @@ def test_each_keys_first_row_kept_and_a_key_given_with_other_fields_given_up(
             batch[s][names.index(name)] if name in ("source", "target")
             else code[batch[s][names.index(name)]] for s in kept)]  # fmt: skip
     assert columns == {}  # (emptied as it was sorted)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 60).flatmap(lambda n: st.tuples(
+        st.lists(st.lists(st.integers(0, 3), min_size=5, max_size=5)
+                 | st.lists(st.integers(0, 2**31 - 1), min_size=5, max_size=5),
+                 min_size=n, max_size=n),
+        st.permutations(range(n)),
+    ))
+)  # fmt: skip
+def test_the_key_order_is_lexsorts_packed_or_not(drawn: tuple[list[list[int]], list[int]]) -> None:
+    """`key_order`: the rows by key, then by `seq` (not the input's order), with keys packed
+    in a number (small values, keys often given twice) or too wide for one (the plain sort)."""
+    rows, seqs = drawn
+    columns = {name: np.array([r[i] for r in rows], np.int32) for i, name in enumerate(KEY)}
+    columns["seq"] = np.array(seqs, np.int64)
+    want = np.lexsort([columns[k] for k in ("seq", *reversed(KEY))])
+    assert key_order(columns).tolist() == want.tolist()
 
 
 @given(st.lists(st.integers(0, 2**31 - 1) | st.integers(0, 3), max_size=60))
