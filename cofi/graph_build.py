@@ -397,13 +397,16 @@ _CONTRACT_COLUMNS = (
     "SELECT e.id, e.buyer_id, e.supplier_id, e.signed_on, "
     "CASE WHEN e.value IS NULL THEN 'nan' ELSE printf('%!.17g', e.value) END, "
     "coalesce(json_extract(e.props, '$.currency'), ''), "
-    "coalesce(json_extract(e.props, '$.title'), ''), "
+    "CASE WHEN e.name <> e.id THEN e.name ELSE coalesce(json_extract(e.props, '$.title'), '') END, "
     "(SELECT CASE WHEN count(*) THEN json_group_array(json_array(d.source, d.role)) ELSE '' END "
     " FROM links AS d INDEXED BY links_target WHERE d.target = e.id AND d.type = 'DECIDED') "
     "FROM entities AS e WHERE e.kind = 'contract' ORDER BY e.id"
 )
 """A contract's id, buyer, supplier, day, value (a text: 'nan' for none), currency, title and
-deciders (a JSON list of [record, role], '' for none)."""
+deciders (a JSON list of [record, role], '' for none).  A contract's name is its title, or its id
+when it has none: the title is read from its fields only when the name is the id.  (The large
+synthetic bundle's 504,400 contracts read through ADBC: 0.92-0.97 s with the title read from the
+fields' JSON, 0.86-0.91 s so; the currency's read costs 0.23 s, the value's text 0.12 s.)"""
 _CONTRACT_COLUMNS_ALONE = _CONTRACT_COLUMNS.replace(
     _CONTRACT_COLUMNS[
         _CONTRACT_COLUMNS.index("(SELECT CASE") : _CONTRACT_COLUMNS.index(
@@ -966,6 +969,9 @@ class _Build:
     def _contracts(self) -> None:
         """The contracts in id order, their deciders' text, winner node and decision-makers
         (`Graph.decider_slots`: DECIDED records and the buyer's heads, as nodes)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         w, node = self.w, self.rec_node
         names = ("id", "buyer_id", "supplier_id", "signed_on", "currency", "title", "decided")
         canonical = self.canonical
@@ -995,18 +1001,21 @@ class _Build:
                         map(zlib.crc32, map(str.encode, ids.to_pylist())), np.int64, len(ids)
                     )
                     _ints(w, "contract.hash", hash_table(hashes))
-                elif name == "signed_on":  # ('nan' for none)
-                    value_all = np.array(value.to_pylist(), np.float64)
+                elif name == "signed_on":  # ('nan' for none; '%!.17g': each parsed exactly)
+                    value_all = value.cast(pa.float64()).to_numpy(zero_copy_only=False)
                     w.raw("contract.value", value_all, "array:d", len(value_all))
             won = self.rec_lookup.places(supplier)
             winners = np.where(won >= 0, node[np.maximum(won, 0)] if len(node) else -1, -1)
             _ints(w, "contract.winner", winners)
-            buyers = buyer.to_pylist()
-            run = np.fromiter(
-                (agency_at.get(canonical.get(b, b), -1) for b in buyers), np.int64, len(buyers)
-            )
+            # (each distinct buyer's run looked up once: a few agencies buy every contract)
+            buyers = pc.dictionary_encode(buyer)
+            runs_of = np.fromiter(
+                (agency_at.get(canonical.get(b, b), -1) for b in buyers.dictionary.to_pylist()),
+                np.int64, len(buyers.dictionary),
+            )  # fmt: skip
+            run = runs_of[buyers.indices.to_numpy(zero_copy_only=False)]
             size = run_len[run]
-            slot_k = [np.repeat(np.arange(len(buyers)), size)]
+            slot_k = [np.repeat(np.arange(len(buyer)), size)]
             first = np.repeat(run_end[run] - size, size)  # each slot's run, from its start
             step = np.arange(len(first)) - np.repeat(np.cumsum(size) - size, size)
             slot_n = [run_nodes[first + step]]

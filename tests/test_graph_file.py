@@ -331,7 +331,8 @@ def test_the_file_written_from_rows_is_the_graph_built_from_them(
 ) -> None:
     """Read in Arrow batches of 2 rows whose link targets are looked up 2 batches at a time
     (and all in one), with U+001F (the separator of an identifier's kind and key) inside a
-    name, a title, a role and an address: the same graph as `Graph.build` makes from the same
+    name, a title, a role and an address, and contracts with no title and with their id for
+    one: the same graph as `Graph.build` makes from the same
     rows.  After one load, the link file numbers its ids in id order (its links are in the
     table's order); after two, the second load's new ids come after the first's."""
     from cofi import graph_build
@@ -343,7 +344,11 @@ def test_the_file_written_from_rows_is_the_graph_built_from_them(
     odd = write_bundle(tmp_path / "odd", {
         "person": [{"id": "p-odd", "name": "Odd\x1fName", "address": "ул.\x1f Абая, 1"}],
         "contract": [{"id": "K-odd", "buyer_id": "ag-health", "supplier_id": "co-dala",
-                      "signed_on": "2025-03-20", "title": "a\x1fb", "value": "1"}],
+                      "signed_on": "2025-03-20", "title": "a\x1fb", "value": "1"},
+                     {"id": "K-bare", "buyer_id": "ag-health", "supplier_id": "co-dala",
+                      "signed_on": "2025-03-21"},
+                     {"id": "K-self", "buyer_id": "ag-health", "supplier_id": "co-dala",
+                      "signed_on": "2025-03-22", "title": "K-self", "value": "0.1"}],
         "link": [{"source": "p-odd", "target": "co-dala", "type": "DIRECTS",
                   "role": "dir\x1fector", "since": "2020-01-01"},
                  {"source": "p-odd", "target": "K-odd", "type": "DECIDED", "role": "chair"}],
@@ -364,6 +369,8 @@ def test_the_file_written_from_rows_is_the_graph_built_from_them(
     assert (nodes, edges) == (len(built.node_kind), built.edge_count)
     if loads == 2:
         assert "Odd\x1fName" in list(back.rec_name) and back.contracts["K-odd"].title == "a\x1fb"
+        # (a contract's title read from its name, or from its fields when the name is its id)
+        assert [back.contracts[k].title for k in ("K-bare", "K-self")] == ["", "K-self"]
     store.close()
 
 
