@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import Result
 from hypothesis import given
@@ -675,3 +676,41 @@ def test_the_counts_are_kept_when_their_process_fails(
     result = run("load", str(DEMO))
     assert result.exit_code == 0 and "graph kept for sweeps" in result.output
     assert kept_counts(store) == fresh_counts(store)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["agency", "company", "person"]),
+            st.sampled_from(["", "100340005001", "800312400002", "x"]),
+        ),
+        max_size=30,
+    )
+)
+def test_the_strong_groups_told_apart_by_arrow_are_the_store_indexs(
+    records: list[tuple[str, str]],
+) -> None:
+    """`_Build._strong_groups` against the query of the store's `entities_strong` index it
+    replaced: the same groups, in the same order, each in id order (records of one strong id
+    and another kind stay apart; an empty one groups nothing)."""
+    import pyarrow as pa
+
+    from cofi.graph_build import _KINDS, _Build
+    from cofi.text_lookup import TextLookup
+
+    ids = [f"e{i:02d}" for i in range(len(records))]
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE entities (id TEXT PRIMARY KEY, kind TEXT, strong_id TEXT)")
+    db.execute("CREATE INDEX entities_strong ON entities (kind, strong_id) WHERE strong_id <> ''")
+    db.executemany("INSERT INTO entities VALUES (?, ?, ?)",
+                   [(i, k, s) for i, (k, s) in zip(ids, records, strict=True)])  # fmt: skip
+    want = [json.loads(group) for (group,) in db.execute(
+        "SELECT json_group_array(id) FROM entities INDEXED BY entities_strong "
+        "WHERE strong_id <> '' AND kind IN ('person', 'agency', 'company') "
+        "GROUP BY kind, strong_id HAVING count(*) > 1"
+    )]  # fmt: skip
+    build = _Build.__new__(_Build)
+    build.rec_lookup = TextLookup(pa.array(ids, pa.string()))
+    build.kind = np.array([[k.value for k in _KINDS].index(k) for k, _ in records], np.int8)
+    build.rec_strong = pa.array([s for _, s in records], pa.string())
+    assert build._strong_groups() == want
