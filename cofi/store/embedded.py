@@ -827,9 +827,8 @@ class EmbeddedStore:
                     merging_later(db)
                     entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), True)
                     merging_again(db)
-                else:
-                    entities_changed = _written_unnamed(db, rev)
-                    aside.begin()  # (made beside the contacts and links: `embedded_names`)
+                else:  # (the names indexed beside the contacts and links: `embedded_names`)
+                    entities_changed = _written_unnamed(db, rev, aside)
             else:
                 entities_changed = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), False)
             _caches_shrunk(db, ("stage",))  # (the entity rows read: their cache let go)
@@ -1608,15 +1607,16 @@ def _names_aside(db: sqlite3.Connection, plan: LoadPlan) -> NamesAside | None:
     return NamesAside.planned(db, plan, entities)
 
 
-def _written_unnamed(db: sqlite3.Connection, rev: int) -> int:
+def _written_unnamed(db: sqlite3.Connection, rev: int, aside: NamesAside) -> int:
     """`_UPSERT_ENTITY` into the empty entities table without the trigger that indexes each
     name, then each numbered in id order, as the trigger would have (the index is made beside,
-    `NamesAside`); the rows written."""
+    by `aside`, begun once the entities are in); the rows written."""
     (trigger,) = db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'entities_named'"
     ).fetchone()
     db.execute("DROP TRIGGER entities_named")
     written = _bulk_upsert(db, "entities", _UPSERT_ENTITY, (rev,), True)
+    aside.begin()
     db.execute("INSERT INTO name_rows (id) SELECT id FROM entities ORDER BY id")
     db.execute(trigger)
     return written
