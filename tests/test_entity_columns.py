@@ -240,3 +240,21 @@ def test_arrow_trims_what_str_strip_strips_but_the_control_characters() -> None:
 def test_the_iin_bin_check_on_a_column_is_the_check_of_each_cell(cells: list[str]) -> None:
     column = pa.array(cells, pa.string())
     assert _valid_iin_bin(column).to_pylist() == [valid_iin_bin(c) for c in cells]
+
+
+def test_the_files_staged_by_columns_are_begun_longest_to_stage_first(tmp_path: Path) -> None:
+    """By the CPU a byte of each kind takes (`_STAGING_COST`), not by size alone: a file of
+    contracts a little smaller than one of companies takes longer, so it is begun first."""
+    from cofi.staging import _staging_cost
+
+    sizes = {"links.csv": 300, "people.csv": 105, "companies.csv": 54, "contracts.csv": 51}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    files = input_files([tmp_path])
+    order = sorted(files, key=lambda f: -_staging_cost(f))
+    assert [f.path.name for f in order] == [
+        "people.csv",
+        "links.csv",
+        "contracts.csv",
+        "companies.csv",
+    ]
