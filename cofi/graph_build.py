@@ -114,6 +114,11 @@ class _Codes:
                 table[v] = len(table)
         self.codes.append(np.fromiter(map(table.__getitem__, values), np.int32, len(values)))
 
+    def add_repeated(self, value: str, n: int) -> None:
+        """`add` of `value` `n` times (none: `value` is not added to the table)."""
+        code = self.table.setdefault(value, len(self.table)) if n else 0
+        self.codes.append(np.full(n, code, np.int32))
+
     def add_encoded(self, table: list[str], at: Array) -> None:
         """`add` of the values `table[at]`: the table's texts get codes in the order they
         first appear in `at`, as `add` gives them."""
@@ -927,7 +932,7 @@ class _Build:
             ("e_since", self.sinces),
             ("e_until", self.untils),
         ):
-            codes.add([""] * n_c)
+            codes.add_repeated("", n_c)  # (an identifier edge's role and days: none)
             codes.write(w, name)
         del self.links
 

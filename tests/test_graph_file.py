@@ -714,3 +714,18 @@ def test_the_strong_groups_told_apart_by_arrow_are_the_store_indexs(
     build.kind = np.array([[k.value for k in _KINDS].index(k) for k, _ in records], np.int8)
     build.rec_strong = pa.array([s for _, s in records], pa.string())
     assert build._strong_groups() == want
+
+
+@given(st.lists(st.sampled_from(["", "chair", "2020-01-01"]), max_size=5), st.integers(0, 3))
+def test_a_value_added_n_times_is_coded_as_added_one_by_one(before: list[str], n: int) -> None:
+    """`_Codes.add_repeated` (an identifier edge's empty role and days) against `_Codes.add`:
+    the same table and codes, and no entry for a value added no times."""
+    from cofi.graph_build import _Codes
+
+    one_by_one, repeated = _Codes(), _Codes()
+    for codes in (one_by_one, repeated):
+        codes.add(before)
+    one_by_one.add([""] * n)
+    repeated.add_repeated("", n)
+    assert repeated.table == one_by_one.table
+    assert [c.tolist() for c in repeated.codes] == [c.tolist() for c in one_by_one.codes]
