@@ -210,29 +210,33 @@ def by_words(
     string array.  The words are split and joined by Arrow (its white space is exactly
     `str.isspace`'s, a test holds it to every code point), and each distinct word is folded
     once (`_folded`: taken apart at `parts`, its digits by `digits`, if given)."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    words = pc.utf8_split_whitespace(texts)
-    coded = pc.dictionary_encode(pc.list_flatten(words))
-    folded = _folded(coded.dictionary, fold, parts, digits)
-    which = coded.indices.to_numpy(zero_copy_only=False)
-    kept = pc.not_equal(folded, "").to_numpy(zero_copy_only=False)[which]
-    counts = np.bincount(pc.list_parent_indices(words).to_numpy()[kept], minlength=len(texts))
-    return pc.binary_join(_lists(counts, folded.take(pa.array(which[kept]))), " ")
+    return _joined(
+        pc.utf8_split_whitespace(texts), len(texts), lambda w: _folded(w, fold, parts, digits)
+    )
 
 
-def _lists(counts: Any, values: Any) -> Any:
-    """`values` as an Arrow list array, `counts[i]` of them in list `i`."""
+def _joined(lists: Any, n: int, fold: Callable[[Any], Any]) -> Any:
+    """Each of the `n` lists of words `lists` (an Arrow list array) as its words' keys joined
+    by a space, those that are '' dropped: `fold` keys the distinct words (an Arrow string
+    array) at once."""
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    offsets = np.zeros(len(counts) + 1, np.int64)
+    coded = pc.dictionary_encode(pc.list_flatten(lists))
+    folded = fold(coded.dictionary)
+    which = coded.indices.to_numpy(zero_copy_only=False)
+    kept = pc.not_equal(folded, "").to_numpy(zero_copy_only=False)[which]
+    counts = np.bincount(pc.list_parent_indices(lists).to_numpy()[kept], minlength=n)
+    offsets = np.zeros(n + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return pa.LargeListArray.from_arrays(pa.array(offsets), values)
+    keys = folded.take(pa.array(which[kept]))
+    return pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), keys), " ")
 
 
 def _folded(
@@ -248,13 +252,7 @@ def _folded(
 
     if parts is not None:
         split = pc.split_pattern_regex(words, parts)
-        coded = pc.dictionary_encode(pc.list_flatten(split))
-        folded = _folded(coded.dictionary, fold, None, digits)
-        which = coded.indices.to_numpy(zero_copy_only=False)
-        kept = pc.not_equal(folded, "").to_numpy(zero_copy_only=False)[which]
-        owner = pc.list_parent_indices(split).to_numpy()[kept]
-        counts = np.bincount(owner, minlength=len(words))
-        return pc.binary_join(_lists(counts, folded.take(pa.array(which[kept]))), " ").cast(
+        return _joined(split, len(words), lambda p: _folded(p, fold, None, digits)).cast(
             pa.string()
         )
     if digits is None:
