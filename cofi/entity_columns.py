@@ -197,7 +197,7 @@ class _Rules:
         self.required = [self.at[c] for c in REQUIRED[kind.value]]
         self.dates = [self.at[c] for c in DATE_FIELDS[kind.value] if c in self.at]
         self.days: dict[str, bool] = {}
-        """The verdict on each day seen."""
+        """The verdict on each day seen (whether `entity_cells` takes it)."""
         self.seen_days = self.good_days = pa.array([], pa.string())
         """The days seen, and those taken, as Arrow arrays (made again when a block brings
         days not seen before)."""
@@ -227,8 +227,8 @@ class _Rules:
             distinct = pc.unique(pc.filter(cells, ok))
             new = distinct.filter(pc.invert(pc.is_in(distinct, value_set=self.seen_days)))
             if len(new):
-                for day in new.to_pylist():
-                    self.days[day] = self._day(day)  # (no day, '', too)
+                for day in new.to_pylist():  # (no day, '', is taken too)
+                    self.days[day] = day == "" or is_plain_day(day, set())
                 self.seen_days = pa.array(list(self.days), pa.string())
                 self.good_days = pa.array([d for d, v in self.days.items() if v], pa.string())
             ok = pc.and_(ok, pc.is_in(cells, value_set=self.good_days))
@@ -241,15 +241,6 @@ class _Rules:
             taken = pa.array(list(self.block_sums), pa.string())
             ok = pc.and_(ok, pc.is_in(value, value_set=taken))
         return ok
-
-    def _day(self, day: str) -> bool:
-        """Whether `day` is no day or a day `entity_cells` takes (verdicts kept)."""
-        if day == "":
-            return True
-        verdict = self.days.get(day)
-        if verdict is None:
-            self.days[day] = verdict = is_plain_day(day, set())
-        return verdict
 
     def staged(self, table: pa.Table, line: Any) -> dict[str, pa.Table]:
         """The staging tables' rows of the `table` rows (all taken), at lines `line`."""
